@@ -1,0 +1,28 @@
+# -DSLUICE_SANITIZE=address|thread|undefined turns on one sanitizer for every target.
+set(SLUICE_SANITIZE "" CACHE STRING "Sanitizer: address, thread, undefined or empty")
+if(SLUICE_SANITIZE STREQUAL "address")
+  add_compile_options(-fsanitize=address -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address)
+elseif(SLUICE_SANITIZE STREQUAL "thread")
+  add_compile_options(-fsanitize=thread)
+  add_link_options(-fsanitize=thread)
+elseif(SLUICE_SANITIZE STREQUAL "undefined")
+  add_compile_options(-fsanitize=undefined -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=undefined)
+elseif(NOT SLUICE_SANITIZE STREQUAL "")
+  message(FATAL_ERROR "SLUICE_SANITIZE must be address, thread or undefined, not '${SLUICE_SANITIZE}'")
+endif()
+
+# sluice_library(NAME DEPS dep... SRCS src...): the static library of one component folder,
+# warnings on; an interface library while the folder has no sources yet.
+function(sluice_library name)
+  cmake_parse_arguments(ARG "" "" "DEPS;SRCS" ${ARGN})
+  if(ARG_SRCS)
+    add_library(${name} STATIC ${ARG_SRCS})
+    target_compile_options(${name} PRIVATE ${SLUICE_WARNINGS})
+    target_link_libraries(${name} PUBLIC ${ARG_DEPS})
+  else()
+    add_library(${name} INTERFACE)
+    target_link_libraries(${name} INTERFACE ${ARG_DEPS})
+  endif()
+endfunction()

@@ -1,0 +1,212 @@
+#include "common/config.h"
+
+#include <functional>
+
+#include <string>
+
+#include "common/check.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/duration.h"
+#include "common/status_macros.h"
+#include "yaml-cpp/yaml.h"
+
+namespace sluice {
+
+const std::vector<ConfigKey>& ConfigKeys() {
+  static const std::vector<ConfigKey> keys = {
+      {"jobmanager.address", ConfigType::kString, "127.0.0.1",
+       "Host the JobManager binds to and TaskManagers/CLI connect to."},
+      {"jobmanager.rpc.port", ConfigType::kInt, "6123",
+       "JobManager gRPC port (TaskManagers and the CLI). 0 picks a free port."},
+      {"rest.port", ConfigType::kInt, "8081", "REST API and dashboard port. 0 picks a free port."},
+      {"taskmanager.host", ConfigType::kString, "127.0.0.1",
+       "Host a TaskManager binds to and advertises to the JobManager and its peers."},
+      {"taskmanager.port", ConfigType::kInt, "6124",
+       "TaskManager gRPC port (task deployment and data exchange). 0 picks a free port."},
+      {"taskmanager.slots", ConfigType::kInt, "2", "Task slots per TaskManager."},
+      {"taskmanager.network.buffer_size", ConfigType::kBytes, "32kb",
+       "Size of one network buffer; one credit is one free receive buffer of this size."},
+      {"taskmanager.network.buffers", ConfigType::kInt, "2048",
+       "Network buffers per TaskManager (input and output pools of all its tasks)."},
+      {"taskmanager.network.exclusive_buffers_per_channel", ConfigType::kInt, "2",
+       "Receive buffers reserved for each input channel (initial credit)."},
+      {"taskmanager.network.floating_buffers_per_gate", ConfigType::kInt, "8",
+       "Receive buffers an input gate lends to channels with a backlog."},
+      {"taskmanager.network.buffers_per_output_channel", ConfigType::kInt, "2",
+       "Send buffers per output channel (subpartition) of a task."},
+      {"taskmanager.network.floating_buffers_per_output", ConfigType::kInt, "8",
+       "Extra send buffers per task output shared by its channels."},
+      {"pipeline.buffer_timeout", ConfigType::kDuration, "10ms",
+       "A partly filled network buffer is sent after this long (latency bound)."},
+      {"heartbeat.interval", ConfigType::kDuration, "1s",
+       "How often a TaskManager sends a heartbeat to the JobManager."},
+      {"heartbeat.timeout", ConfigType::kDuration, "10s",
+       "A TaskManager silent for this long is marked lost and its tasks failed."},
+      {"rpc.max_message_size", ConfigType::kBytes, "64mb", "Largest gRPC message accepted."},
+      {"log.level", ConfigType::kString, "info", "trace, debug, info, warn or error."},
+  };
+  return keys;
+}
+
+namespace {
+
+const ConfigKey* FindKey(absl::string_view name) {
+  for (const ConfigKey& k : ConfigKeys()) {
+    if (k.name == name) return &k;
+  }
+  return nullptr;
+}
+
+absl::Status Validate(const ConfigKey& key, absl::string_view value) {
+  switch (key.type) {
+    case ConfigType::kInt: {
+      int64_t v;
+      if (!absl::SimpleAtoi(value, &v)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("config key '", key.name, "': '", value, "' is not an integer"));
+      }
+      return absl::OkStatus();
+    }
+    case ConfigType::kDuration: {
+      auto d = ParseDurationMillis(value);
+      if (!d.ok()) return absl::InvalidArgumentError(absl::StrCat("config key '", key.name, "': ", d.status().message()));
+      return absl::OkStatus();
+    }
+    case ConfigType::kBytes: {
+      auto b = ParseBytes(value);
+      if (!b.ok()) return absl::InvalidArgumentError(absl::StrCat("config key '", key.name, "': ", b.status().message()));
+      return absl::OkStatus();
+    }
+    case ConfigType::kString:
+      return absl::OkStatus();
+  }
+  return absl::OkStatus();
+}
+
+void Flatten(const YAML::Node& node, const std::string& prefix,
+             std::vector<std::pair<std::string, YAML::Node>>* out) {
+  if (node.IsMap()) {
+    for (const auto& kv : node) {
+      std::string key = kv.first.as<std::string>();
+      Flatten(kv.second, prefix.empty() ? key : absl::StrCat(prefix, ".", key), out);
+    }
+  } else {
+    out->emplace_back(prefix, node);
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<int64_t> ParseBytes(absl::string_view text) {
+  std::string s = absl::AsciiStrToLower(absl::StripAsciiWhitespace(text));
+  size_t digits = 0;
+  while (digits < s.size() && absl::ascii_isdigit(s[digits])) ++digits;
+  int64_t v = 0;
+  if (digits == 0 || !absl::SimpleAtoi(s.substr(0, digits), &v)) {
+    return absl::InvalidArgumentError(absl::StrCat("'", text, "' is not a size (e.g. 32kb, 64mb)"));
+  }
+  std::string unit = s.substr(digits);
+  if (unit.empty() || unit == "b") return v;
+  if (unit == "kb" || unit == "k" || unit == "kib") return v << 10;
+  if (unit == "mb" || unit == "m" || unit == "mib") return v << 20;
+  if (unit == "gb" || unit == "g" || unit == "gib") return v << 30;
+  return absl::InvalidArgumentError(absl::StrCat("'", text, "' has unknown size unit '", unit, "'"));
+}
+
+std::string ConfigDocsMarkdown() {
+  std::string out =
+      "# Configuration\n\n"
+      "JobManager and TaskManager processes read a YAML file (`--config sluice.yaml`, nested\n"
+      "maps or dotted keys) and then `--set key=value` flags, which win. Unknown keys are\n"
+      "errors. This page is generated from the table in `common/config.cc`\n"
+      "(`sluice config-docs`); a test checks that it is up to date.\n\n"
+      "| key | default | description |\n|---|---|---|\n";
+  for (const ConfigKey& k : ConfigKeys()) {
+    absl::StrAppend(&out, "| `", k.name, "` | `", k.default_value, "` | ", k.doc, " |\n");
+  }
+  return out;
+}
+
+Config::Config() {
+  for (const ConfigKey& k : ConfigKeys()) values_[std::string(k.name)] = std::string(k.default_value);
+}
+
+absl::Status Config::Set(absl::string_view key, absl::string_view value) {
+  const ConfigKey* k = FindKey(key);
+  if (k == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "unknown config key '", key, "' (see docs/configuration.md for the keys)"));
+  }
+  RETURN_IF_ERROR(Validate(*k, value));
+  values_[std::string(key)] = std::string(value);
+  return absl::OkStatus();
+}
+
+absl::Status Config::SetFlag(absl::string_view assignment) {
+  size_t eq = assignment.find('=');
+  if (eq == absl::string_view::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--set '", assignment, "': expected key=value"));
+  }
+  return Set(absl::StripAsciiWhitespace(assignment.substr(0, eq)),
+             absl::StripAsciiWhitespace(assignment.substr(eq + 1)));
+}
+
+absl::Status Config::LoadFile(const std::string& path) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::BadFile&) {
+    return absl::NotFoundError(absl::StrCat("config file ", path, ": cannot be read"));
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat("config file ", path, " line ", e.mark.line + 1,
+                                                   " column ", e.mark.column + 1, ": ", e.msg));
+  }
+  if (root.IsNull()) return absl::OkStatus();
+  if (!root.IsMap()) return absl::InvalidArgumentError(absl::StrCat("config file ", path, ": expected a map of keys"));
+  std::vector<std::pair<std::string, YAML::Node>> flat;
+  Flatten(root, "", &flat);
+  for (const auto& [key, node] : flat) {
+    if (!node.IsScalar()) {
+      return absl::InvalidArgumentError(absl::StrCat("config file ", path, " line ",
+                                                     node.Mark().line + 1, ": '", key,
+                                                     "' must be a single value"));
+    }
+    absl::Status s = Set(key, node.Scalar());
+    if (!s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("config file ", path, " line ",
+                                                     node.Mark().line + 1, ": ", s.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+int64_t Config::GetInt(absl::string_view key) const {
+  auto it = values_.find(key);
+  SLUICE_CHECK(it != values_.end(), std::string(key));
+  int64_t v = 0;
+  SLUICE_CHECK(absl::SimpleAtoi(it->second, &v), std::string(key));
+  return v;
+}
+
+int64_t Config::GetDurationMillis(absl::string_view key) const {
+  auto it = values_.find(key);
+  SLUICE_CHECK(it != values_.end(), std::string(key));
+  return ParseDurationMillis(it->second).value();
+}
+
+int64_t Config::GetBytes(absl::string_view key) const {
+  auto it = values_.find(key);
+  SLUICE_CHECK(it != values_.end(), std::string(key));
+  return ParseBytes(it->second).value();
+}
+
+std::string Config::GetString(absl::string_view key) const {
+  auto it = values_.find(key);
+  SLUICE_CHECK(it != values_.end(), std::string(key));
+  return it->second;
+}
+
+}  // namespace sluice

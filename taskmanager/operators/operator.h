@@ -1,0 +1,82 @@
+// Operator interfaces of the task runtime. A task runs a chain of operators in its one
+// thread: a SourceOperator or the task's input gates feed chain[0]; each operator hands its
+// output batch to a Collector (the next operator, or the task's record writers at the end of
+// the chain). Batches pass down the chain by reference: no copy, no serialization.
+// Every method is called from the task thread only (external synchronization not needed).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "common/clock.h"
+#include "common/types/record_batch.h"
+#include "proto/jobgraph.pb.h"
+
+namespace sluice::taskmanager {
+
+// Receives the batches an operator emits. The callee may modify the batch (e.g. filter it in
+// place); the caller must not use it after Collect returns.
+class Collector {
+ public:
+  virtual ~Collector() = default;
+  virtual absl::Status Collect(types::RecordBatch& batch) = 0;
+};
+
+// What an operator knows about the task it runs in.
+struct OperatorContext {
+  std::string job_id;
+  std::string job_name;
+  int attempt = 0;
+  int vertex_id = 0;
+  std::string task_name;  // "<vertex name> (<subtask+1>/<parallelism>)"
+  int subtask = 0;
+  int parallelism = 1;
+  int max_parallelism = 128;
+  const Clock* clock = nullptr;
+  // Set when the task is being canceled: long-running calls should return promptly.
+  const std::atomic<bool>* canceled = nullptr;
+  bool IsCanceled() const { return canceled != nullptr && canceled->load(); }
+};
+
+class Operator {
+ public:
+  virtual ~Operator() = default;
+  virtual absl::Status Open(const OperatorContext& ctx) { return absl::OkStatus(); }
+  // One batch from input `input` (index of the vertex input edge; 0 inside a chain).
+  virtual absl::Status ProcessBatch(int input, types::RecordBatch& batch, Collector& out) = 0;
+  // Every input has ended (bounded stream): emit what is buffered and finish, e.g. a file
+  // sink commits its part file here.
+  virtual absl::Status Finish(Collector& out) { return absl::OkStatus(); }
+  // Releases resources; called after Finish, or instead of it on failure or cancellation
+  // (then nothing is committed).
+  virtual absl::Status Close() { return absl::OkStatus(); }
+};
+
+enum class SourcePoll {
+  kMore,  // produced data or may produce more right away
+  kIdle,  // nothing now (rate limit, no new data): call again after `idle_wait_ms`
+  kEnd,   // exhausted: the bounded stream has ended
+};
+
+class SourceOperator {
+ public:
+  virtual ~SourceOperator() = default;
+  virtual absl::Status Open(const OperatorContext& ctx) { return absl::OkStatus(); }
+  // Emits up to about one batch (~1024 rows) into `out`.
+  virtual absl::StatusOr<SourcePoll> PollNext(Collector& out) = 0;
+  // How long the task may wait before polling again after kIdle.
+  virtual int64_t idle_wait_ms() const { return 1; }
+  virtual absl::Status Close() { return absl::OkStatus(); }
+};
+
+// Builds the operator of a spec (filter, select, aggregate, union, sinks, user operators).
+absl::StatusOr<std::unique_ptr<Operator>> CreateOperator(const proto::OperatorSpec& spec);
+// Builds the source of a spec (file, datagen).
+absl::StatusOr<std::unique_ptr<SourceOperator>> CreateSource(const proto::OperatorSpec& spec);
+bool IsSourceSpec(const proto::OperatorSpec& spec);
+
+}  // namespace sluice::taskmanager

@@ -1,0 +1,46 @@
+// JobManagerConnection: a TaskManager's link to its JobManager. Registers (retrying until the
+// JobManager answers), sends heartbeats on its own thread (re-registering when the JobManager
+// no longer knows it, e.g. after a JobManager restart) and reports task state changes.
+// Thread-safe: task threads call ReportTaskState concurrently.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "proto/control.grpc.pb.h"
+
+namespace sluice::taskmanager {
+
+class JobManagerConnection {
+ public:
+  // `heartbeat` builds each heartbeat's payload (task metrics, RSS).
+  JobManagerConnection(std::string jm_address, proto::RegisterTaskManagerRequest self,
+                       int64_t heartbeat_interval_ms, int64_t max_message_size,
+                       std::function<proto::HeartbeatRequest()> heartbeat);
+  ~JobManagerConnection();
+
+  // Registers, retrying every 500 ms until `timeout_ms` passes (then Unavailable).
+  absl::Status Register(int64_t timeout_ms);
+  void StartHeartbeats();
+  void ReportTaskState(const proto::TaskStateUpdate& update);
+  void Stop();
+
+ private:
+  void HeartbeatLoop();
+
+  std::string jm_address_;
+  proto::RegisterTaskManagerRequest self_;
+  int64_t heartbeat_interval_ms_;
+  std::function<proto::HeartbeatRequest()> heartbeat_;
+  std::unique_ptr<proto::JobManagerService::Stub> stub_;
+  absl::Notification stop_;
+  std::thread thread_;
+};
+
+}  // namespace sluice::taskmanager

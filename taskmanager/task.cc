@@ -1,0 +1,257 @@
+#include "taskmanager/task.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "spdlog/spdlog.h"
+#include "taskmanager/operators/basic_operators.h"
+
+namespace sluice::taskmanager {
+
+// Hands a batch to chain member `op` with the next collector as its output.
+class Task::ChainLink : public Collector {
+ public:
+  ChainLink(Operator* op, Collector* next) : op_(op), next_(next) {}
+  absl::Status Collect(types::RecordBatch& batch) override {
+    return op_->ProcessBatch(0, batch, *next_);
+  }
+
+ private:
+  Operator* op_;
+  Collector* next_;
+};
+
+// End of the chain: every record writer gets the batch.
+class Task::OutputCollector : public Collector {
+ public:
+  OutputCollector(std::vector<std::unique_ptr<network::RecordWriter>>* writers,
+                  std::atomic<int64_t>* records_out)
+      : writers_(writers), records_out_(records_out) {}
+  absl::Status Collect(types::RecordBatch& batch) override {
+    for (auto& writer : *writers_) RETURN_IF_ERROR(writer->Emit(batch));
+    if (!writers_->empty()) records_out_->fetch_add(batch.num_rows(), std::memory_order_relaxed);
+    return absl::OkStatus();
+  }
+
+ private:
+  std::vector<std::unique_ptr<network::RecordWriter>>* writers_;
+  std::atomic<int64_t>* records_out_;
+};
+
+// Counts the records a source emits, then passes them to the chain.
+class Task::CountingCollector : public Collector {
+ public:
+  CountingCollector(Collector* next, std::atomic<int64_t>* count) : next_(next), count_(count) {}
+  absl::Status Collect(types::RecordBatch& batch) override {
+    count_->fetch_add(batch.num_rows(), std::memory_order_relaxed);
+    return next_->Collect(batch);
+  }
+
+ private:
+  Collector* next_;
+  std::atomic<int64_t>* count_;
+};
+
+Task::Task(proto::TaskDeploymentDescriptor tdd, network::NetworkEnvironment* network,
+           const Clock* clock, TaskStateListener listener)
+    : tdd_(std::move(tdd)), network_(network), clock_(clock), listener_(std::move(listener)) {
+  name_ = absl::StrCat(tdd_.vertex_name(), " (", tdd_.subtask() + 1, "/", tdd_.parallelism(), ")");
+  ctx_.job_id = tdd_.job_id();
+  ctx_.attempt = tdd_.attempt();
+  ctx_.vertex_id = tdd_.vertex_id();
+  ctx_.task_name = name_;
+  ctx_.subtask = tdd_.subtask();
+  ctx_.parallelism = tdd_.parallelism();
+  ctx_.max_parallelism = tdd_.max_parallelism();
+  ctx_.clock = clock_;
+  ctx_.canceled = &canceled_;
+}
+
+Task::~Task() {
+  Cancel();
+  Join();
+}
+
+void Task::Start() { thread_ = std::thread([this] { Run(); }); }
+
+void Task::Cancel() {
+  canceled_ = true;
+  mailbox_.Notify();
+}
+
+void Task::Join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+proto::TaskMetrics Task::Metrics() const {
+  proto::TaskMetrics m;
+  m.set_job_id(tdd_.job_id());
+  m.set_attempt(tdd_.attempt());
+  m.set_vertex_id(tdd_.vertex_id());
+  m.set_subtask(tdd_.subtask());
+  m.set_records_in(records_in_.load(std::memory_order_relaxed));
+  m.set_records_out(records_out_.load(std::memory_order_relaxed));
+  return m;
+}
+
+void Task::Report(proto::TaskState state, const std::string& error) {
+  proto::TaskStateUpdate update;
+  update.set_job_id(tdd_.job_id());
+  update.set_attempt(tdd_.attempt());
+  update.set_vertex_id(tdd_.vertex_id());
+  update.set_subtask(tdd_.subtask());
+  update.set_state(state);
+  update.set_error(error);
+  *update.mutable_metrics() = Metrics();
+  listener_(update);
+}
+
+absl::Status Task::Build() {
+  const auto& chain = tdd_.chain();
+  if (chain.empty()) return absl::InvalidArgumentError("task has an empty operator chain");
+  int first = 0;
+  if (IsSourceSpec(chain[0])) {
+    ASSIGN_OR_RETURN(source_, CreateSource(chain[0]));
+    first = 1;
+  } else if (tdd_.inputs().empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("operator '", chain[0].name(), "' has no input and is not a source"));
+  }
+  for (int i = first; i < chain.size(); ++i) {
+    ASSIGN_OR_RETURN(auto op, CreateOperator(chain[i]));
+    operators_.push_back(std::move(op));
+  }
+  for (const proto::OutputDescriptor& out : tdd_.outputs()) {
+    ASSIGN_OR_RETURN(types::Schema schema, types::Schema::FromProto(out.schema()));
+    ASSIGN_OR_RETURN(auto writer, network_->CreateRecordWriter(
+                                      tdd_.job_id(), tdd_.attempt(), out,
+                                      std::make_shared<const types::Schema>(std::move(schema)),
+                                      tdd_.max_parallelism(), &canceled_));
+    writers_.push_back(std::move(writer));
+  }
+  for (const proto::InputGateDescriptor& in : tdd_.inputs()) {
+    ASSIGN_OR_RETURN(types::Schema schema, types::Schema::FromProto(in.schema()));
+    ASSIGN_OR_RETURN(auto gate, network_->CreateInputGate(
+                                    tdd_.job_id(), tdd_.attempt(), in,
+                                    std::make_shared<const types::Schema>(std::move(schema)),
+                                    [this] { mailbox_.Notify(); }));
+    gates_.push_back(std::move(gate));
+  }
+  output_ = std::make_unique<OutputCollector>(&writers_, &records_out_);
+  // links_[i] feeds operators_[i]; the last operator writes to output_.
+  links_.resize(operators_.size());
+  for (int i = static_cast<int>(operators_.size()) - 1; i >= 0; --i) {
+    Collector* next = i + 1 < static_cast<int>(operators_.size())
+                          ? static_cast<Collector*>(links_[i + 1].get())
+                          : output_.get();
+    links_[i] = std::make_unique<ChainLink>(operators_[i].get(), next);
+  }
+  Collector* first_link = links_.empty() ? static_cast<Collector*>(output_.get()) : links_[0].get();
+  head_ = std::make_unique<CountingCollector>(first_link, &records_in_);
+
+  if (source_) RETURN_IF_ERROR(source_->Open(ctx_));
+  for (auto& op : operators_) RETURN_IF_ERROR(op->Open(ctx_));
+  return absl::OkStatus();
+}
+
+int64_t Task::NextWakeupMs(int64_t cap_ms) const {
+  int64_t deadline = std::numeric_limits<int64_t>::max();
+  for (const auto& writer : writers_) deadline = std::min(deadline, writer->NextFlushDeadlineMs());
+  if (deadline == std::numeric_limits<int64_t>::max()) return cap_ms;
+  return std::clamp<int64_t>(deadline - clock_->NowMillis(), 0, cap_ms);
+}
+
+absl::Status Task::FlushOutputsIfDue() {
+  const int64_t now = clock_->NowMillis();
+  for (auto& writer : writers_) RETURN_IF_ERROR(writer->FlushIfDue(now));
+  return absl::OkStatus();
+}
+
+absl::Status Task::RunSource() {
+  while (true) {
+    if (canceled_) return absl::CancelledError("task canceled");
+    ASSIGN_OR_RETURN(SourcePoll poll, source_->PollNext(*head_));
+    RETURN_IF_ERROR(FlushOutputsIfDue());
+    if (poll == SourcePoll::kEnd) return absl::OkStatus();
+    if (poll == SourcePoll::kIdle) mailbox_.Wait(NextWakeupMs(source_->idle_wait_ms()));
+  }
+}
+
+absl::Status Task::RunInputs() {
+  Operator* head = operators_.empty() ? nullptr : operators_[0].get();
+  Collector* after_head = links_.size() > 1 ? static_cast<Collector*>(links_[1].get()) : output_.get();
+  while (true) {
+    if (canceled_) return absl::CancelledError("task canceled");
+    bool progressed = false;
+    for (size_t g = 0; g < gates_.size(); ++g) {
+      ASSIGN_OR_RETURN(std::optional<types::RecordBatch> batch, gates_[g]->PollNext());
+      if (!batch) continue;
+      progressed = true;
+      records_in_.fetch_add(batch->num_rows(), std::memory_order_relaxed);
+      if (head != nullptr) {
+        RETURN_IF_ERROR(head->ProcessBatch(static_cast<int>(g), *batch, *after_head));
+      } else {
+        RETURN_IF_ERROR(output_->Collect(*batch));
+      }
+    }
+    RETURN_IF_ERROR(FlushOutputsIfDue());
+    if (progressed) continue;
+    bool finished = std::all_of(gates_.begin(), gates_.end(),
+                                [](const auto& gate) { return gate->IsFinished(); });
+    if (finished) return absl::OkStatus();
+    mailbox_.Wait(NextWakeupMs(100));
+  }
+}
+
+absl::Status Task::FinishChain() {
+  for (size_t i = 0; i < operators_.size(); ++i) {
+    Collector* next = i + 1 < operators_.size() ? static_cast<Collector*>(links_[i + 1].get())
+                                                : output_.get();
+    RETURN_IF_ERROR(operators_[i]->Finish(*next));
+  }
+  for (auto& writer : writers_) RETURN_IF_ERROR(writer->Finish());
+  return absl::OkStatus();
+}
+
+void Task::CloseAll() {
+  for (auto& op : operators_) {
+    absl::Status s = op->Close();
+    if (!s.ok()) spdlog::warn("{}: closing an operator: {}", name_, s.ToString());
+  }
+  if (source_) {
+    absl::Status s = source_->Close();
+    if (!s.ok()) spdlog::warn("{}: closing the source: {}", name_, s.ToString());
+  }
+}
+
+void Task::Run() {
+  Report(proto::DEPLOYING, "");
+  absl::Status status = Build();
+  if (status.ok()) {
+    Report(proto::RUNNING, "");
+    status = source_ ? RunSource() : RunInputs();
+  }
+  if (status.ok()) status = FinishChain();
+  CloseAll();
+  if (status.ok()) {
+    spdlog::info("{} finished: {} records in, {} out", name_, records_in_.load(),
+                 records_out_.load());
+    done_ = true;
+    Report(proto::FINISHED, "");
+    return;
+  }
+  for (auto& writer : writers_) writer->Fail(status);
+  done_ = true;
+  if (canceled_) {
+    spdlog::info("{} canceled", name_);
+    Report(proto::CANCELED, "");
+  } else {
+    std::string cause = absl::StrCat(name_, ": ", status.message());
+    spdlog::error("{} failed: {}", name_, status.ToString());
+    Report(proto::FAILED, cause);
+  }
+}
+
+}  // namespace sluice::taskmanager

@@ -1,0 +1,81 @@
+// Task: one subtask of a job vertex, running its operator chain in ONE thread. Its inputs
+// are a source operator or the input gates of the vertex's incoming edges; its outputs are
+// one RecordWriter per outgoing edge. Records, flush timers and cancellation are all handled
+// in that thread (the mailbox wakes it), so operators need no locks.
+// Start/Cancel/Join/metrics are safe from any thread; the rest is internal to the task thread.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "common/clock.h"
+#include "proto/control.pb.h"
+#include "taskmanager/mailbox.h"
+#include "taskmanager/network/network_environment.h"
+#include "taskmanager/operators/operator.h"
+
+namespace sluice::taskmanager {
+
+// Receives the task's state changes (RUNNING, FINISHED, FAILED with cause, CANCELED).
+using TaskStateListener = std::function<void(const proto::TaskStateUpdate&)>;
+
+class Task {
+ public:
+  Task(proto::TaskDeploymentDescriptor tdd, network::NetworkEnvironment* network,
+       const Clock* clock, TaskStateListener listener);
+  ~Task();
+
+  void Start();
+  // Asks the task to stop; it reports CANCELED (unless it already finished or failed).
+  void Cancel();
+  void Join();
+  bool IsDone() const { return done_.load(); }
+
+  const proto::TaskDeploymentDescriptor& descriptor() const { return tdd_; }
+  proto::TaskMetrics Metrics() const;
+  std::string name() const { return name_; }
+
+ private:
+  class ChainLink;
+  class OutputCollector;
+  class CountingCollector;
+
+  void Run();
+  absl::Status Build();
+  absl::Status RunSource();
+  absl::Status RunInputs();
+  absl::Status FinishChain();
+  absl::Status FlushOutputsIfDue();
+  int64_t NextWakeupMs(int64_t cap_ms) const;
+  void Report(proto::TaskState state, const std::string& error);
+  void CloseAll();
+
+  proto::TaskDeploymentDescriptor tdd_;
+  network::NetworkEnvironment* network_;
+  const Clock* clock_;
+  TaskStateListener listener_;
+  std::string name_;
+  OperatorContext ctx_;
+
+  std::atomic<bool> canceled_{false};
+  std::atomic<bool> done_{false};
+  std::atomic<int64_t> records_in_{0};
+  std::atomic<int64_t> records_out_{0};
+  Mailbox mailbox_;
+  std::thread thread_;
+
+  std::unique_ptr<SourceOperator> source_;
+  std::vector<std::unique_ptr<Operator>> operators_;
+  std::vector<std::unique_ptr<ChainLink>> links_;
+  std::unique_ptr<OutputCollector> output_;
+  std::unique_ptr<CountingCollector> head_;
+  std::vector<std::unique_ptr<network::InputGate>> gates_;
+  std::vector<std::unique_ptr<network::RecordWriter>> writers_;
+};
+
+}  // namespace sluice::taskmanager

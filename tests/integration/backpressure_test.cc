@@ -1,0 +1,105 @@
+// Backpressure: a sink throttled to a low rate. The upstream TaskManagers' memory stays
+// within their configured buffer pools (RSS measured from /proc), the source slows down to
+// the sink's pace (records in flight stay bounded by the buffers), and nothing is lost.
+#include <fstream>
+
+#include "tests/integration/cluster_harness.h"
+
+namespace sluice::testing {
+namespace {
+
+constexpr int64_t kRows = 60'000;
+constexpr int kBuffersPerTaskManager = 128;
+
+int64_t RssBytes(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6)) * 1024;
+  }
+  return 0;
+}
+
+struct VertexCounts {
+  int64_t source_out = -1;
+  int64_t sink_in = -1;
+};
+
+VertexCounts Counts(Cluster& cluster, const std::string& job_id) {
+  VertexCounts c;
+  nlohmann::json info = cluster.JobInfo(job_id);
+  if (!info.is_object() || !info.contains("vertices")) return c;
+  for (const auto& v : info["vertices"]) {
+    std::string name = v["name"];
+    int64_t in = v.value("records_in", int64_t{0}), out = v.value("records_out", int64_t{0});
+    if (name.rfind("numbers", 0) == 0) c.source_out = out;
+    if (name.find("slow") != std::string::npos) c.sink_in = in;
+  }
+  return c;
+}
+
+TEST(BackpressureTest, SlowSinkBoundsMemoryAndSlowsTheSource) {
+  Cluster cluster("backpressure");
+  cluster.common_settings.push_back("taskmanager.network.buffers=" +
+                                    std::to_string(kBuffersPerTaskManager));
+  ASSERT_NO_FATAL_FAILURE(cluster.Start(2, 1));
+  // Source and sink on both TaskManagers (parallelism 2, hash exchange): half the records
+  // cross the network between the two processes.
+  std::string spec = cluster.WriteFile("job.yaml", R"(name: backpressure
+parallelism: 2
+sources:
+  - name: numbers
+    connector: datagen
+    count: )" + std::to_string(kRows) + R"(
+    seed: 3
+    schema: {id: int64, payload: string}
+    fields: {id: {kind: sequence, min: 0}}
+operators:
+  - name: keyed
+    input: numbers
+    key_by: [id]
+    aggregate: {n: "count(*)"}
+sinks:
+  - {name: slow, input: keyed, connector: blackhole, rows_per_second: 10000}
+)");
+  CommandResult run = cluster.Sluice({"run", spec, "--detached", "--output", "json"});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  std::string job_id = nlohmann::json::parse(run.output)["job_id"];
+
+  std::vector<pid_t> pids = {cluster.taskmanager(0)->pid(), cluster.taskmanager(1)->pid()};
+  ASSERT_TRUE(WaitFor([&] { return Counts(cluster, job_id).sink_in > 5'000; },
+                      std::chrono::seconds(30)));
+  std::vector<int64_t> baseline;
+  for (pid_t pid : pids) baseline.push_back(RssBytes(pid));
+
+  // While the sink is the bottleneck, sample memory and the records in flight.
+  const int64_t pool_bytes = int64_t{kBuffersPerTaskManager} * 32 * 1024;
+  int64_t max_growth = 0, max_in_flight = 0;
+  int samples = 0;
+  WaitFor([&] {
+    VertexCounts c = Counts(cluster, job_id);
+    if (c.sink_in >= kRows * 3 / 4) return true;
+    for (size_t i = 0; i < pids.size(); ++i) {
+      max_growth = std::max(max_growth, RssBytes(pids[i]) - baseline[i]);
+    }
+    if (c.source_out >= 0 && c.sink_in >= 0) max_in_flight = std::max(max_in_flight, c.source_out - c.sink_in);
+    ++samples;
+    return false;
+  }, std::chrono::seconds(60));
+  EXPECT_GT(samples, 5);
+  // Memory: bounded by the buffer pools (plus allocator slack), not by the 60 k rows.
+  EXPECT_LT(max_growth, pool_bytes + (16 << 20)) << "RSS grew by " << max_growth;
+  // The source did not run ahead: what it emitted but the sink has not taken fits in the
+  // buffers (~1300 rows of this schema per 32 KiB buffer, both TaskManagers' pools).
+  EXPECT_LT(max_in_flight, 2 * kBuffersPerTaskManager * 1400) << max_in_flight;
+  EXPECT_LT(max_in_flight, kRows / 2) << "the source was not slowed down";
+
+  ASSERT_TRUE(WaitFor([&] { return cluster.JobInfo(job_id)["summary"]["state"] == "JOB_FINISHED"; },
+                      std::chrono::seconds(60)));
+  VertexCounts done = Counts(cluster, job_id);
+  EXPECT_EQ(done.source_out, kRows);
+  EXPECT_EQ(done.sink_in, kRows);  // nothing lost
+}
+
+}  // namespace
+}  // namespace sluice::testing

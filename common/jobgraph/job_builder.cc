@@ -1,0 +1,170 @@
+#include "common/jobgraph/job_builder.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/jobgraph/planner.h"
+
+namespace sluice::jobgraph {
+namespace {
+
+Located Text(absl::string_view text) { return Located{std::string(text), Position{}, false}; }
+
+std::vector<SchemaColumn> Columns(const types::Schema& schema) {
+  std::vector<SchemaColumn> columns;
+  for (const types::Field& f : schema.fields()) columns.push_back(SchemaColumn{Text(f.name), f.type});
+  return columns;
+}
+
+std::vector<OptionEntry> Options(const std::map<std::string, std::string>& options) {
+  std::vector<OptionEntry> entries;
+  for (const auto& [key, value] : options) entries.push_back(OptionEntry{Text(key), Text(value)});
+  return entries;
+}
+
+}  // namespace
+
+JobBuilder::JobBuilder(absl::string_view job_name) { plan_.name = Text(job_name); }
+
+JobBuilder& JobBuilder::Parallelism(int parallelism) {
+  plan_.parallelism = parallelism;
+  return *this;
+}
+
+JobBuilder& JobBuilder::MaxParallelism(int max_parallelism) {
+  plan_.max_parallelism = max_parallelism;
+  return *this;
+}
+
+JobBuilder& JobBuilder::Restart(absl::string_view strategy,
+                                const std::vector<std::pair<std::string, std::string>>& options) {
+  plan_.restart_strategy = Text(strategy);
+  plan_.restart_options.clear();
+  for (const auto& [key, value] : options) {
+    plan_.restart_options.push_back(OptionEntry{Text(key), Text(value)});
+  }
+  return *this;
+}
+
+JobBuilder& JobBuilder::Config(absl::string_view key, absl::string_view value) {
+  plan_.config.push_back(OptionEntry{Text(key), Text(value)});
+  return *this;
+}
+
+JobBuilder& JobBuilder::NodeParallelism(absl::string_view node, int parallelism) {
+  node_parallelism_.emplace_back(std::string(node), parallelism);
+  return *this;
+}
+
+LogicalNode& JobBuilder::AddNode(NodeOp op, absl::string_view name,
+                                 const std::vector<std::string>& inputs) {
+  LogicalNode& node = plan_.nodes.emplace_back();
+  node.op = op;
+  node.name = Text(name);
+  for (const std::string& input : inputs) node.inputs.push_back(Text(input));
+  return node;
+}
+
+JobBuilder& JobBuilder::FileSource(absl::string_view name, absl::string_view path,
+                                   absl::string_view format, const types::Schema& schema,
+                                   const FileSourceOptions& options) {
+  LogicalNode& node = AddNode(NodeOp::kFileSource, name, {});
+  node.path = Text(path);
+  node.format = Text(format);
+  node.format_options = Options(options.format_options);
+  node.on_error = Text(options.on_error);
+  node.schema = Columns(schema);
+  return *this;
+}
+
+JobBuilder& JobBuilder::Datagen(absl::string_view name, const types::Schema& schema,
+                                const DatagenOptions& options) {
+  LogicalNode& node = AddNode(NodeOp::kDatagenSource, name, {});
+  node.schema = Columns(schema);
+  node.count = options.count;
+  node.rows_per_second = options.rows_per_second;
+  node.seed = options.seed;
+  for (const auto& [column, spec] : options.fields) {
+    DatagenField field;
+    field.column = Text(column);
+    field.kind = Text(spec.kind);
+    field.min = spec.min;
+    field.max = spec.max;
+    for (const std::string& v : spec.values) field.values.push_back(Text(v));
+    node.fields.push_back(std::move(field));
+  }
+  return *this;
+}
+
+JobBuilder& JobBuilder::Filter(absl::string_view name, absl::string_view input,
+                               absl::string_view predicate) {
+  AddNode(NodeOp::kFilter, name, {std::string(input)}).predicate = Text(predicate);
+  return *this;
+}
+
+JobBuilder& JobBuilder::Select(absl::string_view name, absl::string_view input,
+                               const std::vector<std::pair<std::string, std::string>>& columns) {
+  LogicalNode& node = AddNode(NodeOp::kSelect, name, {std::string(input)});
+  for (const auto& [column, expr] : columns) {
+    node.select.push_back(NamedExpression{Text(column), Text(expr)});
+  }
+  return *this;
+}
+
+JobBuilder& JobBuilder::Aggregate(absl::string_view name, absl::string_view input,
+                                  const std::vector<std::string>& key_by,
+                                  const std::vector<AggregateCall>& calls) {
+  LogicalNode& node = AddNode(NodeOp::kAggregate, name, {std::string(input)});
+  for (const std::string& key : key_by) node.key_by.push_back(Text(key));
+  for (const AggregateCall& call : calls) {
+    node.aggregates.push_back(
+        AggregateCallSpec{Text(call.name), Text(call.function), Text(call.argument)});
+  }
+  return *this;
+}
+
+JobBuilder& JobBuilder::Union(absl::string_view name, const std::vector<std::string>& inputs) {
+  AddNode(NodeOp::kUnion, name, inputs);
+  return *this;
+}
+
+JobBuilder& JobBuilder::FileSink(absl::string_view name, absl::string_view input,
+                                 absl::string_view path, absl::string_view format,
+                                 const std::map<std::string, std::string>& format_options) {
+  LogicalNode& node = AddNode(NodeOp::kFileSink, name, {std::string(input)});
+  node.path = Text(path);
+  node.format = Text(format);
+  node.format_options = Options(format_options);
+  return *this;
+}
+
+JobBuilder& JobBuilder::PrintSink(absl::string_view name, absl::string_view input) {
+  AddNode(NodeOp::kPrintSink, name, {std::string(input)});
+  return *this;
+}
+
+JobBuilder& JobBuilder::BlackholeSink(absl::string_view name, absl::string_view input,
+                                      double rows_per_second) {
+  AddNode(NodeOp::kBlackholeSink, name, {std::string(input)}).rows_per_second = rows_per_second;
+  return *this;
+}
+
+absl::StatusOr<proto::JobGraph> JobBuilder::Build() const {
+  LogicalPlan plan = plan_;
+  for (const auto& [name, parallelism] : node_parallelism_) {
+    LogicalNode* found = nullptr;
+    for (LogicalNode& node : plan.nodes) {
+      if (node.name.text == name) found = &node;
+    }
+    if (found == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("NodeParallelism: no node named '", name, "'"));
+    }
+    if (parallelism < 1) {
+      return SpecError(plan, Position{}, name,
+                       absl::StrCat("parallelism must be at least 1, got ", parallelism));
+    }
+    found->parallelism = parallelism;
+  }
+  return PlanJob(plan);
+}
+
+}  // namespace sluice::jobgraph

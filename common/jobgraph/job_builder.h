@@ -1,0 +1,116 @@
+// JobBuilder: the C++ front end for job graphs, the in-code twin of a YAML job spec
+// (job_spec.h). It records the same LogicalPlan the spec parser builds and runs the same
+// planner, so a job built here and the same job written as YAML give equal JobGraphs (except
+// OperatorSpec.yaml_line, which is 0 here). Every check happens in Build(); its errors name
+// the node: "node 'big': unknown column 'amout' in filter (did you mean 'amount'?)".
+//
+//   JobBuilder b("txn-alerts");
+//   b.Parallelism(2);
+//   b.FileSource("txns", "/data/txns.jsonl", "json", schema);
+//   b.Filter("big", "txns", "amount > 1000");
+//   b.Aggregate("per_card", "big", {"card"}, {{"n", "count", ""}, {"total", "sum", "amount"}});
+//   b.FileSink("out", "per_card", "/data/out", "json");
+//   absl::StatusOr<proto::JobGraph> graph = b.Build();
+//
+// Nodes may be added in any order; inputs are resolved by name in Build(). Relative paths
+// resolve against the current directory. Not thread-safe (external synchronization required).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "common/jobgraph/logical_plan.h"
+#include "common/types/schema.h"
+#include "proto/jobgraph.pb.h"
+
+namespace sluice::jobgraph {
+
+// One output column of an aggregate: {"total", "sum", "amount"}; count(*) is {"n", "count", ""}.
+struct AggregateCall {
+  std::string name;
+  std::string function;  // count | sum | min | max | avg
+  std::string argument;  // expression; empty for count
+};
+
+struct FileSourceOptions {
+  std::map<std::string, std::string> format_options;  // e.g. {{"timestamp_unit", "s"}}
+  std::string on_error = "fail";                      // fail | skip
+};
+
+// How datagen fills one column (see DESIGN.md "datagen").
+struct DatagenColumn {
+  std::string kind;  // sequence | random | choice
+  std::optional<double> min;
+  std::optional<double> max;
+  std::vector<std::string> values;  // choice
+};
+
+struct DatagenOptions {
+  std::optional<int64_t> count;  // rows in total; unbounded when absent
+  double rows_per_second = 0;    // 0: as fast as possible
+  uint64_t seed = 0;
+  std::map<std::string, DatagenColumn> fields;
+};
+
+class JobBuilder {
+ public:
+  explicit JobBuilder(absl::string_view job_name);
+
+  // Job-level settings.
+  JobBuilder& Parallelism(int parallelism);
+  JobBuilder& MaxParallelism(int max_parallelism);
+  // The restart strategy and its options as in a spec's `restart:` map, e.g.
+  // Restart("exponential_delay", {{"initial", "1s"}, {"max", "1m"}}).
+  JobBuilder& Restart(absl::string_view strategy,
+                      const std::vector<std::pair<std::string, std::string>>& options = {});
+  // A JobGraph.config key (see JobConfigKeys() in job_settings.h), e.g.
+  // Config("checkpointing.interval", "5s"), Config("buffer_timeout", "5ms").
+  JobBuilder& Config(absl::string_view key, absl::string_view value);
+  // Parallelism of one node (default: the job's). The node may be added later.
+  JobBuilder& NodeParallelism(absl::string_view node, int parallelism);
+
+  // Sources.
+  JobBuilder& FileSource(absl::string_view name, absl::string_view path, absl::string_view format,
+                         const types::Schema& schema, const FileSourceOptions& options = {});
+  JobBuilder& Datagen(absl::string_view name, const types::Schema& schema,
+                      const DatagenOptions& options = {});
+
+  // Operators.
+  JobBuilder& Filter(absl::string_view name, absl::string_view input, absl::string_view predicate);
+  // Output columns {name, expression} in order.
+  JobBuilder& Select(absl::string_view name, absl::string_view input,
+                     const std::vector<std::pair<std::string, std::string>>& columns);
+  // Running keyed aggregate: output = key columns, then one column per call.
+  JobBuilder& Aggregate(absl::string_view name, absl::string_view input,
+                        const std::vector<std::string>& key_by,
+                        const std::vector<AggregateCall>& calls);
+  JobBuilder& Union(absl::string_view name, const std::vector<std::string>& inputs);
+
+  // Sinks.
+  JobBuilder& FileSink(absl::string_view name, absl::string_view input, absl::string_view path,
+                       absl::string_view format,
+                       const std::map<std::string, std::string>& format_options = {});
+  JobBuilder& PrintSink(absl::string_view name, absl::string_view input);
+  // rows_per_second > 0 throttles the sink (a slow downstream system).
+  JobBuilder& BlackholeSink(absl::string_view name, absl::string_view input,
+                            double rows_per_second = 0);
+
+  // Validates and plans the job (see planner.h).
+  absl::StatusOr<proto::JobGraph> Build() const;
+
+ private:
+  LogicalNode& AddNode(NodeOp op, absl::string_view name,
+                       const std::vector<std::string>& inputs);
+
+  LogicalPlan plan_;
+  std::vector<std::pair<std::string, int>> node_parallelism_;
+};
+
+}  // namespace sluice::jobgraph

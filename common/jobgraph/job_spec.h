@@ -1,0 +1,56 @@
+// Job specs: the YAML front end of Sluice. ParseJobSpec reads a job spec (the language of
+// DESIGN.md "Job spec") into a LogicalPlan and hands it to the planner (planner.h), which
+// validates it and produces the JobGraph the CLI submits. The JobBuilder (job_builder.h) is
+// the C++ front end for the same graphs.
+//
+// Accepted keys (anything else is an error naming the key, with a did-you-mean):
+//   name (required), parallelism (1), max_parallelism (128),
+//   restart: {strategy: none|fixed_delay|exponential_delay|failure_rate, attempts, delay,
+//             initial, max, multiplier, jitter, reset_after, max_failures, interval},
+//   checkpointing: {interval, mode, timeout, dir, min_pause, max_concurrent, retained},
+//   state: {backend}, config: {buffer_timeout}   (all copied into JobGraph.config),
+//   sources: [{name, connector: file, path, format: json|csv, schema: {col: type},
+//              format_options: {..}, timestamp_unit, csv: {delimiter, header}, on_error,
+//              parallelism}
+//             | {name, connector: datagen, schema, count, rows_per_second, seed,
+//                fields: {col: {kind: sequence|random|choice, min, max, values}}, parallelism}],
+//   operators: [{name, input | inputs, parallelism, one of:
+//                  filter: "expr" | select: {col: "expr"} or [col, "expr as col"] |
+//                  key_by: [cols] + aggregate: {col: "count(*)|sum(e)|min(e)|max(e)|avg(e)"} |
+//                  union: true (with inputs: [a, b, ...])}],
+//   sinks: [{name, input, parallelism, connector: file (path, format, format_options, csv) |
+//            print | blackhole (rows_per_second: throttle, 0 = none)}].
+// Not yet available, with a clear error: connectors kafka and nexmark, watermark, window, join,
+// pattern.
+//
+// Errors are InvalidArgument with one line "<file>:<line>:<column>: <message>" (1-based).
+// Stateless functions; thread-safe.
+#pragma once
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "proto/jobgraph.pb.h"
+
+namespace sluice::jobgraph {
+
+struct SpecOptions {
+  // Relative `path:` values of file connectors resolve against this (the spec file's
+  // directory; the current directory when empty); the JobGraph holds absolute paths.
+  std::string base_dir;
+  // > 0: replaces the job-level `parallelism` (CLI --parallelism).
+  int parallelism_override = 0;
+};
+
+// Parses, validates and plans a job spec. `file_name` prefixes error messages.
+absl::StatusOr<proto::JobGraph> ParseJobSpec(absl::string_view yaml_text,
+                                             absl::string_view file_name,
+                                             const SpecOptions& options);
+
+// Reads the file (NotFound "job spec <path>: no such file" if missing), then ParseJobSpec with
+// the path as the file name and base_dir = the file's directory (unless options.base_dir is
+// set).
+absl::StatusOr<proto::JobGraph> LoadJobSpecFile(const std::string& path, SpecOptions options = {});
+
+}  // namespace sluice::jobgraph

@@ -1,0 +1,155 @@
+// LogicalPlan: the one internal representation of a job, built by both front ends (the YAML
+// job spec parser, job_spec.h, and the C++ JobBuilder, job_builder.h) and turned into a
+// proto::JobGraph by the planner (planner.h), so validation, schema inference and chaining
+// exist once. A front end only records what the user wrote, with where it was written;
+// every semantic check happens in the planner. Plain data; external synchronization required.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "common/types/schema.h"
+
+namespace sluice::jobgraph {
+
+// A place in the job spec, 1-based. line == 0: unknown (nodes built by the JobBuilder).
+struct Position {
+  int line = 0;
+  int column = 0;
+  bool known() const { return line > 0; }
+};
+
+// A string the user wrote and where. `exact`: character i of `text` is at column
+// `pos.column + i` of `pos.line` (a one-line YAML scalar without escapes), so an error at an
+// offset inside an expression can point at its precise column.
+struct Located {
+  std::string text;
+  Position pos;
+  bool exact = false;
+
+  // Where character `offset` of `text` is (the start of `text` when not exact).
+  Position At(int offset) const;
+  // The part [offset, offset + length) with its own position.
+  Located Sub(size_t offset, size_t length) const;
+  bool empty() const { return text.empty(); }
+};
+
+// What a node does.
+enum class NodeOp {
+  kFileSource,
+  kDatagenSource,
+  kFilter,
+  kSelect,
+  kAggregate,
+  kUnion,
+  kFileSink,
+  kPrintSink,
+  kBlackholeSink,
+};
+
+bool IsSource(NodeOp op);
+bool IsSink(NodeOp op);
+// "source", "operator" or "sink".
+absl::string_view NodeRole(NodeOp op);
+
+struct SchemaColumn {
+  Located name;
+  types::TypeId type;
+};
+
+struct NamedExpression {
+  Located name;
+  Located expr;
+};
+
+struct AggregateCallSpec {
+  Located name;      // output column
+  Located function;  // count | sum | min | max | avg (as written)
+  Located argument;  // expression text; empty for count(*)
+};
+
+struct OptionEntry {
+  Located key;
+  Located value;
+};
+
+struct DatagenField {
+  Located column;
+  Located kind;  // sequence | random | choice
+  std::optional<double> min;
+  std::optional<double> max;
+  std::vector<Located> values;
+};
+
+struct LogicalNode {
+  NodeOp op;
+  Located name;
+  Position pos;                 // where the node is declared (its yaml_line)
+  std::vector<Located> inputs;  // names of earlier nodes
+  int parallelism = 0;          // 0: the job's parallelism
+  Position parallelism_pos;
+
+  // Sources: the schema of the records they emit.
+  std::vector<SchemaColumn> schema;
+  Position schema_pos;
+  // File source and sink.
+  Located path;  // relative paths resolve against LogicalPlan::base_dir
+  Located format;
+  std::vector<OptionEntry> format_options;
+  Located on_error;  // source only: fail | skip (empty: fail)
+  // Datagen source.
+  std::optional<int64_t> count;  // nullopt: unbounded
+  Position count_pos;
+  double rows_per_second = 0;  // also the throttle of a blackhole sink
+  Position rows_per_second_pos;
+  uint64_t seed = 0;
+  std::vector<DatagenField> fields;
+  // Filter.
+  Located predicate;
+  // Select: output columns in order.
+  std::vector<NamedExpression> select;
+  Position select_pos;
+  // Aggregate: key columns, then calls.
+  std::vector<Located> key_by;
+  Position key_by_pos;
+  std::vector<AggregateCallSpec> aggregates;
+  Position aggregates_pos;
+};
+
+struct LogicalPlan {
+  // Where the plan came from, for error messages: the spec file name, or empty for the
+  // JobBuilder (errors then name the node instead of a position).
+  std::string file_name;
+  // Relative file connector paths resolve against this (the current directory when empty).
+  std::string base_dir;
+
+  Located name;
+  int parallelism = 1;
+  Position parallelism_pos;
+  bool parallelism_from_flag = false;  // set by SpecOptions::parallelism_override
+  int max_parallelism = 128;
+  Position max_parallelism_pos;
+  // Restart strategy; empty `restart_strategy` and no options: none.
+  Located restart_strategy;
+  Position restart_pos;
+  std::vector<OptionEntry> restart_options;
+  // Job-level settings copied into JobGraph.config ("checkpointing.interval", "state.backend",
+  // "buffer_timeout", ...); validated against JobConfigKeys() (job_settings.h).
+  std::vector<OptionEntry> config;
+
+  std::vector<LogicalNode> nodes;  // in declaration order
+};
+
+// An InvalidArgument error of a job: "<file>:<line>:<column>: <message>" when the position is
+// known, "<file>: <message>" when only the file is, and for the JobBuilder "node '<node>':
+// <message>" (or "job '<job>': <message>" when `node` is empty).
+absl::Status SpecError(const LogicalPlan& plan, Position pos, absl::string_view node,
+                       absl::string_view message);
+// The same for a spec file before a plan exists.
+absl::Status SpecError(absl::string_view file_name, Position pos, absl::string_view message);
+
+}  // namespace sluice::jobgraph

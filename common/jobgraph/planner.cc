@@ -1,0 +1,732 @@
+#include "common/jobgraph/planner.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/expr/expr.h"
+#include "common/jobgraph/job_settings.h"
+#include "common/jobgraph/suggest.h"
+#include "common/status_macros.h"
+#include "common/types/format.h"
+#include "common/types/timestamp.h"
+
+namespace sluice::jobgraph {
+namespace {
+
+using types::Schema;
+using types::TypeId;
+
+constexpr int kMaxMaxParallelism = 32768;
+
+bool IsValidNodeName(absl::string_view name) {
+  if (name.empty()) return false;
+  for (char c : name) {
+    if (!absl::ascii_isalnum(c) && c != '_' && c != '-' && c != '.') return false;
+  }
+  return true;
+}
+
+// Adds `where` ("in filter") to an expression error message, before its hint in parentheses:
+// "unknown column 'amout' in filter (did you mean 'amount'?)".
+std::string WithContext(absl::string_view message, absl::string_view where) {
+  size_t hint = message.find(" (");
+  if (hint == absl::string_view::npos) return absl::StrCat(message, " ", where);
+  return absl::StrCat(message.substr(0, hint), " ", where, message.substr(hint));
+}
+
+bool IsNumeric(TypeId t) { return t == TypeId::kInt64 || t == TypeId::kFloat64; }
+
+class Planner {
+ public:
+  explicit Planner(const LogicalPlan& plan) : plan_(plan), n_(plan.nodes.size()) {}
+
+  absl::StatusOr<proto::JobGraph> Run() {
+    proto::JobGraph graph;
+    RETURN_IF_ERROR(CheckJob());
+    graph.set_name(plan_.name.text);
+    graph.set_max_parallelism(plan_.max_parallelism);
+    ASSIGN_OR_RETURN(*graph.mutable_restart(), PlanRestartStrategy(plan_));
+    RETURN_IF_ERROR(PlanJobConfig(plan_, graph.mutable_config()));
+    RETURN_IF_ERROR(CheckNames());
+    RETURN_IF_ERROR(ResolveInputs());
+    RETURN_IF_ERROR(SortNodes());
+    output_.resize(n_);
+    specs_.resize(n_);
+    parallelism_.resize(n_);
+    for (int i : order_) RETURN_IF_ERROR(PlanNode(i));
+    RETURN_IF_ERROR(CheckOutputsUsed());
+    BuildVertices(&graph);
+    return graph;
+  }
+
+ private:
+  absl::Status Error(Position pos, absl::string_view message) const {
+    return SpecError(plan_, pos, "", message);
+  }
+  absl::Status Error(const LogicalNode& node, Position pos, absl::string_view message) const {
+    return SpecError(plan_, pos.known() ? pos : node.pos, node.name.text, message);
+  }
+  // "operator 'big'", "source 'txns'".
+  static std::string Describe(const LogicalNode& node) {
+    return absl::StrCat(NodeRole(node.op), " '", node.name.text, "'");
+  }
+
+  absl::Status CheckJob() {
+    if (plan_.name.text.empty()) return Error(plan_.name.pos, "the job needs a name");
+    if (plan_.max_parallelism < 1 || plan_.max_parallelism > kMaxMaxParallelism) {
+      return Error(plan_.max_parallelism_pos,
+                   absl::StrCat("max_parallelism must be between 1 and ", kMaxMaxParallelism,
+                                ", got ", plan_.max_parallelism));
+    }
+    const std::string what = plan_.parallelism_from_flag ? "--parallelism" : "parallelism";
+    if (plan_.parallelism < 1) {
+      return Error(plan_.parallelism_pos,
+                   absl::StrCat(what, " must be at least 1, got ", plan_.parallelism));
+    }
+    if (plan_.parallelism > plan_.max_parallelism) {
+      return Error(plan_.parallelism_pos,
+                   absl::StrCat(what, " ", plan_.parallelism, " is larger than max_parallelism ",
+                                plan_.max_parallelism));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status CheckNames() {
+    bool has_source = false, has_sink = false;
+    for (size_t i = 0; i < n_; ++i) {
+      const LogicalNode& node = plan_.nodes[i];
+      has_source |= IsSource(node.op);
+      has_sink |= IsSink(node.op);
+      if (!IsValidNodeName(node.name.text)) {
+        return Error(node, node.name.pos,
+                     node.name.text.empty()
+                         ? absl::StrCat("a ", NodeRole(node.op), " needs a name")
+                         : absl::StrCat("name '", node.name.text,
+                                        "' may contain only letters, digits, '_', '-' and '.'"));
+      }
+      auto [it, inserted] = index_.emplace(node.name.text, static_cast<int>(i));
+      if (!inserted) {
+        const LogicalNode& first = plan_.nodes[it->second];
+        std::string where = first.pos.known() ? absl::StrCat(" (line ", first.pos.line, ")") : "";
+        return Error(node, node.name.pos,
+                     absl::StrCat("duplicate name '", node.name.text, "': already used by ",
+                                  Describe(first), where));
+      }
+      const int p = node.parallelism;
+      if (p < 0 || p > plan_.max_parallelism) {
+        return Error(node, node.parallelism_pos,
+                     absl::StrCat("parallelism of ", Describe(node), " must be between 1 and ",
+                                  "max_parallelism ", plan_.max_parallelism, ", got ", p));
+      }
+    }
+    if (!has_source) return Error(plan_.name.pos, "the job has no sources");
+    if (!has_sink) return Error(plan_.name.pos, "the job has no sinks");
+    return absl::OkStatus();
+  }
+
+  absl::Status ResolveInputs() {
+    std::vector<std::string> names;
+    for (const LogicalNode& node : plan_.nodes) names.push_back(node.name.text);
+    inputs_.resize(n_);
+    consumers_.resize(n_);
+    for (size_t i = 0; i < n_; ++i) {
+      const LogicalNode& node = plan_.nodes[i];
+      if (IsSource(node.op)) continue;  // front ends give sources no inputs
+      if (node.inputs.empty()) {
+        return Error(node, node.pos, absl::StrCat(Describe(node), " needs an input"));
+      }
+      for (const Located& input : node.inputs) {
+        auto it = index_.find(input.text);
+        if (it == index_.end()) {
+          return Error(node, input.pos,
+                       absl::StrCat("unknown input '", input.text, "'", DidYouMean(input.text, names)));
+        }
+        const LogicalNode& from = plan_.nodes[it->second];
+        if (IsSink(from.op)) {
+          return Error(node, input.pos,
+                       absl::StrCat("input '", input.text, "' is a sink; sinks have no output"));
+        }
+        if (std::find(inputs_[i].begin(), inputs_[i].end(), it->second) != inputs_[i].end()) {
+          return Error(node, input.pos, absl::StrCat("input '", input.text, "' is listed twice"));
+        }
+        inputs_[i].push_back(it->second);
+        consumers_[it->second].push_back(static_cast<int>(i));
+      }
+      if (node.op == NodeOp::kUnion) {
+        if (node.inputs.size() < 2) {
+          return Error(node, node.inputs[0].pos,
+                       absl::StrCat("union '", node.name.text, "' needs at least two inputs"));
+        }
+      } else if (node.inputs.size() != 1) {
+        return Error(node, node.inputs[1].pos,
+                     absl::StrCat(Describe(node),
+                                  " takes one input (use a union to merge several)"));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // Kahn's algorithm; ready nodes are taken sources first, then operators, then sinks, each in
+  // declaration order, so both front ends give the same order for the same job.
+  absl::Status SortNodes() {
+    auto rank = [&](int i) {
+      const NodeOp op = plan_.nodes[i].op;
+      return std::make_pair(IsSource(op) ? 0 : IsSink(op) ? 2 : 1, i);
+    };
+    std::vector<size_t> pending(n_);
+    std::set<std::pair<int, int>> ready;
+    for (size_t i = 0; i < n_; ++i) {
+      pending[i] = inputs_[i].size();
+      if (pending[i] == 0) ready.insert(rank(static_cast<int>(i)));
+    }
+    while (!ready.empty()) {
+      const int i = ready.begin()->second;
+      ready.erase(ready.begin());
+      order_.push_back(i);
+      for (int c : consumers_[i]) {
+        if (--pending[c] == 0) ready.insert(rank(c));
+      }
+    }
+    if (order_.size() == n_) return absl::OkStatus();
+
+    // A cycle: walk upstream through unsorted nodes until one repeats.
+    std::vector<int> path;
+    std::vector<int> seen_at(n_, -1);
+    int at = 0;
+    while (pending[at] == 0) ++at;
+    while (seen_at[at] < 0) {
+      seen_at[at] = static_cast<int>(path.size());
+      path.push_back(at);
+      for (int in : inputs_[at]) {
+        if (pending[in] > 0) {
+          at = in;
+          break;
+        }
+      }
+    }
+    // path[seen_at[at]..] walks against the data flow; reverse it and start at the node
+    // declared first.
+    std::vector<int> cycle(path.begin() + seen_at[at], path.end());
+    std::reverse(cycle.begin(), cycle.end());
+    std::rotate(cycle.begin(), std::min_element(cycle.begin(), cycle.end()), cycle.end());
+    std::vector<std::string> names;
+    for (int i : cycle) names.push_back(plan_.nodes[i].name.text);
+    names.push_back(names.front());
+    // Point at the reference that closes the cycle: the first node's input naming the last.
+    const LogicalNode& first = plan_.nodes[cycle.front()];
+    Position pos = first.pos;
+    for (const Located& input : first.inputs) {
+      if (input.text == plan_.nodes[cycle.back()].name.text) pos = input.pos;
+    }
+    return Error(first, pos, absl::StrCat("cycle: ", absl::StrJoin(names, " -> ")));
+  }
+
+  static Schema SchemaOf(const std::vector<SchemaColumn>& columns) {
+    std::vector<types::Field> fields;
+    for (const SchemaColumn& c : columns) fields.push_back({c.name.text, c.type});
+    return Schema(std::move(fields));
+  }
+
+  absl::StatusOr<Schema> CheckSchema(const LogicalNode& node) const {
+    if (node.schema.empty()) {
+      return Error(node, node.schema_pos,
+                   absl::StrCat(Describe(node), " needs a schema (a map of column: type)"));
+    }
+    absl::flat_hash_set<std::string> names;
+    for (const SchemaColumn& c : node.schema) {
+      if (c.name.text.empty()) return Error(node, c.name.pos, "a schema column needs a name");
+      if (!names.insert(c.name.text).second) {
+        return Error(node, c.name.pos,
+                     absl::StrCat("column '", c.name.text, "' appears twice in the schema"));
+      }
+    }
+    return SchemaOf(node.schema);
+  }
+
+  // Compiles `expr` against `schema` for its type; errors point inside the expression.
+  absl::StatusOr<TypeId> TypeOf(const LogicalNode& node, const Located& expr, const Schema& schema,
+                                absl::string_view where) const {
+    expr::CompileError error;
+    absl::StatusOr<std::unique_ptr<expr::CompiledExpr>> compiled =
+        expr::Compile(expr.text, schema, &error);
+    if (!compiled.ok()) {
+      return Error(node, expr.At(error.offset),
+                   WithContext(compiled.status().message(), where));
+    }
+    return (*compiled)->result_type();
+  }
+
+  std::string ResolvePath(const std::string& path) const {
+    std::filesystem::path p(path);
+    if (p.is_relative()) {
+      std::filesystem::path base = plan_.base_dir.empty() ? std::filesystem::current_path()
+                                                          : std::filesystem::path(plan_.base_dir);
+      p = std::filesystem::absolute(base) / p;
+    }
+    return p.lexically_normal().string();
+  }
+
+  absl::StatusOr<proto::FormatSpec> PlanFormat(const LogicalNode& node) const {
+    proto::FormatSpec format;
+    const std::string& name = node.format.text;
+    if (name.empty()) {
+      return Error(node, node.pos, absl::StrCat(Describe(node), " needs a format (json or csv)"));
+    }
+    if (name == "avro" || name == "protobuf" || name == "avro-confluent" ||
+        name == "protobuf-confluent") {
+      return Error(node, node.format.pos,
+                   absl::StrCat("format '", name, "' is not available yet (use json or csv)"));
+    }
+    if (name != "json" && name != "csv") {
+      std::string hint = DidYouMean(name, {"json", "csv"});
+      if (hint.empty()) hint = " (use json or csv)";
+      return Error(node, node.format.pos, absl::StrCat("unknown format '", name, "'", hint));
+    }
+    format.set_name(name);
+    for (const OptionEntry& option : node.format_options) {
+      if (format.options().contains(option.key.text)) {
+        return Error(node, option.key.pos,
+                     absl::StrCat("format option '", option.key.text, "' is set twice"));
+      }
+      // Each option alone, so an error points at the option at fault.
+      proto::FormatSpec one;
+      one.set_name(name);
+      (*one.mutable_options())[option.key.text] = option.value.text;
+      absl::StatusOr<types::FormatOptions> parsed = types::ParseFormatOptions(one);
+      if (!parsed.ok()) return Error(node, option.key.pos, parsed.status().message());
+      (*format.mutable_options())[option.key.text] = option.value.text;
+    }
+    return format;
+  }
+
+  absl::Status PlanFileSource(const LogicalNode& node, proto::OperatorSpec* spec) {
+    proto::FileSourceSpec* file = spec->mutable_file_source();
+    if (node.path.text.empty()) {
+      return Error(node, node.path.pos, absl::StrCat(Describe(node), " needs a path"));
+    }
+    file->set_path(ResolvePath(node.path.text));
+    ASSIGN_OR_RETURN(*file->mutable_format(), PlanFormat(node));
+    const std::string& on_error = node.on_error.text;
+    if (on_error.empty() || on_error == "fail" || on_error == "skip") {
+      file->set_on_error(on_error.empty() ? "fail" : on_error);
+    } else if (on_error == "dead_letter") {
+      return Error(node, node.on_error.pos,
+                   "on_error: dead_letter is not available yet (use fail or skip)");
+    } else {
+      return Error(node, node.on_error.pos,
+                   absl::StrCat("on_error must be fail or skip, got '", on_error, "'"));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status CheckChoiceValue(const LogicalNode& node, const DatagenField& field, TypeId type,
+                                const Located& value) const {
+    bool ok = true;
+    switch (type) {
+      case TypeId::kInt64: {
+        int64_t v;
+        ok = absl::SimpleAtoi(value.text, &v);
+        break;
+      }
+      case TypeId::kFloat64: {
+        double v;
+        ok = absl::SimpleAtod(value.text, &v);
+        break;
+      }
+      case TypeId::kBool:
+        ok = value.text == "true" || value.text == "false";
+        break;
+      case TypeId::kTimestamp:
+        ok = types::ParseTimestamp(value.text).ok();
+        break;
+      case TypeId::kString:
+      case TypeId::kBytes:
+        break;
+    }
+    if (ok) return absl::OkStatus();
+    return Error(node, value.pos,
+                 absl::StrCat("value '", value.text, "' of column '", field.column.text,
+                              "' is not a valid ", types::TypeName(type)));
+  }
+
+  absl::Status PlanDatagen(const LogicalNode& node, const Schema& schema,
+                           proto::OperatorSpec* spec) {
+    proto::DatagenSourceSpec* gen = spec->mutable_datagen_source();
+    if (node.count.has_value() && *node.count < 0) {
+      return Error(node, node.count_pos,
+                   absl::StrCat("count must be >= 0 (leave it out for an unbounded source), got ",
+                                *node.count));
+    }
+    gen->set_count(node.count.value_or(-1));
+    if (!(node.rows_per_second >= 0)) {
+      return Error(node, node.rows_per_second_pos,
+                   absl::StrCat("rows_per_second must be >= 0 (0: as fast as possible), got ",
+                                node.rows_per_second));
+    }
+    gen->set_rows_per_second(node.rows_per_second);
+    gen->set_seed(node.seed);
+    std::vector<std::string> columns;
+    for (const types::Field& f : schema.fields()) columns.push_back(f.name);
+    for (const DatagenField& field : node.fields) {
+      std::optional<int> index = schema.IndexOf(field.column.text);
+      if (!index.has_value()) {
+        return Error(node, field.column.pos,
+                     absl::StrCat("fields: unknown column '", field.column.text, "'",
+                                  DidYouMean(field.column.text, columns)));
+      }
+      if (gen->fields().contains(field.column.text)) {
+        return Error(node, field.column.pos,
+                     absl::StrCat("fields: column '", field.column.text, "' is set twice"));
+      }
+      const std::string& kind = field.kind.text;
+      if (kind != "sequence" && kind != "random" && kind != "choice") {
+        std::string hint = DidYouMean(kind, {"sequence", "random", "choice"});
+        if (hint.empty()) hint = " (use sequence, random or choice)";
+        return Error(node, field.kind.pos.known() ? field.kind.pos : field.column.pos,
+                     kind.empty() ? absl::StrCat("fields: column '", field.column.text,
+                                                 "' needs a kind (sequence, random or choice)")
+                                  : absl::StrCat("unknown datagen kind '", kind, "'", hint));
+      }
+      proto::DatagenFieldSpec out;
+      out.set_kind(kind);
+      if (kind == "choice") {
+        if (field.values.empty()) {
+          return Error(node, field.kind.pos,
+                       absl::StrCat("fields: column '", field.column.text,
+                                    "': kind choice needs values: [...]"));
+        }
+        if (field.min.has_value() || field.max.has_value()) {
+          return Error(node, field.kind.pos,
+                       absl::StrCat("fields: column '", field.column.text,
+                                    "': kind choice takes values, not min/max"));
+        }
+        for (const Located& v : field.values) {
+          RETURN_IF_ERROR(CheckChoiceValue(node, field, schema.field(*index).type, v));
+          out.add_values(v.text);
+        }
+      } else {
+        if (!field.values.empty()) {
+          return Error(node, field.values[0].pos,
+                       absl::StrCat("fields: column '", field.column.text, "': kind ", kind,
+                                    " takes min/max, not values (values are for kind choice)"));
+        }
+        if (field.min.has_value() && field.max.has_value() && *field.min > *field.max) {
+          return Error(node, field.kind.pos,
+                       absl::StrCat("fields: column '", field.column.text, "': min (", *field.min,
+                                    ") is larger than max (", *field.max, ")"));
+        }
+      }
+      if (field.min.has_value()) {
+        out.set_min(*field.min);
+        out.set_has_min(true);
+      }
+      if (field.max.has_value()) {
+        out.set_max(*field.max);
+        out.set_has_max(true);
+      }
+      (*gen->mutable_fields())[field.column.text] = std::move(out);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<Schema> PlanSelect(const LogicalNode& node, const Schema& in,
+                                    proto::OperatorSpec* spec) const {
+    if (node.select.empty()) {
+      return Error(node, node.select_pos, "select needs at least one column");
+    }
+    std::vector<types::Field> fields;
+    absl::flat_hash_set<std::string> names;
+    for (const NamedExpression& column : node.select) {
+      if (column.name.text.empty()) return Error(node, column.name.pos, "a select column needs a name");
+      if (!names.insert(column.name.text).second) {
+        return Error(node, column.name.pos,
+                     absl::StrCat("select column '", column.name.text, "' appears twice"));
+      }
+      if (column.expr.text.empty()) {
+        return Error(node, column.name.pos,
+                     absl::StrCat("select column '", column.name.text, "' needs an expression"));
+      }
+      ASSIGN_OR_RETURN(TypeId type,
+                       TypeOf(node, column.expr, in,
+                              absl::StrCat("in select column '", column.name.text, "'")));
+      fields.push_back({column.name.text, type});
+      proto::NamedExpr* out = spec->mutable_select()->add_columns();
+      out->set_name(column.name.text);
+      out->set_expr(column.expr.text);
+    }
+    return Schema(std::move(fields));
+  }
+
+  absl::StatusOr<Schema> PlanAggregate(const LogicalNode& node, const Schema& in,
+                                       proto::OperatorSpec* spec) const {
+    proto::AggregateSpec* agg = spec->mutable_aggregate();
+    if (node.key_by.empty()) {
+      return Error(node, node.aggregates_pos,
+                   "aggregate needs key_by: [columns] (a running aggregate per key)");
+    }
+    std::vector<std::string> columns;
+    for (const types::Field& f : in.fields()) columns.push_back(f.name);
+    std::vector<types::Field> fields;
+    absl::flat_hash_set<std::string> names;
+    for (const Located& key : node.key_by) {
+      std::optional<int> index = in.IndexOf(key.text);
+      if (!index.has_value()) {
+        return Error(node, key.pos,
+                     absl::StrCat("unknown key column '", key.text, "'", DidYouMean(key.text, columns)));
+      }
+      if (!names.insert(key.text).second) {
+        return Error(node, key.pos, absl::StrCat("key column '", key.text, "' is listed twice"));
+      }
+      fields.push_back(in.field(*index));
+      agg->add_key_columns(key.text);
+    }
+    if (node.aggregates.empty()) {
+      return Error(node, node.aggregates_pos, "aggregate needs at least one output column");
+    }
+    for (const AggregateCallSpec& call : node.aggregates) {
+      const std::string& name = call.name.text;
+      if (name.empty()) return Error(node, call.name.pos, "an aggregate column needs a name");
+      if (!names.insert(name).second) {
+        return Error(node, call.name.pos,
+                     absl::StrCat("output column '", name, "' appears twice (key columns come first)"));
+      }
+      const std::string function = absl::AsciiStrToLower(call.function.text);
+      static const std::vector<std::string> kFunctions = {"count", "sum", "min", "max", "avg"};
+      if (std::find(kFunctions.begin(), kFunctions.end(), function) == kFunctions.end()) {
+        std::string hint = DidYouMean(function, kFunctions);
+        if (hint.empty()) hint = " (use count, sum, min, max or avg)";
+        return Error(node, call.function.pos,
+                     absl::StrCat("unknown aggregate function '", call.function.text, "'", hint));
+      }
+      TypeId type = TypeId::kInt64;
+      std::string argument = call.argument.text;
+      if (function == "count") {
+        if (!argument.empty() && argument != "*") {
+          return Error(node, call.argument.pos,
+                       absl::StrCat("count takes *: write count(*) for '", name, "'"));
+        }
+        argument.clear();
+      } else {
+        if (argument.empty()) {
+          return Error(node, call.function.pos,
+                       absl::StrCat(function, " needs an argument: ", function, "(expression)"));
+        }
+        ASSIGN_OR_RETURN(TypeId arg,
+                         TypeOf(node, call.argument, in,
+                                absl::StrCat("in ", function, "() of '", name, "'")));
+        if ((function == "sum" || function == "avg") && !IsNumeric(arg)) {
+          return Error(node, call.argument.pos,
+                       absl::StrCat(function, "() needs a number, but '", argument, "' is ",
+                                    types::TypeName(arg)));
+        }
+        if (function == "avg") {
+          type = TypeId::kFloat64;
+        } else if (function == "sum") {
+          type = arg == TypeId::kFloat64 ? TypeId::kFloat64 : TypeId::kInt64;
+        } else {
+          type = arg;
+        }
+      }
+      fields.push_back({name, type});
+      proto::AggregateCall* out = agg->add_calls();
+      out->set_name(name);
+      out->set_function(function);
+      out->set_argument(argument);
+    }
+    return Schema(std::move(fields));
+  }
+
+  // Union inputs must have the schema of the first input.
+  absl::Status CheckUnion(const LogicalNode& node, int i) const {
+    const Schema& first = output_[inputs_[i][0]];
+    const std::string& first_name = node.inputs[0].text;
+    for (size_t k = 1; k < inputs_[i].size(); ++k) {
+      const Schema& other = output_[inputs_[i][k]];
+      const Located& input = node.inputs[k];
+      for (size_t c = 0; c < std::max(first.size(), other.size()); ++c) {
+        if (c >= first.size() || c >= other.size()) {
+          return Error(node, input.pos,
+                       absl::StrCat("union input '", input.text, "' has ", other.size(),
+                                    " columns (", other.ToString(), ") but '", first_name,
+                                    "' has ", first.size(), " (", first.ToString(), ")"));
+        }
+        const types::Field& a = first.field(c);
+        const types::Field& b = other.field(c);
+        if (a != b) {
+          return Error(node, input.pos,
+                       absl::StrCat("union input '", input.text, "' column ", c + 1, " is '",
+                                    b.name, " ", types::TypeName(b.type), "' but in '", first_name,
+                                    "' it is '", a.name, " ", types::TypeName(a.type), "'"));
+        }
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status PlanNode(int i) {
+    const LogicalNode& node = plan_.nodes[i];
+    proto::OperatorSpec& spec = specs_[i];
+    spec.set_name(node.name.text);
+    spec.set_yaml_line(node.pos.line);
+    parallelism_[i] = node.parallelism > 0 ? node.parallelism : plan_.parallelism;
+    if (!node.key_by.empty() && node.op != NodeOp::kAggregate) {
+      return Error(node, node.key_by_pos,
+                   "key_by needs an aggregate (key_by alone is not supported yet)");
+    }
+    Schema in;
+    if (!IsSource(node.op)) {
+      in = output_[inputs_[i][0]];
+      *spec.mutable_input_schema() = in.ToProto();
+    }
+    Schema out;
+    switch (node.op) {
+      case NodeOp::kFileSource: {
+        ASSIGN_OR_RETURN(out, CheckSchema(node));
+        RETURN_IF_ERROR(PlanFileSource(node, &spec));
+        break;
+      }
+      case NodeOp::kDatagenSource: {
+        ASSIGN_OR_RETURN(out, CheckSchema(node));
+        RETURN_IF_ERROR(PlanDatagen(node, out, &spec));
+        break;
+      }
+      case NodeOp::kFilter: {
+        if (node.predicate.text.empty()) {
+          return Error(node, node.predicate.pos, "filter needs a predicate");
+        }
+        ASSIGN_OR_RETURN(TypeId type, TypeOf(node, node.predicate, in, "in filter"));
+        if (type != TypeId::kBool) {
+          return Error(node, node.predicate.pos,
+                       absl::StrCat("filter must be a bool expression, but '", node.predicate.text,
+                                    "' is ", types::TypeName(type)));
+        }
+        spec.mutable_filter()->set_predicate(node.predicate.text);
+        out = in;
+        break;
+      }
+      case NodeOp::kSelect: {
+        ASSIGN_OR_RETURN(out, PlanSelect(node, in, &spec));
+        break;
+      }
+      case NodeOp::kAggregate: {
+        ASSIGN_OR_RETURN(out, PlanAggregate(node, in, &spec));
+        break;
+      }
+      case NodeOp::kUnion:
+        RETURN_IF_ERROR(CheckUnion(node, i));
+        spec.mutable_union_op();
+        out = in;
+        break;
+      case NodeOp::kFileSink: {
+        proto::FileSinkSpec* file = spec.mutable_file_sink();
+        if (node.path.text.empty()) {
+          return Error(node, node.path.pos,
+                       absl::StrCat(Describe(node), " needs a path (a directory)"));
+        }
+        file->set_path(ResolvePath(node.path.text));
+        ASSIGN_OR_RETURN(*file->mutable_format(), PlanFormat(node));
+        break;
+      }
+      case NodeOp::kPrintSink:
+        spec.mutable_print_sink();
+        break;
+      case NodeOp::kBlackholeSink:
+        if (!(node.rows_per_second >= 0)) {
+          return Error(node, node.rows_per_second_pos,
+                       absl::StrCat("rows_per_second must be >= 0 (0: no limit), got ",
+                                    node.rows_per_second));
+        }
+        spec.mutable_blackhole_sink()->set_rows_per_second(node.rows_per_second);
+        break;
+    }
+    if (!IsSink(node.op)) *spec.mutable_output_schema() = out.ToProto();
+    output_[i] = std::move(out);
+    return absl::OkStatus();
+  }
+
+  absl::Status CheckOutputsUsed() const {
+    for (size_t i = 0; i < n_; ++i) {
+      const LogicalNode& node = plan_.nodes[i];
+      if (!IsSink(node.op) && consumers_[i].empty()) {
+        return Error(node, node.name.pos,
+                     absl::StrCat("the output of ", Describe(node),
+                                  " is not used (add a sink that reads it, or remove it)"));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  bool Chains(int i) const {
+    const LogicalNode& node = plan_.nodes[i];
+    if (IsSource(node.op) || node.op == NodeOp::kUnion || !node.key_by.empty()) return false;
+    if (inputs_[i].size() != 1) return false;
+    const int in = inputs_[i][0];
+    return consumers_[in].size() == 1 && parallelism_[in] == parallelism_[i];
+  }
+
+  void BuildVertices(proto::JobGraph* graph) {
+    std::vector<int> vertex_of(n_, -1);
+    for (int i : order_) {
+      const LogicalNode& node = plan_.nodes[i];
+      if (Chains(i)) {
+        const int v = vertex_of[inputs_[i][0]];
+        proto::JobVertex* vertex = graph->mutable_vertices(v);
+        vertex->set_name(absl::StrCat(vertex->name(), " -> ", node.name.text));
+        *vertex->add_chain() = std::move(specs_[i]);
+        vertex_of[i] = v;
+        continue;
+      }
+      const int v = graph->vertices_size();
+      proto::JobVertex* vertex = graph->add_vertices();
+      vertex->set_id(v);
+      vertex->set_name(node.name.text);
+      vertex->set_parallelism(parallelism_[i]);
+      *vertex->add_chain() = std::move(specs_[i]);
+      vertex_of[i] = v;
+      for (int in : inputs_[i]) {
+        proto::JobEdge* edge = graph->add_edges();
+        edge->set_id(graph->edges_size() - 1);
+        edge->set_source_vertex(vertex_of[in]);
+        edge->set_target_vertex(v);
+        *edge->mutable_schema() = output_[in].ToProto();
+        if (!node.key_by.empty()) {
+          edge->set_partitioning(proto::HASH);
+          for (const Located& key : node.key_by) {
+            edge->add_key_indexes(*output_[in].IndexOf(key.text));
+          }
+        } else if (parallelism_[in] != parallelism_[i]) {
+          edge->set_partitioning(proto::REBALANCE);
+        } else {
+          edge->set_partitioning(proto::FORWARD);
+        }
+      }
+    }
+  }
+
+  const LogicalPlan& plan_;
+  const size_t n_;
+  absl::flat_hash_map<std::string, int> index_;  // node name -> index in plan_.nodes
+  std::vector<std::vector<int>> inputs_;         // per node, in input order
+  std::vector<std::vector<int>> consumers_;
+  std::vector<int> order_;  // topological
+  std::vector<Schema> output_;
+  std::vector<proto::OperatorSpec> specs_;
+  std::vector<int> parallelism_;
+};
+
+}  // namespace
+
+absl::StatusOr<proto::JobGraph> PlanJob(const LogicalPlan& plan) { return Planner(plan).Run(); }
+
+}  // namespace sluice::jobgraph

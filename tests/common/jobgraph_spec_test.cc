@@ -1,0 +1,595 @@
+// The YAML job spec front end: a full spec compiles to the exact JobGraph, and every kind of
+// mistake gives one line naming file, line and column.
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "common/jobgraph/job_spec.h"
+#include "gtest/gtest.h"
+#include "tests/common/jobgraph_test_util.h"
+
+namespace sluice::jobgraph {
+namespace {
+
+using testing::GraphDiff;
+using testing::GraphFromText;
+
+absl::StatusOr<proto::JobGraph> Parse(const std::string& yaml, SpecOptions options = {}) {
+  if (options.base_dir.empty()) options.base_dir = "/specs";
+  return ParseJobSpec(yaml, "job.yaml", options);
+}
+
+// The error message of a spec that must be rejected.
+std::string ErrorOf(const std::string& yaml, SpecOptions options = {}) {
+  absl::StatusOr<proto::JobGraph> graph = Parse(yaml, options);
+  if (graph.ok()) return "accepted: " + graph->DebugString();
+  EXPECT_EQ(graph.status().code(), absl::StatusCode::kInvalidArgument) << graph.status();
+  return std::string(graph.status().message());
+}
+
+// A valid job the error tests modify: source at line 2, operators from line 8, sinks after.
+const char kSource[] = R"(name: t
+sources:
+  - name: txns
+    connector: file
+    path: data/txns.jsonl
+    format: json
+    schema: {card: int64, amount: float64, country: string, ts: timestamp}
+)";
+
+std::string WithOperators(const std::string& operators, const std::string& sink_input = "big") {
+  return std::string(kSource) + "operators:\n" + operators + "sinks:\n  - {name: out, input: " +
+         sink_input + ", connector: blackhole}\n";
+}
+
+constexpr char kTxnsSchema[] = R"(
+  fields { name: "card" type: INT64 } fields { name: "amount" type: FLOAT64 }
+  fields { name: "country" type: STRING } fields { name: "ts" type: TIMESTAMP })";
+
+TEST(JobSpecTest, DesignExampleCompilesToTheExactJobGraph) {
+  const std::string yaml = R"yaml(name: txn-alerts
+parallelism: 2
+checkpointing: {interval: 5s, mode: exactly_once}
+restart: {strategy: exponential_delay, initial: 1s, max: 1m}
+sources:
+  - name: txns
+    connector: file            # file | datagen | kafka | nexmark
+    path: data/txns.jsonl
+    format: json
+    schema: {card: int64, amount: float64, country: string, ts: timestamp}
+operators:
+  - name: big
+    input: txns
+    filter: "amount > 1000"
+  - name: per_card
+    input: big
+    key_by: [card]
+    aggregate: {n: "count(*)", total: "sum(amount)", top: "max(amount)"}
+sinks:
+  - {name: out, input: per_card, connector: file, path: out/per_card, format: json}
+)yaml";
+  absl::StatusOr<proto::JobGraph> graph = Parse(yaml);
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  const std::string txns = kTxnsSchema;
+  const std::string expected = R"(
+name: "txn-alerts"
+max_parallelism: 128
+restart { strategy: "exponential_delay" initial_ms: 1000 max_ms: 60000 multiplier: 2
+          jitter: 0.1 reset_after_ms: 3600000 }
+config { key: "checkpointing.interval" value: "5s" }
+config { key: "checkpointing.mode" value: "exactly_once" }
+vertices {
+  id: 0 name: "txns -> big" parallelism: 2
+  chain {
+    name: "txns"
+    file_source { path: "/specs/data/txns.jsonl" format { name: "json" } on_error: "fail" }
+    output_schema {)" + txns + R"( }
+    yaml_line: 6
+  }
+  chain {
+    name: "big"
+    filter { predicate: "amount > 1000" }
+    input_schema {)" + txns + R"( }
+    output_schema {)" + txns + R"( }
+    yaml_line: 12
+  }
+}
+vertices {
+  id: 1 name: "per_card -> out" parallelism: 2
+  chain {
+    name: "per_card"
+    aggregate {
+      key_columns: "card"
+      calls { name: "n" function: "count" }
+      calls { name: "total" function: "sum" argument: "amount" }
+      calls { name: "top" function: "max" argument: "amount" }
+    }
+    input_schema {)" + txns + R"( }
+    output_schema {
+      fields { name: "card" type: INT64 } fields { name: "n" type: INT64 }
+      fields { name: "total" type: FLOAT64 } fields { name: "top" type: FLOAT64 }
+    }
+    yaml_line: 15
+  }
+  chain {
+    name: "out"
+    file_sink { path: "/specs/out/per_card" format { name: "json" } }
+    input_schema {
+      fields { name: "card" type: INT64 } fields { name: "n" type: INT64 }
+      fields { name: "total" type: FLOAT64 } fields { name: "top" type: FLOAT64 }
+    }
+    yaml_line: 20
+  }
+}
+edges {
+  id: 0 source_vertex: 0 target_vertex: 1 partitioning: HASH key_indexes: 0
+  schema {)" + txns + R"( }
+}
+)";
+  EXPECT_EQ(GraphDiff(GraphFromText(expected), *graph), "");
+}
+
+TEST(JobSpecTest, DatagenFormatOptionsAndSinksAreCopied) {
+  const std::string yaml = R"(name: gen
+max_parallelism: 64
+config: {buffer_timeout: 5ms}
+state: {backend: rocksdb}
+sources:
+  - name: readings
+    connector: datagen
+    count: 20
+    rows_per_second: 10.5
+    seed: 42
+    schema: {sensor: string, seq: int64, celsius: float64}
+    fields:
+      sensor: {kind: choice, values: [kitchen, garage]}
+      seq: {kind: sequence, min: 1}
+      celsius: {kind: random, min: -5, max: 35}
+  - name: csvin
+    connector: file
+    path: /abs/in.csv
+    format: csv
+    csv: {delimiter: ";", header: true}
+    timestamp_unit: s
+    on_error: skip
+    schema: {sensor: string, seq: int64, celsius: float64}
+operators:
+  - name: both
+    inputs: [readings, csvin]
+    union: true
+sinks:
+  - name: csvout
+    input: both
+    connector: file
+    path: ../out
+    format: csv
+    format_options: {delimiter: "|"}
+)";
+  absl::StatusOr<proto::JobGraph> graph = Parse(yaml);
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  const std::string schema = R"(
+  fields { name: "sensor" type: STRING } fields { name: "seq" type: INT64 }
+  fields { name: "celsius" type: FLOAT64 })";
+  const std::string expected = R"(
+name: "gen"
+max_parallelism: 64
+restart { strategy: "none" }
+config { key: "buffer_timeout" value: "5ms" }
+config { key: "state.backend" value: "rocksdb" }
+vertices {
+  id: 0 name: "readings" parallelism: 1
+  chain {
+    name: "readings"
+    datagen_source {
+      count: 20 rows_per_second: 10.5 seed: 42
+      fields { key: "sensor" value { kind: "choice" values: "kitchen" values: "garage" } }
+      fields { key: "seq" value { kind: "sequence" min: 1 has_min: true } }
+      fields { key: "celsius" value { kind: "random" min: -5 max: 35 has_min: true has_max: true } }
+    }
+    output_schema {)" + schema + R"( }
+    yaml_line: 6
+  }
+}
+vertices {
+  id: 1 name: "csvin" parallelism: 1
+  chain {
+    name: "csvin"
+    file_source {
+      path: "/abs/in.csv"
+      format { name: "csv" options { key: "delimiter" value: ";" } options { key: "header" value: "true" }
+               options { key: "timestamp_unit" value: "s" } }
+      on_error: "skip"
+    }
+    output_schema {)" + schema + R"( }
+    yaml_line: 16
+  }
+}
+vertices {
+  id: 2 name: "both -> csvout" parallelism: 1
+  chain {
+    name: "both"
+    union_op {}
+    input_schema {)" + schema + R"( }
+    output_schema {)" + schema + R"( }
+    yaml_line: 25
+  }
+  chain {
+    name: "csvout"
+    file_sink { path: "/out" format { name: "csv" options { key: "delimiter" value: "|" } } }
+    input_schema {)" + schema + R"( }
+    yaml_line: 29
+  }
+}
+edges { id: 0 source_vertex: 0 target_vertex: 2 partitioning: FORWARD schema {)" + schema + R"( } }
+edges { id: 1 source_vertex: 1 target_vertex: 2 partitioning: FORWARD schema {)" + schema + R"( } }
+)";
+  EXPECT_EQ(GraphDiff(GraphFromText(expected), *graph), "");
+}
+
+TEST(JobSpecTest, SelectMapAndListFormsAndPrintSink) {
+  const std::string yaml = std::string(kSource) + R"(operators:
+  - name: m
+    input: txns
+    select: {card: card, double_amount: "amount * 2", big: amount > 1000}
+  - name: l
+    input: m
+    select: [card, "double_amount / 2 AS half", "big as flag"]
+sinks:
+  - {name: p, input: l, connector: print}
+)";
+  absl::StatusOr<proto::JobGraph> graph = Parse(yaml);
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  ASSERT_EQ(graph->vertices_size(), 1);
+  EXPECT_EQ(graph->vertices(0).name(), "txns -> m -> l -> p");
+  const proto::OperatorSpec& m = graph->vertices(0).chain(1);
+  const proto::OperatorSpec& l = graph->vertices(0).chain(2);
+  EXPECT_EQ(GraphDiff(GraphFromText(R"(vertices { chain {
+    name: "m"
+    select { columns { name: "card" expr: "card" } columns { name: "double_amount" expr: "amount * 2" }
+             columns { name: "big" expr: "amount > 1000" } }
+    input_schema {)" + std::string(kTxnsSchema) + R"( }
+    output_schema { fields { name: "card" type: INT64 } fields { name: "double_amount" type: FLOAT64 }
+                    fields { name: "big" type: BOOL } }
+    yaml_line: 9 } }
+    vertices { chain {
+    name: "l"
+    select { columns { name: "card" expr: "card" } columns { name: "half" expr: "double_amount / 2" }
+             columns { name: "flag" expr: "big" } }
+    input_schema { fields { name: "card" type: INT64 } fields { name: "double_amount" type: FLOAT64 }
+                   fields { name: "big" type: BOOL } }
+    output_schema { fields { name: "card" type: INT64 } fields { name: "half" type: FLOAT64 }
+                    fields { name: "flag" type: BOOL } }
+    yaml_line: 12 } })"),
+                      [&] {
+                        proto::JobGraph g;
+                        *g.add_vertices()->add_chain() = m;
+                        *g.add_vertices()->add_chain() = l;
+                        return g;
+                      }()),
+            "");
+  EXPECT_TRUE(graph->vertices(0).chain(3).has_print_sink());
+}
+
+TEST(JobSpecTest, ParallelismOverrideReplacesTheJobLevelParallelism) {
+  const std::string yaml = R"(name: p
+parallelism: 2
+sources:
+  - {name: gen, connector: datagen, schema: {id: int64}}
+operators:
+  - {name: wide, input: gen, parallelism: 3, filter: "id > 0"}
+sinks:
+  - {name: out, input: wide, connector: blackhole, rows_per_second: 100}
+)";
+  absl::StatusOr<proto::JobGraph> graph = Parse(yaml, {.parallelism_override = 5});
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  ASSERT_EQ(graph->vertices_size(), 3);
+  EXPECT_EQ(graph->vertices(0).parallelism(), 5);
+  EXPECT_EQ(graph->vertices(1).parallelism(), 3);  // its own parallelism stays
+  EXPECT_EQ(graph->vertices(2).parallelism(), 5);
+  EXPECT_EQ(graph->vertices(0).chain(0).datagen_source().count(), -1);  // unbounded
+  EXPECT_EQ(graph->vertices(2).chain(0).blackhole_sink().rows_per_second(), 100);
+  EXPECT_EQ(ErrorOf(yaml, {.parallelism_override = 200}),
+            "job.yaml: --parallelism 200 is larger than max_parallelism 128");
+}
+
+TEST(JobSpecTest, MalformedYamlNamesTheLine) {
+  // yaml-cpp notices the unclosed flow list at the end of the input.
+  EXPECT_EQ(ErrorOf("name: bad\nsources:\n  - name: [txns\n"),
+            "job.yaml:4:1: invalid YAML: end of sequence flow not found");
+  EXPECT_EQ(ErrorOf("name: bad\nsources:\n  - name: a\n\tconnector: file\n"),
+            "job.yaml:4:1: invalid YAML: illegal tab when looking for indentation");
+  EXPECT_EQ(ErrorOf("name: t\nparallelism: 2: 3\n"), "job.yaml:2:15: invalid YAML: illegal map value");
+  EXPECT_EQ(ErrorOf(""), "job.yaml:1:1: the job spec is empty");
+  EXPECT_EQ(ErrorOf("- a\n- b\n"),
+            "job.yaml:1:1: a job spec must be a map with name, sources, operators and sinks");
+}
+
+TEST(JobSpecTest, UnknownKeysGetADidYouMean) {
+  EXPECT_EQ(ErrorOf("name: t\nsorces: []\n"),
+            "job.yaml:2:1: unknown key 'sorces' in the job spec (did you mean 'sources'?)");
+  EXPECT_EQ(ErrorOf(WithOperators("  - {name: big, input: txns, fitler: \"amount > 1\"}\n")),
+            "job.yaml:9:30: unknown key 'fitler' in operator 'big' (did you mean 'filter'?)");
+  EXPECT_EQ(ErrorOf(R"(name: t
+sources:
+  - name: txns
+    connector: file
+    pth: x
+)"),
+            "job.yaml:5:5: unknown key 'pth' in source 'txns' (did you mean 'path'?)");
+  EXPECT_EQ(ErrorOf(std::string(kSource) +
+                    "sinks:\n  - name: out\n    input: txns\n    connector: file\n    formt: json\n"),
+            "job.yaml:12:5: unknown key 'formt' in sink 'out' (did you mean 'format'?)");
+  EXPECT_EQ(ErrorOf("name: t\ncheckpointing: {intreval: 5s}\n"),
+            "job.yaml:2:17: unknown job setting 'checkpointing.intreval' (did you mean "
+            "'checkpointing.interval'?)");
+  EXPECT_EQ(ErrorOf("name: t\nconfig: {bufer_timeout: 5ms}\n"),
+            "job.yaml:2:10: unknown job setting 'bufer_timeout' (did you mean 'buffer_timeout'?)");
+  EXPECT_EQ(ErrorOf("name: t\nname: u\n"), "job.yaml:2:1: duplicate key 'name' in the job spec");
+}
+
+TEST(JobSpecTest, UnknownColumnPointsInsideTheExpression) {
+  // Quoted scalar: the column after the quote.
+  EXPECT_EQ(ErrorOf(WithOperators("  - name: big\n    input: txns\n    filter: \"amout > 1000\"\n")),
+            "job.yaml:11:14: unknown column 'amout' in filter (did you mean 'amount'?)");
+  // Plain scalar, error in the middle.
+  EXPECT_EQ(ErrorOf(WithOperators("  - name: big\n    input: txns\n    filter: amount > 1 and contry = 'DE'\n")),
+            "job.yaml:11:28: unknown column 'contry' in filter (did you mean 'country'?)");
+  // Flow map.
+  EXPECT_EQ(ErrorOf(WithOperators("  - {name: big, input: txns, filter: 'amount > crd'}\n")),
+            "job.yaml:9:48: unknown column 'crd' in filter (did you mean 'card'?)");
+  // Select list item "expr as name" and aggregate argument.
+  EXPECT_EQ(ErrorOf(WithOperators("  - {name: big, input: txns, select: [card, \"amont * 2 as x\"]}\n")),
+            "job.yaml:9:46: unknown column 'amont' in select column 'x' (did you mean 'amount'?)");
+  EXPECT_EQ(ErrorOf(WithOperators(
+                "  - {name: big, input: txns, key_by: [card], aggregate: {t: \"sum( amout )\"}}\n")),
+            "job.yaml:9:67: unknown column 'amout' in sum() of 't' (did you mean 'amount'?)");
+  // A scalar over two lines cannot be mapped exactly: the error points at its start.
+  EXPECT_EQ(ErrorOf(WithOperators("  - name: big\n    input: txns\n    filter: \"amount > 1 and\n      amout > 2\"\n")),
+            "job.yaml:11:14: unknown column 'amout' in filter (did you mean 'amount'?)");
+}
+
+TEST(JobSpecTest, TypeErrors) {
+  EXPECT_EQ(ErrorOf(WithOperators("  - {name: big, input: txns, filter: \"amount + 1\"}\n")),
+            "job.yaml:9:39: filter must be a bool expression, but 'amount + 1' is float64");
+  EXPECT_EQ(ErrorOf(WithOperators("  - {name: big, input: txns, filter: \"country > 5\"}\n")),
+            "job.yaml:9:47: type error: cannot compare string 'country' with int64 5 in filter");
+  EXPECT_EQ(ErrorOf(WithOperators(
+                "  - {name: big, input: txns, key_by: [card], aggregate: {t: \"sum(country)\"}}\n")),
+            "job.yaml:9:66: sum() needs a number, but 'country' is string");
+  EXPECT_EQ(ErrorOf(WithOperators(
+                "  - {name: big, input: txns, key_by: [card], aggregate: {t: \"avg(ts)\"}}\n")),
+            "job.yaml:9:66: avg() needs a number, but 'ts' is timestamp");
+  EXPECT_EQ(ErrorOf("name: t\nsources:\n  - {name: s, connector: datagen, schema: {id: int65}}\n"),
+            "job.yaml:3:48: column 'id': unknown type 'int65' (expected bool, int64, float64, "
+            "string, bytes or timestamp)");
+}
+
+TEST(JobSpecTest, WrongValueTypesAndMissingKeys) {
+  EXPECT_EQ(ErrorOf("name: t\nparallelism: two\n"),
+            "job.yaml:2:14: parallelism must be an integer, got 'two'");
+  EXPECT_EQ(ErrorOf("name: t\nsources: {a: 1}\n"),
+            "job.yaml:2:10: sources must be a list (- name: ...)");
+  EXPECT_EQ(ErrorOf("name: t\nsources:\n  - {name: s, connector: datagen, schema: [id, int64]}\n"),
+            "job.yaml:3:43: schema must be a map of column: type, got a list");
+  EXPECT_EQ(ErrorOf(WithOperators("  - {name: big, inputs: txns, filter: \"amount > 1\"}\n")),
+            "job.yaml:9:25: inputs must be a list of node names, got a scalar");
+  EXPECT_EQ(ErrorOf(WithOperators("  - {name: big, input: txns, filter: }\n")),
+            "job.yaml:9:30: filter needs a value");
+  EXPECT_EQ(ErrorOf("parallelism: 1\nsources: []\n"), "job.yaml:1:1: the job spec needs a name");
+  EXPECT_EQ(ErrorOf("name: t\nsources:\n  - {connector: datagen}\n"),
+            "job.yaml:3:5: a source needs a name");
+  EXPECT_EQ(ErrorOf("name: t\nsources:\n  - {name: s, schema: {id: int64}}\n"),
+            "job.yaml:3:5: source 's' needs a connector (file, datagen)");
+  EXPECT_EQ(ErrorOf("name: t\nsources:\n  - {name: s, connector: file, format: json, schema: {id: int64}}\n"
+                    "sinks:\n  - {name: o, input: s, connector: print}\n"),
+            "job.yaml:3:5: source 's' needs a path");
+  EXPECT_EQ(ErrorOf("name: t\nsources:\n  - {name: s, connector: datagen}\n"
+                    "sinks:\n  - {name: o, input: s, connector: print}\n"),
+            "job.yaml:3:5: source 's' needs a schema (a map of column: type)");
+  EXPECT_EQ(ErrorOf(std::string(kSource) + "sinks:\n  - {name: o, connector: print}\n"),
+            "job.yaml:9:5: sink 'o' needs an input");
+  EXPECT_EQ(ErrorOf(WithOperators("  - {name: big, filter: \"amount > 1\"}\n")),
+            "job.yaml:9:5: operator 'big' needs an input");
+  EXPECT_EQ(ErrorOf(WithOperators("  - {name: big, input: txns}\n")),
+            "job.yaml:9:5: operator 'big' needs one of filter, select, key_by + aggregate or union");
+  EXPECT_EQ(ErrorOf(WithOperators("  - {name: big, input: txns, filter: \"amount > 1\", select: [card]}\n")),
+            "job.yaml:9:52: operator 'big' has both filter and select; use one per operator");
+  EXPECT_EQ(ErrorOf(WithOperators("  - {name: big, input: txns, inputs: [txns], filter: \"amount > 1\"}\n")),
+            "job.yaml:9:30: use either input or inputs, not both");
+}
+
+TEST(JobSpecTest, GraphMistakes) {
+  EXPECT_EQ(ErrorOf(WithOperators("  - {name: big, input: txn, filter: \"amount > 1\"}\n")),
+            "job.yaml:9:24: unknown input 'txn' (did you mean 'txns'?)");
+  EXPECT_EQ(ErrorOf(WithOperators("  - {name: txns, input: txns, filter: \"amount > 1\"}\n", "txns")),
+            "job.yaml:9:12: duplicate name 'txns': already used by source 'txns' (line 3)");
+  EXPECT_EQ(ErrorOf(WithOperators("  - {name: a, input: b, filter: \"amount > 1\"}\n"
+                                  "  - {name: b, input: a, filter: \"amount > 2\"}\n"
+                                  "  - {name: big, input: txns, filter: \"amount > 3\"}\n")),
+            "job.yaml:9:22: cycle: a -> b -> a");
+  EXPECT_EQ(ErrorOf(WithOperators("  - {name: big, input: out, filter: \"amount > 1\"}\n")),
+            "job.yaml:9:24: input 'out' is a sink; sinks have no output");
+  EXPECT_EQ(ErrorOf(WithOperators("  - {name: big, inputs: [txns, txns], union: true}\n")),
+            "job.yaml:9:32: input 'txns' is listed twice");
+  EXPECT_EQ(ErrorOf(WithOperators("  - {name: big, inputs: [txns], union: true}\n")),
+            "job.yaml:9:26: union 'big' needs at least two inputs");
+  EXPECT_EQ(ErrorOf(WithOperators("  - {name: big, input: txns, filter: \"amount > 1\"}\n"
+                                  "  - {name: unused, input: txns, filter: \"amount > 2\"}\n")),
+            "job.yaml:10:12: the output of operator 'unused' is not used (add a sink that reads it, "
+            "or remove it)");
+  EXPECT_EQ(ErrorOf(std::string(kSource)), "job.yaml:1:7: the job has no sinks");
+  EXPECT_EQ(ErrorOf(WithOperators("  - {name: \"my big\", input: txns, filter: \"amount > 1\"}\n")),
+            "job.yaml:9:13: name 'my big' may contain only letters, digits, '_', '-' and '.'");
+}
+
+TEST(JobSpecTest, UnionSchemasMustMatch) {
+  const std::string yaml = R"(name: u
+sources:
+  - {name: a, connector: datagen, schema: {id: int64, v: string}}
+  - {name: b, connector: datagen, schema: {id: int64, v: float64}}
+  - {name: c, connector: datagen, schema: {id: int64}}
+operators:
+  - {name: ab, inputs: [a, b], union: true}
+  - {name: ac, inputs: [a, c], union: true}
+sinks:
+  - {name: o1, input: ab, connector: print}
+  - {name: o2, input: ac, connector: print}
+)";
+  EXPECT_EQ(ErrorOf(yaml),
+            "job.yaml:7:28: union input 'b' column 2 is 'v float64' but in 'a' it is 'v string'");
+  std::string only_ac = yaml;
+  only_ac.replace(only_ac.find("v: float64"), 10, "v: string");
+  EXPECT_EQ(ErrorOf(only_ac),
+            "job.yaml:8:28: union input 'c' has 1 columns (id int64) but 'a' has 2 (id int64, v "
+            "string)");
+}
+
+TEST(JobSpecTest, NotYetAvailableFeaturesSaySo) {
+  EXPECT_EQ(ErrorOf("name: t\nsources:\n  - {name: k, connector: kafka, topic: txns}\n"),
+            "job.yaml:3:26: connector 'kafka' is not available yet (use file, datagen)");
+  EXPECT_EQ(ErrorOf("name: t\nsources:\n  - {name: k, connector: nexmark}\n"),
+            "job.yaml:3:26: connector 'nexmark' is not available yet (use file, datagen)");
+  EXPECT_EQ(ErrorOf("name: t\nsources:\n  - {name: k, connector: fiel}\n"),
+            "job.yaml:3:26: unknown source connector 'fiel' (did you mean 'file'?)");
+  EXPECT_EQ(ErrorOf(std::string(kSource) + "sinks:\n  - {name: o, input: txns, connector: kafka}\n"),
+            "job.yaml:9:39: connector 'kafka' is not available yet (use file, print, blackhole)");
+  EXPECT_EQ(ErrorOf(std::string(kSource) + "    watermark: {column: ts, max_delay: 2s}\n"),
+            "job.yaml:8:5: watermark is not supported yet (event time comes later)");
+  EXPECT_EQ(ErrorOf(WithOperators("  - {name: big, input: txns, key_by: [card], window: {tumble: 1m}, "
+                                  "aggregate: {n: \"count(*)\"}}\n")),
+            "job.yaml:9:46: window is not supported yet");
+  EXPECT_EQ(ErrorOf(WithOperators("  - {name: big, inputs: [txns, txns], join: {on: [card]}}\n")),
+            "job.yaml:9:39: join is not supported yet");
+  EXPECT_EQ(ErrorOf(WithOperators("  - {name: big, input: txns, pattern: {}}\n")),
+            "job.yaml:9:30: pattern is not supported yet");
+  std::string avro = std::string(kSource) + "sinks:\n  - {name: o, input: txns, connector: print}\n";
+  avro.replace(avro.find("format: json"), 12, "format: avro");
+  EXPECT_EQ(ErrorOf(avro), "job.yaml:6:13: format 'avro' is not available yet (use json or csv)");
+}
+
+TEST(JobSpecTest, AggregateMistakes) {
+  EXPECT_EQ(ErrorOf(WithOperators("  - {name: big, input: txns, key_by: [card]}\n")),
+            "job.yaml:9:30: key_by needs an aggregate (key_by alone is not supported yet)");
+  EXPECT_EQ(ErrorOf(WithOperators("  - {name: big, input: txns, aggregate: {n: \"count(*)\"}}\n")),
+            "job.yaml:9:41: aggregate needs key_by: [columns] (a running aggregate per key)");
+  EXPECT_EQ(ErrorOf(WithOperators("  - {name: big, input: txns, key_by: [crd], aggregate: {n: \"count(*)\"}}\n")),
+            "job.yaml:9:39: unknown key column 'crd' (did you mean 'card'?)");
+  EXPECT_EQ(ErrorOf(WithOperators("  - {name: big, input: txns, key_by: [card], aggregate: {n: \"summ(amount)\"}}\n")),
+            "job.yaml:9:62: unknown aggregate function 'summ' (did you mean 'sum'?)");
+  EXPECT_EQ(ErrorOf(WithOperators("  - {name: big, input: txns, key_by: [card], aggregate: {n: count}}\n")),
+            "job.yaml:9:61: aggregate 'n' must be a call like count(*), sum(expr), min(expr), "
+            "max(expr) or avg(expr), got 'count'");
+  EXPECT_EQ(ErrorOf(WithOperators("  - {name: big, input: txns, key_by: [card], aggregate: {n: \"count(amount)\"}}\n")),
+            "job.yaml:9:68: count takes *: write count(*) for 'n'");
+  EXPECT_EQ(ErrorOf(WithOperators("  - {name: big, input: txns, key_by: [card], aggregate: {card: \"count(*)\"}}\n")),
+            "job.yaml:9:58: output column 'card' appears twice (key columns come first)");
+  EXPECT_EQ(ErrorOf(WithOperators("  - {name: big, input: txns, select: [\"amount * 2\"]}\n")),
+            "job.yaml:9:40: select item 'amount * 2' needs a name: write 'amount * 2 as <name>'");
+  EXPECT_EQ(ErrorOf(WithOperators("  - {name: big, input: txns, select: [card, \"amount as card\"]}\n")),
+            "job.yaml:9:56: select column 'card' appears twice");
+}
+
+TEST(JobSpecTest, ConnectorSettingMistakes) {
+  const std::string sink = "sinks:\n  - {name: o, input: txns, connector: print}\n";
+  std::string spec = std::string(kSource) + "    on_error: ignore\n" + sink;
+  EXPECT_EQ(ErrorOf(spec), "job.yaml:8:15: on_error must be fail or skip, got 'ignore'");
+  spec = std::string(kSource) + "    format_options: {delimiter: \";\"}\n" + sink;
+  EXPECT_EQ(ErrorOf(spec),
+            "job.yaml:8:22: format json: unknown option 'delimiter' (expected timestamp_unit)");
+  spec = std::string(kSource) + "    timestamp_unit: ns\n" + sink;
+  EXPECT_EQ(ErrorOf(spec),
+            "job.yaml:8:5: format json: timestamp_unit must be s, ms or us, not 'ns'");
+  spec = std::string(kSource) + "    csv: {header: true}\n" + sink;
+  EXPECT_EQ(ErrorOf(spec), "job.yaml:8:5: csv options need format: csv");
+  spec = std::string(kSource) + sink;
+  spec.replace(spec.find("format: json"), 12, "format: jsn");
+  EXPECT_EQ(ErrorOf(spec), "job.yaml:6:13: unknown format 'jsn' (did you mean 'json'?)");
+
+  const std::string gen = R"(name: t
+sources:
+  - name: g
+    connector: datagen
+    schema: {id: int64, kind: string}
+    fields:
+)";
+  const std::string gen_sink = "sinks:\n  - {name: o, input: g, connector: print}\n";
+  EXPECT_EQ(ErrorOf(gen + "      idd: {kind: sequence}\n" + gen_sink),
+            "job.yaml:7:7: fields: unknown column 'idd' (did you mean 'id'?)");
+  EXPECT_EQ(ErrorOf(gen + "      kind: {kind: choice}\n" + gen_sink),
+            "job.yaml:7:20: fields: column 'kind': kind choice needs values: [...]");
+  EXPECT_EQ(ErrorOf(gen + "      id: {kind: choice, values: [1, x]}\n" + gen_sink),
+            "job.yaml:7:38: value 'x' of column 'id' is not a valid int64");
+  EXPECT_EQ(ErrorOf(gen + "      id: {kind: sequense}\n" + gen_sink),
+            "job.yaml:7:18: unknown datagen kind 'sequense' (did you mean 'sequence'?)");
+  EXPECT_EQ(ErrorOf(gen + "      id: {kind: random, min: 5, max: 1}\n" + gen_sink),
+            "job.yaml:7:18: fields: column 'id': min (5) is larger than max (1)");
+  EXPECT_EQ(ErrorOf(gen + "      id: {knd: random}\n" + gen_sink),
+            "job.yaml:7:12: unknown key 'knd' in fields of column 'id' (did you mean 'kind'?)");
+  EXPECT_EQ(ErrorOf(gen + "      id: {kind: random}\n    count: -1\n" + gen_sink),
+            "job.yaml:8:12: count must be >= 0 (leave it out for an unbounded source), got -1");
+}
+
+TEST(JobSpecTest, JobSettingMistakes) {
+  EXPECT_EQ(ErrorOf("name: t\nrestart: {strategy: fixd_delay}\n"),
+            "job.yaml:2:21: unknown restart strategy 'fixd_delay' (did you mean 'fixed_delay'?)");
+  EXPECT_EQ(ErrorOf("name: t\nrestart: {strategy: fixed_delay, initial: 1s}\n"),
+            "job.yaml:2:34: restart key 'initial' does not apply to strategy fixed_delay (its "
+            "keys: attempts, delay)");
+  EXPECT_EQ(ErrorOf("name: t\nrestart: {strategy: fixed_delay, atempts: 3}\n"),
+            "job.yaml:2:34: unknown restart key 'atempts' (did you mean 'attempts'?)");
+  EXPECT_EQ(ErrorOf("name: t\nrestart: {strategy: fixed_delay, delay: 5x}\n"),
+            "job.yaml:2:41: restart delay: '5x' has unknown duration unit 'x' (use ms, s, m, h or d)");
+  EXPECT_EQ(ErrorOf("name: t\nrestart: {attempts: 3}\n"),
+            "job.yaml:2:1: restart needs a strategy: none, fixed_delay, exponential_delay or "
+            "failure_rate");
+  EXPECT_EQ(ErrorOf("name: t\nrestart: {strategy: exponential_delay, jitter: 2}\n"),
+            "job.yaml:2:48: restart jitter must be a number between 0 and 1, got '2'");
+  EXPECT_EQ(ErrorOf("name: t\nrestart: {strategy: exponential_delay, initial: 2m, max: 1m}\n"),
+            "job.yaml:2:58: restart max (1m) must be at least initial (2m)");
+  EXPECT_EQ(ErrorOf("name: t\ncheckpointing: {interval: 5s, mode: exactly_twice}\n"),
+            "job.yaml:2:37: checkpointing.mode must be one of exactly_once, at_least_once, got "
+            "'exactly_twice'");
+  EXPECT_EQ(ErrorOf("name: t\ncheckpointing: {interval: soon}\n"),
+            "job.yaml:2:27: checkpointing.interval: 'soon' is not a duration (write e.g. 500ms, "
+            "2s, 1m, 1h)");
+  EXPECT_EQ(ErrorOf("name: t\nstate: {backend: disk}\n"),
+            "job.yaml:2:18: state.backend must be one of heap, rocksdb, got 'disk'");
+  EXPECT_EQ(ErrorOf("name: t\nparallelism: 0\n"), "job.yaml:2:14: parallelism must be at least 1, got 0");
+  EXPECT_EQ(ErrorOf("name: t\nparallelism: 200\n"),
+            "job.yaml:2:14: parallelism 200 is larger than max_parallelism 128");
+  EXPECT_EQ(ErrorOf("name: t\nmax_parallelism: 0\n"),
+            "job.yaml:2:18: max_parallelism must be between 1 and 32768, got 0");
+  EXPECT_EQ(ErrorOf(WithOperators("  - {name: big, input: txns, parallelism: 0, filter: \"amount > 1\"}\n")),
+            "job.yaml:9:43: parallelism must be at least 1, got 0");
+}
+
+TEST(JobSpecTest, LoadJobSpecFileResolvesPathsAgainstItsDirectory) {
+  const std::filesystem::path dir =
+      std::filesystem::path(::testing::TempDir()) / "jobgraph_spec_test";
+  std::filesystem::create_directories(dir / "sub");
+  const std::string path = (dir / "sub" / "job.yaml").string();
+  {
+    std::ofstream out(path);
+    out << std::string(kSource) << "sinks:\n  - {name: o, input: txns, connector: file, path: "
+        << "../out, format: json}\n";
+  }
+  absl::StatusOr<proto::JobGraph> graph = LoadJobSpecFile(path);
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  const proto::JobVertex& v = graph->vertices(0);
+  EXPECT_EQ(v.chain(0).file_source().path(), (dir / "sub" / "data" / "txns.jsonl").string());
+  EXPECT_EQ(v.chain(1).file_sink().path(), (dir / "out").string());
+
+  {
+    std::ofstream out(path);
+    out << "name: t\nsorces: []\n";
+  }
+  EXPECT_EQ(LoadJobSpecFile(path).status().message(),
+            path + ":2:1: unknown key 'sorces' in the job spec (did you mean 'sources'?)");
+
+  absl::Status missing = LoadJobSpecFile((dir / "nope.yaml").string()).status();
+  EXPECT_EQ(missing.code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(missing.message(), "job spec " + (dir / "nope.yaml").string() + ": no such file");
+}
+
+}  // namespace
+}  // namespace sluice::jobgraph

@@ -46,7 +46,7 @@ const JobConfigKey* FindConfigKey(absl::string_view name) {
   return nullptr;
 }
 
-std::string QuotedList(const std::vector<absl::string_view>& words) {
+std::string JoinWords(const std::vector<absl::string_view>& words) {
   return absl::StrJoin(words, ", ");
 }
 
@@ -72,7 +72,7 @@ absl::Status CheckConfigValue(const LogicalPlan& plan, const JobConfigKey& key,
     case JobConfigType::kChoice: {
       if (std::find(key.choices.begin(), key.choices.end(), value) == key.choices.end()) {
         return SpecError(plan, entry.value.pos, "",
-                         absl::StrCat(key.name, " must be one of ", QuotedList(key.choices),
+                         absl::StrCat(key.name, " must be one of ", JoinWords(key.choices),
                                       ", got '", value, "'"));
       }
       return absl::OkStatus();
@@ -130,7 +130,7 @@ const std::vector<StrategyKeys>& Strategies() {
 // Reads the restart options of one strategy, each at most once.
 class RestartOptions {
  public:
-  RestartOptions(const LogicalPlan& plan) : plan_(plan) {}
+  explicit RestartOptions(const LogicalPlan& plan) : plan_(plan) {}
 
   absl::Status Duration(absl::string_view key, int64_t default_ms, int64_t* out) {
     const OptionEntry* e = Find(key);
@@ -230,7 +230,7 @@ absl::StatusOr<proto::RestartStrategy> PlanRestartStrategy(const LogicalPlan& pl
       if (other_strategy_key || strategy->keys.empty()) {
         std::string keys = strategy->keys.empty()
                                ? std::string("it takes no other keys")
-                               : absl::StrCat("its keys: ", QuotedList(strategy->keys));
+                               : absl::StrCat("its keys: ", JoinWords(strategy->keys));
         return SpecError(plan, e.key.pos, "",
                          absl::StrCat("restart key '", key, "' does not apply to strategy ",
                                       strategy->strategy, " (", keys, ")"));

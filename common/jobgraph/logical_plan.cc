@@ -1,5 +1,7 @@
 #include "common/jobgraph/logical_plan.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 
 namespace sluice::jobgraph {

@@ -37,12 +37,22 @@ bool IsValidNodeName(absl::string_view name) {
   return true;
 }
 
-// Adds `where` ("in filter") to an expression error message, before its hint in parentheses:
-// "unknown column 'amout' in filter (did you mean 'amount'?)".
+// Adds `where` ("in filter") to an expression error message, before a final hint in
+// parentheses: "unknown column 'amout' in filter (did you mean 'amount'?)".
 std::string WithContext(absl::string_view message, absl::string_view where) {
-  size_t hint = message.find(" (");
-  if (hint == absl::string_view::npos) return absl::StrCat(message, " ", where);
-  return absl::StrCat(message.substr(0, hint), " ", where, message.substr(hint));
+  if (!message.empty() && message.back() == ')') {
+    int depth = 0;
+    for (size_t i = message.size(); i-- > 0;) {
+      if (message[i] == ')') ++depth;
+      if (message[i] == '(' && --depth == 0) {
+        if (i > 0 && message[i - 1] == ' ') {
+          return absl::StrCat(message.substr(0, i - 1), " ", where, message.substr(i - 1));
+        }
+        break;
+      }
+    }
+  }
+  return absl::StrCat(message, " ", where);
 }
 
 bool IsNumeric(TypeId t) { return t == TypeId::kInt64 || t == TypeId::kFloat64; }

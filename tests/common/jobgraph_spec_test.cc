@@ -343,6 +343,11 @@ TEST(JobSpecTest, UnknownColumnPointsInsideTheExpression) {
   EXPECT_EQ(ErrorOf(WithOperators(
                 "  - {name: big, input: txns, key_by: [card], aggregate: {t: \"sum( amout )\"}}\n")),
             "job.yaml:9:67: unknown column 'amout' in sum() of 't' (did you mean 'amount'?)");
+  // No close match: the expression library lists the columns; syntax errors point too.
+  EXPECT_EQ(ErrorOf(WithOperators("  - {name: big, input: txns, filter: \"zzz > 1\"}\n")),
+            "job.yaml:9:39: unknown column 'zzz' in filter (columns: card, amount, country, ts)");
+  EXPECT_EQ(ErrorOf(WithOperators("  - {name: big, input: txns, filter: \"amount >\"}\n")),
+            "job.yaml:9:47: expected an expression at end of expression in filter");
   // A scalar over two lines cannot be mapped exactly: the error points at its start.
   EXPECT_EQ(ErrorOf(WithOperators("  - name: big\n    input: txns\n    filter: \"amount > 1 and\n      amout > 2\"\n")),
             "job.yaml:11:14: unknown column 'amout' in filter (did you mean 'amount'?)");

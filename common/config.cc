@@ -44,6 +44,8 @@ const std::vector<ConfigKey>& ConfigKeys() {
        "How often a TaskManager sends a heartbeat to the JobManager."},
       {"heartbeat.timeout", ConfigType::kDuration, "10s",
        "A TaskManager silent for this long is marked lost and its tasks failed."},
+      {"jobmanager.slot_request_timeout", ConfigType::kDuration, "5m",
+       "A job that cannot get enough task slots for this long fails (not enough task slots)."},
       {"rpc.max_message_size", ConfigType::kBytes, "64mb", "Largest gRPC message accepted."},
       {"log.level", ConfigType::kString, "info", "trace, debug, info, warn or error."},
   };

@@ -1,0 +1,122 @@
+// Dispatcher: the JobManager's state and the entry point of every control-plane request
+// (JobManagerService delegates here): TaskManager registration and heartbeats, task state
+// updates, job submission, listing, details and cancellation. It owns the
+// TaskManagerRegistry, SlotPool, Scheduler and one JobMaster per job, all under one mutex;
+// RPCs to TaskManagers go through the (asynchronous) TaskManagerGateway after the mutex is
+// released, so no request thread waits on a TaskManager.
+// Timers (heartbeat timeouts, slot request timeouts, restart delays) fire from Poll(), which
+// the JobManager's timer thread calls (tests call it after advancing a ManualClock).
+// Thread-safe. The gateway must stop calling back (GrpcTaskManagerGateway::Shutdown) before
+// the Dispatcher is destroyed.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "common/clock.h"
+#include "jobmanager/job_master.h"
+#include "jobmanager/scheduler.h"
+#include "jobmanager/slot_pool.h"
+#include "jobmanager/task_manager_gateway.h"
+#include "jobmanager/task_manager_registry.h"
+#include "proto/control.pb.h"
+
+namespace sluice::jobmanager {
+
+struct DispatcherOptions {
+  int64_t heartbeat_interval_ms = 1'000;
+  int64_t heartbeat_timeout_ms = 10'000;
+  int64_t slot_request_timeout_ms = 300'000;
+  // Seeds job ids, the session id and restart jitter; 0 = from std::random_device.
+  uint64_t seed = 0;
+  // Called (without the mutex held) after a request that may have set an earlier timer, so
+  // the timer thread recomputes NextDeadlineMs().
+  std::function<void()> on_timers_changed;
+};
+
+class Dispatcher {
+ public:
+  Dispatcher(const Clock* clock, TaskManagerGateway* gateway, DispatcherOptions options);
+
+  // --- TaskManagers ---
+  // Registers (or replaces: a restarted TaskManager's old tasks fail) a TaskManager; waiting
+  // jobs may get their slots now. InvalidArgument for an empty id/address or slots < 1.
+  absl::StatusOr<proto::RegisterTaskManagerResponse> RegisterTaskManager(
+      const proto::RegisterTaskManagerRequest& request);
+  // known=false for an unknown or lost TaskManager (it must register again).
+  proto::HeartbeatResponse Heartbeat(const proto::HeartbeatRequest& request);
+  // NotFound "no job with id X" for an unknown job; InvalidArgument for an unknown
+  // vertex/subtask; updates of an older attempt are ignored (OK).
+  absl::Status UpdateTaskState(const proto::TaskStateUpdate& update);
+  std::vector<proto::TaskManagerInfo> ListTaskManagers() const;
+
+  // --- Jobs ---
+  // Validates the graph (InvalidArgument "job graph: ...") and returns the new job id
+  // (32 lower-case hex characters). The job waits for slots if there are not enough.
+  absl::StatusOr<std::string> SubmitJob(const proto::JobGraph& graph);
+  // Every job, in submission order.
+  std::vector<proto::JobSummary> ListJobs() const;
+  // NotFound "no job with id X".
+  absl::StatusOr<proto::JobDetail> GetJob(absl::string_view job_id) const;
+  // NotFound "no job with id X"; FailedPrecondition when it already ended; OK while cancelling.
+  absl::Status CancelJob(absl::string_view job_id);
+
+  // --- Timers ---
+  // Fires everything due at the clock's current time: lost TaskManagers, expired slot
+  // requests, restart delays.
+  void Poll();
+  // Monotonic time at which Poll() has something to do next, if anything is pending.
+  std::optional<int64_t> NextDeadlineMs() const;
+
+  const std::string& session_id() const { return session_id_; }
+
+ private:
+  // An RPC to a TaskManager, queued under mu_ in the order the events produced it.
+  struct Rpc {
+    std::optional<JobActions::Cancel> cancel;
+    std::optional<JobActions::Deploy> deploy;
+  };
+
+  JobMaster* FindJob(absl::string_view job_id) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Carries out the slot actions of `job` and queues its RPCs.
+  void Apply(JobMaster* job, JobActions actions) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Grants slots to waiting jobs that fit now.
+  void Reconcile() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void HandleLost(const LostTaskManager& lost) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::string NewId() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Hands the queued RPCs to the gateway, without mu_, in queue order (one thread at a time
+  // drains, so a CancelTasks never reaches the gateway before an earlier SubmitTask, even
+  // when callbacks run concurrently), then pokes the timer thread.
+  void Flush() ABSL_LOCKS_EXCLUDED(mu_);
+  void OnDeployResult(const proto::TaskDeploymentDescriptor& tdd, const absl::Status& status);
+  void OnCancelResult(const std::string& job_id, int attempt, const std::string& tm_id,
+                      const absl::Status& status);
+
+  const Clock* clock_;
+  TaskManagerGateway* gateway_;
+  const DispatcherOptions options_;
+  std::string session_id_;
+
+  mutable absl::Mutex mu_;
+  std::mt19937_64 rng_ ABSL_GUARDED_BY(mu_);
+  TaskManagerRegistry registry_ ABSL_GUARDED_BY(mu_);
+  SlotPool slot_pool_ ABSL_GUARDED_BY(mu_);
+  Scheduler scheduler_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::unique_ptr<JobMaster>, std::less<>> jobs_ ABSL_GUARDED_BY(mu_);
+  std::vector<JobMaster*> job_order_ ABSL_GUARDED_BY(mu_);  // submission order
+  std::deque<Rpc> outbox_ ABSL_GUARDED_BY(mu_);
+  bool draining_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace sluice::jobmanager

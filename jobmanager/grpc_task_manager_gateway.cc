@@ -1,0 +1,169 @@
+#include "jobmanager/grpc_task_manager_gateway.h"
+
+#include <chrono>
+#include <deque>
+#include <string>
+#include <utility>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "grpcpp/grpcpp.h"
+#include "proto/control.grpc.pb.h"
+
+namespace sluice::jobmanager {
+namespace {
+
+struct Call {
+  bool is_submit = true;
+  proto::TaskDeploymentDescriptor tdd;
+  proto::CancelTaskRequest cancel;
+  proto::Ack response;
+  grpc::ClientContext context;
+  TaskManagerGateway::Callback done;
+  std::string address;
+  std::string tm_id;
+};
+
+struct Connection {
+  std::shared_ptr<grpc::Channel> channel;
+  std::unique_ptr<proto::TaskManagerService::Stub> stub;
+  std::deque<std::unique_ptr<Call>> queue;
+  std::unique_ptr<Call> in_flight;
+};
+
+absl::Status FromGrpc(const grpc::Status& s, const Call& call) {
+  if (s.ok()) return absl::OkStatus();
+  return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
+                      absl::StrCat(call.is_submit ? "SubmitTask" : "CancelTasks",
+                                   " to TaskManager ", call.tm_id, " (", call.address,
+                                   "): ", s.error_message()));
+}
+
+}  // namespace
+
+// Shared with the gRPC callbacks, so it outlives the gateway while calls complete.
+struct GrpcTaskManagerGateway::Core : std::enable_shared_from_this<Core> {
+  GrpcTaskManagerGatewayOptions options;
+  absl::Mutex mu;
+  bool shutdown ABSL_GUARDED_BY(mu) = false;
+  int delivering ABSL_GUARDED_BY(mu) = 0;  // `done` callbacks running now
+  absl::flat_hash_map<std::string, std::shared_ptr<Connection>> connections ABSL_GUARDED_BY(mu);
+
+  std::shared_ptr<Connection> ConnectionFor(const std::string& address)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    auto& conn = connections[address];
+    if (conn == nullptr) {
+      conn = std::make_shared<Connection>();
+      grpc::ChannelArguments args;
+      args.SetMaxReceiveMessageSize(static_cast<int>(options.max_message_size));
+      args.SetMaxSendMessageSize(static_cast<int>(options.max_message_size));
+      conn->channel =
+          grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+      conn->stub = proto::TaskManagerService::NewStub(conn->channel);
+    }
+    return conn;
+  }
+
+  void Enqueue(std::unique_ptr<Call> call) {
+    std::shared_ptr<Connection> conn;
+    Call* start = nullptr;
+    {
+      absl::MutexLock lock(&mu);
+      if (shutdown) return;
+      conn = ConnectionFor(call->address);
+      if (conn->in_flight == nullptr) {
+        conn->in_flight = std::move(call);
+        start = conn->in_flight.get();
+      } else {
+        conn->queue.push_back(std::move(call));
+      }
+    }
+    if (start != nullptr) Start(std::move(conn), start);
+  }
+
+  // Issues `call` (the connection's in-flight call); not under `mu`.
+  void Start(std::shared_ptr<Connection> conn, Call* call) {
+    call->context.set_deadline(std::chrono::system_clock::now() +
+                               std::chrono::milliseconds(options.rpc_timeout_ms));
+    auto self = shared_from_this();
+    auto on_done = [self, conn, call](grpc::Status status) {
+      self->OnDone(conn, call, std::move(status));
+    };
+    if (call->is_submit) {
+      conn->stub->async()->SubmitTask(&call->context, &call->tdd, &call->response, on_done);
+    } else {
+      conn->stub->async()->CancelTasks(&call->context, &call->cancel, &call->response, on_done);
+    }
+  }
+
+  void OnDone(const std::shared_ptr<Connection>& conn, Call* call, grpc::Status status) {
+    std::unique_ptr<Call> finished;
+    Call* next = nullptr;
+    bool deliver = false;
+    {
+      absl::MutexLock lock(&mu);
+      finished = std::move(conn->in_flight);
+      if (!shutdown && !conn->queue.empty()) {
+        conn->in_flight = std::move(conn->queue.front());
+        conn->queue.pop_front();
+        next = conn->in_flight.get();
+      }
+      deliver = !shutdown;
+      if (deliver) ++delivering;
+    }
+    if (deliver) {
+      finished->done(FromGrpc(status, *finished));
+      absl::MutexLock lock(&mu);
+      --delivering;
+    }
+    if (next != nullptr) Start(conn, next);
+  }
+
+  void Shutdown() {
+    absl::MutexLock lock(&mu);
+    if (!shutdown) {
+      shutdown = true;
+      for (auto& [address, conn] : connections) {
+        conn->queue.clear();
+        if (conn->in_flight != nullptr) conn->in_flight->context.TryCancel();
+      }
+    }
+    mu.Await(absl::Condition(
+        +[](int* n) { return *n == 0; }, &delivering));
+  }
+};
+
+GrpcTaskManagerGateway::GrpcTaskManagerGateway(GrpcTaskManagerGatewayOptions options)
+    : core_(std::make_shared<Core>()) {
+  core_->options = options;
+}
+
+GrpcTaskManagerGateway::~GrpcTaskManagerGateway() { Shutdown(); }
+
+void GrpcTaskManagerGateway::Shutdown() { core_->Shutdown(); }
+
+void GrpcTaskManagerGateway::SubmitTask(const TaskManagerLocation& tm,
+                                        proto::TaskDeploymentDescriptor tdd, Callback done) {
+  auto call = std::make_unique<Call>();
+  call->is_submit = true;
+  call->tdd = std::move(tdd);
+  call->done = std::move(done);
+  call->address = tm.control_address;
+  call->tm_id = tm.tm_id;
+  core_->Enqueue(std::move(call));
+}
+
+void GrpcTaskManagerGateway::CancelTasks(const TaskManagerLocation& tm,
+                                         proto::CancelTaskRequest request, Callback done) {
+  auto call = std::make_unique<Call>();
+  call->is_submit = false;
+  call->cancel = std::move(request);
+  call->done = std::move(done);
+  call->address = tm.control_address;
+  call->tm_id = tm.tm_id;
+  core_->Enqueue(std::move(call));
+}
+
+}  // namespace sluice::jobmanager

@@ -1,0 +1,24 @@
+// Structural checks of a submitted JobGraph (what the JobManager needs to schedule it; the
+// spec compiler in common/jobgraph checks types and expressions before submission): vertices
+// exist, ids are unique, parallelism >= 1 and <= max_parallelism, edges reference vertices,
+// FORWARD edges connect equal parallelisms, HASH keys are columns of the edge schema, no
+// cycles, a known restart strategy. Used by the Dispatcher on SubmitJob. Thread-safe.
+#pragma once
+
+#include "absl/status/status.h"
+#include "proto/jobgraph.pb.h"
+
+namespace sluice::jobmanager {
+
+// Key groups of a job whose graph leaves max_parallelism at 0.
+inline constexpr int kDefaultMaxParallelism = 128;
+inline constexpr int kUpperMaxParallelism = 32768;
+
+// InvalidArgument naming the vertex/edge at fault, e.g.
+// "job graph: edge 2 (big -> per_card) is FORWARD but the parallelisms differ (2 vs 4)".
+absl::Status ValidateJobGraph(const proto::JobGraph& graph);
+
+// graph.max_parallelism(), or kDefaultMaxParallelism when it is 0.
+int EffectiveMaxParallelism(const proto::JobGraph& graph);
+
+}  // namespace sluice::jobmanager

@@ -1,0 +1,76 @@
+#include "jobmanager/job_manager_service.h"
+
+#include <string>
+
+namespace sluice::jobmanager {
+namespace {
+
+grpc::Status ToGrpc(const absl::Status& s) {
+  if (s.ok()) return grpc::Status::OK;
+  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
+}
+
+}  // namespace
+
+grpc::Status JobManagerServiceImpl::RegisterTaskManager(
+    grpc::ServerContext*, const proto::RegisterTaskManagerRequest* request,
+    proto::RegisterTaskManagerResponse* response) {
+  auto result = dispatcher_->RegisterTaskManager(*request);
+  if (!result.ok()) return ToGrpc(result.status());
+  *response = *std::move(result);
+  return grpc::Status::OK;
+}
+
+grpc::Status JobManagerServiceImpl::Heartbeat(grpc::ServerContext*,
+                                              const proto::HeartbeatRequest* request,
+                                              proto::HeartbeatResponse* response) {
+  *response = dispatcher_->Heartbeat(*request);
+  return grpc::Status::OK;
+}
+
+grpc::Status JobManagerServiceImpl::UpdateTaskState(grpc::ServerContext*,
+                                                    const proto::TaskStateUpdate* request,
+                                                    proto::Ack*) {
+  return ToGrpc(dispatcher_->UpdateTaskState(*request));
+}
+
+grpc::Status JobManagerServiceImpl::SubmitJob(grpc::ServerContext*,
+                                              const proto::SubmitJobRequest* request,
+                                              proto::SubmitJobResponse* response) {
+  auto job_id = dispatcher_->SubmitJob(request->graph());
+  if (!job_id.ok()) return ToGrpc(job_id.status());
+  response->set_job_id(*job_id);
+  return grpc::Status::OK;
+}
+
+grpc::Status JobManagerServiceImpl::ListJobs(grpc::ServerContext*, const proto::ListJobsRequest*,
+                                             proto::ListJobsResponse* response) {
+  for (proto::JobSummary& job : dispatcher_->ListJobs()) *response->add_jobs() = std::move(job);
+  return grpc::Status::OK;
+}
+
+grpc::Status JobManagerServiceImpl::GetJob(grpc::ServerContext*,
+                                           const proto::GetJobRequest* request,
+                                           proto::JobDetail* response) {
+  auto detail = dispatcher_->GetJob(request->job_id());
+  if (!detail.ok()) return ToGrpc(detail.status());
+  *response = *std::move(detail);
+  return grpc::Status::OK;
+}
+
+grpc::Status JobManagerServiceImpl::CancelJob(grpc::ServerContext*,
+                                              const proto::CancelJobRequest* request,
+                                              proto::Ack*) {
+  return ToGrpc(dispatcher_->CancelJob(request->job_id()));
+}
+
+grpc::Status JobManagerServiceImpl::ListTaskManagers(grpc::ServerContext*,
+                                                     const proto::ListTaskManagersRequest*,
+                                                     proto::ListTaskManagersResponse* response) {
+  for (proto::TaskManagerInfo& tm : dispatcher_->ListTaskManagers()) {
+    *response->add_taskmanagers() = std::move(tm);
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace sluice::jobmanager

@@ -1,0 +1,114 @@
+#include "jobmanager/jobmanager_server.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "grpcpp/grpcpp.h"
+#include "spdlog/spdlog.h"
+
+namespace sluice::jobmanager {
+
+std::string JoinHostPort(absl::string_view host, int port) {
+  if (host.find(':') != absl::string_view::npos) return absl::StrCat("[", host, "]:", port);
+  return absl::StrCat(host, ":", port);
+}
+
+absl::StatusOr<std::unique_ptr<JobManagerServer>> JobManagerServer::Start(
+    const Config& config, JobManagerServerOptions options) {
+  std::unique_ptr<JobManagerServer> s(new JobManagerServer());
+  s->clock_ = options.clock != nullptr ? options.clock : SystemClock::Get();
+  const int64_t max_message = config.GetBytes("rpc.max_message_size");
+  if (options.gateway != nullptr) {
+    s->gateway_ = options.gateway;
+  } else {
+    GrpcTaskManagerGatewayOptions gateway_options;
+    gateway_options.rpc_timeout_ms = config.GetDurationMillis("heartbeat.timeout");
+    gateway_options.max_message_size = max_message;
+    s->owned_gateway_ = std::make_unique<GrpcTaskManagerGateway>(gateway_options);
+    s->gateway_ = s->owned_gateway_.get();
+  }
+
+  DispatcherOptions dispatcher_options;
+  dispatcher_options.heartbeat_interval_ms = config.GetDurationMillis("heartbeat.interval");
+  dispatcher_options.heartbeat_timeout_ms = config.GetDurationMillis("heartbeat.timeout");
+  dispatcher_options.slot_request_timeout_ms =
+      config.GetDurationMillis("jobmanager.slot_request_timeout");
+  dispatcher_options.seed = options.seed;
+  JobManagerServer* raw = s.get();
+  dispatcher_options.on_timers_changed = [raw] { raw->WakeTimer(); };
+  s->dispatcher_ = std::make_unique<Dispatcher>(s->clock_, s->gateway_, dispatcher_options);
+  s->service_ = std::make_unique<JobManagerServiceImpl>(s->dispatcher_.get());
+
+  const std::string host = config.GetString("jobmanager.address");
+  const int64_t port = config.GetInt("jobmanager.rpc.port");
+  const std::string wanted = JoinHostPort(host, static_cast<int>(port));
+  if (port < 0 || port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("jobmanager.rpc.port must be between 0 and 65535, got ", port));
+  }
+  grpc::ServerBuilder builder;
+  int selected_port = 0;
+  builder.AddListeningPort(wanted, grpc::InsecureServerCredentials(), &selected_port);
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);  // a second JobManager must fail
+  builder.SetMaxReceiveMessageSize(static_cast<int>(max_message));
+  builder.SetMaxSendMessageSize(static_cast<int>(max_message));
+  builder.RegisterService(s->service_.get());
+  s->server_ = builder.BuildAndStart();
+  if (s->server_ == nullptr || selected_port == 0) {
+    if (s->owned_gateway_) s->owned_gateway_->Shutdown();
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", wanted, " (address in use?)"));
+  }
+  s->port_ = selected_port;
+  s->address_ = JoinHostPort(host, selected_port);
+  s->timer_thread_ = std::thread([raw] { raw->TimerLoop(); });
+  spdlog::info("JobManager listening on {}", s->address_);
+  return s;
+}
+
+JobManagerServer::~JobManagerServer() { Shutdown(); }
+
+void JobManagerServer::Shutdown() {
+  if (shut_down_) return;
+  shut_down_ = true;
+  if (server_ != nullptr) {
+    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  }
+  {
+    absl::MutexLock lock(&timer_mu_);
+    stopping_ = true;
+    timer_cv_.Signal();
+  }
+  if (timer_thread_.joinable()) timer_thread_.join();
+  if (owned_gateway_ != nullptr) owned_gateway_->Shutdown();
+}
+
+void JobManagerServer::WakeTimer() {
+  absl::MutexLock lock(&timer_mu_);
+  woken_ = true;
+  timer_cv_.Signal();
+}
+
+void JobManagerServer::TimerLoop() {
+  constexpr int64_t kMaxWaitMs = 1000;
+  while (true) {
+    {
+      absl::MutexLock lock(&timer_mu_);
+      if (stopping_) return;
+      woken_ = false;
+    }
+    dispatcher_->Poll();
+    std::optional<int64_t> next = dispatcher_->NextDeadlineMs();
+    int64_t wait_ms = kMaxWaitMs;
+    if (next.has_value()) {
+      wait_ms = std::clamp<int64_t>(*next - clock_->NowMillis(), 1, kMaxWaitMs);
+    }
+    absl::MutexLock lock(&timer_mu_);
+    if (stopping_) return;
+    if (woken_) continue;
+    timer_cv_.WaitWithTimeout(&timer_mu_, absl::Milliseconds(wait_ms));
+  }
+}
+
+}  // namespace sluice::jobmanager

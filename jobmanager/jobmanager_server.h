@@ -1,0 +1,78 @@
+// JobManagerServer: a running JobManager: the Dispatcher, the gRPC server with the
+// JobManagerService on `jobmanager.address`:`jobmanager.rpc.port` (0 = a free port), the
+// TaskManagerGateway and the timer thread that calls Dispatcher::Poll() when a timer is due.
+// Built by sluice-jobmanager's main and by in-process tests. Start/Shutdown from one thread;
+// the accessors are safe from any thread while it runs.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "common/clock.h"
+#include "common/config.h"
+#include "jobmanager/dispatcher.h"
+#include "jobmanager/grpc_task_manager_gateway.h"
+#include "jobmanager/job_manager_service.h"
+
+namespace grpc {
+class Server;
+}
+
+namespace sluice::jobmanager {
+
+struct JobManagerServerOptions {
+  const Clock* clock = nullptr;  // nullptr: SystemClock
+  // nullptr: a GrpcTaskManagerGateway (deadline heartbeat.timeout, rpc.max_message_size).
+  // An injected gateway must outlive the server and stop calling back when it is shut down.
+  TaskManagerGateway* gateway = nullptr;
+  uint64_t seed = 0;  // DispatcherOptions::seed
+};
+
+class JobManagerServer {
+ public:
+  // Reads jobmanager.*, heartbeat.*, rpc.max_message_size from `config`, binds and serves.
+  // Unavailable "cannot listen on HOST:PORT (address in use?)" when the port cannot be bound.
+  static absl::StatusOr<std::unique_ptr<JobManagerServer>> Start(
+      const Config& config, JobManagerServerOptions options = {});
+  ~JobManagerServer();
+
+  // The bound port (the chosen one when configured as 0) and "host:port".
+  int port() const { return port_; }
+  const std::string& address() const { return address_; }
+  Dispatcher* dispatcher() { return dispatcher_.get(); }
+
+  // Stops serving (in-flight requests get a short grace period), the timer thread and the
+  // gateway. Cancels no job. Idempotent.
+  void Shutdown();
+
+ private:
+  JobManagerServer() = default;
+  void TimerLoop();
+  void WakeTimer();
+
+  const Clock* clock_ = nullptr;
+  std::unique_ptr<GrpcTaskManagerGateway> owned_gateway_;
+  TaskManagerGateway* gateway_ = nullptr;
+  std::unique_ptr<Dispatcher> dispatcher_;
+  std::unique_ptr<JobManagerServiceImpl> service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  std::string address_;
+
+  absl::Mutex timer_mu_;
+  bool stopping_ ABSL_GUARDED_BY(timer_mu_) = false;
+  bool woken_ ABSL_GUARDED_BY(timer_mu_) = false;
+  absl::CondVar timer_cv_;
+  std::thread timer_thread_;
+  bool shut_down_ = false;
+};
+
+// "host:port", with brackets around an IPv6 host.
+std::string JoinHostPort(absl::string_view host, int port);
+
+}  // namespace sluice::jobmanager

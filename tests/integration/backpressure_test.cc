@@ -45,12 +45,12 @@ TEST(BackpressureTest, SlowSinkBoundsMemoryAndSlowsTheSource) {
   ASSERT_NO_FATAL_FAILURE(cluster.Start(2, 1));
   // Source and sink on both TaskManagers (parallelism 2, hash exchange): half the records
   // cross the network between the two processes.
-  std::string spec = cluster.WriteFile("job.yaml", R"(name: backpressure
+  std::string spec = cluster.WriteFile("job.yaml", R"yaml(name: backpressure
 parallelism: 2
 sources:
   - name: numbers
     connector: datagen
-    count: )" + std::to_string(kRows) + R"(
+    count: )yaml" + std::to_string(kRows) + R"yaml(
     seed: 3
     schema: {id: int64, payload: string}
     fields: {id: {kind: sequence, min: 0}}
@@ -61,7 +61,7 @@ operators:
     aggregate: {n: "count(*)"}
 sinks:
   - {name: slow, input: keyed, connector: blackhole, rows_per_second: 10000}
-)");
+)yaml");
   CommandResult run = cluster.Sluice({"run", spec, "--detached", "--output", "json"});
   ASSERT_EQ(run.exit_code, 0) << run.output;
   std::string job_id = nlohmann::json::parse(run.output)["job_id"];

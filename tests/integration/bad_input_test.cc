@@ -67,14 +67,14 @@ class BadInputTest : public ::testing::Test {
 
 Cluster* BadInputTest::cluster_ = nullptr;
 
-const char* kSource = R"(name: bad
+const char* kSource = R"yaml(name: bad
 sources:
   - name: txns
     connector: file
     path: data.jsonl
     format: json
     schema: {card: int64, amount: float64}
-)";
+)yaml";
 
 TEST_F(BadInputTest, MalformedYamlNamesTheLine) {
   cluster_->WriteFile("data.jsonl", "{\"card\":1,\"amount\":2}\n");
@@ -83,24 +83,24 @@ TEST_F(BadInputTest, MalformedYamlNamesTheLine) {
 
 TEST_F(BadInputTest, UnknownColumnIsNamedWithASuggestion) {
   cluster_->WriteFile("data.jsonl", "{\"card\":1,\"amount\":2}\n");
-  ExpectRejected(std::string(kSource) + R"(operators:
+  ExpectRejected(std::string(kSource) + R"yaml(operators:
   - {name: big, input: txns, filter: "amout > 1000"}
 sinks:
   - {name: out, input: big, connector: blackhole}
-)", "amout");
+)yaml", "amout");
 }
 
 TEST_F(BadInputTest, ExpressionTypeErrorIsRejected) {
   cluster_->WriteFile("data.jsonl", "{\"card\":1,\"amount\":2}\n");
-  ExpectRejected(std::string(kSource) + R"(operators:
+  ExpectRejected(std::string(kSource) + R"yaml(operators:
   - {name: big, input: txns, filter: "amount + 1"}
 sinks:
   - {name: out, input: big, connector: blackhole}
-)", "job.yaml:9:");
+)yaml", "job.yaml:9:");
 }
 
 TEST_F(BadInputTest, MissingInputFileIsRejectedAtSubmit) {
-  ExpectRejected(R"(name: bad
+  ExpectRejected(R"yaml(name: bad
 sources:
   - name: txns
     connector: file
@@ -109,16 +109,16 @@ sources:
     schema: {card: int64}
 sinks:
   - {name: out, input: txns, connector: blackhole}
-)", "no-such-file.jsonl");
+)yaml", "no-such-file.jsonl");
 }
 
 TEST_F(BadInputTest, UnreachableJobManagerIsOneLine) {
-  std::string spec = cluster_->WriteFile("ok.yaml", R"(name: ok
+  std::string spec = cluster_->WriteFile("ok.yaml", R"yaml(name: ok
 sources:
   - {name: n, connector: datagen, count: 10, schema: {id: int64}}
 sinks:
   - {name: out, input: n, connector: blackhole}
-)");
+)yaml");
   std::string address = "127.0.0.1:" + std::to_string(ClosedPort());
   for (std::vector<std::string> args : {std::vector<std::string>{"run", spec}, {"list"}, {"taskmanagers"}}) {
     args.push_back("--jobmanager");

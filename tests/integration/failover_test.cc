@@ -13,13 +13,13 @@ constexpr int64_t kRows = 300'000;
 constexpr int64_t kKeys = 97;
 
 std::string JobSpec(const std::string& restart) {
-  return R"(name: failover
+  return R"yaml(name: failover
 parallelism: 4
-restart: )" + restart + R"(
+restart: )yaml" + restart + R"yaml(
 sources:
   - name: numbers
     connector: datagen
-    count: )" + std::to_string(kRows) + R"(
+    count: )yaml" + std::to_string(kRows) + R"yaml(
     rows_per_second: 50000
     seed: 7
     schema: {id: int64}
@@ -27,14 +27,14 @@ sources:
 operators:
   - name: keyed
     input: numbers
-    select: {k: "id % )" + std::to_string(kKeys) + R"(", v: "id"}
+    select: {k: "id % )yaml" + std::to_string(kKeys) + R"yaml(", v: "id"}
   - name: sums
     input: keyed
     key_by: [k]
     aggregate: {n: "count(*)", total: "sum(v)"}
 sinks:
   - {name: out, input: sums, connector: file, path: out, format: json}
-)";
+)yaml";
 }
 
 std::string JobState(Cluster& cluster, const std::string& job_id) {

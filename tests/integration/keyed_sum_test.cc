@@ -40,7 +40,7 @@ TEST(KeyedSumTest, OneMillionRowsMatchBruteForceReference) {
   }
   cluster.WriteFile("data/txns.jsonl", data);
   std::string out_dir = (cluster.dir() / "out").string();
-  std::string spec = cluster.WriteFile("job.yaml", R"(name: keyed-sum
+  std::string spec = cluster.WriteFile("job.yaml", R"yaml(name: keyed-sum
 parallelism: 4
 sources:
   - name: txns
@@ -58,7 +58,7 @@ operators:
     aggregate: {n: "count(*)", total: "sum(amount)", top: "max(amount)"}
 sinks:
   - {name: out, input: per_card, connector: file, path: out, format: json}
-)");
+)yaml");
 
   CommandResult run = cluster.Sluice({"run", spec});
   ASSERT_EQ(run.exit_code, 0) << run.output;

@@ -1,1 +1,34 @@
-int main() { return 0; }  // placeholder until the component lands
+// The `sluice` command line (see cli/app.h). Ctrl-C and SIGTERM set a flag that the running
+// verb observes: an attached `run` detaches (exit 130), `local` stops its processes (exit 0).
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "cli/app.h"
+
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+
+void OnTerminationSignal(int) { g_interrupted.store(true); }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  struct sigaction action = {};
+  action.sa_handler = OnTerminationSignal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+
+  sluice::cli::CommandEnv env;
+  env.out = &std::cout;
+  env.err = &std::cerr;
+  env.err_is_tty = ::isatty(STDERR_FILENO) == 1;
+  env.interrupted = &g_interrupted;
+  return sluice::cli::RunCli(std::vector<std::string>(argv + 1, argv + argc), env);
+}

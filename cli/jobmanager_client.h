@@ -1,0 +1,57 @@
+// JobManagerClient: the CLI's gRPC client of JobManagerService (submit, list, get, cancel
+// jobs; list TaskManagers). Every call first makes sure the channel is connected (bounded by
+// connect_timeout_ms, failing fast when the port refuses), then runs with wait_for_ready off
+// and a call deadline, so an absent JobManager is reported within seconds, never a hang.
+// Errors are absl::Status with a message a user can act on:
+//   Unavailable       "cannot reach the JobManager at HOST:PORT (is it running? start one
+//                      with `sluice local`)"
+//   DeadlineExceeded  "the JobManager at HOST:PORT did not answer GetJob within 10s"
+//   other codes       the JobManager's own code and message (NotFound for unknown job ids).
+// Not thread-safe: one client per thread (the CLI uses it from its main thread).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "grpcpp/grpcpp.h"
+#include "proto/control.grpc.pb.h"
+
+namespace sluice::cli {
+
+struct JobManagerClientOptions {
+  int64_t connect_timeout_ms = 3000;
+  int64_t call_timeout_ms = 10000;
+};
+
+class JobManagerClient {
+ public:
+  explicit JobManagerClient(std::string address, JobManagerClientOptions options = {});
+
+  const std::string& address() const { return address_; }
+
+  // Returns the new job's id.
+  absl::StatusOr<std::string> SubmitJob(const proto::JobGraph& graph);
+  absl::StatusOr<std::vector<proto::JobSummary>> ListJobs();
+  absl::StatusOr<proto::JobDetail> GetJob(const std::string& job_id);
+  absl::Status CancelJob(const std::string& job_id);
+  absl::StatusOr<std::vector<proto::TaskManagerInfo>> ListTaskManagers();
+
+  // The Unavailable error used when the JobManager cannot be reached.
+  static absl::Status UnreachableError(absl::string_view address);
+
+ private:
+  absl::Status EnsureConnected();
+  void PrepareContext(grpc::ClientContext* context) const;
+  absl::Status ToStatus(const grpc::Status& status, absl::string_view method);
+
+  std::string address_;
+  JobManagerClientOptions options_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<proto::JobManagerService::Stub> stub_;
+};
+
+}  // namespace sluice::cli

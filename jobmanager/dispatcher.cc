@@ -35,9 +35,7 @@ Dispatcher::Dispatcher(const Clock* clock, TaskManagerGateway* gateway, Dispatch
   session_id_ = NewId();
 }
 
-std::string Dispatcher::NewId() {
-  return absl::StrFormat("%016x%016x", rng_(), rng_());
-}
+std::string Dispatcher::NewId() { return absl::StrFormat("%016x%016x", rng_(), rng_()); }
 
 JobMaster* Dispatcher::FindJob(absl::string_view job_id) const {
   auto it = jobs_.find(job_id);
@@ -117,10 +115,9 @@ void Dispatcher::Flush() {
         key.set_attempt(d.tdd.attempt());
         key.set_vertex_id(d.tdd.vertex_id());
         key.set_subtask(d.tdd.subtask());
-        gateway_->SubmitTask(d.tm, std::move(d.tdd),
-                             [this, key = std::move(key)](absl::Status status) {
-                               OnDeployResult(key, status);
-                             });
+        gateway_->SubmitTask(
+            d.tm, std::move(d.tdd),
+            [this, key = std::move(key)](absl::Status status) { OnDeployResult(key, status); });
       }
     }
   }

@@ -35,10 +35,10 @@ struct Connection {
 
 absl::Status FromGrpc(const grpc::Status& s, const Call& call) {
   if (s.ok()) return absl::OkStatus();
-  return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
-                      absl::StrCat(call.is_submit ? "SubmitTask" : "CancelTasks",
-                                   " to TaskManager ", call.tm_id, " (", call.address,
-                                   "): ", s.error_message()));
+  return absl::Status(
+      static_cast<absl::StatusCode>(s.error_code()),
+      absl::StrCat(call.is_submit ? "SubmitTask" : "CancelTasks", " to TaskManager ", call.tm_id,
+                   " (", call.address, "): ", s.error_message()));
 }
 
 }  // namespace
@@ -59,8 +59,7 @@ struct GrpcTaskManagerGateway::Core : std::enable_shared_from_this<Core> {
       grpc::ChannelArguments args;
       args.SetMaxReceiveMessageSize(static_cast<int>(options.max_message_size));
       args.SetMaxSendMessageSize(static_cast<int>(options.max_message_size));
-      conn->channel =
-          grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+      conn->channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
       conn->stub = proto::TaskManagerService::NewStub(conn->channel);
     }
     return conn;

@@ -39,13 +39,14 @@ absl::Status ValidateJobGraph(const proto::JobGraph& graph) {
       return Invalid(absl::StrCat("vertex id ", v.id(), " is used twice"));
     }
     if (v.parallelism() < 1) {
-      return Invalid(absl::StrCat(VertexLabel(v), ": parallelism must be >= 1, got ",
-                                  v.parallelism()));
+      return Invalid(
+          absl::StrCat(VertexLabel(v), ": parallelism must be >= 1, got ", v.parallelism()));
     }
     if (v.parallelism() > max_parallelism) {
-      return Invalid(absl::StrCat(VertexLabel(v), ": parallelism ", v.parallelism(),
-                                  " exceeds max_parallelism ", max_parallelism,
-                                  graph.max_parallelism() == 0 ? " (the default; set max_parallelism)" : ""));
+      return Invalid(
+          absl::StrCat(VertexLabel(v), ": parallelism ", v.parallelism(),
+                       " exceeds max_parallelism ", max_parallelism,
+                       graph.max_parallelism() == 0 ? " (the default; set max_parallelism)" : ""));
     }
     if (v.chain().empty()) return Invalid(absl::StrCat(VertexLabel(v), " has no operators"));
   }
@@ -58,13 +59,13 @@ absl::Status ValidateJobGraph(const proto::JobGraph& graph) {
     }
     auto src = vertices.find(e.source_vertex());
     if (src == vertices.end()) {
-      return Invalid(absl::StrCat("edge ", e.id(), ": source vertex ", e.source_vertex(),
-                                  " does not exist"));
+      return Invalid(
+          absl::StrCat("edge ", e.id(), ": source vertex ", e.source_vertex(), " does not exist"));
     }
     auto dst = vertices.find(e.target_vertex());
     if (dst == vertices.end()) {
-      return Invalid(absl::StrCat("edge ", e.id(), ": target vertex ", e.target_vertex(),
-                                  " does not exist"));
+      return Invalid(
+          absl::StrCat("edge ", e.id(), ": target vertex ", e.target_vertex(), " does not exist"));
     }
     const proto::JobVertex& s = *src->second;
     const proto::JobVertex& t = *dst->second;

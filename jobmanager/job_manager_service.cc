@@ -59,8 +59,7 @@ grpc::Status JobManagerServiceImpl::GetJob(grpc::ServerContext*,
 }
 
 grpc::Status JobManagerServiceImpl::CancelJob(grpc::ServerContext*,
-                                              const proto::CancelJobRequest* request,
-                                              proto::Ack*) {
+                                              const proto::CancelJobRequest* request, proto::Ack*) {
   return ToGrpc(dispatcher_->CancelJob(request->job_id()));
 }
 

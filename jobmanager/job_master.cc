@@ -49,8 +49,7 @@ void JobMaster::SetState(proto::JobState state, absl::string_view why) {
 }
 
 void JobMaster::OnSlotsGranted(std::vector<TaskManagerLocation> slots, JobActions* actions) {
-  if (!waiting_for_slots_ ||
-      (state_ != proto::JOB_CREATED && state_ != proto::JOB_RESTARTING)) {
+  if (!waiting_for_slots_ || (state_ != proto::JOB_CREATED && state_ != proto::JOB_RESTARTING)) {
     actions->release_slots = true;  // no longer wanted
     return;
   }
@@ -64,8 +63,8 @@ void JobMaster::OnSlotsGranted(std::vector<TaskManagerLocation> slots, JobAction
   deployed_once_ = true;
   restart_at_ms_.reset();
   executions_.ResetForAttempt(attempt, std::move(slots));
-  SetState(proto::JOB_RUNNING, absl::StrCat("deploying attempt ", attempt, " (",
-                                            executions_.NumTasks(), " tasks)"));
+  SetState(proto::JOB_RUNNING,
+           absl::StrCat("deploying attempt ", attempt, " (", executions_.NumTasks(), " tasks)"));
   executions_.ForEach([&](int v, int s, Execution& e) {
     e.state = proto::DEPLOYING;
     actions->deploys.push_back({e.location, BuildDeploymentDescriptor(executions_, v, s)});
@@ -92,10 +91,9 @@ absl::Status JobMaster::OnTaskStateUpdate(const proto::TaskStateUpdate& update,
   }
   const int parallelism = executions_.vertex(*index).parallelism();
   if (update.subtask() < 0 || update.subtask() >= parallelism) {
-    return absl::InvalidArgumentError(absl::StrCat("job ", job_id_, " vertex ",
-                                                   update.vertex_id(), " has no subtask ",
-                                                   update.subtask(), " (parallelism ",
-                                                   parallelism, ")"));
+    return absl::InvalidArgumentError(absl::StrCat("job ", job_id_, " vertex ", update.vertex_id(),
+                                                   " has no subtask ", update.subtask(),
+                                                   " (parallelism ", parallelism, ")"));
   }
   if (!deployed_once_ || update.attempt() != executions_.attempt()) return absl::OkStatus();
   Execution& e = executions_.execution(*index, update.subtask());
@@ -159,8 +157,8 @@ void JobMaster::OnMetrics(const proto::TaskMetrics& metrics) {
   e.metrics = metrics;
 }
 
-void JobMaster::OnDeployFailed(int attempt, int vertex_id, int subtask,
-                               const absl::Status& status, JobActions* actions) {
+void JobMaster::OnDeployFailed(int attempt, int vertex_id, int subtask, const absl::Status& status,
+                               JobActions* actions) {
   if (!deployed_once_ || attempt != executions_.attempt()) return;
   std::optional<int> index = executions_.VertexIndex(vertex_id);
   if (!index.has_value() || subtask < 0 || subtask >= executions_.vertex(*index).parallelism()) {
@@ -247,10 +245,10 @@ void JobMaster::FailAttempt(const std::string& cause, JobActions* actions) {
   std::optional<int64_t> delay = restart_->NextDelayMs(clock_->NowMillis());
   if (delay.has_value()) {
     restart_at_ms_ = clock_->NowMillis() + *delay;
-    SetState(proto::JOB_RESTARTING,
-             absl::StrCat(cause, "; restarting in ", *delay, " ms"));
+    SetState(proto::JOB_RESTARTING, absl::StrCat(cause, "; restarting in ", *delay, " ms"));
   } else {
-    exceptions_.back() += absl::StrCat(" (not restarted: restart strategy ", restart_->Describe(), ")");
+    exceptions_.back() +=
+        absl::StrCat(" (not restarted: restart strategy ", restart_->Describe(), ")");
     SetState(proto::JOB_FAILED, cause);
   }
   Settle(actions);
@@ -306,8 +304,7 @@ void JobMaster::Settle(JobActions* actions) {
       }
       break;
     case proto::JOB_RESTARTING:
-      if (all_terminal && restart_at_ms_.has_value() &&
-          clock_->NowMillis() >= *restart_at_ms_) {
+      if (all_terminal && restart_at_ms_.has_value() && clock_->NowMillis() >= *restart_at_ms_) {
         release();
         restart_at_ms_.reset();
         waiting_for_slots_ = true;

@@ -74,6 +74,7 @@ void JobManagerServer::Shutdown() {
   shut_down_ = true;
   if (server_ != nullptr) {
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+    spdlog::debug("JobManager: gRPC server stopped");
   }
   {
     absl::MutexLock lock(&timer_mu_);
@@ -81,7 +82,9 @@ void JobManagerServer::Shutdown() {
     timer_cv_.Signal();
   }
   if (timer_thread_.joinable()) timer_thread_.join();
+  spdlog::debug("JobManager: timer thread stopped");
   if (owned_gateway_ != nullptr) owned_gateway_->Shutdown();
+  spdlog::debug("JobManager: TaskManager gateway stopped");
 }
 
 void JobManagerServer::WakeTimer() {

@@ -122,5 +122,7 @@ int main(int argc, char** argv) {
   sigwait(&signals, &signal_number);
   spdlog::info("JobManager shutting down ({})", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
   (*server)->Shutdown();
+  server->reset();
+  spdlog::debug("JobManager stopped");
   return 0;
 }

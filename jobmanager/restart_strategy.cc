@@ -43,8 +43,7 @@ std::string FixedDelayRestartStrategy::Describe() const {
   return absl::StrCat("fixed_delay (", attempts_, " attempts, ", delay_ms_, " ms delay)");
 }
 
-ExponentialDelayRestartStrategy::ExponentialDelayRestartStrategy(int64_t initial_ms,
-                                                                 int64_t max_ms,
+ExponentialDelayRestartStrategy::ExponentialDelayRestartStrategy(int64_t initial_ms, int64_t max_ms,
                                                                  double multiplier, double jitter,
                                                                  int64_t reset_after_ms,
                                                                  uint64_t seed)
@@ -87,16 +86,18 @@ std::optional<int64_t> FailureRateRestartStrategy::NextDelayMs(int64_t now_ms) {
 }
 
 std::string FailureRateRestartStrategy::Describe() const {
-  return absl::StrCat("failure_rate (more than ", max_failures_, " failures within ",
-                      interval_ms_, " ms)");
+  return absl::StrCat("failure_rate (more than ", max_failures_, " failures within ", interval_ms_,
+                      " ms)");
 }
 
 absl::Status ValidateRestartStrategy(const proto::RestartStrategy& spec) {
   const std::string name = NormalizedName(spec.strategy());
   if (name == "none") return absl::OkStatus();
   if (name == "fixed_delay") {
-    if (spec.attempts() < 0) return Invalid(absl::StrCat("attempts must be >= 0, got ", spec.attempts()));
-    if (spec.delay_ms() < 0) return Invalid(absl::StrCat("delay must be >= 0, got ", spec.delay_ms(), " ms"));
+    if (spec.attempts() < 0)
+      return Invalid(absl::StrCat("attempts must be >= 0, got ", spec.attempts()));
+    if (spec.delay_ms() < 0)
+      return Invalid(absl::StrCat("delay must be >= 0, got ", spec.delay_ms(), " ms"));
     return absl::OkStatus();
   }
   if (name == "exponential_delay") {
@@ -105,9 +106,11 @@ absl::Status ValidateRestartStrategy(const proto::RestartStrategy& spec) {
     double multiplier = OrDefault(spec.multiplier(), kDefaultMultiplier);
     if (initial < 0) return Invalid(absl::StrCat("initial must be >= 0, got ", initial, " ms"));
     if (max < initial) {
-      return Invalid(absl::StrCat("max (", max, " ms) must not be below initial (", initial, " ms)"));
+      return Invalid(
+          absl::StrCat("max (", max, " ms) must not be below initial (", initial, " ms)"));
     }
-    if (!(multiplier >= 1.0)) return Invalid(absl::StrCat("multiplier must be >= 1, got ", multiplier));
+    if (!(multiplier >= 1.0))
+      return Invalid(absl::StrCat("multiplier must be >= 1, got ", multiplier));
     if (!(spec.jitter() >= 0.0 && spec.jitter() <= 1.0)) {
       return Invalid(absl::StrCat("jitter must be between 0 and 1, got ", spec.jitter()));
     }
@@ -117,9 +120,12 @@ absl::Status ValidateRestartStrategy(const proto::RestartStrategy& spec) {
     return absl::OkStatus();
   }
   if (name == "failure_rate") {
-    if (spec.max_failures() < 0) return Invalid(absl::StrCat("max_failures must be >= 0, got ", spec.max_failures()));
-    if (spec.interval_ms() < 0) return Invalid(absl::StrCat("interval must be >= 0, got ", spec.interval_ms(), " ms"));
-    if (spec.delay_ms() < 0) return Invalid(absl::StrCat("delay must be >= 0, got ", spec.delay_ms(), " ms"));
+    if (spec.max_failures() < 0)
+      return Invalid(absl::StrCat("max_failures must be >= 0, got ", spec.max_failures()));
+    if (spec.interval_ms() < 0)
+      return Invalid(absl::StrCat("interval must be >= 0, got ", spec.interval_ms(), " ms"));
+    if (spec.delay_ms() < 0)
+      return Invalid(absl::StrCat("delay must be >= 0, got ", spec.delay_ms(), " ms"));
     return absl::OkStatus();
   }
   return Invalid(absl::StrCat("unknown strategy '", spec.strategy(),

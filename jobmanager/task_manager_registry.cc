@@ -10,8 +10,8 @@ namespace {
 constexpr size_t kMaxRememberedLost = 64;
 
 std::string LostCause(const TaskManagerRecord& record, absl::string_view why) {
-  return absl::StrCat("TaskManager ", record.location.tm_id, " (",
-                      record.location.control_address, ") lost: ", why);
+  return absl::StrCat("TaskManager ", record.location.tm_id, " (", record.location.control_address,
+                      ") lost: ", why);
 }
 
 }  // namespace
@@ -30,8 +30,7 @@ absl::StatusOr<std::optional<LostTaskManager>> TaskManagerRegistry::Register(
   }
   if (request.slots() < 1) {
     return absl::InvalidArgumentError(absl::StrCat("RegisterTaskManager ", request.tm_id(),
-                                                   ": slots must be >= 1, got ",
-                                                   request.slots()));
+                                                   ": slots must be >= 1, got ", request.slots()));
   }
   std::optional<LostTaskManager> replaced;
   auto it = entries_.find(request.tm_id());
@@ -76,9 +75,9 @@ std::vector<LostTaskManager> TaskManagerRegistry::ExpireSilent() {
     if (silent <= heartbeat_timeout_ms_) continue;
     r.alive = false;
     r.task_metrics.clear();
-    lost.emplace_back(entry.sequence,
-                      LostTaskManager{r, LostCause(r, absl::StrCat("no heartbeat for ", silent,
-                                                                   " ms"))});
+    lost.emplace_back(
+        entry.sequence,
+        LostTaskManager{r, LostCause(r, absl::StrCat("no heartbeat for ", silent, " ms"))});
   }
   std::sort(lost.begin(), lost.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });

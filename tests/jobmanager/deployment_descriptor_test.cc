@@ -59,9 +59,8 @@ class DeploymentDescriptorTest : public ::testing::Test {
     graph_ = ThreeVertexGraph();
     ASSERT_TRUE(ValidateJobGraph(graph_).ok());
     executions_ = std::make_unique<ExecutionGraph>("jobid", &graph_);
-    executions_->ResetForAttempt(3, {{"tm-a", "a:1", "a:2"},
-                                     {"tm-b", "b:1", "b:2"},
-                                     {"tm-c", "c:1", "c:2"}});
+    executions_->ResetForAttempt(
+        3, {{"tm-a", "a:1", "a:2"}, {"tm-b", "b:1", "b:2"}, {"tm-c", "c:1", "c:2"}});
   }
   proto::JobGraph graph_;
   std::unique_ptr<ExecutionGraph> executions_;

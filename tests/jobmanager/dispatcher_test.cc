@@ -317,8 +317,7 @@ TEST_F(DispatcherTest, FailedTaskRestartsWithFixedDelayThenSucceeds) {
   // The new attempt's partitions carry the new attempt number.
   for (const auto& s : gateway_.SubmitsOf(job, 1)) {
     if (s.tdd.vertex_id() == 1) {
-      EXPECT_EQ(s.tdd.outputs(0).partition_id(),
-                job + "/1/5/" + std::to_string(s.tdd.subtask()));
+      EXPECT_EQ(s.tdd.outputs(0).partition_id(), job + "/1/5/" + std::to_string(s.tdd.subtask()));
     }
   }
   d = Detail(job);
@@ -350,10 +349,10 @@ TEST_F(DispatcherTest, FailedTaskWithNoRestartFailsTheJobWithTheCause) {
   EXPECT_EQ(d.vertices(1).subtasks(0).state(), proto::CANCELED);
   ASSERT_THAT(d.exceptions(), SizeIs(1));
   // "<RFC 3339 time> <cause> (not restarted: ...)"
-  EXPECT_THAT(d.exceptions(0), ::testing::MatchesRegex(
-                                   "[0-9]{4}-[0-9]{2}-[0-9]{2}T.*Z src \\(1/1\\) failed: cannot "
-                                   "open data/txns.jsonl \\(not restarted: restart strategy "
-                                   "none\\)"));
+  EXPECT_THAT(d.exceptions(0),
+              ::testing::MatchesRegex("[0-9]{4}-[0-9]{2}-[0-9]{2}T.*Z src \\(1/1\\) failed: cannot "
+                                      "open data/txns.jsonl \\(not restarted: restart strategy "
+                                      "none\\)"));
   EXPECT_EQ(FreeSlots(), 2);
   // Cancelling an ended job is refused.
   EXPECT_EQ(dispatcher_.CancelJob(job).code(), absl::StatusCode::kFailedPrecondition);
@@ -462,7 +461,7 @@ TEST_F(DispatcherTest, JobFailsWhenSlotsDoNotArriveInTime) {
   Register("tm-1", 2);
   std::string job = Submit(TwoVertexGraph(4));
   EXPECT_EQ(dispatcher_.NextDeadlineMs(), clock_.NowMillis() + 10'001);  // heartbeat first
-  for (int i = 0; i < 30; ++i) {  // 5 minutes of heartbeats
+  for (int i = 0; i < 30; ++i) {                                         // 5 minutes of heartbeats
     clock_.Advance(10'000);
     HeartbeatFrom("tm-1");
     dispatcher_.Poll();

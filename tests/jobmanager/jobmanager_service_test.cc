@@ -1,8 +1,6 @@
 // The JobManager over real gRPC, in-process: a JobManagerServer on port 0 called through a
 // real stub, and a fake TaskManagerService (also real gRPC) that receives deployments and
 // cancellations from the JobManager's GrpcTaskManagerGateway.
-#include "jobmanager/jobmanager_server.h"
-
 #include <memory>
 #include <vector>
 
@@ -12,6 +10,7 @@
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "jobmanager/jobmanager_server.h"
 #include "proto/control.grpc.pb.h"
 
 namespace sluice::jobmanager {
@@ -119,8 +118,7 @@ TEST_F(JobManagerServiceTest, SecondServerOnTheSamePortFailsToStart) {
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(second.status().message(),
-            "cannot listen on 127.0.0.1:" + std::to_string(server_->port()) +
-                " (address in use?)");
+            "cannot listen on 127.0.0.1:" + std::to_string(server_->port()) + " (address in use?)");
 }
 
 // A TaskManagerService that records deployments; on CancelTasks it reports every task of the

@@ -4,10 +4,26 @@
 // schema into a CompiledExpr, a tree over column indexes that evaluates a whole RecordBatch
 // column-at-a-time (one virtual call per node per batch, none per record).
 // Compile is thread-safe; a CompiledExpr is immutable and may be evaluated from any thread.
+//
+// The language in short (SQL-like; keywords and function names case-insensitive, column names
+// case-sensitive, "double" or `back` quotes for odd column names):
+//   literals   42  1.5  2e3  'it''s'  true  false  null  timestamp '2026-11-28T12:00:00Z'
+//   operators  + - * / % (int / int truncates; / or % by 0 is null), unary -, || (concat),
+//              = == != <> < <= > >=, and or not (three-valued), is [not] null,
+//              [not] between a and b, [not] in (a, b, ...), [not] like 'p%_' (\ escapes)
+//   case       case when c then v ... [else e] end, case x when v then r ... [else e] end
+//   functions  lower upper length trim ltrim rtrim substr concat starts_with ends_with
+//              contains replace coalesce abs round floor ceil greatest least if nullif,
+//              cast(x as int64|float64|string|bool|timestamp|bytes)
+//   precedence or < and < not < comparison/is/in/between/like < || + - < * / % < unary -
+// int64 mixes with float64 as float64; timestamp - timestamp is int64 microseconds and
+// timestamp +/- int64 microseconds a timestamp. The parser, binder (type checks) and nodes
+// (evaluation) live in parser.h, binder.h and nodes.h.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -27,6 +43,21 @@ class CompiledExpr {
   virtual absl::Status Evaluate(const types::RecordBatch& batch, types::Column* out) const = 0;
   // For BOOL expressions: keep[r] = 1 where the value is true, 0 where false or null.
   absl::Status EvaluatePredicate(const types::RecordBatch& batch, std::vector<uint8_t>* keep) const;
+
+  // Introspection for planners (e.g. a select that only renames, a filter that is always true).
+  // Index of the input column when the expression is just a column reference, else -1.
+  virtual int column_index() const { return -1; }
+  // True when the expression reads no column (it was folded into one constant value).
+  virtual bool is_constant() const { return false; }
+  // Indexes of the input columns the expression reads, ascending.
+  virtual std::vector<int> referenced_columns() const { return {}; }
+
+ protected:
+  // Called by EvaluatePredicate once the type is known to be BOOL; resizes `keep` to the
+  // batch's rows. The default evaluates into a BOOL column and keeps the true rows;
+  // implementations override it to write the bytes directly.
+  virtual absl::Status EvaluateKeep(const types::RecordBatch& batch,
+                                    std::vector<uint8_t>* keep) const;
 };
 
 struct CompileError {
@@ -39,5 +70,9 @@ struct CompileError {
 absl::StatusOr<std::unique_ptr<CompiledExpr>> Compile(absl::string_view text,
                                                       const types::Schema& schema,
                                                       CompileError* error = nullptr);
+
+// The function names Compile accepts (lower case; names are case-insensitive), for docs and
+// "did you mean" lists.
+std::vector<std::string> FunctionNames();
 
 }  // namespace sluice::expr

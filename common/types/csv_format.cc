@@ -184,6 +184,26 @@ class CsvEncoder : public BatchEncoder {
 
 }  // namespace
 
+void AppendCsvHeader(const Schema& schema, char delimiter, std::string* out) {
+  for (size_t c = 0; c < schema.size(); ++c) {
+    if (c > 0) out->push_back(delimiter);
+    const std::string& name = schema.field(c).name;
+    bool quote = name.empty();
+    for (char ch : name) quote |= ch == delimiter || ch == '"' || ch == '\r' || ch == '\n';
+    if (!quote) {
+      out->append(name);
+      continue;
+    }
+    out->push_back('"');
+    for (char ch : name) {
+      if (ch == '"') out->push_back('"');
+      out->push_back(ch);
+    }
+    out->push_back('"');
+  }
+  out->push_back('\n');
+}
+
 std::unique_ptr<BatchDecoder> MakeCsvDecoder(SchemaPtr schema, char delimiter,
                                              TimestampUnit unit) {
   return std::make_unique<CsvDecoder>(std::move(schema), delimiter, unit);

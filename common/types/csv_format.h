@@ -10,12 +10,14 @@
 // Encoding: symmetric; a field is quoted when it contains the delimiter, '"', '\r' or '\n'
 // (quotes doubled), and an empty string is written as "" so that it reads back as empty, not
 // null. Doubles in the shortest exact text ("nan", "inf" for non-finite), timestamps as
-// RFC 3339 UTC, bytes as base64. Header lines are neither read nor written here: the file
-// source skips them (FormatOptions::header).
+// RFC 3339 UTC, bytes as base64. Header lines are neither read nor written by the decoder and
+// encoder: with FormatOptions::header the file source skips the first line of each file and
+// the file sink starts each part file with AppendCsvHeader.
 // Not thread-safe (one per subtask).
 #pragma once
 
 #include <memory>
+#include <string>
 
 #include "common/types/format.h"
 
@@ -24,5 +26,7 @@ namespace sluice::types {
 std::unique_ptr<BatchDecoder> MakeCsvDecoder(SchemaPtr schema, char delimiter,
                                              TimestampUnit unit);
 std::unique_ptr<BatchEncoder> MakeCsvEncoder(SchemaPtr schema, char delimiter);
+// Appends the header line: the column names, quoted where needed, and '\n'.
+void AppendCsvHeader(const Schema& schema, char delimiter, std::string* out);
 
 }  // namespace sluice::types

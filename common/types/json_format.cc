@@ -57,7 +57,7 @@ class JsonDecoder : public BatchDecoder {
     size_t need = line.size() + simdjson::SIMDJSON_PADDING;
     if (need > capacity_) {
       capacity_ = std::max(need, 2 * capacity_);
-      buffer_ = std::make_unique<char[]>(capacity_);
+      buffer_ = std::make_unique_for_overwrite<char[]>(capacity_);
     }
     std::memcpy(buffer_.get(), line.data(), line.size());
     std::memset(buffer_.get() + line.size(), 0, simdjson::SIMDJSON_PADDING);

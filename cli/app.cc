@@ -39,6 +39,9 @@ std::string LowerFirst(std::string message) {
 int RunCli(const std::vector<std::string>& args, CommandEnv& env) {
   CLI::App app("Sluice: a distributed stream processor.", "sluice");
   app.require_subcommand(1);
+  app.footer(
+      "Exit codes: 0 ok; 1 the job failed or was canceled; 2 usage error or bad input (one line "
+      "on stderr); 130 Ctrl-C while attached to a job (the job keeps running).");
   // Subcommands inherit this: global options may follow the verb (`sluice list --jobmanager h:p`).
   app.fallthrough();
 
@@ -101,6 +104,11 @@ int RunCli(const std::vector<std::string>& args, CommandEnv& env) {
   std::string startup_timeout = "30s";
   CLI::App* local_cmd = app.add_subcommand(
       "local", "Run a JobManager and TaskManagers as local processes until Ctrl-C");
+  local_cmd->footer(
+      "Processes are found next to `sluice` (or in $SLUICE_BIN_DIR) and log to --log-dir. "
+      "Ctrl-C or SIGTERM stops them all (SIGTERM, then SIGKILL after 5s) and exits 0. If a "
+      "process dies, `sluice local` reports it and keeps the others running: you may start a "
+      "replacement with `sluice-taskmanager --jobmanager <address> --set taskmanager.port=0`.");
   local_cmd->add_option("--taskmanagers,-n", local.taskmanagers, "Number of TaskManagers")
       ->check(CLI::Range(0, 64))
       ->capture_default_str();

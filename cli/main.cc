@@ -1,5 +1,6 @@
 // The `sluice` command line (see cli/app.h). Ctrl-C and SIGTERM set a flag that the running
-// verb observes: an attached `run` detaches (exit 130), `local` stops its processes (exit 0).
+// verb observes: an attached `run` detaches (exit 130), `local` stops its processes (exit 0);
+// a second Ctrl-C ends the process immediately.
 #include <signal.h>
 #include <unistd.h>
 
@@ -14,7 +15,13 @@ namespace {
 
 std::atomic<bool> g_interrupted{false};
 
-void OnTerminationSignal(int) { g_interrupted.store(true); }
+// The first signal asks the running verb to wind down; a second one ends the process at once.
+void OnTerminationSignal(int signal) {
+  if (g_interrupted.exchange(true)) {
+    ::signal(signal, SIG_DFL);
+    ::raise(signal);
+  }
+}
 
 }  // namespace
 

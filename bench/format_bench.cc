@@ -29,7 +29,8 @@ RecordBatch TxnBatch() {
     batch.mutable_column(0).AppendInt(static_cast<int64_t>(rng() % 100000));
     batch.mutable_column(1).AppendDouble(static_cast<double>(rng() % 1000000) / 100);
     batch.mutable_column(2).AppendString(countries[rng() % 5]);
-    batch.mutable_column(3).AppendInt(1'795'000'000'000'000 + static_cast<int64_t>(rng() % 1'000'000'000));
+    batch.mutable_column(3).AppendInt(1'795'000'000'000'000 +
+                                      static_cast<int64_t>(rng() % 1'000'000'000));
   }
   batch.SetNumRows(kLines);
   return batch;

@@ -59,8 +59,7 @@ class CsvDecoder : public BatchDecoder {
         while (true) {
           const void* q = i < n ? std::memchr(data + i, '"', n - i) : nullptr;
           if (q == nullptr) {
-            return Fail(field,
-                        "unterminated quoted field (a quoted CSV field cannot span lines)");
+            return Fail(field, "unterminated quoted field (a quoted CSV field cannot span lines)");
           }
           size_t qi = static_cast<const char*>(q) - data;
           if (qi + 1 < n && data[qi + 1] == '"') {  // "" inside quotes: one quote
@@ -135,10 +134,18 @@ class CsvEncoder : public BatchEncoder {
         if (col.IsNull(r)) continue;
         scratch_.clear();
         switch (col.type()) {
-          case TypeId::kBool: scratch_.append(col.Int(r) ? "true" : "false"); break;
-          case TypeId::kInt64: AppendInt64(col.Int(r), &scratch_); break;
-          case TypeId::kFloat64: AppendDouble(col.Double(r), &scratch_); break;
-          case TypeId::kTimestamp: AppendRfc3339(col.Int(r), &scratch_); break;
+          case TypeId::kBool:
+            scratch_.append(col.Int(r) ? "true" : "false");
+            break;
+          case TypeId::kInt64:
+            AppendInt64(col.Int(r), &scratch_);
+            break;
+          case TypeId::kFloat64:
+            AppendDouble(col.Double(r), &scratch_);
+            break;
+          case TypeId::kTimestamp:
+            AppendRfc3339(col.Int(r), &scratch_);
+            break;
           case TypeId::kBytes:
           case TypeId::kString: {
             absl::string_view s = col.Str(r);
@@ -204,8 +211,7 @@ void AppendCsvHeader(const Schema& schema, char delimiter, std::string* out) {
   out->push_back('\n');
 }
 
-std::unique_ptr<BatchDecoder> MakeCsvDecoder(SchemaPtr schema, char delimiter,
-                                             TimestampUnit unit) {
+std::unique_ptr<BatchDecoder> MakeCsvDecoder(SchemaPtr schema, char delimiter, TimestampUnit unit) {
   return std::make_unique<CsvDecoder>(std::move(schema), delimiter, unit);
 }
 

@@ -23,8 +23,7 @@
 
 namespace sluice::types {
 
-std::unique_ptr<BatchDecoder> MakeCsvDecoder(SchemaPtr schema, char delimiter,
-                                             TimestampUnit unit);
+std::unique_ptr<BatchDecoder> MakeCsvDecoder(SchemaPtr schema, char delimiter, TimestampUnit unit);
 std::unique_ptr<BatchEncoder> MakeCsvEncoder(SchemaPtr schema, char delimiter);
 // Appends the header line: the column names, quoted where needed, and '\n'.
 void AppendCsvHeader(const Schema& schema, char delimiter, std::string* out);

@@ -13,8 +13,8 @@ namespace {
 
 absl::Status UnknownOption(absl::string_view format, absl::string_view key,
                            absl::string_view allowed) {
-  return absl::InvalidArgumentError(absl::StrCat("format ", format, ": unknown option '", key,
-                                                 "' (expected ", allowed, ")"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("format ", format, ": unknown option '", key, "' (expected ", allowed, ")"));
 }
 
 absl::StatusOr<TimestampUnit> ParseUnit(absl::string_view format, absl::string_view text) {
@@ -22,8 +22,8 @@ absl::StatusOr<TimestampUnit> ParseUnit(absl::string_view format, absl::string_v
   if (unit == "s") return TimestampUnit::kSeconds;
   if (unit == "ms") return TimestampUnit::kMillis;
   if (unit == "us") return TimestampUnit::kMicros;
-  return absl::InvalidArgumentError(absl::StrCat(
-      "format ", format, ": timestamp_unit must be s, ms or us, not '", text, "'"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("format ", format, ": timestamp_unit must be s, ms or us, not '", text, "'"));
 }
 
 absl::StatusOr<char> ParseDelimiter(absl::string_view text) {

@@ -59,8 +59,8 @@ enum class TimestampUnit : uint8_t { kSeconds, kMillis, kMicros };
 struct FormatOptions {
   std::string name;  // "json" | "csv"
   TimestampUnit timestamp_unit = TimestampUnit::kMillis;
-  char delimiter = ',';      // csv
-  bool header = false;       // csv: the source skips the first line of every file
+  char delimiter = ',';  // csv
+  bool header = false;   // csv: the source skips the first line of every file
   // What the file source needs: whether the first line of each file is not a record.
   bool SkipsFirstLine() const { return header; }
   // File name extension of part files written in this format: "json", "csv".

@@ -6,8 +6,8 @@
 #include <limits>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/types/timestamp.h"
 
@@ -66,8 +66,8 @@ bool ParseRfc3339Fast(absl::string_view s, int64_t* micros) {
   unsigned year, month, day, hour, minute, second;
   if (!Digits(p, 4, &year) || p[4] != '-' || !Digits(p + 5, 2, &month) || p[7] != '-' ||
       !Digits(p + 8, 2, &day) || (p[10] != 'T' && p[10] != 't' && p[10] != ' ') ||
-      !Digits(p + 11, 2, &hour) || p[13] != ':' || !Digits(p + 14, 2, &minute) ||
-      p[16] != ':' || !Digits(p + 17, 2, &second)) {
+      !Digits(p + 11, 2, &hour) || p[13] != ':' || !Digits(p + 14, 2, &minute) || p[16] != ':' ||
+      !Digits(p + 17, 2, &second)) {
     return false;
   }
   if (month < 1 || month > 12 || day < 1 || day > DaysInMonth(year, month) || hour > 23 ||
@@ -104,8 +104,8 @@ bool ParseRfc3339Fast(absl::string_view s, int64_t* micros) {
     }
   }
   if (i != s.size()) return false;
-  int64_t seconds = DaysFromCivil(year, month, day) * kSecondsPerDay + hour * 3600 +
-                    minute * 60 + second - offset_seconds;
+  int64_t seconds = DaysFromCivil(year, month, day) * kSecondsPerDay + hour * 3600 + minute * 60 +
+                    second - offset_seconds;
   *micros = seconds * kMicrosPerSecond + frac;
   return true;
 }
@@ -146,18 +146,24 @@ bool LooksLikeInteger(absl::string_view text) {
 
 absl::string_view TimestampUnitName(TimestampUnit unit) {
   switch (unit) {
-    case TimestampUnit::kSeconds: return "s";
-    case TimestampUnit::kMillis: return "ms";
-    case TimestampUnit::kMicros: return "us";
+    case TimestampUnit::kSeconds:
+      return "s";
+    case TimestampUnit::kMillis:
+      return "ms";
+    case TimestampUnit::kMicros:
+      return "us";
   }
   return "ms";
 }
 
 int64_t MicrosPerUnit(TimestampUnit unit) {
   switch (unit) {
-    case TimestampUnit::kSeconds: return kMicrosPerSecond;
-    case TimestampUnit::kMillis: return 1000;
-    case TimestampUnit::kMicros: return 1;
+    case TimestampUnit::kSeconds:
+      return kMicrosPerSecond;
+    case TimestampUnit::kMillis:
+      return 1000;
+    case TimestampUnit::kMicros:
+      return 1;
   }
   return 1000;
 }

@@ -235,8 +235,12 @@ class JsonEncoder : public BatchEncoder {
           continue;
         }
         switch (col.type()) {
-          case TypeId::kBool: out->append(col.Int(r) ? "true" : "false"); break;
-          case TypeId::kInt64: AppendInt64(col.Int(r), out); break;
+          case TypeId::kBool:
+            out->append(col.Int(r) ? "true" : "false");
+            break;
+          case TypeId::kInt64:
+            AppendInt64(col.Int(r), out);
+            break;
           case TypeId::kFloat64: {
             double v = col.Double(r);
             if (std::isfinite(v)) {
@@ -246,7 +250,9 @@ class JsonEncoder : public BatchEncoder {
             }
             break;
           }
-          case TypeId::kString: AppendJsonString(col.Str(r), out); break;
+          case TypeId::kString:
+            AppendJsonString(col.Str(r), out);
+            break;
           case TypeId::kBytes:
             out->push_back('"');
             absl::Base64Escape(col.Str(r), &scratch_);
@@ -281,13 +287,27 @@ void AppendJsonString(absl::string_view s, std::string* out) {
     out->append(s.data() + run, i - run);
     run = i + 1;
     switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
-      case '\b': out->append("\\b"); break;
-      case '\f': out->append("\\f"); break;
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
+      case '\b':
+        out->append("\\b");
+        break;
+      case '\f':
+        out->append("\\f");
+        break;
       default: {
         static constexpr char kHex[] = "0123456789abcdef";
         char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};

@@ -21,9 +21,9 @@ struct DatagenSource::ColumnGen {
   int64_t imax = 0;
   double dmin = 0;  // float64 random
   double dmax = 0;
-  bool wraps = false;      // sequence with a max
-  uint64_t span = 0;       // sequence: max - min + 1; random int: max - min + 1 (0 = 2^64)
-  uint64_t key = 0;        // hash key of (seed, column name)
+  bool wraps = false;  // sequence with a max
+  uint64_t span = 0;   // sequence: max - min + 1; random int: max - min + 1 (0 = 2^64)
+  uint64_t key = 0;    // hash key of (seed, column name)
   Column choices{TypeId::kInt64};
 };
 
@@ -104,8 +104,8 @@ absl::StatusOr<Gen> MakeGen(const proto::OperatorSpec& spec, const types::Field&
     gen.choices = Column(field.type);
     for (const std::string& v : f->values()) {
       if (!types::AppendParsedText(field.type, v, types::TimestampUnit::kMillis, &gen.choices)) {
-        return Error(spec, field.name, absl::StrCat("choice value '", v, "' is not a ",
-                                                    types::TypeName(field.type)));
+        return Error(spec, field.name,
+                     absl::StrCat("choice value '", v, "' is not a ", types::TypeName(field.type)));
       }
     }
   } else {
@@ -118,10 +118,18 @@ absl::StatusOr<Gen> MakeGen(const proto::OperatorSpec& spec, const types::Field&
 void AppendSequence(const Gen& gen, int64_t g, Column* col, std::string* scratch) {
   int64_t i = gen.wraps ? static_cast<int64_t>(static_cast<uint64_t>(g) % gen.span) : g;
   switch (gen.type) {
-    case TypeId::kBool: col->AppendInt(i & 1); break;
-    case TypeId::kInt64: col->AppendInt(gen.imin + i); break;
-    case TypeId::kFloat64: col->AppendDouble(gen.dmin + static_cast<double>(i)); break;
-    case TypeId::kTimestamp: col->AppendInt((gen.imin + i) * 1000); break;
+    case TypeId::kBool:
+      col->AppendInt(i & 1);
+      break;
+    case TypeId::kInt64:
+      col->AppendInt(gen.imin + i);
+      break;
+    case TypeId::kFloat64:
+      col->AppendDouble(gen.dmin + static_cast<double>(i));
+      break;
+    case TypeId::kTimestamp:
+      col->AppendInt((gen.imin + i) * 1000);
+      break;
     case TypeId::kString:
     case TypeId::kBytes:
       scratch->clear();
@@ -134,7 +142,9 @@ void AppendSequence(const Gen& gen, int64_t g, Column* col, std::string* scratch
 void AppendRandom(const Gen& gen, int64_t g, Column* col, std::string* scratch) {
   uint64_t h = HashOf(gen.key, g);
   switch (gen.type) {
-    case TypeId::kBool: col->AppendInt(static_cast<int64_t>(h >> 63)); break;
+    case TypeId::kBool:
+      col->AppendInt(static_cast<int64_t>(h >> 63));
+      break;
     case TypeId::kInt64:
     case TypeId::kTimestamp: {
       uint64_t offset = gen.span == 0 ? h : h % gen.span;
@@ -198,12 +208,12 @@ absl::StatusOr<std::unique_ptr<DatagenSource>> DatagenSource::Create(
     if (!gen.ok()) return gen.status();
     columns.push_back(*std::move(gen));
   }
-  return std::unique_ptr<DatagenSource>(new DatagenSource(
-      *std::move(schema), std::move(columns), d.count(), d.rows_per_second()));
+  return std::unique_ptr<DatagenSource>(
+      new DatagenSource(*std::move(schema), std::move(columns), d.count(), d.rows_per_second()));
 }
 
-DatagenSource::DatagenSource(types::SchemaPtr schema, std::vector<ColumnGen> columns,
-                             int64_t count, double rows_per_second)
+DatagenSource::DatagenSource(types::SchemaPtr schema, std::vector<ColumnGen> columns, int64_t count,
+                             double rows_per_second)
     : schema_(std::move(schema)),
       columns_(std::move(columns)),
       count_(count),
@@ -258,8 +268,12 @@ void DatagenSource::Generate(int64_t first, int64_t step, size_t n) {
     int64_t g = first;
     for (size_t i = 0; i < n; ++i, g += step) {
       switch (gen.kind) {
-        case ColumnGen::Kind::kSequence: AppendSequence(gen, g, col, &scratch); break;
-        case ColumnGen::Kind::kRandom: AppendRandom(gen, g, col, &scratch); break;
+        case ColumnGen::Kind::kSequence:
+          AppendSequence(gen, g, col, &scratch);
+          break;
+        case ColumnGen::Kind::kRandom:
+          AppendRandom(gen, g, col, &scratch);
+          break;
         case ColumnGen::Kind::kChoice: {
           uint64_t h = HashOf(gen.key, g);
           col->AppendFrom(gen.choices, h % gen.choices.size());

@@ -70,7 +70,7 @@ class DatagenSource : public SourceOperator {
   int64_t limit_ = 0;  // rows of this subtask; -1 = unbounded
   double rate_ = 0;    // rows per ms for this subtask; 0 = unlimited
   double tokens_ = 0;
-  double target_ = 0;    // rows emitted at a time when rate limited
+  double target_ = 0;  // rows emitted at a time when rate limited
   double capacity_ = 0;
   int64_t last_refill_ms_ = 0;
   int64_t idle_wait_ms_ = 1;

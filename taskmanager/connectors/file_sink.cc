@@ -31,8 +31,8 @@ absl::StatusOr<std::unique_ptr<FileSink>> FileSink::Create(const proto::Operator
   if (!format.ok()) return prefix(format.status());
   auto schema = SchemaOf(spec.input_schema());
   if (!schema.ok()) return prefix(schema.status());
-  return std::unique_ptr<FileSink>(new FileSink(spec.name(), file.path(), *std::move(format),
-                                                *std::move(schema), buffer_bytes));
+  return std::unique_ptr<FileSink>(
+      new FileSink(spec.name(), file.path(), *std::move(format), *std::move(schema), buffer_bytes));
 }
 
 FileSink::FileSink(std::string name, std::string dir, types::FormatOptions format,

@@ -37,8 +37,8 @@ class FileSink : public Operator {
   const std::string& final_path() const { return final_path_; }
 
  private:
-  FileSink(std::string name, std::string dir, types::FormatOptions format,
-           types::SchemaPtr schema, size_t buffer_bytes);
+  FileSink(std::string name, std::string dir, types::FormatOptions format, types::SchemaPtr schema,
+           size_t buffer_bytes);
   absl::Status Flush();
   // "file sink '<name>': <what>: <errno text>", with a code matching errno.
   absl::Status IoError(absl::string_view what, int err) const;

@@ -36,9 +36,8 @@ absl::StatusOr<std::unique_ptr<FileSource>> FileSource::Create(const proto::Oper
   if (!format.ok()) return prefix(format.status());
   auto schema = SchemaOf(spec.output_schema());
   if (!schema.ok()) return prefix(schema.status());
-  return std::unique_ptr<FileSource>(new FileSource(spec.name(), file.path(), skip,
-                                                    *std::move(format), *std::move(schema),
-                                                    options));
+  return std::unique_ptr<FileSource>(new FileSource(
+      spec.name(), file.path(), skip, *std::move(format), *std::move(schema), options));
 }
 
 FileSource::FileSource(std::string name, std::string path, bool skip_errors,
@@ -117,13 +116,12 @@ absl::Status FileSource::HandleErrors(int64_t first_line) {
     }
     ASSIGN_OR_RETURN(int64_t before, reader_->LinesBeforeSplit());
     int64_t line = before + first_line + static_cast<int64_t>(e.line_index) + 1;
-    std::string message = absl::StrCat("file ", reader_->split().path, " line ", line, ": ",
-                                       e.message);
+    std::string message =
+        absl::StrCat("file ", reader_->split().path, " line ", line, ": ", e.message);
     if (!skip_errors_) return absl::InvalidArgumentError(message);
     ++records_skipped_;
     spdlog::warn("file source '{}' ({}): skipped a bad record: {}{}", name_, subtask_, message,
-                 records_skipped_ == kLoggedSkips ? " (further bad records are only counted)"
-                                                  : "");
+                 records_skipped_ == kLoggedSkips ? " (further bad records are only counted)" : "");
   }
   return absl::OkStatus();
 }

@@ -77,7 +77,8 @@ absl::StatusOr<std::vector<FileSplit>> PlanSplits(const std::vector<std::string>
     struct stat st;
     if (::stat(file.c_str(), &st) != 0) {
       if (errno == ENOENT) return NoSuchPath(file);
-      return absl::PermissionDeniedError(absl::StrCat("cannot read ", file, ": ", ErrnoText(errno)));
+      return absl::PermissionDeniedError(
+          absl::StrCat("cannot read ", file, ": ", ErrnoText(errno)));
     }
     const int64_t size = st.st_size;
     for (int64_t start = 0; start < size; start += split_bytes) {

@@ -52,9 +52,9 @@ absl::Status SplitLineReader::Fill() {
   }
   if (end_ == capacity_) {
     if (capacity_ >= kMaxLineBytes) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "file ", split_.path, ": a line at byte ", line_offset_, " is longer than ",
-          kMaxLineBytes >> 20, " MiB"));
+      return absl::InvalidArgumentError(absl::StrCat("file ", split_.path, ": a line at byte ",
+                                                     line_offset_, " is longer than ",
+                                                     kMaxLineBytes >> 20, " MiB"));
     }
     size_t grown = std::min(capacity_ * 2, kMaxLineBytes);
     auto bigger = std::make_unique_for_overwrite<char[]>(grown);
@@ -80,7 +80,8 @@ absl::Status SplitLineReader::SkipToFirstLine() {
   // Start one byte early: if that byte is '\n', a line starts exactly at split_.start.
   read_offset_ = line_offset_ = split_.start - 1;
   while (true) {
-    const char* nl = static_cast<const char*>(std::memchr(buffer_.get() + begin_, '\n', end_ - begin_));
+    const char* nl =
+        static_cast<const char*>(std::memchr(buffer_.get() + begin_, '\n', end_ - begin_));
     if (nl != nullptr) {
       size_t skipped = nl - (buffer_.get() + begin_) + 1;
       begin_ += skipped;

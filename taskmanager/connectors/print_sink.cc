@@ -49,8 +49,9 @@ absl::Status PrintSink::ProcessBatch(int input, types::RecordBatch& batch, Colle
   }
   std::lock_guard<std::mutex> lock(StreamMutex());
   if (std::fwrite(text_.data(), 1, text_.size(), out_) != text_.size() || std::fflush(out_) != 0) {
-    return absl::InternalError(absl::StrCat("print sink '", name_, "': cannot write: ",
-                                            std::error_code(errno, std::generic_category()).message()));
+    return absl::InternalError(absl::StrCat(
+        "print sink '", name_,
+        "': cannot write: ", std::error_code(errno, std::generic_category()).message()));
   }
   return absl::OkStatus();
 }

@@ -1,6 +1,5 @@
 // CSV format: RFC 4180 quoting, null vs empty string, field-count and value errors, options.
 #include "common/types/csv_format.h"
-
 #include "common/types/format.h"
 #include "gtest/gtest.h"
 
@@ -57,14 +56,14 @@ TEST(FormatCsvTest, ParsesQuotedFieldsNullsAndTypes) {
 
 TEST(FormatCsvTest, BadRecordsAreReportedWithTheColumn) {
   Decoded d = Decode({
-      "1,abc,NL,",                  // 0
-      "1,2,NL",                     // 1
-      "1,2,NL,,extra",              // 2
-      R"(1,2,"NL,)",                // 3
-      R"(1,2,"NL"x,)",              // 4
-      "x1,2,NL,",                   // 5
-      "1,2,NL,yesterday",           // 6
-      "5,5,ok,5",                   // 7: good
+      "1,abc,NL,",         // 0
+      "1,2,NL",            // 1
+      "1,2,NL,,extra",     // 2
+      R"(1,2,"NL,)",       // 3
+      R"(1,2,"NL"x,)",     // 4
+      "x1,2,NL,",          // 5
+      "1,2,NL,yesterday",  // 6
+      "5,5,ok,5",          // 7: good
   });
   ASSERT_EQ(d.batch.num_rows(), 1u);
   EXPECT_EQ(d.batch.RowToString(0), "card=5, amount=5, country=ok, ts=1970-01-01T00:00:00.005000Z");
@@ -74,8 +73,7 @@ TEST(FormatCsvTest, BadRecordsAreReportedWithTheColumn) {
   EXPECT_EQ(d.errors[2].message, "expected 4 fields, got 5");
   EXPECT_EQ(d.errors[3].message,
             "column 'country': unterminated quoted field (a quoted CSV field cannot span lines)");
-  EXPECT_EQ(d.errors[4].message,
-            "column 'country': unexpected text after a closing quote: \"x,\"");
+  EXPECT_EQ(d.errors[4].message, "column 'country': unexpected text after a closing quote: \"x,\"");
   EXPECT_EQ(d.errors[5].message, "column 'card': expected int64, got \"x1\"");
   EXPECT_EQ(d.errors[6].message,
             "column 'ts': expected timestamp (RFC 3339 or integer epoch ms), got \"yesterday\"");
@@ -107,8 +105,7 @@ TEST(FormatCsvTest, DelimiterTimestampUnitAndBoolOptions) {
   EXPECT_EQ(d.batch.column(0).Int(2), 1);
   EXPECT_EQ(d.batch.column(1).Int(2), 3'000'000);
   EXPECT_EQ(d.batch.column(1).Int(3), -4'000'000);
-  Decoded tabs = Decode({"true\t5"}, Csv({{"delimiter", "\\t"}, {"timestamp_unit", "us"}}),
-                        schema);
+  Decoded tabs = Decode({"true\t5"}, Csv({{"delimiter", "\\t"}, {"timestamp_unit", "us"}}), schema);
   ASSERT_TRUE(tabs.errors.empty());
   EXPECT_EQ(tabs.batch.column(1).Int(0), 5);
 }

@@ -1,8 +1,7 @@
 // JSON lines format: decoding rules (by name, missing -> null, extra ignored), error messages
 // for bad records, timestamp units, exact encoding, option validation.
-#include "common/types/json_format.h"
-
 #include "common/types/format.h"
+#include "common/types/json_format.h"
 #include "gtest/gtest.h"
 
 namespace sluice::types {
@@ -56,8 +55,7 @@ TEST(FormatJsonTest, MatchesFieldsByNameInAnyOrder) {
   ASSERT_EQ(d.batch.num_rows(), 3u);
   EXPECT_EQ(d.batch.RowToString(0),
             "card=1, amount=12.5, country=NL, ts=2026-11-28T12:00:00.000000Z");
-  EXPECT_EQ(d.batch.RowToString(1),
-            "card=2, amount=3, country=DE, ts=2023-11-14T22:13:20.000000Z");
+  EXPECT_EQ(d.batch.RowToString(1), "card=2, amount=3, country=DE, ts=2023-11-14T22:13:20.000000Z");
   EXPECT_EQ(d.batch.RowToString(2), "card=3, amount=null, country=null, ts=null");
 }
 
@@ -65,14 +63,15 @@ TEST(FormatJsonTest, EncodesTheDocumentedShape) {
   Decoded d = Decode({R"({"card":1,"amount":12.5,"country":"NL","ts":"2026-11-28T12:00:00Z"})",
                       R"({"card":2,"amount":0.1,"country":"a\"b\\c\n\u0001é"})"});
   ASSERT_TRUE(d.errors.empty());
-  EXPECT_EQ(Encode(d.batch),
-            "{\"card\":1,\"amount\":12.5,\"country\":\"NL\",\"ts\":\"2026-11-28T12:00:00.000000Z\"}\n"
-            "{\"card\":2,\"amount\":0.1,\"country\":\"a\\\"b\\\\c\\n\\u0001é\",\"ts\":null}\n");
+  EXPECT_EQ(
+      Encode(d.batch),
+      "{\"card\":1,\"amount\":12.5,\"country\":\"NL\",\"ts\":\"2026-11-28T12:00:00.000000Z\"}\n"
+      "{\"card\":2,\"amount\":0.1,\"country\":\"a\\\"b\\\\c\\n\\u0001é\",\"ts\":null}\n");
 }
 
 TEST(FormatJsonTest, EncodesBoolBytesAndNonFiniteDoubles) {
-  auto schema = std::make_shared<Schema>(std::vector<Field>{
-      {"ok", TypeId::kBool}, {"raw", TypeId::kBytes}, {"x", TypeId::kFloat64}});
+  auto schema = std::make_shared<Schema>(
+      std::vector<Field>{{"ok", TypeId::kBool}, {"raw", TypeId::kBytes}, {"x", TypeId::kFloat64}});
   RecordBatch batch(schema);
   batch.mutable_column(0).AppendInt(1);
   batch.mutable_column(1).AppendString(std::string("\0\xff", 2));
@@ -87,19 +86,19 @@ TEST(FormatJsonTest, EncodesBoolBytesAndNonFiniteDoubles) {
 
 TEST(FormatJsonTest, BadRecordsAreReportedWithTheColumnAndSkipped) {
   Decoded d = Decode({
-      R"({"card":1,"amount":"abc"})",            // 0
-      R"({"card":1.5})",                         // 1
-      R"({"card":2,"amount":2})",                // 2: good
-      R"({"card":"7"})",                         // 3
-      R"({"card":1,"country":5})",               // 4
-      R"({"ts":"yesterday"})",                   // 5
-      R"({"ts":true})",                          // 6
-      R"({"card":1,"amount":)",                  // 7
-      R"([1,2])",                                // 8
-      R"({"card":1} {"card":2})",                // 9
-      R"({"card":{"a":1}})",                     // 10
-      R"({"card":18446744073709551615})",        // 11
-      R"({"card":3})",                           // 12: good
+      R"({"card":1,"amount":"abc"})",      // 0
+      R"({"card":1.5})",                   // 1
+      R"({"card":2,"amount":2})",          // 2: good
+      R"({"card":"7"})",                   // 3
+      R"({"card":1,"country":5})",         // 4
+      R"({"ts":"yesterday"})",             // 5
+      R"({"ts":true})",                    // 6
+      R"({"card":1,"amount":)",            // 7
+      R"([1,2])",                          // 8
+      R"({"card":1} {"card":2})",          // 9
+      R"({"card":{"a":1}})",               // 10
+      R"({"card":18446744073709551615})",  // 11
+      R"({"card":3})",                     // 12: good
   });
   ASSERT_EQ(d.batch.num_rows(), 2u);
   EXPECT_EQ(d.batch.RowToString(0), "card=2, amount=2, country=null, ts=null");
@@ -158,7 +157,8 @@ TEST(FormatJsonTest, IntegerTimestampsUseTheConfiguredUnit) {
   Decoded frac = Decode({R"({"ts":1.5})"}, schema, Json({{"timestamp_unit", "s"}}));
   ASSERT_TRUE(frac.errors.empty());
   EXPECT_EQ(frac.batch.column(0).Int(0), 1'500'000);
-  Decoded overflow = Decode({R"({"ts":9223372036854775})"}, schema, Json({{"timestamp_unit", "s"}}));
+  Decoded overflow =
+      Decode({R"({"ts":9223372036854775})"}, schema, Json({{"timestamp_unit", "s"}}));
   ASSERT_EQ(overflow.errors.size(), 1u);
   EXPECT_EQ(overflow.errors[0].message,
             "column 'ts': expected timestamp (RFC 3339 or integer epoch s), got 9223372036854775");

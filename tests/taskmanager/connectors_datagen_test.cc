@@ -1,12 +1,11 @@
 // Datagen source: deterministic rows per global index whatever the parallelism and batching,
 // count split across subtasks, field kinds, rate limiting on an injected clock, spec errors.
-#include "taskmanager/connectors/datagen_source.h"
-
 #include <map>
 #include <set>
 
 #include "common/types/timestamp.h"
 #include "gtest/gtest.h"
+#include "taskmanager/connectors/datagen_source.h"
 
 namespace sluice::taskmanager::connectors {
 namespace {
@@ -181,7 +180,8 @@ TEST(ConnectorsDatagenTest, SequenceWithMaxWraps) {
   ASSERT_TRUE((*source)->Open(Context(0, 1)).ok());
   CollectBatches out;
   ASSERT_EQ(*(*source)->PollNext(out), SourcePoll::kEnd);
-  for (size_t i = 0; i < out.batches[0].num_rows(); ++i) ns.push_back(out.batches[0].column(1).Int(i));
+  for (size_t i = 0; i < out.batches[0].num_rows(); ++i)
+    ns.push_back(out.batches[0].column(1).Int(i));
   EXPECT_EQ(ns, (std::vector<int64_t>{10, 11, 12, 10, 11, 12, 10}));
 }
 

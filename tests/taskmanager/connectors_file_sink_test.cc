@@ -1,7 +1,5 @@
 // File sink: part files appear only on Finish (atomic rename), Close without Finish leaves
 // nothing, leftovers of earlier attempts are replaced, and I/O errors name the path.
-#include "taskmanager/connectors/file_sink.h"
-
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -11,6 +9,7 @@
 #include <sstream>
 
 #include "gtest/gtest.h"
+#include "taskmanager/connectors/file_sink.h"
 
 namespace sluice::taskmanager::connectors {
 namespace {
@@ -36,8 +35,8 @@ class TempDir {
 };
 
 types::SchemaPtr TheSchema() {
-  return std::make_shared<types::Schema>(
-      std::vector<types::Field>{{"card", types::TypeId::kInt64}, {"country", types::TypeId::kString}});
+  return std::make_shared<types::Schema>(std::vector<types::Field>{
+      {"card", types::TypeId::kInt64}, {"country", types::TypeId::kString}});
 }
 
 proto::OperatorSpec Spec(const std::string& path, const std::string& format = "json") {
@@ -93,7 +92,8 @@ TEST(ConnectorsFileSinkTest, PartFileAppearsOnlyOnFinish) {
     ASSERT_TRUE((*sink)->ProcessBatch(0, batch, out).ok());
   }
   for (int i = 0; i < 200; ++i) {
-    expected += "{\"card\":" + std::to_string(i) + ",\"country\":\"" + (i % 2 ? "NL" : "DE") + "\"}\n";
+    expected +=
+        "{\"card\":" + std::to_string(i) + ",\"country\":\"" + (i % 2 ? "NL" : "DE") + "\"}\n";
   }
   EXPECT_EQ(Names(dir), std::vector<std::string>{".part-3.inprogress"});
   ASSERT_TRUE((*sink)->Finish(out).ok());
@@ -207,8 +207,8 @@ TEST(ConnectorsFileSinkTest, WriteErrorNamesTheFileAndErrno) {
   }
   setrlimit(RLIMIT_FSIZE, &saved);
   EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_EQ(s.message(), "file sink 'out': cannot write " + (tmp.path() / ".part-0.inprogress").string() +
-                             ": File too large");
+  EXPECT_EQ(s.message(), "file sink 'out': cannot write " +
+                             (tmp.path() / ".part-0.inprogress").string() + ": File too large");
   ASSERT_TRUE((*sink)->Close().ok());
   EXPECT_TRUE(Names(tmp.path()).empty());
 }

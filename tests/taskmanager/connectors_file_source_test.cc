@@ -1,8 +1,6 @@
 // File source: files/directories/globs, byte-range splits over subtasks (every line read
 // exactly once for any split size and parallelism), CRLF and missing final newlines, CSV
 // headers, bad records with on_error fail/skip (line numbers of the file), missing paths.
-#include "taskmanager/connectors/file_source.h"
-
 #include <stdlib.h>
 
 #include <filesystem>
@@ -11,6 +9,7 @@
 #include <random>
 
 #include "gtest/gtest.h"
+#include "taskmanager/connectors/file_source.h"
 #include "taskmanager/connectors/file_splits.h"
 
 namespace sluice::taskmanager::connectors {
@@ -48,8 +47,8 @@ class TempDir {
 
 proto::OperatorSpec Spec(const std::string& path, const std::string& format = "json",
                          const std::string& on_error = "",
-                         std::vector<std::pair<std::string, types::TypeId>> columns =
-                             {{"id", types::TypeId::kInt64}, {"s", types::TypeId::kString}}) {
+                         std::vector<std::pair<std::string, types::TypeId>> columns = {
+                             {"id", types::TypeId::kInt64}, {"s", types::TypeId::kString}}) {
   proto::OperatorSpec spec;
   spec.set_name("txns");
   spec.mutable_file_source()->set_path(path);
@@ -63,14 +62,14 @@ proto::OperatorSpec Spec(const std::string& path, const std::string& format = "j
 
 struct RunResult {
   absl::Status status;
-  std::vector<int64_t> ids;  // column 0 of every row, in order
+  std::vector<int64_t> ids;          // column 0 of every row, in order
   std::vector<std::string> strings;  // column 1
   int64_t skipped = 0;
   int polls = 0;
 };
 
 RunResult RunSource(const proto::OperatorSpec& spec, FileSource::Options options, int subtask,
-              int parallelism) {
+                    int parallelism) {
   RunResult r;
   auto source = FileSource::Create(spec, options);
   if (!source.ok()) {
@@ -131,16 +130,16 @@ TEST(ConnectorsFileSourceTest, EveryLineIsReadExactlyOnceForAnySplitSizeAndParal
   std::mt19937_64 rng(11);
   std::map<int64_t, std::string> expected;
   dir.Write("in/a.jsonl", Lines(rng, 0, 200, false, true, &expected));
-  dir.Write("in/b.jsonl", Lines(rng, 1000, 100, true, true, &expected));     // CRLF
-  dir.Write("in/c.jsonl", Lines(rng, 2000, 100, false, false, &expected));   // no final \n
-  dir.Write("in/d.jsonl", Lines(rng, 3000, 1, true, false, &expected));      // one line
-  dir.Write("in/e.jsonl", "");                                                // empty
+  dir.Write("in/b.jsonl", Lines(rng, 1000, 100, true, true, &expected));    // CRLF
+  dir.Write("in/c.jsonl", Lines(rng, 2000, 100, false, false, &expected));  // no final \n
+  dir.Write("in/d.jsonl", Lines(rng, 3000, 1, true, false, &expected));     // one line
+  dir.Write("in/e.jsonl", "");                                              // empty
   dir.Write("in/.hidden.jsonl", "{\"id\":-1}\n");
   dir.Write("in/_SUCCESS", "{\"id\":-2}\n");
   const std::string path = (dir.path() / "in").string();
 
-  for (int64_t split_bytes : {int64_t{1}, int64_t{7}, int64_t{100}, int64_t{4096},
-                              kDefaultSplitBytes}) {
+  for (int64_t split_bytes :
+       {int64_t{1}, int64_t{7}, int64_t{100}, int64_t{4096}, kDefaultSplitBytes}) {
     for (size_t buffer : {size_t{16}, size_t{1000}, size_t{1} << 20}) {
       if (split_bytes < 100 && buffer > 1000) continue;  // keeps the test fast
       for (int parallelism = 1; parallelism <= 5; ++parallelism) {
@@ -218,8 +217,7 @@ TEST(ConnectorsFileSourceTest, CsvHeaderLineOfEveryFileIsSkipped) {
       ASSERT_TRUE(r.status.ok()) << r.status;
       for (size_t i = 0; i < r.ids.size(); ++i) got[r.ids[i]] = r.strings[i];
     }
-    EXPECT_EQ(got, (std::map<int64_t, std::string>{{1, "a"}, {2, "b,c"}, {3, "d"}}))
-        << split_bytes;
+    EXPECT_EQ(got, (std::map<int64_t, std::string>{{1, "a"}, {2, "b,c"}, {3, "d"}})) << split_bytes;
   }
 }
 

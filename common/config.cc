@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/duration.h"
 #include "common/status_macros.h"
+#include "common/suggest.h"
 #include "yaml-cpp/yaml.h"
 
 namespace sluice {
@@ -138,8 +139,11 @@ Config::Config() {
 absl::Status Config::Set(absl::string_view key, absl::string_view value) {
   const ConfigKey* k = FindKey(key);
   if (k == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "unknown config key '", key, "' (see docs/configuration.md for the keys)"));
+    std::vector<std::string> names;
+    for (const ConfigKey& k : ConfigKeys()) names.emplace_back(k.name);
+    std::string hint = DidYouMean(key, names);
+    if (hint.empty()) hint = " (see docs/configuration.md for the keys)";
+    return absl::InvalidArgumentError(absl::StrCat("unknown config key '", key, "'", hint));
   }
   RETURN_IF_ERROR(Validate(*k, value));
   values_[std::string(key)] = std::string(value);

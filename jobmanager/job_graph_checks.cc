@@ -6,6 +6,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "common/input_files.h"
 #include "jobmanager/restart_strategy.h"
 
 namespace sluice::jobmanager {
@@ -115,6 +116,20 @@ absl::Status ValidateJobGraph(const proto::JobGraph& graph) {
   }
   absl::Status restart = ValidateRestartStrategy(graph.restart());
   if (!restart.ok()) return Invalid(restart.message());
+  return CheckInputFilesExist(graph);
+}
+
+absl::Status CheckInputFilesExist(const proto::JobGraph& graph) {
+  for (const proto::JobVertex& v : graph.vertices()) {
+    for (const proto::OperatorSpec& op : v.chain()) {
+      if (!op.has_file_source()) continue;
+      absl::StatusOr<std::vector<std::string>> files = ListInputFiles(op.file_source().path());
+      if (!files.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("file source '", op.name(), "': ", files.status().message()));
+      }
+    }
+  }
   return absl::OkStatus();
 }
 

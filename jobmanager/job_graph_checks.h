@@ -16,7 +16,13 @@ inline constexpr int kUpperMaxParallelism = 32768;
 
 // InvalidArgument naming the vertex/edge at fault, e.g.
 // "job graph: edge 2 (big -> per_card) is FORWARD but the parallelisms differ (2 vs 4)".
+// Also runs CheckInputFilesExist.
 absl::Status ValidateJobGraph(const proto::JobGraph& graph);
+
+// Every file source's path names existing input (the JobManager sees the file system the
+// TaskManagers read, as Flink's split enumerator does): InvalidArgument
+// "file source 'txns': no such file or directory: /data/txns.jsonl" otherwise.
+absl::Status CheckInputFilesExist(const proto::JobGraph& graph);
 
 // graph.max_parallelism(), or kDefaultMaxParallelism when it is 0.
 int EffectiveMaxParallelism(const proto::JobGraph& graph);

@@ -19,11 +19,13 @@ void SetDeadline(grpc::ClientContext* ctx, int64_t ms) {
 JobManagerConnection::JobManagerConnection(std::string jm_address,
                                            proto::RegisterTaskManagerRequest self,
                                            int64_t heartbeat_interval_ms, int64_t max_message_size,
-                                           std::function<proto::HeartbeatRequest()> heartbeat)
+                                           std::function<proto::HeartbeatRequest()> heartbeat,
+                                           std::function<void()> on_forgotten)
     : jm_address_(std::move(jm_address)),
       self_(std::move(self)),
       heartbeat_interval_ms_(heartbeat_interval_ms),
       heartbeat_(std::move(heartbeat)),
+      on_forgotten_(std::move(on_forgotten)),
       stub_(proto::JobManagerService::NewStub(rpc::MakeChannel(jm_address_, max_message_size))) {}
 
 JobManagerConnection::~JobManagerConnection() { Stop(); }
@@ -64,7 +66,9 @@ void JobManagerConnection::HeartbeatLoop() {
       continue;
     }
     if (!response.known()) {
-      spdlog::warn("the JobManager does not know this TaskManager: registering again");
+      spdlog::warn("the JobManager does not know this TaskManager: canceling its tasks and "
+                   "registering again");
+      on_forgotten_();
       absl::Status s = Register(heartbeat_interval_ms_ * 5);
       if (!s.ok()) spdlog::warn("{}", s.ToString());
     }

@@ -19,10 +19,13 @@ namespace sluice::taskmanager {
 
 class JobManagerConnection {
  public:
-  // `heartbeat` builds each heartbeat's payload (task metrics, RSS).
+  // `heartbeat` builds each heartbeat's payload (task metrics, RSS). `on_forgotten` runs
+  // when the JobManager no longer knows this TaskManager (it declared it lost, or restarted):
+  // the TaskManager's tasks are orphans then and must be canceled before registering again.
   JobManagerConnection(std::string jm_address, proto::RegisterTaskManagerRequest self,
                        int64_t heartbeat_interval_ms, int64_t max_message_size,
-                       std::function<proto::HeartbeatRequest()> heartbeat);
+                       std::function<proto::HeartbeatRequest()> heartbeat,
+                       std::function<void()> on_forgotten);
   ~JobManagerConnection();
 
   // Registers, retrying every 500 ms until `timeout_ms` passes (then Unavailable).
@@ -38,6 +41,7 @@ class JobManagerConnection {
   proto::RegisterTaskManagerRequest self_;
   int64_t heartbeat_interval_ms_;
   std::function<proto::HeartbeatRequest()> heartbeat_;
+  std::function<void()> on_forgotten_;
   std::unique_ptr<proto::JobManagerService::Stub> stub_;
   absl::Notification stop_;
   std::thread thread_;

@@ -101,7 +101,8 @@ int main(int argc, char** argv) {
         for (proto::TaskMetrics& m : executor.Metrics()) *request.add_tasks() = std::move(m);
         request.set_rss_bytes(CurrentRssBytes());
         return request;
-      });
+      },
+      [&executor]() { executor.CancelAll(); });
   if (absl::Status s = connection->Register(60'000); !s.ok()) return Fail(std::string(s.message()));
   connection->StartHeartbeats();
 

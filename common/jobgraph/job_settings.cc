@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/duration.h"
-#include "common/jobgraph/suggest.h"
+#include "common/suggest.h"
 #include "common/status_macros.h"
 
 namespace sluice::jobgraph {

@@ -13,7 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "common/jobgraph/logical_plan.h"
 #include "common/jobgraph/planner.h"
-#include "common/jobgraph/suggest.h"
+#include "common/suggest.h"
 #include "common/status_macros.h"
 #include "yaml-cpp/yaml.h"
 

@@ -16,7 +16,7 @@
 #include "absl/strings/str_join.h"
 #include "common/expr/expr.h"
 #include "common/jobgraph/job_settings.h"
-#include "common/jobgraph/suggest.h"
+#include "common/suggest.h"
 #include "common/status_macros.h"
 #include "common/types/format.h"
 #include "common/types/timestamp.h"

@@ -1,7 +1,5 @@
-// Input files of a bounded file source and their byte-range splits. A source `path` is a
-// file, a directory (its regular files, not recursive, sorted by name; names starting with
-// '.' or '_' are skipped) or a glob ('*', '?', '[' anywhere in the path; matches sorted,
-// regular files only). Each file is cut into splits of `split_bytes` (the last one shorter);
+// Byte-range splits of a bounded file source's input files (listed by
+// common/input_files.h). Each file is cut into splits of `split_bytes` (the last one shorter);
 // the global split list is ordered by (file, offset) and split k belongs to subtask
 // k % parallelism, so every subtask computes the same assignment on its own.
 // Stateless functions; thread-safe.
@@ -12,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/input_files.h"
 
 namespace sluice::taskmanager::connectors {
 
@@ -24,9 +23,7 @@ struct FileSplit {
   bool operator==(const FileSplit&) const = default;
 };
 
-// The files `path` names. NotFound "no such file or directory: <path>" when `path` does not
-// exist or a glob matches nothing; an existing empty directory gives no files.
-absl::StatusOr<std::vector<std::string>> ListInputFiles(const std::string& path);
+using sluice::ListInputFiles;  // common/input_files.h
 
 // The splits of `files` (empty files have none), in global order.
 absl::StatusOr<std::vector<FileSplit>> PlanSplits(const std::vector<std::string>& files,

@@ -1,11 +1,11 @@
-#include "common/jobgraph/suggest.h"
+#include "common/suggest.h"
 
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 
-namespace sluice::jobgraph {
+namespace sluice {
 namespace {
 
 // Optimal string alignment distance (Levenshtein plus adjacent transpositions), ASCII
@@ -67,4 +67,4 @@ std::string DidYouMean(absl::string_view word, const std::vector<std::string>& c
   return Suggestion(ClosestMatch(word, candidates));
 }
 
-}  // namespace sluice::jobgraph
+}  // namespace sluice

@@ -1,4 +1,4 @@
-// Did-you-mean suggestions for the error messages of the job spec parser and the planner
+// Did-you-mean suggestions for error messages (job spec parser, planner, expressions, config)
 // ("unknown input 'bgi' (did you mean 'big'?)"). Stateless functions; thread-safe.
 #pragma once
 
@@ -8,7 +8,7 @@
 
 #include "absl/strings/string_view.h"
 
-namespace sluice::jobgraph {
+namespace sluice {
 
 // The candidate closest to `word` (case-insensitive optimal-string-alignment distance, at most
 // about a third of the word's length), or "" when none is close enough.
@@ -19,4 +19,4 @@ std::string ClosestMatch(absl::string_view word, const std::vector<std::string>&
 std::string DidYouMean(absl::string_view word, std::initializer_list<absl::string_view> candidates);
 std::string DidYouMean(absl::string_view word, const std::vector<std::string>& candidates);
 
-}  // namespace sluice::jobgraph
+}  // namespace sluice

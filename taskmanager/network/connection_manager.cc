@@ -1,0 +1,190 @@
+#include "taskmanager/network/connection_manager.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace sluice::network {
+
+Connection::Connection(std::string address, int64_t max_message_size)
+    : address_(std::move(address)) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(static_cast<int>(max_message_size));
+  args.SetMaxSendMessageSize(static_cast<int>(max_message_size));
+  // A TCP connection of its own, not shared with control-plane channels to the same peer.
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  channel_ = grpc::CreateCustomChannel(address_, grpc::InsecureChannelCredentials(), args);
+  stub_ = proto::ExchangeService::NewStub(channel_);
+  // Opening the stream may wait for the TCP connection: the reader thread does it, and
+  // joins the writer when the stream ends (so the writer must exist first).
+  writer_ = std::thread([this] { WriteLoop(); });
+  reader_ = std::thread([this] { ReadLoop(); });
+}
+
+Connection::~Connection() { Close(); }
+
+absl::Status Connection::OpenChannel(int64_t channel_id, std::shared_ptr<RemoteChannelSink> sink,
+                                     const std::string& partition_id, int subpartition,
+                                     int initial_credit) {
+  absl::MutexLock lock(&mu_);
+  if (broken_ || closing_) {
+    return absl::UnavailableError(
+        absl::StrCat("the connection to TaskManager at ", address_, " is broken"));
+  }
+  sinks_[channel_id] = std::move(sink);
+  proto::ExchangeRequest& request = outbox_.emplace_back();
+  proto::PartitionRequest* r = request.mutable_partition_request();
+  r->set_channel_id(channel_id);
+  r->set_partition_id(partition_id);
+  r->set_subpartition(subpartition);
+  r->set_initial_credit(initial_credit);
+  return absl::OkStatus();
+}
+
+void Connection::AddCredit(int64_t channel_id, int credit) {
+  absl::MutexLock lock(&mu_);
+  if (broken_ || closing_ || !sinks_.contains(channel_id)) return;
+  credits_[channel_id] += credit;
+}
+
+void Connection::CloseChannel(int64_t channel_id, bool cancel) {
+  absl::MutexLock lock(&mu_);
+  sinks_.erase(channel_id);
+  credits_.erase(channel_id);
+  if (cancel && !broken_ && !closing_) {
+    outbox_.emplace_back().mutable_cancel()->set_channel_id(channel_id);
+  }
+}
+
+bool Connection::broken() const {
+  absl::MutexLock lock(&mu_);
+  return broken_ || closing_;
+}
+
+void Connection::ReadLoop() {
+  auto stream = stub_->Exchange(&context_);
+  {
+    absl::MutexLock lock(&mu_);
+    stream_ = std::move(stream);
+    stream_started_ = true;
+  }
+  proto::Buffer buffer;
+  while (stream_->Read(&buffer)) {
+    std::shared_ptr<RemoteChannelSink> sink;
+    {
+      absl::MutexLock lock(&mu_);
+      auto it = sinks_.find(buffer.channel_id());
+      if (it != sinks_.end()) sink = it->second;
+    }
+    if (sink) sink->OnBuffer(&buffer);  // else: closed channel, drop
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    broken_ = true;  // stops the writer
+  }
+  writer_.join();
+  const grpc::Status status = stream_->Finish();
+  absl::flat_hash_map<int64_t, std::shared_ptr<RemoteChannelSink>> sinks;
+  bool closing = false;
+  {
+    absl::MutexLock lock(&mu_);
+    sinks.swap(sinks_);
+    closing = closing_;
+  }
+  const absl::Status error =
+      closing ? absl::UnavailableError(
+                    absl::StrCat("the connection to TaskManager at ", address_, " was closed"))
+              : absl::UnavailableError(absl::StrCat(
+                    "lost the connection to TaskManager at ", address_, ": ",
+                    status.error_message().empty() ? "stream ended" : status.error_message()));
+  for (auto& [id, sink] : sinks) sink->OnConnectionError(error);
+  finished_ = true;
+}
+
+void Connection::WriteLoop() {
+  std::deque<proto::ExchangeRequest> requests;
+  absl::flat_hash_map<int64_t, int> credits;
+  std::vector<proto::ExchangeRequest> credit_messages;
+  while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      auto wake = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return broken_ || closing_ ||
+               (stream_started_ && (!outbox_.empty() || !credits_.empty()));
+      };
+      mu_.Await(absl::Condition(&wake));
+      if (broken_ || closing_) return;
+      requests.swap(outbox_);
+      credits.swap(credits_);
+    }
+    // Requests first: a channel's PartitionRequest always precedes its credits.
+    credit_messages.resize(credits.size());
+    size_t i = 0;
+    for (const auto& [id, credit] : credits) {
+      proto::AddCredit* c = credit_messages[i++].mutable_add_credit();
+      c->set_channel_id(id);
+      c->set_credit(credit);
+    }
+    credits.clear();
+    bool ok = true;
+    for (const auto& r : requests) ok = ok && stream_->Write(r);
+    for (const auto& c : credit_messages) ok = ok && stream_->Write(c);
+    requests.clear();
+    if (!ok) return;  // the reader sees the stream end and reports it
+  }
+}
+
+void Connection::Close() {
+  absl::MutexLock close_lock(&close_mu_);
+  {
+    absl::MutexLock lock(&mu_);
+    closing_ = true;
+  }
+  context_.TryCancel();
+  if (reader_.joinable()) reader_.join();
+}
+
+absl::StatusOr<std::shared_ptr<Connection>> ConnectionManager::Get(const std::string& address) {
+  std::vector<std::shared_ptr<Connection>> reap;
+  std::shared_ptr<Connection> connection;
+  {
+    absl::MutexLock lock(&mu_);
+    if (shutdown_) return absl::UnavailableError("the TaskManager is shutting down");
+    auto it = live_.find(address);
+    if (it != live_.end()) {
+      if (!it->second->broken()) return it->second;
+      dead_.push_back(std::move(it->second));
+      live_.erase(it);
+    }
+    connection = std::make_shared<Connection>(address, max_message_size_);
+    live_[address] = connection;
+    for (auto d = dead_.begin(); d != dead_.end();) {
+      if ((*d)->finished()) {
+        reap.push_back(std::move(*d));
+        d = dead_.erase(d);
+      } else {
+        ++d;
+      }
+    }
+  }
+  for (auto& r : reap) r->Close();  // their threads are done: joins at once
+  return connection;
+}
+
+void ConnectionManager::Shutdown() {
+  std::vector<std::shared_ptr<Connection>> all;
+  {
+    absl::MutexLock lock(&mu_);
+    shutdown_ = true;
+    for (auto& [address, c] : live_) all.push_back(std::move(c));
+    live_.clear();
+    for (auto& c : dead_) all.push_back(std::move(c));
+    dead_.clear();
+  }
+  for (auto& c : all) c->Close();
+}
+
+int ConnectionManager::num_connections() const {
+  absl::MutexLock lock(&mu_);
+  return static_cast<int>(live_.size());
+}
+
+}  // namespace sluice::network

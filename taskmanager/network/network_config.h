@@ -1,0 +1,28 @@
+// NetworkConfig: the network settings of one TaskManager (buffer pools, flush timeout,
+// message limit), read once from the cluster Config. Immutable; safe to share across threads.
+#pragma once
+
+#include <cstdint>
+
+#include "common/config.h"
+
+namespace sluice::network {
+
+struct NetworkConfig {
+  int64_t buffer_size = 32 * 1024;        // taskmanager.network.buffer_size
+  int total_buffers = 2048;               // taskmanager.network.buffers
+  int exclusive_buffers_per_channel = 2;  // taskmanager.network.exclusive_buffers_per_channel
+  int floating_buffers_per_gate = 8;      // taskmanager.network.floating_buffers_per_gate
+  int buffers_per_output_channel = 2;     // taskmanager.network.buffers_per_output_channel
+  int floating_buffers_per_output = 8;    // taskmanager.network.floating_buffers_per_output
+  // pipeline.buffer_timeout: a partly filled buffer is sent after this long; 0 = after every
+  // Emit; negative = only when full or at the end.
+  int64_t buffer_timeout_ms = 10;
+  int64_t max_message_size = 64 << 20;    // rpc.max_message_size
+  // How long a partition request waits for its producer to register the partition.
+  int64_t partition_request_timeout_ms = 30'000;
+
+  static NetworkConfig FromConfig(const sluice::Config& config);
+};
+
+}  // namespace sluice::network

@@ -1,0 +1,61 @@
+#include "taskmanager/network/network_environment.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace sluice::network {
+
+NetworkEnvironment::NetworkEnvironment(NetworkConfig config, std::string tm_id,
+                                       std::string data_address, const Clock* clock)
+    : config_(config),
+      tm_id_(std::move(tm_id)),
+      data_address_(std::move(data_address)),
+      clock_(clock),
+      buffers_(config_.total_buffers, config_.buffer_size),
+      partitions_(clock_, config_.partition_request_timeout_ms),
+      connections_(config_.max_message_size),
+      exchange_service_(&partitions_) {}
+
+NetworkEnvironment::~NetworkEnvironment() { Shutdown(); }
+
+absl::StatusOr<std::unique_ptr<RecordWriter>> NetworkEnvironment::CreateRecordWriter(
+    const std::string& job_id, int attempt, const proto::OutputDescriptor& out,
+    types::SchemaPtr schema, int max_parallelism, const std::atomic<bool>* canceled) {
+  absl::Status valid = RecordWriter::Validate(out, *schema, max_parallelism);
+  if (!valid.ok()) return valid;
+  const int size =
+      out.num_subpartitions() * config_.buffers_per_output_channel + config_.floating_buffers_per_output;
+  absl::StatusOr<std::shared_ptr<LocalBufferPool>> pool = LocalBufferPool::Create(
+      &buffers_, size,
+      absl::StrCat("the output of edge ", out.edge_id(), " (partition ", out.partition_id(), ", ",
+                   out.num_subpartitions(), " subpartitions x ", config_.buffers_per_output_channel,
+                   " + ", config_.floating_buffers_per_output, " floating buffers)"));
+  if (!pool.ok()) return pool.status();
+  auto partition = std::make_shared<ResultPartition>(out.partition_id(), job_id, attempt,
+                                                     out.num_subpartitions(), std::move(*pool));
+  absl::Status registered = partitions_.Register(partition);
+  if (!registered.ok()) return registered;
+  return std::make_unique<RecordWriter>(std::move(partition), out, std::move(schema),
+                                        max_parallelism, config_, clock_, canceled);
+}
+
+absl::StatusOr<std::unique_ptr<InputGate>> NetworkEnvironment::CreateInputGate(
+    const std::string& job_id, int attempt, const proto::InputGateDescriptor& in,
+    types::SchemaPtr schema, std::function<void()> on_available) {
+  InputGate::Services services{tm_id_, config_, &buffers_, &partitions_, &connections_};
+  return InputGate::Create(services, in, std::move(schema), std::move(on_available));
+}
+
+void NetworkEnvironment::ReleasePartitions(const std::string& job_id, int attempt_upto) {
+  partitions_.ReleasePartitions(
+      job_id, attempt_upto,
+      absl::CancelledError(absl::StrCat("the partitions of job ", job_id, " attempt <= ",
+                                        attempt_upto, " were released (canceled or restarted)")));
+}
+
+void NetworkEnvironment::Shutdown() {
+  exchange_service_.Shutdown();
+  connections_.Shutdown();
+  partitions_.Shutdown();
+}
+
+}  // namespace sluice::network

@@ -1,0 +1,317 @@
+#include "taskmanager/network/record_writer.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "common/types/batch_serde.h"
+#include "taskmanager/network/key_groups.h"
+
+namespace sluice::network {
+namespace {
+
+// Room left in a gRPC message for the Buffer envelope around the batch bytes.
+constexpr int64_t kEnvelopeBytes = 1024;
+
+// Appends rows [begin, end) of `src` to `dst` column by column (bulk copies).
+void AppendRange(types::RecordBatch* dst, const types::RecordBatch& src, size_t begin,
+                 size_t end) {
+  for (size_t c = 0; c < src.num_columns(); ++c) {
+    const types::Column& s = src.column(c);
+    types::Column& d = dst->mutable_column(c);
+    d.mutable_valid().insert(d.mutable_valid().end(), s.valid().begin() + begin,
+                             s.valid().begin() + end);
+    if (types::IsIntegerStored(s.type())) {
+      d.mutable_ints().insert(d.mutable_ints().end(), s.ints().begin() + begin,
+                              s.ints().begin() + end);
+    } else if (s.type() == types::TypeId::kFloat64) {
+      d.mutable_doubles().insert(d.mutable_doubles().end(), s.doubles().begin() + begin,
+                                 s.doubles().begin() + end);
+    } else {
+      const std::vector<uint32_t>& so = s.offsets();
+      std::vector<uint32_t>& dof = d.mutable_offsets();
+      std::string& chars = d.mutable_chars();
+      const uint32_t shift = static_cast<uint32_t>(chars.size()) - so[begin];
+      chars.append(s.chars().data() + so[begin], so[end] - so[begin]);
+      for (size_t r = begin; r < end; ++r) dof.push_back(so[r + 1] + shift);
+    }
+  }
+  dst->SetNumRows(dst->num_rows() + (end - begin));
+}
+
+// Appends the rows rows[0..count) of `src` to `dst`, one column at a time.
+void AppendSelected(types::RecordBatch* dst, const types::RecordBatch& src, const uint32_t* rows,
+                    size_t count) {
+  for (size_t c = 0; c < src.num_columns(); ++c) {
+    const types::Column& s = src.column(c);
+    types::Column& d = dst->mutable_column(c);
+    std::vector<uint8_t>& valid = d.mutable_valid();
+    for (size_t i = 0; i < count; ++i) valid.push_back(s.valid()[rows[i]]);
+    if (types::IsIntegerStored(s.type())) {
+      std::vector<int64_t>& v = d.mutable_ints();
+      for (size_t i = 0; i < count; ++i) v.push_back(s.ints()[rows[i]]);
+    } else if (s.type() == types::TypeId::kFloat64) {
+      std::vector<double>& v = d.mutable_doubles();
+      for (size_t i = 0; i < count; ++i) v.push_back(s.doubles()[rows[i]]);
+    } else {
+      std::vector<uint32_t>& dof = d.mutable_offsets();
+      std::string& chars = d.mutable_chars();
+      for (size_t i = 0; i < count; ++i) {
+        const uint32_t r = rows[i];
+        chars.append(s.chars().data() + s.offsets()[r], s.offsets()[r + 1] - s.offsets()[r]);
+        dof.push_back(static_cast<uint32_t>(chars.size()));
+      }
+    }
+  }
+  dst->SetNumRows(dst->num_rows() + count);
+}
+
+std::string EdgeName(const proto::OutputDescriptor& out) {
+  return absl::StrCat("output edge ", out.edge_id(), " (partition ", out.partition_id(), ")");
+}
+
+}  // namespace
+
+absl::Status RecordWriter::Validate(const proto::OutputDescriptor& out,
+                                    const types::Schema& schema, int max_parallelism) {
+  const std::string edge = EdgeName(out);
+  if (out.partition_id().empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(edge, ": no partition_id"));
+  }
+  if (out.num_subpartitions() < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(edge, ": num_subpartitions is ", out.num_subpartitions(), ", must be >= 1"));
+  }
+  switch (out.partitioning()) {
+    case proto::FORWARD:
+      if (out.num_subpartitions() != 1) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            edge, ": a FORWARD edge has exactly one subpartition, got ", out.num_subpartitions()));
+      }
+      break;
+    case proto::REBALANCE:
+    case proto::BROADCAST:
+      break;
+    case proto::HASH:
+      if (out.key_indexes().empty()) {
+        return absl::InvalidArgumentError(absl::StrCat(edge, ": HASH partitioning without keys"));
+      }
+      for (int k : out.key_indexes()) {
+        if (k < 0 || k >= static_cast<int>(schema.size())) {
+          return absl::InvalidArgumentError(absl::StrCat(edge, ": key column ", k,
+                                                         " is out of range for schema (",
+                                                         schema.ToString(), ")"));
+        }
+      }
+      if (max_parallelism < out.num_subpartitions() || max_parallelism > kMaxMaxParallelism) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            edge, ": max_parallelism ", max_parallelism, " must be between the consumer parallelism (",
+            out.num_subpartitions(), ") and ", kMaxMaxParallelism));
+      }
+      break;
+    default:
+      return absl::InvalidArgumentError(
+          absl::StrCat(edge, ": unknown partitioning ", static_cast<int>(out.partitioning())));
+  }
+  return absl::OkStatus();
+}
+
+RecordWriter::RecordWriter(std::shared_ptr<ResultPartition> partition,
+                           const proto::OutputDescriptor& out, types::SchemaPtr schema,
+                           int max_parallelism, const NetworkConfig& config, const Clock* clock,
+                           const std::atomic<bool>* canceled)
+    : partition_(std::move(partition)),
+      partitioning_(out.partitioning()),
+      key_indexes_(out.key_indexes().begin(), out.key_indexes().end()),
+      num_subpartitions_(out.num_subpartitions()),
+      max_parallelism_(max_parallelism),
+      schema_(std::move(schema)),
+      buffer_size_(config.buffer_size),
+      buffer_timeout_ms_(config.buffer_timeout_ms),
+      max_row_bytes_(config.max_message_size - kEnvelopeBytes),
+      clock_(clock),
+      canceled_(canceled) {
+  // Serialized layout (batch_serde.h): 10 header bytes; per column 2 bytes (+4 for the first
+  // string offset); per row and column at most 1 validity byte + the value (+ string bytes).
+  empty_batch_bytes_ = 10;
+  for (const types::Field& f : schema_->fields()) {
+    empty_batch_bytes_ += 2;
+    fixed_row_bytes_ += 1;
+    if (f.type == types::TypeId::kBool) {
+      fixed_row_bytes_ += 1;
+    } else if (types::IsStringStored(f.type)) {
+      empty_batch_bytes_ += 4;
+      fixed_row_bytes_ += 4;
+      has_strings_ = true;
+    } else {
+      fixed_row_bytes_ += 8;
+    }
+  }
+  const int slots = partitioning_ == proto::BROADCAST ? 1 : num_subpartitions_;
+  pending_.reserve(slots);
+  for (int i = 0; i < slots; ++i) {
+    pending_.emplace_back(schema_);
+    pending_.back().bytes = empty_batch_bytes_;
+  }
+  if (partitioning_ == proto::HASH) selections_.resize(num_subpartitions_);
+}
+
+RecordWriter::~RecordWriter() {
+  if (state_ == State::kOpen) {
+    partition_->Fail(absl::CancelledError(absl::StrCat(
+        "the producer of partition ", partition_->id(), " stopped before finishing")));
+  }
+}
+
+void RecordWriter::ComputeRowBytes(const types::RecordBatch& batch) {
+  row_bytes_.clear();
+  if (!has_strings_) return;
+  row_bytes_.assign(batch.num_rows(), fixed_row_bytes_);
+  for (size_t c = 0; c < batch.num_columns(); ++c) {
+    const types::Column& col = batch.column(c);
+    if (!types::IsStringStored(col.type())) continue;
+    const std::vector<uint32_t>& off = col.offsets();
+    for (size_t r = 0; r < batch.num_rows(); ++r) row_bytes_[r] += off[r + 1] - off[r];
+  }
+}
+
+absl::Status RecordWriter::Emit(const types::RecordBatch& batch) {
+  if (canceled_ != nullptr && canceled_->load(std::memory_order_relaxed)) {
+    return absl::CancelledError("task canceled");
+  }
+  if (state_ != State::kOpen) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("Emit on the finished or failed writer of partition ", partition_->id()));
+  }
+  const size_t rows = batch.num_rows();
+  if (rows == 0) return absl::OkStatus();
+  if (batch.num_columns() != schema_->size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "partition ", partition_->id(), ": a batch of ", batch.num_columns(),
+        " columns does not match the edge schema (", schema_->ToString(), ")"));
+  }
+  ComputeRowBytes(batch);
+  if (has_strings_) {
+    const int64_t largest = *std::max_element(row_bytes_.begin(), row_bytes_.end());
+    if (empty_batch_bytes_ + largest > max_row_bytes_) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "partition ", partition_->id(), ": a row of ", largest,
+          " bytes does not fit in a network message; raise rpc.max_message_size"));
+    }
+  }
+
+  switch (partitioning_) {
+    case proto::HASH: {
+      HashKeys(batch, key_indexes_, &hashes_);
+      for (auto& s : selections_) s.clear();
+      for (size_t r = 0; r < rows; ++r) {
+        const int key_group = KeyGroupForKeyHash(hashes_[r], max_parallelism_);
+        selections_[OperatorIndexForKeyGroup(max_parallelism_, num_subpartitions_, key_group)]
+            .push_back(static_cast<uint32_t>(r));
+      }
+      for (int s = 0; s < num_subpartitions_; ++s) {
+        if (!selections_[s].empty()) {
+          RETURN_IF_ERROR(Append(s, batch, selections_[s].data(), selections_[s].size()));
+        }
+      }
+      break;
+    }
+    case proto::REBALANCE: {
+      const int target = next_rebalance_;
+      next_rebalance_ = (next_rebalance_ + 1) % num_subpartitions_;
+      RETURN_IF_ERROR(Append(target, batch, nullptr, rows));
+      break;
+    }
+    default:  // FORWARD (one subpartition) and BROADCAST (one shared slot)
+      RETURN_IF_ERROR(Append(0, batch, nullptr, rows));
+      break;
+  }
+  records_out_.fetch_add(static_cast<int64_t>(rows), std::memory_order_relaxed);
+
+  if (buffer_timeout_ms_ == 0) return Flush();
+  if (pending_slots_ > 0 && flush_deadline_ms_ == std::numeric_limits<int64_t>::max() &&
+      buffer_timeout_ms_ > 0) {
+    flush_deadline_ms_ = clock_->NowMillis() + buffer_timeout_ms_;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RecordWriter::Append(int slot, const types::RecordBatch& batch, const uint32_t* rows,
+                                  size_t count) {
+  Pending& p = pending_[slot];
+  size_t begin = 0;
+  while (begin < count) {
+    // Take rows while they fit in one buffer (a row larger than a buffer goes alone).
+    size_t end = begin;
+    int64_t bytes = p.bytes;
+    while (end < count) {
+      const int64_t row = RowBytes(rows != nullptr ? rows[end] : end);
+      if (bytes + row > buffer_size_ && (p.batch.num_rows() > 0 || end > begin)) break;
+      bytes += row;
+      ++end;
+    }
+    if (end > begin) {
+      if (p.batch.num_rows() == 0) ++pending_slots_;
+      if (rows != nullptr) {
+        AppendSelected(&p.batch, batch, rows + begin, end - begin);
+      } else {
+        AppendRange(&p.batch, batch, begin, end);
+      }
+      p.bytes = bytes;
+    }
+    // Full: the next row would not fit (or not even the smallest possible row would).
+    if (end < count || buffer_size_ - p.bytes < fixed_row_bytes_) RETURN_IF_ERROR(FlushSlot(slot));
+    begin = end;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RecordWriter::FlushSlot(int slot) {
+  Pending& p = pending_[slot];
+  if (p.batch.num_rows() == 0) return absl::OkStatus();
+  ASSIGN_OR_RETURN(BufferRef buffer, partition_->pool().Request(canceled_));
+  types::SerializeBatch(p.batch, &buffer->data);
+  const int64_t size = static_cast<int64_t>(buffer->data.size());
+  p.batch.Clear();
+  p.bytes = empty_batch_bytes_;
+  if (--pending_slots_ == 0) flush_deadline_ms_ = std::numeric_limits<int64_t>::max();
+  if (partitioning_ == proto::BROADCAST) {
+    for (int s = 0; s < num_subpartitions_; ++s) partition_->subpartition(s).Add(buffer);
+    bytes_out_.fetch_add(size * num_subpartitions_, std::memory_order_relaxed);
+  } else {
+    partition_->subpartition(slot).Add(std::move(buffer));
+    bytes_out_.fetch_add(size, std::memory_order_relaxed);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RecordWriter::FlushIfDue(int64_t now_ms) {
+  if (now_ms < flush_deadline_ms_) return absl::OkStatus();
+  return Flush();
+}
+
+absl::Status RecordWriter::Flush() {
+  if (state_ != State::kOpen) return absl::OkStatus();
+  for (size_t s = 0; s < pending_.size(); ++s) RETURN_IF_ERROR(FlushSlot(static_cast<int>(s)));
+  flush_deadline_ms_ = std::numeric_limits<int64_t>::max();
+  return absl::OkStatus();
+}
+
+absl::Status RecordWriter::Finish() {
+  if (state_ != State::kOpen) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("Finish on the finished or failed writer of partition ", partition_->id()));
+  }
+  RETURN_IF_ERROR(Flush());
+  state_ = State::kFinished;
+  partition_->Finish();
+  return absl::OkStatus();
+}
+
+void RecordWriter::Fail(const absl::Status& cause) {
+  if (state_ == State::kFailed) return;
+  state_ = State::kFailed;
+  partition_->Fail(cause.ok() ? absl::UnknownError("producer failed") : cause);
+}
+
+}  // namespace sluice::network

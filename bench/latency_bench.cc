@@ -79,14 +79,9 @@ Side MakeSide(const std::string& tm_id, int64_t buffer_timeout_ms) {
   (void)config.Set("pipeline.buffer_timeout", std::to_string(buffer_timeout_ms) + "ms");
   Side side;
   side.tm_id = tm_id;
-  // The environment needs its address before the server exists: reserve a port first.
-  auto probe = rpc::StartServer("127.0.0.1", 0, {}, 64 << 20);
-  int port = probe->port;
-  probe->server->Shutdown();
-  std::string address = "127.0.0.1:" + std::to_string(port);
   side.env = std::make_unique<network::NetworkEnvironment>(network::NetworkConfig::FromConfig(config),
-                                                           tm_id, address, SystemClock::Get());
-  side.server = *rpc::StartServer("127.0.0.1", port, {side.env->exchange_service()}, 64 << 20);
+                                                           tm_id, SystemClock::Get());
+  side.server = *rpc::StartServer("127.0.0.1", 0, {side.env->exchange_service()}, 64 << 20);
   return side;
 }
 

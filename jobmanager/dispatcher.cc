@@ -115,9 +115,10 @@ void Dispatcher::Flush() {
         key.set_attempt(d.tdd.attempt());
         key.set_vertex_id(d.tdd.vertex_id());
         key.set_subtask(d.tdd.subtask());
-        gateway_->SubmitTask(
-            d.tm, std::move(d.tdd),
-            [this, key = std::move(key)](absl::Status status) { OnDeployResult(key, status); });
+        gateway_->SubmitTask(d.tm, std::move(d.tdd),
+                             [this, key = std::move(key), tm_id = d.tm.tm_id](absl::Status status) {
+                               OnDeployResult(key, tm_id, status);
+                             });
       }
     }
   }
@@ -125,12 +126,19 @@ void Dispatcher::Flush() {
 }
 
 void Dispatcher::OnDeployResult(const proto::TaskDeploymentDescriptor& tdd,
-                                const absl::Status& status) {
+                                const std::string& tm_id, const absl::Status& status) {
   if (status.ok()) return;
   spdlog::warn("deploying job {} vertex {} subtask {} (attempt {}) failed: {}", tdd.job_id(),
                tdd.vertex_id(), tdd.subtask(), tdd.attempt(), status.ToString());
   {
     absl::MutexLock lock(&mu_);
+    // A TaskManager that refuses connections is gone: do not wait for its heartbeat timeout
+    // (a restart would deploy onto it again).
+    if (status.code() == absl::StatusCode::kUnavailable) {
+      std::optional<LostTaskManager> lost = registry_.MarkLost(
+          tm_id, absl::StrCat("unreachable (", status.message(), ")"));
+      if (lost) HandleLost(*lost);
+    }
     JobMaster* job = FindJob(tdd.job_id());
     if (job == nullptr) return;
     JobActions actions;

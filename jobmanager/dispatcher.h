@@ -99,7 +99,8 @@ class Dispatcher {
   // drains, so a CancelTasks never reaches the gateway before an earlier SubmitTask, even
   // when callbacks run concurrently), then pokes the timer thread.
   void Flush() ABSL_LOCKS_EXCLUDED(mu_);
-  void OnDeployResult(const proto::TaskDeploymentDescriptor& tdd, const absl::Status& status);
+  void OnDeployResult(const proto::TaskDeploymentDescriptor& tdd, const std::string& tm_id,
+                      const absl::Status& status);
   void OnCancelResult(const std::string& job_id, int attempt, const std::string& tm_id,
                       const absl::Status& status);
 

@@ -19,7 +19,9 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "common/config.h"
-#include "grpc/support/log.h"
+#include "common/file_util.h"
+#include "common/process_util.h"
+#include "common/server_process.h"
 #include "jobmanager/jobmanager_server.h"
 #include "nlohmann/json.hpp"
 #include "spdlog/spdlog.h"
@@ -28,98 +30,32 @@ namespace {
 
 constexpr char kProgram[] = "sluice-jobmanager";
 
-int Fail(absl::string_view message) {
-  std::fprintf(stderr, "%s: %s\n", kProgram, std::string(message).c_str());
-  return 2;
-}
-
-// gRPC's own log lines go to spdlog (debug), never straight to stderr.
-void GrpcLogToSpdlog(gpr_log_func_args* args) {
-  spdlog::debug("grpc {}:{}: {}", args->file, args->line, args->message);
-}
-
-absl::Status WriteReadyFile(const std::string& path, const std::string& content) {
-  const std::string tmp = absl::StrCat(path, ".tmp.", getpid());
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << content;
-    out.flush();
-    if (!out) {
-      return absl::InternalError(
-          absl::StrCat("cannot write ready file ", tmp, ": ", std::strerror(errno)));
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    std::remove(tmp.c_str());
-    return absl::InternalError(
-        absl::StrCat("cannot write ready file ", path, ": ", std::strerror(err)));
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  gpr_set_log_function(GrpcLogToSpdlog);
-
+  // SIGTERM/SIGINT are taken by WaitForTerminationSignal; blocked before any thread starts.
+  sluice::BlockTerminationSignals();
   CLI::App app{"sluice-jobmanager: the Sluice JobManager (schedules jobs onto TaskManagers)"};
-  std::string config_file;
-  std::vector<std::string> assignments;
-  std::string ready_file;
-  app.add_option("--config", config_file, "YAML configuration file");
-  app.add_option("--set", assignments, "Override a config key: --set key=value (repeatable)")
-      ->allow_extra_args(false);
-  app.add_option("--ready-file", ready_file,
-                 "Written (atomically) once serving: {\"rpc_address\":..., \"pid\":...}");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp&) {
-    std::cout << app.help();
-    return 0;
-  } catch (const CLI::ParseError& e) {
-    return Fail(e.what());
-  }
+  sluice::ServerOptions options;
+  sluice::AddServerOptions(app, &options);
+  if (auto exit_code = sluice::ParseServerCommandLine(app, argc, argv, kProgram)) return *exit_code;
+  absl::StatusOr<sluice::Config> config = sluice::LoadServerConfig(options);
+  if (!config.ok()) return sluice::FailStartup(kProgram, config.status().message());
 
-  sluice::Config config;
-  if (!config_file.empty()) {
-    absl::Status s = config.LoadFile(config_file);
-    if (!s.ok()) return Fail(s.message());
-  }
-  for (const std::string& a : assignments) {
-    absl::Status s = config.SetFlag(a);
-    if (!s.ok()) return Fail(s.message());
-  }
-  const std::string level = config.GetString("log.level");
-  if (level != "trace" && level != "debug" && level != "info" && level != "warn" &&
-      level != "error") {
-    return Fail(absl::StrCat("config key 'log.level': '", level,
-                             "' is not one of trace, debug, info, warn, error"));
-  }
-  spdlog::set_level(spdlog::level::from_str(level));
+  auto server = sluice::jobmanager::JobManagerServer::Start(*config);
+  if (!server.ok()) return sluice::FailStartup(kProgram, server.status().message());
 
-  // SIGTERM/SIGINT are taken by sigwait below; block them before any thread starts.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-
-  auto server = sluice::jobmanager::JobManagerServer::Start(config);
-  if (!server.ok()) return Fail(server.status().message());
-
-  if (!ready_file.empty()) {
+  if (!options.ready_file.empty()) {
     nlohmann::json ready = {{"rpc_address", (*server)->address()},
                             {"pid", static_cast<int64_t>(getpid())}};
-    absl::Status s = WriteReadyFile(ready_file, ready.dump());
+    absl::Status s = sluice::WriteFileAtomically(options.ready_file, ready.dump());
     if (!s.ok()) {
       (*server)->Shutdown();
-      return Fail(s.message());
+      return sluice::FailStartup(kProgram, s.message());
     }
   }
 
-  int signal_number = 0;
-  sigwait(&signals, &signal_number);
+  const int signal_number = sluice::WaitForTerminationSignal();
   spdlog::info("JobManager shutting down ({})", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
   (*server)->Shutdown();
   server->reset();

@@ -65,6 +65,16 @@ bool TaskManagerRegistry::Heartbeat(const proto::HeartbeatRequest& request) {
   return true;
 }
 
+std::optional<LostTaskManager> TaskManagerRegistry::MarkLost(absl::string_view tm_id,
+                                                             absl::string_view reason) {
+  auto it = entries_.find(tm_id);
+  if (it == entries_.end() || !it->second.record.alive) return std::nullopt;
+  TaskManagerRecord& r = it->second.record;
+  r.alive = false;
+  r.task_metrics.clear();
+  return LostTaskManager{r, LostCause(r, reason)};
+}
+
 std::vector<LostTaskManager> TaskManagerRegistry::ExpireSilent() {
   const int64_t now = clock_->NowMillis();
   std::vector<std::pair<uint64_t, LostTaskManager>> lost;

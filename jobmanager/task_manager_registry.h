@@ -54,6 +54,8 @@ class TaskManagerRegistry {
 
   // Marks every alive TaskManager silent for longer than the timeout as lost and returns them.
   std::vector<LostTaskManager> ExpireSilent();
+  // Marks an alive TaskManager lost now (e.g. it refused a connection), with `reason`.
+  std::optional<LostTaskManager> MarkLost(absl::string_view tm_id, absl::string_view reason);
   // When the next TaskManager would expire (monotonic ms), if any is alive.
   std::optional<int64_t> NextExpiryMs() const;
 

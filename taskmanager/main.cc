@@ -3,14 +3,13 @@
 // heartbeats until SIGINT/SIGTERM.
 #include <unistd.h>
 
-#include <iostream>
-
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
 #include "common/config.h"
 #include "common/file_util.h"
 #include "common/process_util.h"
 #include "common/rpc/grpc_server.h"
+#include "common/server_process.h"
 #include "nlohmann/json.hpp"
 #include "spdlog/spdlog.h"
 #include "taskmanager/jobmanager_connection.h"
@@ -19,10 +18,9 @@
 
 namespace {
 
-int Fail(const std::string& message) {
-  std::cerr << "sluice-taskmanager: " << message << std::endl;
-  return 2;
-}
+constexpr char kProgram[] = "sluice-taskmanager";
+
+int Fail(absl::string_view message) { return sluice::FailStartup(kProgram, message); }
 
 }  // namespace
 
@@ -30,31 +28,15 @@ int main(int argc, char** argv) {
   using namespace sluice;
   BlockTerminationSignals();
 
-  CLI::App app{"Sluice TaskManager"};
-  std::string config_file, jobmanager, ready_file;
-  std::vector<std::string> sets;
-  app.add_option("--config", config_file, "YAML configuration file");
-  app.add_option("--set", sets, "key=value configuration override (repeatable)");
+  CLI::App app{"sluice-taskmanager: a Sluice TaskManager (runs tasks, exchanges data)"};
+  ServerOptions options;
+  AddServerOptions(app, &options);
+  std::string jobmanager;
   app.add_option("--jobmanager", jobmanager, "JobManager address host:port");
-  app.add_option("--ready-file", ready_file, "write {tm_id, address, pid} here once registered");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0) {
-      app.exit(e);
-      return 0;
-    }
-    return Fail(e.what());
-  }
-
-  Config config;
-  if (!config_file.empty()) {
-    if (absl::Status s = config.LoadFile(config_file); !s.ok()) return Fail(std::string(s.message()));
-  }
-  for (const std::string& set : sets) {
-    if (absl::Status s = config.SetFlag(set); !s.ok()) return Fail(std::string(s.message()));
-  }
-  spdlog::set_level(spdlog::level::from_str(config.GetString("log.level")));
+  if (auto exit_code = ParseServerCommandLine(app, argc, argv, kProgram)) return *exit_code;
+  absl::StatusOr<Config> loaded = LoadServerConfig(options);
+  if (!loaded.ok()) return Fail(loaded.status().message());
+  const Config& config = *loaded;
   if (jobmanager.empty()) {
     jobmanager = absl::StrCat(config.GetString("jobmanager.address"), ":",
                               config.GetInt("jobmanager.rpc.port"));
@@ -64,28 +46,20 @@ int main(int argc, char** argv) {
   const int64_t max_message = config.GetBytes("rpc.max_message_size");
   const std::string host = config.GetString("taskmanager.host");
 
-  // The server must exist before the network environment knows its address, and the
-  // services must exist before the server starts: the data address is filled in after bind.
-  network::NetworkConfig net_config = network::NetworkConfig::FromConfig(config);
-  auto port_or = rpc::StartServer(host, static_cast<int>(config.GetInt("taskmanager.port")), {},
-                                  max_message);
-  // Bind once to learn the port (0 = free port), then serve on exactly that port.
-  if (!port_or.ok()) return Fail(std::string(port_or.status().message()));
-  const int port = port_or->port;
-  port_or->server->Shutdown();
-  port_or->server.reset();
-
-  const std::string address = absl::StrCat(host, ":", port);
-  const std::string tm_id = absl::StrCat("tm-", port, "-", getpid());
-  network::NetworkEnvironment network(net_config, tm_id, address, SystemClock::Get());
-
+  // Services are registered before the server starts, so the network environment learns its
+  // address (port 0 = a free port) only after the bind; the id is unique per process.
+  const std::string tm_id = absl::StrCat("tm-", getpid(), "-", SystemClock::Get()->WallMillis() % 100000);
+  network::NetworkEnvironment network(network::NetworkConfig::FromConfig(config), tm_id,
+                                      SystemClock::Get());
   std::unique_ptr<taskmanager::JobManagerConnection> connection;
   taskmanager::TaskExecutor executor(&network, SystemClock::Get(),
                                      [&connection](const proto::TaskStateUpdate& update) {
                                        if (connection) connection->ReportTaskState(update);
                                      });
-  auto server = rpc::StartServer(host, port, {&executor, network.exchange_service()}, max_message);
-  if (!server.ok()) return Fail(std::string(server.status().message()));
+  auto server = rpc::StartServer(host, static_cast<int>(config.GetInt("taskmanager.port")),
+                                 {&executor, network.exchange_service()}, max_message);
+  if (!server.ok()) return Fail(server.status().message());
+  const std::string& address = server->address;
   spdlog::info("TaskManager {} serving on {} with {} slots", tm_id, address, slots);
 
   proto::RegisterTaskManagerRequest self;
@@ -103,13 +77,13 @@ int main(int argc, char** argv) {
         return request;
       },
       [&executor]() { executor.CancelAll(); });
-  if (absl::Status s = connection->Register(60'000); !s.ok()) return Fail(std::string(s.message()));
+  if (absl::Status s = connection->Register(60'000); !s.ok()) return Fail(s.message());
   connection->StartHeartbeats();
 
-  if (!ready_file.empty()) {
+  if (!options.ready_file.empty()) {
     nlohmann::json ready = {{"tm_id", tm_id}, {"address", address}, {"pid", getpid()}};
-    if (absl::Status s = WriteFileAtomically(ready_file, ready.dump()); !s.ok()) {
-      return Fail(std::string(s.message()));
+    if (absl::Status s = WriteFileAtomically(options.ready_file, ready.dump()); !s.ok()) {
+      return Fail(s.message());
     }
   }
 

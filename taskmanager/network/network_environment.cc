@@ -5,15 +5,14 @@
 namespace sluice::network {
 
 NetworkEnvironment::NetworkEnvironment(NetworkConfig config, std::string tm_id,
-                                       std::string data_address, const Clock* clock)
+                                       const Clock* clock)
     : config_(config),
       tm_id_(std::move(tm_id)),
-      data_address_(std::move(data_address)),
       clock_(clock),
       buffers_(config_.total_buffers, config_.buffer_size),
       partitions_(clock_, config_.partition_request_timeout_ms),
       connections_(config_.max_message_size),
-      exchange_service_(&partitions_) {}
+      exchange_service_(&partitions_, config_.buffer_size, config_.max_message_size) {}
 
 NetworkEnvironment::~NetworkEnvironment() { Shutdown(); }
 

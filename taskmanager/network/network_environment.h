@@ -4,7 +4,7 @@
 // and the ConnectionManager holding one stream per producing TaskManager. Tasks get their
 // RecordWriters and InputGates here.
 // Lifecycle (TaskManager main): construct it, register exchange_service() on the gRPC server
-// whose address is `data_address`; at exit call Shutdown() BEFORE grpc::Server::Shutdown (it
+// (its address is what the JobManager gives consumers as the producer's data address); at exit call Shutdown() BEFORE grpc::Server::Shutdown (it
 // ends the open streams, which the server would otherwise wait for), and destroy it after
 // the server and every task. Thread-safe.
 #pragma once
@@ -30,8 +30,7 @@ namespace sluice::network {
 
 class NetworkEnvironment {
  public:
-  NetworkEnvironment(NetworkConfig config, std::string tm_id, std::string data_address,
-                     const Clock* clock);
+  NetworkEnvironment(NetworkConfig config, std::string tm_id, const Clock* clock);
   ~NetworkEnvironment();  // Shutdown()
   NetworkEnvironment(const NetworkEnvironment&) = delete;
   NetworkEnvironment& operator=(const NetworkEnvironment&) = delete;
@@ -62,7 +61,6 @@ class NetworkEnvironment {
   BufferPoolStats stats() const { return buffers_.stats(); }
   const NetworkConfig& config() const { return config_; }
   const std::string& tm_id() const { return tm_id_; }
-  const std::string& data_address() const { return data_address_; }
   int num_partitions() const { return partitions_.num_partitions(); }
   int num_connections() const { return connections_.num_connections(); }
   // Partition requests waiting for their producer to register (tests, metrics).
@@ -74,7 +72,6 @@ class NetworkEnvironment {
  private:
   const NetworkConfig config_;
   const std::string tm_id_;
-  const std::string data_address_;
   const Clock* const clock_;
   NetworkBufferPool buffers_;
   ResultPartitionManager partitions_;

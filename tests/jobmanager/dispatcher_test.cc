@@ -388,14 +388,17 @@ TEST_F(DispatcherTest, RestartedTaskManagerReRegisteringFailsItsOldTasks) {
   EXPECT_EQ(FreeSlots(), 2);
 }
 
-TEST_F(DispatcherTest, FailedDeploymentFailsTheAttempt) {
+// An unreachable TaskManager is declared lost at once (not after the heartbeat timeout), so a
+// restart does not deploy onto it again.
+TEST_F(DispatcherTest, FailedDeploymentFailsTheAttemptAndDropsTheUnreachableTaskManager) {
   Register("tm-1", 1);
   Register("tm-2", 1);
   gateway_.failing_tms.insert("tm-2");
   std::string job = Submit(TwoVertexGraph(2));
   proto::JobDetail d = Detail(job);
   EXPECT_EQ(d.summary().state(), proto::JOB_FAILED);
-  EXPECT_THAT(d.failure_cause(), HasSubstr("deployment failed: connection refused"));
+  EXPECT_THAT(d.failure_cause(), HasSubstr("TaskManager tm-2 (tm-2:6124) lost: unreachable (connection refused)"));
+  EXPECT_EQ(FreeSlots(), 1);
 }
 
 TEST_F(DispatcherTest, CancelJobCancelsTasksAndEndsWhenTaskManagersAck) {

@@ -27,7 +27,7 @@ class TestTaskManager {
   TestTaskManager(std::string tm_id, NetworkConfig config, const Clock* clock = SystemClock::Get())
       : tm_id_(std::move(tm_id)) {
     // The environment does not use its own address; the server picks the port.
-    env_ = std::make_unique<NetworkEnvironment>(config, tm_id_, "127.0.0.1:0", clock);
+    env_ = std::make_unique<NetworkEnvironment>(config, tm_id_, clock);
     auto server =
         rpc::StartServer("127.0.0.1", 0, {env_->exchange_service()}, config.max_message_size);
     EXPECT_TRUE(server.ok()) << server.status();

@@ -49,7 +49,7 @@ NetworkConfig SmallConfig() {
 class RecordWriterTest : public ::testing::Test {
  protected:
   void Start(NetworkConfig config) {
-    env_ = std::make_unique<NetworkEnvironment>(config, kTm, "127.0.0.1:0", &clock_);
+    env_ = std::make_unique<NetworkEnvironment>(config, kTm, &clock_);
   }
   void SetUp() override { Start(SmallConfig()); }
 

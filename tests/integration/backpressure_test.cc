@@ -1,6 +1,7 @@
 // Backpressure: a sink throttled to a low rate. The upstream TaskManagers' memory stays
 // within their configured buffer pools (RSS measured from /proc), the source slows down to
 // the sink's pace (records in flight stay bounded by the buffers), and nothing is lost.
+#include <cstdio>
 #include <fstream>
 
 #include "tests/integration/cluster_harness.h"
@@ -8,8 +9,15 @@
 namespace sluice::testing {
 namespace {
 
-constexpr int64_t kRows = 60'000;
+constexpr int64_t kRows = 300'000;
+constexpr int64_t kSinkRowsPerSecond = 50'000;
 constexpr int kBuffersPerTaskManager = 128;
+constexpr int64_t kBufferSize = 8 * 1024;
+// Buffers the job may hold: 2 source tasks x (2 channels x 2 + 8 floating) output buffers and
+// 2 sink tasks x (2 channels x 2 + 8 floating) input buffers (docs/configuration.md).
+constexpr int64_t kJobBuffers = 2 * 12 + 2 * 12;
+// Rows of (id int64, payload string(8)) in one buffer: at least 21 bytes a row.
+constexpr int64_t kRowsPerBuffer = kBufferSize / 21;
 
 int64_t RssBytes(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
@@ -42,6 +50,7 @@ TEST(BackpressureTest, SlowSinkBoundsMemoryAndSlowsTheSource) {
   Cluster cluster("backpressure");
   cluster.common_settings.push_back("taskmanager.network.buffers=" +
                                     std::to_string(kBuffersPerTaskManager));
+  cluster.common_settings.push_back("taskmanager.network.buffer_size=" + std::to_string(kBufferSize));
   ASSERT_NO_FATAL_FAILURE(cluster.Start(2, 1));
   // Source and sink on both TaskManagers (parallelism 2, hash exchange): half the records
   // cross the network between the two processes.
@@ -60,7 +69,7 @@ operators:
     key_by: [id]
     aggregate: {n: "count(*)"}
 sinks:
-  - {name: slow, input: keyed, connector: blackhole, rows_per_second: 10000}
+  - {name: slow, input: keyed, connector: blackhole, rows_per_second: )yaml" + std::to_string(kSinkRowsPerSecond) + R"yaml(}
 )yaml");
   CommandResult run = cluster.Sluice({"run", spec, "--detached", "--output", "json"});
   ASSERT_EQ(run.exit_code, 0) << run.output;
@@ -73,7 +82,7 @@ sinks:
   for (pid_t pid : pids) baseline.push_back(RssBytes(pid));
 
   // While the sink is the bottleneck, sample memory and the records in flight.
-  const int64_t pool_bytes = int64_t{kBuffersPerTaskManager} * 32 * 1024;
+  const int64_t pool_bytes = int64_t{kBuffersPerTaskManager} * kBufferSize;
   int64_t max_growth = 0, max_in_flight = 0;
   int samples = 0;
   WaitFor([&] {
@@ -87,11 +96,17 @@ sinks:
     return false;
   }, std::chrono::seconds(60));
   EXPECT_GT(samples, 5);
+  std::printf("backpressure: %d samples, max RSS growth %lld KiB (pool %lld KiB), max in flight "
+              "%lld rows (bound %lld)\n", samples, static_cast<long long>(max_growth >> 10),
+              static_cast<long long>(pool_bytes >> 10), static_cast<long long>(max_in_flight),
+              static_cast<long long>(kJobBuffers * kRowsPerBuffer + 2 * 1024 + 2 * kSinkRowsPerSecond / 5));
   // Memory: bounded by the buffer pools (plus allocator slack), not by the 60 k rows.
   EXPECT_LT(max_growth, pool_bytes + (16 << 20)) << "RSS grew by " << max_growth;
   // The source did not run ahead: what it emitted but the sink has not taken fits in the
-  // buffers (~1300 rows of this schema per 32 KiB buffer, both TaskManagers' pools).
-  EXPECT_LT(max_in_flight, 2 * kBuffersPerTaskManager * 1400) << max_in_flight;
+  // job's buffers, plus one source batch per subtask, plus what the sink consumes while the
+  // two TaskManagers' metrics (heartbeats every 200 ms) are out of step.
+  const int64_t bound = kJobBuffers * kRowsPerBuffer + 2 * 1024 + 2 * kSinkRowsPerSecond / 5;
+  EXPECT_LT(max_in_flight, bound) << max_in_flight;
   EXPECT_LT(max_in_flight, kRows / 2) << "the source was not slowed down";
 
   ASSERT_TRUE(WaitFor([&] { return cluster.JobInfo(job_id)["summary"]["state"] == "JOB_FINISHED"; },

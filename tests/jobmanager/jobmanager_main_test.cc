@@ -130,8 +130,8 @@ TEST_F(JobManagerMainTest, BadFlagsAndConfigAreOneLineAndExit2) {
   Child bad_key = Spawn({"--set", "jobmanager.rpc.prot=1"});
   EXPECT_EQ(Wait(bad_key, &err), 2);
   EXPECT_EQ(err,
-            "sluice-jobmanager: unknown config key 'jobmanager.rpc.prot' (see "
-            "docs/configuration.md for the keys)\n");
+            "sluice-jobmanager: unknown config key 'jobmanager.rpc.prot' (did you mean "
+            "'jobmanager.rpc.port'?)\n");
 
   Child missing = Spawn({"--config", (dir_ / "nope.yaml").string()});
   EXPECT_EQ(Wait(missing, &err), 2);

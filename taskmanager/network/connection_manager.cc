@@ -11,6 +11,9 @@ Connection::Connection(std::string address, int64_t max_message_size)
   args.SetMaxSendMessageSize(static_cast<int>(max_message_size));
   // A TCP connection of its own, not shared with control-plane channels to the same peer.
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  // HTTP/2 flow control must not throttle below the credits: a large receive window (the
+  // credits bound the memory anyway).
+  args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 8 << 20);
   channel_ = grpc::CreateCustomChannel(address_, grpc::InsecureChannelCredentials(), args);
   stub_ = proto::ExchangeService::NewStub(channel_);
   // Opening the stream may wait for the TCP connection: the reader thread does it, and
@@ -39,10 +42,15 @@ absl::Status Connection::OpenChannel(int64_t channel_id, std::shared_ptr<RemoteC
   return absl::OkStatus();
 }
 
-void Connection::AddCredit(int64_t channel_id, int credit) {
-  absl::MutexLock lock(&mu_);
-  if (broken_ || closing_ || !sinks_.contains(channel_id)) return;
-  credits_[channel_id] += credit;
+void Connection::AddCredit(int64_t channel_id, int credit, bool inline_write) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (broken_ || closing_ || !sinks_.contains(channel_id)) return;
+    credits_[channel_id] += credit;
+    if (!inline_write || writing_ || !stream_started_) return;  // the writer thread sends it
+    writing_ = true;
+  }
+  WritePending();
 }
 
 void Connection::CloseChannel(int64_t channel_id, bool cancel) {
@@ -66,19 +74,25 @@ void Connection::ReadLoop() {
     stream_ = std::move(stream);
     stream_started_ = true;
   }
-  proto::Buffer buffer;
-  while (stream_->Read(&buffer)) {
+  proto::Buffer message;
+  auto dispatch = [this](proto::Buffer* buffer) {
     std::shared_ptr<RemoteChannelSink> sink;
     {
       absl::MutexLock lock(&mu_);
-      auto it = sinks_.find(buffer.channel_id());
+      auto it = sinks_.find(buffer->channel_id());
       if (it != sinks_.end()) sink = it->second;
     }
-    if (sink) sink->OnBuffer(&buffer);  // else: closed channel, drop
+    if (sink) sink->OnBuffer(buffer);  // else: closed channel, drop
+  };
+  while (stream_->Read(&message)) {
+    dispatch(&message);
+    for (proto::Buffer& more : *message.mutable_more()) dispatch(&more);
   }
   {
     absl::MutexLock lock(&mu_);
-    broken_ = true;  // stops the writer
+    broken_ = true;  // stops the writer thread and inline writers
+    auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !writing_; };
+    mu_.Await(absl::Condition(&idle));  // Finish must not run during a Write
   }
   writer_.join();
   const grpc::Status status = stream_->Finish();
@@ -100,35 +114,51 @@ void Connection::ReadLoop() {
 }
 
 void Connection::WriteLoop() {
-  std::deque<proto::ExchangeRequest> requests;
-  absl::flat_hash_map<int64_t, int> credits;
-  std::vector<proto::ExchangeRequest> credit_messages;
   while (true) {
     {
       absl::MutexLock lock(&mu_);
       auto wake = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         return broken_ || closing_ ||
-               (stream_started_ && (!outbox_.empty() || !credits_.empty()));
+               (stream_started_ && !writing_ && (!outbox_.empty() || !credits_.empty()));
       };
       mu_.Await(absl::Condition(&wake));
       if (broken_ || closing_) return;
+      writing_ = true;
+    }
+    if (!WritePending()) return;  // the reader sees the stream end and reports it
+  }
+}
+
+bool Connection::WritePending() {
+  std::deque<proto::ExchangeRequest> requests;
+  absl::flat_hash_map<int64_t, int> credits;
+  proto::ExchangeRequest credit_message;
+  while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (broken_ || closing_ || (outbox_.empty() && credits_.empty())) {
+        writing_ = false;
+        return !(broken_ || closing_);
+      }
       requests.swap(outbox_);
       credits.swap(credits_);
     }
     // Requests first: a channel's PartitionRequest always precedes its credits.
-    credit_messages.resize(credits.size());
-    size_t i = 0;
-    for (const auto& [id, credit] : credits) {
-      proto::AddCredit* c = credit_messages[i++].mutable_add_credit();
-      c->set_channel_id(id);
-      c->set_credit(credit);
-    }
-    credits.clear();
     bool ok = true;
     for (const auto& r : requests) ok = ok && stream_->Write(r);
-    for (const auto& c : credit_messages) ok = ok && stream_->Write(c);
+    for (const auto& [id, credit] : credits) {
+      proto::AddCredit* c = credit_message.mutable_add_credit();
+      c->set_channel_id(id);
+      c->set_credit(credit);
+      ok = ok && stream_->Write(credit_message);
+    }
     requests.clear();
-    if (!ok) return;  // the reader sees the stream end and reports it
+    credits.clear();
+    if (!ok) {
+      absl::MutexLock lock(&mu_);
+      writing_ = false;
+      return false;
+    }
   }
 }
 

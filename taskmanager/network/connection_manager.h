@@ -1,9 +1,10 @@
 // The consumer side of the data exchange's transport (Flink's PartitionRequestClient +
 // CreditBasedPartitionRequestClientHandler): ONE bidirectional gRPC stream per producing
 // TaskManager, shared by every remote input channel of every gate on this TaskManager.
-// A Connection sends PartitionRequest / AddCredit / CancelPartitionRequest from a writer
-// thread (credits are coalesced per channel) and hands every received Buffer to the channel's
-// RemoteChannelSink on its reader thread. When the stream breaks, every open channel's sink
+// A Connection hands every received Buffer to the channel's RemoteChannelSink on its reader
+// thread. It sends PartitionRequest / AddCredit / CancelPartitionRequest (credits coalesced per
+// channel) from a writer thread, except that a task thread returning credits writes them
+// itself when nobody else is writing (no thread hand-off on the hot path). When the stream breaks, every open channel's sink
 // gets Unavailable naming the producer address; the next gate for that TaskManager gets a
 // new connection. Connection and ConnectionManager are safe for concurrent use.
 #pragma once
@@ -30,7 +31,8 @@ namespace sluice::network {
 class RemoteChannelSink {
  public:
   virtual ~RemoteChannelSink() = default;
-  // The sink may take `buffer->data` (swap it out).
+  // The sink may take `buffer->data` (swap it out, ideally for an empty string with capacity:
+  // the next message is parsed into it). `buffer->more` is already dispatched separately.
   virtual void OnBuffer(proto::Buffer* buffer) = 0;
   // The stream broke or was closed: no more buffers will come.
   virtual void OnConnectionError(const absl::Status& status) = 0;
@@ -53,7 +55,9 @@ class Connection {
   absl::Status OpenChannel(int64_t channel_id, std::shared_ptr<RemoteChannelSink> sink,
                            const std::string& partition_id, int subpartition,
                            int initial_credit);
-  void AddCredit(int64_t channel_id, int credit);
+  // `inline_write`: the caller (a task thread, never the reader thread) may write the
+  // credits itself when no other thread is writing.
+  void AddCredit(int64_t channel_id, int credit, bool inline_write);
   // Forgets the channel; with `cancel`, tells the producer to stop sending it.
   void CloseChannel(int64_t channel_id, bool cancel);
 
@@ -66,6 +70,9 @@ class Connection {
  private:
   void ReadLoop();
   void WriteLoop();
+  // Writes the queued requests and credits until none is left; the caller set writing_.
+  // False when the stream failed.
+  bool WritePending();
 
   const std::string address_;
   std::atomic<int64_t> next_channel_id_{1};
@@ -85,6 +92,7 @@ class Connection {
   bool broken_ ABSL_GUARDED_BY(mu_) = false;
   bool closing_ ABSL_GUARDED_BY(mu_) = false;
   bool stream_started_ ABSL_GUARDED_BY(mu_) = false;  // the reader thread opened stream_
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;         // a thread is in WritePending
 };
 
 // The connections of one TaskManager to its peers, by data address.

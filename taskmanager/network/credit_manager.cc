@@ -1,5 +1,7 @@
 #include "taskmanager/network/credit_manager.h"
 
+#include <algorithm>
+
 namespace sluice::network {
 
 CreditManager::CreditManager(int num_channels, int exclusive_per_channel, int floating_buffers)
@@ -19,6 +21,7 @@ bool CreditManager::OnBufferReceived(int channel, int backlog, CreditGrants* gra
   ++c.occupied;
   c.backlog = backlog;
   RequestFloating(channel, grants);
+  MaybeAnnounce(channel, grants);  // the producer may just have used its last credit
   return true;
 }
 
@@ -33,8 +36,17 @@ void CreditManager::OnBufferConsumed(int channel, CreditGrants* grants) {
     ReturnFloating(grants);
     return;
   }
-  ++c.outstanding;
-  grants->emplace_back(channel, 1);
+  ++c.unannounced;
+  MaybeAnnounce(channel, grants);
+}
+
+void CreditManager::MaybeAnnounce(int channel, CreditGrants* grants) {
+  Channel& c = channels_[channel];
+  if (c.unannounced == 0) return;
+  if (c.outstanding > 0 && c.unannounced < std::max(1, Owned(c) / 2)) return;
+  c.outstanding += c.unannounced;
+  grants->emplace_back(channel, c.unannounced);
+  c.unannounced = 0;
 }
 
 void CreditManager::CloseChannel(int channel, CreditGrants* grants) {
@@ -42,6 +54,7 @@ void CreditManager::CloseChannel(int channel, CreditGrants* grants) {
   if (!c.open) return;
   c.open = false;
   c.outstanding = 0;
+  c.unannounced = 0;
   const int floating = c.floating;
   c.floating = 0;
   for (int i = 0; i < floating; ++i) ReturnFloating(grants);
@@ -77,7 +90,7 @@ void CreditManager::ReturnFloating(CreditGrants* grants) {
 
 int CreditManager::committed_buffers() const {
   int n = 0;
-  for (const Channel& c : channels_) n += c.occupied + c.outstanding;
+  for (const Channel& c : channels_) n += c.occupied + c.outstanding + c.unannounced;
   return n;
 }
 

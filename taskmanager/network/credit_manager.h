@@ -2,7 +2,9 @@
 // channels, like Flink's BufferManager + floating buffer pool of a SingleInputGate. A remote
 // channel owns its exclusive buffers plus the floating buffers lent to it; every owned buffer
 // that does not hold received data is announced to the producer as a credit, so the producer
-// never sends more than the gate can hold. Floating buffers go to channels whose producer
+// never sends more than the gate can hold. Freed buffers are announced in batches (half the
+// channel's buffers, or at once when the producer has no credit left), so that the producer
+// can send several buffers per message and the consumer sends few AddCredit messages. Floating buffers go to channels whose producer
 // announced a backlog (required free buffers = backlog + exclusive) and come back when a
 // channel has more free buffers than it requires or finishes.
 // Pure bookkeeping (received payloads are held by the gate); not thread-safe: the InputGate's
@@ -30,7 +32,8 @@ class CreditManager {
   // credit (the producer broke the protocol). May lend floating buffers (grants).
   bool OnBufferReceived(int channel, int backlog, CreditGrants* grants);
   // The task consumed one received buffer of `channel`: its buffer is free again, announced
-  // as a credit or, if the channel has more than it requires, returned to the floating pool.
+  // as a credit (batched) or, if the channel has more than it requires, returned to the
+  // floating pool.
   void OnBufferConsumed(int channel, CreditGrants* grants);
   // The channel finished or failed: its floating buffers return to the pool.
   void CloseChannel(int channel, CreditGrants* grants);
@@ -39,8 +42,10 @@ class CreditManager {
   int outstanding_credit(int channel) const { return channels_[channel].outstanding; }
   int occupied(int channel) const { return channels_[channel].occupied; }
   int floating_held(int channel) const { return channels_[channel].floating; }
-  // Buffers held by received data plus credits announced, over all channels: never more
-  // than exclusive * channels + floating.
+  // Free buffers of the channel not announced yet.
+  int unannounced(int channel) const { return channels_[channel].unannounced; }
+  // Buffers owned by the channels (holding data, credited, or free): never more than
+  // exclusive * channels + floating.
   int committed_buffers() const;
 
  private:
@@ -49,6 +54,7 @@ class CreditManager {
     int floating = 0;     // floating buffers lent to this channel
     int occupied = 0;     // buffers holding received, not yet consumed data
     int outstanding = 0;  // credits the producer holds
+    int unannounced = 0;  // free buffers not announced yet (batched)
     int backlog = 0;      // last backlog the producer announced
     bool waiting = false; // queued in waiters_ for a floating buffer
   };
@@ -57,6 +63,7 @@ class CreditManager {
     return c.open && Owned(c) - c.occupied < c.backlog + exclusive_;
   }
   void RequestFloating(int channel, CreditGrants* grants);
+  void MaybeAnnounce(int channel, CreditGrants* grants);
   void ReturnFloating(CreditGrants* grants);
 
   const int exclusive_;

@@ -1,7 +1,9 @@
 #include "taskmanager/network/exchange_service.h"
 
+#include <algorithm>
 #include <deque>
-#include <thread>
+#include <optional>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
@@ -9,15 +11,23 @@
 
 namespace sluice::network {
 
-// One consumer TaskManager's stream: the gRPC handler thread reads requests and credits
-// (Run), a writer thread sends buffers (WriteLoop). Channels are shared with the writer while
-// it sends, so a channel canceled meanwhile stays valid until the write is over.
+// One consumer TaskManager's stream. The gRPC handler thread reads requests and credits
+// (Run). There is no writer thread: whichever thread makes a buffer sendable (the producer's
+// task thread queuing data, the handler thread receiving a credit) writes, unless another
+// thread is writing already, which then also sends it (Pump) - no thread hand-off per buffer.
+// Channels are shared with the writer while it sends, so a channel canceled meanwhile stays
+// valid until the write is over.
 class ServerStream : public std::enable_shared_from_this<ServerStream> {
  public:
   ServerStream(grpc::ServerContext* context,
                grpc::ServerReaderWriter<proto::Buffer, proto::ExchangeRequest>* stream,
-               ResultPartitionManager* partitions)
-      : context_(context), stream_(stream), partitions_(partitions) {}
+               ResultPartitionManager* partitions, int64_t buffer_size, int64_t max_message_size)
+      : context_(context),
+        stream_(stream),
+        partitions_(partitions),
+        buffer_size_(buffer_size),
+        // Room for the envelopes of up to kMaxBuffersPerMessage buffers.
+        batch_bytes_(std::min<int64_t>(1 << 20, max_message_size - 16 * 1024)) {}
 
   grpc::Status Run();
   void Cancel() { context_->TryCancel(); }
@@ -37,42 +47,64 @@ class ServerStream : public std::enable_shared_from_this<ServerStream> {
   absl::Status Handle(const proto::ExchangeRequest& request);
   void OnAvailable(int64_t id);
   void OnViewReady(int64_t id, absl::StatusOr<std::unique_ptr<SubpartitionView>> view);
+  // One buffer or event taken from a channel, to be written.
+  struct Outgoing {
+    int64_t id = 0;
+    int64_t seq = 0;
+    std::shared_ptr<Channel> channel;  // keeps a canceled channel's view alive until written
+    std::optional<SubpartitionItem> item;
+    absl::Status error;  // PARTITION_ERROR
+    int64_t bytes() const { return item && item->buffer ? item->buffer->data.size() : 0; }
+  };
+  static constexpr int kMaxBuffersPerMessage = 64;
+
   void Enqueue(int64_t id, Channel* channel) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void WriteLoop();
+  // Takes the next buffer or event of the next ready channel: false when no channel is
+  // ready; true with `out` empty when that channel had nothing it may send.
+  bool TakeNext(std::optional<Outgoing>* out);
+  // Writes everything sendable, unless another thread is writing (it will send it).
+  void Pump();
 
   grpc::ServerContext* const context_;
   grpc::ServerReaderWriter<proto::Buffer, proto::ExchangeRequest>* const stream_;
   ResultPartitionManager* const partitions_;
-  std::thread writer_;
+  const int64_t buffer_size_;
+  const int64_t batch_bytes_;
 
   absl::Mutex mu_;
   absl::flat_hash_map<int64_t, std::shared_ptr<Channel>> channels_ ABSL_GUARDED_BY(mu_);
   std::deque<int64_t> ready_ ABSL_GUARDED_BY(mu_);  // channels the writer should look at
   bool closing_ ABSL_GUARDED_BY(mu_) = false;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;  // a thread is in Pump's write loop
+  // Pump's state, used by the writing thread only.
+  proto::Buffer message_;
+  std::optional<Outgoing> carry_;  // taken, but did not fit the previous message
 };
 
 grpc::Status ServerStream::Run() {
-  writer_ = std::thread([this] { WriteLoop(); });
   absl::Status protocol_error;
   proto::ExchangeRequest request;
   while (stream_->Read(&request)) {
     protocol_error = Handle(request);
     if (!protocol_error.ok()) break;
   }
+  if (!protocol_error.ok()) {
+    spdlog::warn("exchange stream from {}: {}", context_->peer(), protocol_error.ToString());
+  }
   {
     absl::MutexLock lock(&mu_);
     closing_ = true;
   }
-  if (!protocol_error.ok()) {
-    spdlog::warn("exchange stream from {}: {}", context_->peer(), protocol_error.ToString());
-    context_->TryCancel();
-  }
-  writer_.join();
+  // A write in progress must end before the stream goes away: cancel it, wait for it.
+  context_->TryCancel();
   absl::flat_hash_map<int64_t, std::shared_ptr<Channel>> channels;
   {
     absl::MutexLock lock(&mu_);
+    auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !writing_; };
+    mu_.Await(absl::Condition(&idle));
     channels.swap(channels_);
   }
+  carry_.reset();
   for (auto& [id, channel] : channels) partitions_->CancelRequest(channel->request_id);
   channels.clear();  // detaches the readers
   if (protocol_error.ok()) return grpc::Status::OK;
@@ -115,15 +147,19 @@ absl::Status ServerStream::Handle(const proto::ExchangeRequest& request) {
     }
     case proto::ExchangeRequest::kAddCredit: {
       const proto::AddCredit& c = request.add_credit();
+
       if (c.credit() <= 0) {
         return absl::InvalidArgumentError(
             absl::StrCat("credit ", c.credit(), " for channel ", c.channel_id()));
       }
-      absl::MutexLock lock(&mu_);
-      auto it = channels_.find(c.channel_id());
-      if (it == channels_.end()) return absl::OkStatus();  // finished meanwhile
-      it->second->credit += c.credit();
-      Enqueue(c.channel_id(), it->second.get());
+      {
+        absl::MutexLock lock(&mu_);
+        auto it = channels_.find(c.channel_id());
+        if (it == channels_.end()) return absl::OkStatus();  // finished meanwhile
+        it->second->credit += c.credit();
+        Enqueue(c.channel_id(), it->second.get());
+      }
+      Pump();
       return absl::OkStatus();
     }
     case proto::ExchangeRequest::kCancel: {
@@ -151,104 +187,153 @@ void ServerStream::Enqueue(int64_t id, Channel* channel) {
 }
 
 void ServerStream::OnAvailable(int64_t id) {
-  absl::MutexLock lock(&mu_);
-  auto it = channels_.find(id);
-  if (it != channels_.end()) Enqueue(id, it->second.get());
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = channels_.find(id);
+    if (it == channels_.end()) return;
+    Enqueue(id, it->second.get());
+  }
+  Pump();
 }
 
 void ServerStream::OnViewReady(int64_t id,
                                absl::StatusOr<std::unique_ptr<SubpartitionView>> view) {
-  absl::MutexLock lock(&mu_);
-  auto it = channels_.find(id);
-  if (it == channels_.end()) return;  // canceled meanwhile; `view` detaches on return
-  Channel& channel = *it->second;
-  if (view.ok()) {
-    channel.view = std::move(*view);
-  } else {
-    channel.pending_error = view.status();
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = channels_.find(id);
+    if (it == channels_.end()) return;  // canceled meanwhile; `view` detaches on return
+    Channel& channel = *it->second;
+    if (view.ok()) {
+      channel.view = std::move(*view);
+    } else {
+      channel.pending_error = view.status();
+    }
+    Enqueue(id, &channel);
   }
-  Enqueue(id, &channel);
+  Pump();
 }
 
-void ServerStream::WriteLoop() {
-  proto::Buffer message;
-  while (true) {
-    int64_t id = 0;
-    std::shared_ptr<Channel> channel;
-    SubpartitionView* view = nullptr;
-    bool allow_data = false;
-    absl::Status error;
-    {
-      absl::MutexLock lock(&mu_);
-      auto wake = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return closing_ || !ready_.empty();
-      };
-      mu_.Await(absl::Condition(&wake));
-      if (closing_) return;
-      id = ready_.front();
-      ready_.pop_front();
-      auto it = channels_.find(id);
-      if (it == channels_.end()) continue;
-      channel = it->second;
-      channel->queued = false;
-      if (!channel->pending_error.ok()) {
-        error = channel->pending_error;
-      } else if (channel->view == nullptr) {
-        continue;  // still waiting for the partition
-      } else {
-        view = channel->view.get();
-        allow_data = channel->credit > 0;
-      }
-    }
-
-    std::optional<SubpartitionItem> item;
-    if (error.ok()) {
-      item = view->Poll(allow_data);
-      if (!item) continue;  // nothing, or data but no credit: a credit or new data re-queues
-      if (item->kind == SubpartitionItem::Kind::kError) error = item->error;
-    }
-    message.Clear();
-    message.set_channel_id(id);
-    bool swapped = false;
-    const bool data = error.ok() && item->kind == SubpartitionItem::Kind::kData;
-    if (!error.ok()) {
-      message.set_kind(proto::PARTITION_ERROR);
-      message.set_error(std::string(error.message()));
-      message.set_error_code(static_cast<int>(error.code()));
-    } else if (data) {
-      message.set_kind(proto::DATA);
-      message.set_backlog(item->backlog);
-      // The only holder of the buffer lends its bytes to the message (no copy); a broadcast
-      // buffer shared by other subpartitions is copied.
-      if (item->buffer.use_count() == 1) {
-        message.mutable_data()->swap(item->buffer->data);
-        swapped = true;
-      } else {
-        message.set_data(item->buffer->data);
-      }
+bool ServerStream::TakeNext(std::optional<Outgoing>* out) {
+  out->reset();
+  Outgoing o;
+  SubpartitionView* view = nullptr;
+  bool allow_data = false;
+  {
+    absl::MutexLock lock(&mu_);
+    if (closing_ || ready_.empty()) return false;
+    o.id = ready_.front();
+    ready_.pop_front();
+    auto it = channels_.find(o.id);
+    if (it == channels_.end()) return true;
+    o.channel = it->second;
+    o.channel->queued = false;
+    if (!o.channel->pending_error.ok()) {
+      o.error = o.channel->pending_error;
+    } else if (o.channel->view == nullptr) {
+      return true;  // still waiting for the partition
     } else {
-      message.set_kind(proto::END_OF_PARTITION);
+      view = o.channel->view.get();
+      allow_data = o.channel->credit > 0;
+    }
+  }
+  if (o.error.ok()) {
+    o.item = view->Poll(allow_data);
+    // Nothing, or data but no credit: new data or a credit re-queues the channel.
+    if (!o.item) return true;
+    if (o.item->kind == SubpartitionItem::Kind::kError) o.error = o.item->error;
+  }
+  const bool data = o.error.ok() && o.item->kind == SubpartitionItem::Kind::kData;
+  absl::MutexLock lock(&mu_);
+  Channel& channel = *o.channel;
+  o.seq = channel.next_seq++;
+  if (!data) {
+    // END_OF_PARTITION or PARTITION_ERROR: the channel is done.
+    auto it = channels_.find(o.id);
+    if (it != channels_.end() && it->second == o.channel) channels_.erase(it);
+  } else {
+    --channel.credit;
+    if (o.item->more_available && (channel.credit > 0 || o.item->next_is_event)) {
+      Enqueue(o.id, &channel);
+    }
+  }
+  *out = std::move(o);
+  return true;
+}
+
+void ServerStream::Pump() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (writing_ || closing_) return;  // the writing thread sees what we queued
+    writing_ = true;
+  }
+  std::vector<Outgoing> batch;
+  std::vector<bool> lent;  // batch[i]'s bytes were moved into the message
+  while (true) {
+    // Coalesce what is sendable now into one message, one buffer per channel turn.
+    batch.clear();
+    int64_t bytes = 0;
+    if (carry_) {
+      bytes += carry_->bytes();
+      batch.push_back(std::move(*carry_));
+      carry_.reset();
+    }
+    std::optional<Outgoing> next;
+    while (batch.size() < kMaxBuffersPerMessage &&
+           (batch.empty() || bytes + buffer_size_ <= batch_bytes_) && TakeNext(&next)) {
+      if (!next) continue;
+      if (!batch.empty() && bytes + next->bytes() > batch_bytes_) {
+        carry_ = std::move(next);  // an oversize buffer: it starts the next message
+        break;
+      }
+      bytes += next->bytes();
+      batch.push_back(std::move(*next));
+    }
+    if (batch.empty()) {
+      absl::MutexLock lock(&mu_);
+      // Queued meanwhile by a thread that saw us writing: go on. Else stop writing.
+      if (!ready_.empty() && !closing_) continue;
+      writing_ = false;
+      return;
     }
 
-    {
-      absl::MutexLock lock(&mu_);
-      message.set_seq(channel->next_seq++);
-      if (data) --channel->credit;
-      if (!data) {
-        // END_OF_PARTITION or PARTITION_ERROR: the channel is done.
-        auto it = channels_.find(id);
-        if (it != channels_.end() && it->second == channel) channels_.erase(it);
-      } else if (item->more_available && (channel->credit > 0 || item->next_is_event)) {
-        Enqueue(id, channel.get());
+    message_.Clear();  // keeps the allocated `more` elements for reuse
+    lent.assign(batch.size(), false);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      Outgoing& o = batch[i];
+      proto::Buffer* b = i == 0 ? &message_ : message_.add_more();
+      b->set_channel_id(o.id);
+      b->set_seq(o.seq);
+      if (!o.error.ok()) {
+        b->set_kind(proto::PARTITION_ERROR);
+        b->set_error(std::string(o.error.message()));
+        b->set_error_code(static_cast<int>(o.error.code()));
+      } else if (o.item->kind == SubpartitionItem::Kind::kData) {
+        b->set_kind(proto::DATA);
+        b->set_backlog(o.item->backlog);
+        // The only holder of the buffer lends its bytes to the message (no copy); a
+        // broadcast buffer shared by other subpartitions is copied.
+        if (o.item->buffer.use_count() == 1) {
+          b->mutable_data()->swap(o.item->buffer->data);
+          lent[i] = true;
+        } else {
+          b->set_data(o.item->buffer->data);
+        }
+      } else {
+        b->set_kind(proto::END_OF_PARTITION);
       }
     }
     // (No buffer_hint: a hinted sync Write completes only once a later write flushes it.)
-    const bool ok = stream_->Write(message);
-    if (swapped) message.mutable_data()->swap(item->buffer->data);
-    item.reset();  // the buffer returns to its pool
+    const bool ok = stream_->Write(message_);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (!lent[i]) continue;
+      proto::Buffer* b = i == 0 ? &message_ : message_.mutable_more(static_cast<int>(i - 1));
+      b->mutable_data()->swap(batch[i].item->buffer->data);
+    }
+    batch.clear();  // the buffers return to their pools
     if (!ok) {
       absl::MutexLock lock(&mu_);
       closing_ = true;  // the consumer is gone; Run() sees Read fail too
+      writing_ = false;
       return;
     }
   }
@@ -264,7 +349,8 @@ ExchangeServiceImpl::~ExchangeServiceImpl() {
 grpc::Status ExchangeServiceImpl::Exchange(
     grpc::ServerContext* context,
     grpc::ServerReaderWriter<proto::Buffer, proto::ExchangeRequest>* stream) {
-  auto server_stream = std::make_shared<ServerStream>(context, stream, partitions_);
+  auto server_stream = std::make_shared<ServerStream>(context, stream, partitions_, buffer_size_,
+                                                      max_message_size_);
   {
     absl::MutexLock lock(&mu_);
     if (shutdown_) {

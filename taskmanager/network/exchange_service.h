@@ -4,10 +4,14 @@
 // PartitionRequest the stream attaches a reader to the requested subpartition (waiting for the
 // partition to be registered if needed) and then sends that channel's buffers, each only while
 // it holds a credit for the channel (END_OF_PARTITION and PARTITION_ERROR need no credit),
-// with `backlog` = data buffers still queued and a per-channel sequence number. A buffer goes
-// back to its pool as soon as gRPC took it.
-// Each stream uses the gRPC handler thread (reading requests and credits) plus one writer
-// thread. Registered on the TaskManager's gRPC server by its main; thread-safe.
+// with `backlog` = data buffers still queued and a per-channel sequence number. Buffers ready
+// at the same time (of one or several channels) are coalesced into one gRPC message (up to
+// 1 MiB / 64 buffers), like a Netty flush. A buffer goes back to its pool as soon as gRPC
+// took it.
+// Each stream reads on its gRPC handler thread; buffers are written by whichever thread made
+// them sendable (the producer task queuing data, the handler receiving credit) - no writer
+// thread, no hand-off per buffer. Registered on the TaskManager's gRPC server by its main;
+// thread-safe.
 #pragma once
 
 #include <memory>
@@ -23,7 +27,10 @@ class ServerStream;
 
 class ExchangeServiceImpl final : public proto::ExchangeService::Service {
  public:
-  explicit ExchangeServiceImpl(ResultPartitionManager* partitions) : partitions_(partitions) {}
+  // `buffer_size` and `max_message_size` bound the coalescing of buffers into one message.
+  ExchangeServiceImpl(ResultPartitionManager* partitions, int64_t buffer_size,
+                      int64_t max_message_size)
+      : partitions_(partitions), buffer_size_(buffer_size), max_message_size_(max_message_size) {}
   ~ExchangeServiceImpl() override;
 
   grpc::Status Exchange(
@@ -37,6 +44,8 @@ class ExchangeServiceImpl final : public proto::ExchangeService::Service {
 
  private:
   ResultPartitionManager* const partitions_;
+  const int64_t buffer_size_;
+  const int64_t max_message_size_;
   mutable absl::Mutex mu_;
   absl::CondVar streams_done_;
   bool shutdown_ ABSL_GUARDED_BY(mu_) = false;

@@ -59,10 +59,21 @@ class InputGate::Core : public std::enable_shared_from_this<Core> {
 
   bool MarkAvailable(int index) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Collect(const CreditGrants& grants, CreditCalls* calls) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  static void Send(const CreditCalls& calls);
+  // `inline_write`: on the task thread (not on a connection's reader thread).
+  static void Send(const CreditCalls& calls, bool inline_write);
   // "input from partition P (TaskManager T at A): " + what, for every channel error.
   std::string Describe(const Channel& channel) const;
   void SetError(absl::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::string TakeSpare() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (spare_.empty()) return std::string();
+    std::string s = std::move(spare_.back());
+    spare_.pop_back();
+    return s;
+  }
+
+  // Consumed receive strings, kept to be swapped into the gRPC message (no malloc/free of a
+  // buffer-sized string per received buffer).
+  static constexpr size_t kMaxSpares = 16;
 
   const Services services_;
   const types::SchemaPtr schema_;
@@ -77,6 +88,7 @@ class InputGate::Core : public std::enable_shared_from_this<Core> {
   absl::Status error_ ABSL_GUARDED_BY(mu_);
   int finished_ ABSL_GUARDED_BY(mu_) = 0;
   int queued_buffers_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<std::string> spare_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
 };
 
@@ -213,8 +225,10 @@ void InputGate::Core::Collect(const CreditGrants& grants, CreditCalls* calls) {
   }
 }
 
-void InputGate::Core::Send(const CreditCalls& calls) {
-  for (const auto& [connection, id, credit] : calls) connection->AddCredit(id, credit);
+void InputGate::Core::Send(const CreditCalls& calls, bool inline_write) {
+  for (const auto& [connection, id, credit] : calls) {
+    connection->AddCredit(id, credit, inline_write);
+  }
 }
 
 void InputGate::Core::OnRemoteBuffer(int index, proto::Buffer* buffer) {
@@ -240,7 +254,9 @@ void InputGate::Core::OnRemoteBuffer(int index, proto::Buffer* buffer) {
                 absl::StrCat(Describe(ch), "the producer sent a buffer without credit")));
             break;
           }
-          ch.received.push_back(Received{false, std::move(*buffer->mutable_data())});
+          ch.received.push_back(Received{false, TakeSpare()});
+          // Swap: the message keeps a string with capacity to parse the next one into.
+          ch.received.back().data.swap(*buffer->mutable_data());
           ++queued_buffers_;
           break;
         case proto::END_OF_PARTITION:
@@ -264,7 +280,7 @@ void InputGate::Core::OnRemoteBuffer(int index, proto::Buffer* buffer) {
     notify = !error_.ok() || MarkAvailable(index);
     Collect(grants, &calls);
   }
-  Send(calls);
+  Send(calls, /*inline_write=*/false);
   if (notify && on_available_) on_available_();
 }
 
@@ -363,7 +379,7 @@ absl::StatusOr<std::optional<types::RecordBatch>> InputGate::Core::PollNext() {
       }
       Collect(grants, &calls);
     }
-    Send(calls);
+    Send(calls, /*inline_write=*/true);
     if (finished_connection) finished_connection->CloseChannel(finished_channel_id, false);
     if (!data) continue;
 
@@ -377,11 +393,15 @@ absl::StatusOr<std::optional<types::RecordBatch>> InputGate::Core::PollNext() {
       calls.clear();
       grants.clear();
       absl::MutexLock lock(&mu_);
+      if (spare_.size() < kMaxSpares) {
+        remote_data.clear();
+        spare_.push_back(std::move(remote_data));
+      }
       --queued_buffers_;
       credits_.OnBufferConsumed(index, &grants);
       Collect(grants, &calls);
     }
-    Send(calls);
+    Send(calls, /*inline_write=*/true);
     if (!batch.ok()) {
       absl::MutexLock lock(&mu_);
       SetError(absl::DataLossError(absl::StrCat(Describe(channels_[index]), batch.status().message())));

@@ -1,8 +1,24 @@
 #include "taskmanager/network/network_environment.h"
 
+#include <malloc.h>
+
+#include <mutex>
+
 #include "absl/strings/str_cat.h"
 
 namespace sluice::network {
+namespace {
+
+// See NetworkConfig::tune_allocator. Messages are at most ~1 MiB (coalesced buffers).
+void TuneAllocator() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    mallopt(M_MMAP_THRESHOLD, 2 << 20);
+    mallopt(M_TRIM_THRESHOLD, 16 << 20);
+  });
+}
+
+}  // namespace
 
 NetworkEnvironment::NetworkEnvironment(NetworkConfig config, std::string tm_id,
                                        const Clock* clock)
@@ -12,7 +28,9 @@ NetworkEnvironment::NetworkEnvironment(NetworkConfig config, std::string tm_id,
       buffers_(config_.total_buffers, config_.buffer_size),
       partitions_(clock_, config_.partition_request_timeout_ms),
       connections_(config_.max_message_size),
-      exchange_service_(&partitions_, config_.buffer_size, config_.max_message_size) {}
+      exchange_service_(&partitions_, config_.buffer_size, config_.max_message_size) {
+  if (config_.tune_allocator) TuneAllocator();
+}
 
 NetworkEnvironment::~NetworkEnvironment() { Shutdown(); }
 

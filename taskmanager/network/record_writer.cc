@@ -165,6 +165,7 @@ RecordWriter::~RecordWriter() {
 
 void RecordWriter::ComputeRowBytes(const types::RecordBatch& batch) {
   row_bytes_.clear();
+  batch_row_bytes_ = fixed_row_bytes_ * static_cast<int64_t>(batch.num_rows());
   if (!has_strings_) return;
   row_bytes_.assign(batch.num_rows(), fixed_row_bytes_);
   for (size_t c = 0; c < batch.num_columns(); ++c) {
@@ -172,6 +173,7 @@ void RecordWriter::ComputeRowBytes(const types::RecordBatch& batch) {
     if (!types::IsStringStored(col.type())) continue;
     const std::vector<uint32_t>& off = col.offsets();
     for (size_t r = 0; r < batch.num_rows(); ++r) row_bytes_[r] += off[r + 1] - off[r];
+    batch_row_bytes_ += off[batch.num_rows()] - off[0];
   }
 }
 
@@ -239,6 +241,12 @@ absl::Status RecordWriter::Emit(const types::RecordBatch& batch) {
 absl::Status RecordWriter::Append(int slot, const types::RecordBatch& batch, const uint32_t* rows,
                                   size_t count) {
   Pending& p = pending_[slot];
+  // A whole batch that fills at least half a buffer is serialized as it is: no copy into
+  // the pending batch.
+  if (rows == nullptr && p.batch.num_rows() == 0 && count == batch.num_rows()) {
+    const int64_t bytes = empty_batch_bytes_ + batch_row_bytes_;
+    if (bytes <= buffer_size_ && 2 * bytes >= buffer_size_) return Ship(slot, batch);
+  }
   size_t begin = 0;
   while (begin < count) {
     // Take rows while they fit in one buffer (a row larger than a buffer goes alone).
@@ -269,12 +277,17 @@ absl::Status RecordWriter::Append(int slot, const types::RecordBatch& batch, con
 absl::Status RecordWriter::FlushSlot(int slot) {
   Pending& p = pending_[slot];
   if (p.batch.num_rows() == 0) return absl::OkStatus();
-  ASSIGN_OR_RETURN(BufferRef buffer, partition_->pool().Request(canceled_));
-  types::SerializeBatch(p.batch, &buffer->data);
-  const int64_t size = static_cast<int64_t>(buffer->data.size());
+  RETURN_IF_ERROR(Ship(slot, p.batch));
   p.batch.Clear();
   p.bytes = empty_batch_bytes_;
   if (--pending_slots_ == 0) flush_deadline_ms_ = std::numeric_limits<int64_t>::max();
+  return absl::OkStatus();
+}
+
+absl::Status RecordWriter::Ship(int slot, const types::RecordBatch& batch) {
+  ASSIGN_OR_RETURN(BufferRef buffer, partition_->pool().Request(canceled_));
+  types::SerializeBatch(batch, &buffer->data);
+  const int64_t size = static_cast<int64_t>(buffer->data.size());
   if (partitioning_ == proto::BROADCAST) {
     for (int s = 0; s < num_subpartitions_; ++s) partition_->subpartition(s).Add(buffer);
     bytes_out_.fetch_add(size * num_subpartitions_, std::memory_order_relaxed);

@@ -79,6 +79,8 @@ class RecordWriter {
   absl::Status Append(int slot, const types::RecordBatch& batch, const uint32_t* rows,
                       size_t count);
   absl::Status FlushSlot(int slot);
+  // Serializes `batch` into a new buffer of subpartition `slot` (all for BROADCAST).
+  absl::Status Ship(int slot, const types::RecordBatch& batch);
   void ComputeRowBytes(const types::RecordBatch& batch);
   int64_t RowBytes(size_t row) const {
     return row_bytes_.empty() ? fixed_row_bytes_ : row_bytes_[row];
@@ -107,6 +109,7 @@ class RecordWriter {
 
   // Scratch, reused across batches.
   std::vector<int64_t> row_bytes_;
+  int64_t batch_row_bytes_ = 0;  // sum of RowBytes over the batch being emitted
   std::vector<int32_t> hashes_;
   std::vector<std::vector<uint32_t>> selections_;
 

@@ -9,8 +9,10 @@ void ResultSubpartition::Add(BufferRef buffer) {
   {
     absl::MutexLock lock(&mu_);
     if (!error_.ok()) return;  // failed or released: nobody will read it
+    // Only an empty queue needs a wake-up: a reader that polls an item learns from
+    // more_available whether to come back.
+    if (queue_.empty()) listener = listener_;
     queue_.push_back(std::move(buffer));
-    listener = listener_;
   }
   if (listener) (*listener)();
 }

@@ -44,7 +44,9 @@ class ResultSubpartition {
   void Fail(const absl::Status& cause);  // drops queued data; the reader gets `cause`
 
   // Reader side. One reader at a time; `listener` is called (with no lock held, from the
-  // producer's thread) whenever something is queued or the subpartition fails.
+  // producer's thread) when data is queued into an empty queue, at the end, and when the
+  // subpartition fails. A reader that polled an item with more_available must come back on
+  // its own (when it has credit again).
   absl::Status AttachReader(std::function<void()> listener);
   void DetachReader();
   // Next item, or nullopt when nothing is queued or (allow_data false) the next item is data.

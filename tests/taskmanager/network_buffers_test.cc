@@ -164,10 +164,36 @@ TEST(CreditManagerTest, BacklogBorrowsFloatingBuffersAndReturnsThem) {
   grants.clear();
   for (int i = 0; i < 5; ++i) credits.OnBufferConsumed(0, &grants);
   EXPECT_EQ(credits.floating_held(0), 0);
-  EXPECT_EQ(Credit(grants, 0), 2);  // its two exclusive buffers are announced again
   EXPECT_EQ(Credit(grants, 1), 3);  // the three floating buffers moved to channel 1
   EXPECT_EQ(credits.floating_held(1), 3);
+  // Channel 0's two exclusive buffers are free again: credited, or about to be (batched).
+  EXPECT_EQ(credits.outstanding_credit(0) + credits.unannounced(0), 2);
+  EXPECT_EQ(Credit(grants, 0), credits.outstanding_credit(0));
   EXPECT_EQ(credits.committed_buffers(), 2 * 2 + 3);  // never more than the gate reserved
+}
+
+TEST(CreditManagerTest, FreedBuffersAreAnnouncedInBatchesButNeverLeaveTheProducerWithout) {
+  CreditManager credits(1, 8, 0);  // 8 buffers: announced 4 at a time
+  credits.OpenChannel(0);
+  CreditGrants grants;
+  for (int i = 0; i < 8; ++i) ASSERT_TRUE(credits.OnBufferReceived(0, 0, &grants));
+  // The producer used every credit: each freed buffer is announced at once.
+  credits.OnBufferConsumed(0, &grants);
+  EXPECT_EQ(Credit(grants, 0), 1);
+  // Now it holds a credit: the next frees are gathered until half the buffers are free.
+  grants.clear();
+  for (int i = 0; i < 3; ++i) credits.OnBufferConsumed(0, &grants);
+  EXPECT_TRUE(grants.empty());
+  EXPECT_EQ(credits.unannounced(0), 3);
+  credits.OnBufferConsumed(0, &grants);
+  EXPECT_EQ(Credit(grants, 0), 4);
+  // When the producer spends its last credit, the gathered ones go out immediately.
+  grants.clear();
+  credits.OnBufferConsumed(0, &grants);  // 1 unannounced, 5 outstanding
+  EXPECT_TRUE(grants.empty());
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(credits.OnBufferReceived(0, 0, &grants));
+  EXPECT_EQ(Credit(grants, 0), 1);
+  EXPECT_EQ(credits.committed_buffers(), 8);
 }
 
 TEST(CreditManagerTest, ClosingAChannelReturnsItsFloatingBuffers) {

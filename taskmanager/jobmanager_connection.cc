@@ -53,7 +53,11 @@ void JobManagerConnection::StartHeartbeats() {
 }
 
 void JobManagerConnection::HeartbeatLoop() {
-  while (!stop_.WaitForNotificationWithTimeout(absl::Milliseconds(heartbeat_interval_ms_))) {
+  // The first heartbeat goes out at once so the JobManager has this TaskManager's memory
+  // figures right after registration; then one every interval.
+  for (bool first = true;
+       first || !stop_.WaitForNotificationWithTimeout(absl::Milliseconds(heartbeat_interval_ms_));
+       first = false) {
     proto::HeartbeatRequest request = heartbeat_();
     request.set_tm_id(self_.tm_id());
     grpc::ClientContext ctx;

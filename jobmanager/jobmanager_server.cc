@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "common/rpc/grpc_server.h"
 #include "grpcpp/grpcpp.h"
 #include "spdlog/spdlog.h"
 
@@ -43,25 +44,19 @@ absl::StatusOr<std::unique_ptr<JobManagerServer>> JobManagerServer::Start(
 
   const std::string host = config.GetString("jobmanager.address");
   const int64_t port = config.GetInt("jobmanager.rpc.port");
-  const std::string wanted = JoinHostPort(host, static_cast<int>(port));
   if (port < 0 || port > 65535) {
     return absl::InvalidArgumentError(
         absl::StrCat("jobmanager.rpc.port must be between 0 and 65535, got ", port));
   }
-  grpc::ServerBuilder builder;
-  int selected_port = 0;
-  builder.AddListeningPort(wanted, grpc::InsecureServerCredentials(), &selected_port);
-  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);  // a second JobManager must fail
-  builder.SetMaxReceiveMessageSize(static_cast<int>(max_message));
-  builder.SetMaxSendMessageSize(static_cast<int>(max_message));
-  builder.RegisterService(s->service_.get());
-  s->server_ = builder.BuildAndStart();
-  if (s->server_ == nullptr || selected_port == 0) {
+  absl::StatusOr<rpc::RunningServer> server =
+      rpc::StartServer(host, static_cast<int>(port), {s->service_.get()}, max_message);
+  if (!server.ok()) {
     if (s->owned_gateway_) s->owned_gateway_->Shutdown();
-    return absl::UnavailableError(absl::StrCat("cannot listen on ", wanted, " (address in use?)"));
+    return server.status();
   }
-  s->port_ = selected_port;
-  s->address_ = JoinHostPort(host, selected_port);
+  s->server_ = std::move(server->server);
+  s->port_ = server->port;
+  s->address_ = JoinHostPort(host, server->port);
   s->timer_thread_ = std::thread([raw] { raw->TimerLoop(); });
   spdlog::info("JobManager listening on {}", s->address_);
   return s;

@@ -60,6 +60,12 @@ types::SchemaPtr BenchSchema() {
 // float64, 16-char string, each with a validity byte and the string offset), 20 header bytes.
 int RowsPerBuffer(int64_t buffer_size) { return static_cast<int>((buffer_size - 20) / 39); }
 
+// Rows the producers actually send: whole batches, at least `rows`.
+int64_t ExpectedRows(const Options& o) {
+  const int64_t per = RowsPerBuffer(o.buffer_size);
+  return (o.rows + per - 1) / per * per;
+}
+
 // 16 distinct batches, cycled by the producers.
 std::vector<RecordBatch> MakeBatches(int64_t buffer_size) {
   std::vector<RecordBatch> batches;
@@ -308,6 +314,7 @@ Result RunGrpc(const Options& o) {
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   r.consumer_cpu_ms = CpuMillis() - cpu0;
   r.bytes = (*gate)->bytes_in();
+  if (r.rows != ExpectedRows(o)) Die(absl::StrCat("gRPC path lost rows: ", r.rows));
   std::string done = child.Line();
   r.producer_cpu_ms = std::stod(done.substr(5));
   child.Send("EXIT");
@@ -376,6 +383,7 @@ Result RunTcp(Options o, bool serialize) {
   }
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   r.consumer_cpu_ms = CpuMillis() - cpu0;
+  if (r.rows != ExpectedRows(o)) Die(absl::StrCat("TCP path lost rows: ", r.rows));
   std::string line = child.Line();
   r.producer_cpu_ms = std::stod(line.substr(5));
   child.Send("EXIT");

@@ -34,8 +34,6 @@ class ServerStream : public std::enable_shared_from_this<ServerStream> {
 
  private:
   struct Channel {
-    std::string partition_id;
-    int subpartition = 0;
     uint64_t request_id = 0;
     std::unique_ptr<SubpartitionView> view;  // set once, then read by the writer only
     int credit = 0;
@@ -122,8 +120,6 @@ absl::Status ServerStream::Handle(const proto::ExchangeRequest& request) {
       {
         absl::MutexLock lock(&mu_);
         auto channel = std::make_shared<Channel>();
-        channel->partition_id = r.partition_id();
-        channel->subpartition = r.subpartition();
         channel->credit = r.initial_credit();
         if (!channels_.try_emplace(r.channel_id(), std::move(channel)).second) {
           return absl::InvalidArgumentError(

@@ -23,8 +23,9 @@ struct NetworkConfig {
   int64_t partition_request_timeout_ms = 30'000;
   // Sets glibc malloc's mmap and trim thresholds (process-wide, once) so that the
   // buffer-sized allocations of gRPC's read and write paths are reused instead of being
-  // mapped and unmapped (or trimmed) per message: twice the exchange throughput measured by
-  // bench/exchange_bench.cc. Freed memory up to 16 MiB per malloc arena stays mapped.
+  // mapped and unmapped (or trimmed and faulted in again) per message: 1.5-2x exchange
+  // throughput in a fresh process (bench/exchange_bench.cc; glibc's dynamic thresholds get
+  // there later on their own). Freed memory up to 16 MiB per malloc arena stays mapped.
   bool tune_allocator = true;
 
   static NetworkConfig FromConfig(const sluice::Config& config);

@@ -233,10 +233,11 @@ absl::Status DatagenSource::Open(const OperatorContext& ctx) {
   }
   if (rows_per_second_ > 0) {
     rate_ = rows_per_second_ / parallelism_ / 1000.0;
-    // Emit ~100 ms worth of rows at a time (at most a batch); the bucket holds two of those so
-    // that polls at any interval lose no tokens.
+    // Emit ~100 ms worth of rows at a time (at most a batch). The bucket holds two of those, and
+    // at least 20 ms of rows, so that the task's wake-ups (about a millisecond apart at best)
+    // lose no tokens at high rates.
     target_ = std::max(1.0, std::min<double>(kBatchRows, std::floor(rate_ * 100)));
-    capacity_ = 2 * target_;
+    capacity_ = std::max(2 * target_, rate_ * 20);
     tokens_ = target_;
     last_refill_ms_ = clock_->NowMillis();
   }

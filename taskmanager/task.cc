@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
+#include "common/duration.h"
 #include "common/status_macros.h"
 #include "spdlog/spdlog.h"
 #include "taskmanager/operators/basic_operators.h"
@@ -123,12 +124,18 @@ absl::Status Task::Build() {
     ASSIGN_OR_RETURN(auto op, CreateOperator(chain[i]));
     operators_.push_back(std::move(op));
   }
+  std::optional<int64_t> buffer_timeout_ms;  // the job's `buffer_timeout`, if set
+  if (auto it = tdd_.config().find("buffer_timeout"); it != tdd_.config().end()) {
+    absl::StatusOr<int64_t> ms = ParseDurationMillis(it->second);
+    if (!ms.ok()) return absl::InvalidArgumentError(absl::StrCat("buffer_timeout: ", ms.status().message()));
+    buffer_timeout_ms = *ms;
+  }
   for (const proto::OutputDescriptor& out : tdd_.outputs()) {
     ASSIGN_OR_RETURN(types::Schema schema, types::Schema::FromProto(out.schema()));
     ASSIGN_OR_RETURN(auto writer, network_->CreateRecordWriter(
                                       tdd_.job_id(), tdd_.attempt(), out,
                                       std::make_shared<const types::Schema>(std::move(schema)),
-                                      tdd_.max_parallelism(), &canceled_));
+                                      tdd_.max_parallelism(), &canceled_, buffer_timeout_ms));
     writers_.push_back(std::move(writer));
   }
   for (const proto::InputGateDescriptor& in : tdd_.inputs()) {
@@ -238,20 +245,19 @@ void Task::Run() {
   if (status.ok()) {
     spdlog::info("{} finished: {} records in, {} out", name_, records_in_.load(),
                  records_out_.load());
-    done_ = true;
     Report(proto::FINISHED, "");
-    return;
-  }
-  for (auto& writer : writers_) writer->Fail(status);
-  done_ = true;
-  if (canceled_) {
-    spdlog::info("{} canceled", name_);
-    Report(proto::CANCELED, "");
   } else {
-    std::string cause = absl::StrCat(name_, ": ", status.message());
-    spdlog::error("{} failed: {}", name_, status.ToString());
-    Report(proto::FAILED, cause);
+    for (auto& writer : writers_) writer->Fail(status);
+    if (canceled_) {
+      spdlog::info("{} canceled", name_);
+      Report(proto::CANCELED, "");
+    } else {
+      spdlog::error("{} failed: {}", name_, status.ToString());
+      Report(proto::FAILED, std::string(status.message()));  // the JobManager adds the task name
+    }
   }
+  // Only now may the executor reap (join) this task: the report above may still be retrying.
+  done_ = true;
 }
 
 }  // namespace sluice::taskmanager

@@ -34,6 +34,7 @@ class Task {
   // Asks the task to stop; it reports CANCELED (unless it already finished or failed).
   void Cancel();
   void Join();
+  // True once the task ended and reported its final state (Join returns promptly).
   bool IsDone() const { return done_.load(); }
 
   const proto::TaskDeploymentDescriptor& descriptor() const { return tdd_; }

@@ -36,7 +36,8 @@ NetworkEnvironment::~NetworkEnvironment() { Shutdown(); }
 
 absl::StatusOr<std::unique_ptr<RecordWriter>> NetworkEnvironment::CreateRecordWriter(
     const std::string& job_id, int attempt, const proto::OutputDescriptor& out,
-    types::SchemaPtr schema, int max_parallelism, const std::atomic<bool>* canceled) {
+    types::SchemaPtr schema, int max_parallelism, const std::atomic<bool>* canceled,
+    std::optional<int64_t> buffer_timeout_ms) {
   absl::Status valid = RecordWriter::Validate(out, *schema, max_parallelism);
   if (!valid.ok()) return valid;
   const int size =
@@ -51,8 +52,10 @@ absl::StatusOr<std::unique_ptr<RecordWriter>> NetworkEnvironment::CreateRecordWr
                                                      out.num_subpartitions(), std::move(*pool));
   absl::Status registered = partitions_.Register(partition);
   if (!registered.ok()) return registered;
+  NetworkConfig writer_config = config_;
+  if (buffer_timeout_ms) writer_config.buffer_timeout_ms = *buffer_timeout_ms;
   return std::make_unique<RecordWriter>(std::move(partition), out, std::move(schema),
-                                        max_parallelism, config_, clock_, canceled);
+                                        max_parallelism, writer_config, clock_, canceled);
 }
 
 absl::StatusOr<std::unique_ptr<InputGate>> NetworkEnvironment::CreateInputGate(

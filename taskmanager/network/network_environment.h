@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -42,10 +43,12 @@ class NetworkEnvironment {
   // it) with a pool of num_subpartitions * buffers_per_output_channel +
   // floating_buffers_per_output buffers. ResourceExhausted naming taskmanager.network.buffers
   // when the TaskManager has too few free; InvalidArgument for a bad descriptor;
-  // AlreadyExists for a partition id in use.
+  // AlreadyExists for a partition id in use. `buffer_timeout_ms` overrides the TaskManager's
+  // pipeline.buffer_timeout (a job's `buffer_timeout` setting).
   absl::StatusOr<std::unique_ptr<RecordWriter>> CreateRecordWriter(
       const std::string& job_id, int attempt, const proto::OutputDescriptor& out,
-      types::SchemaPtr schema, int max_parallelism, const std::atomic<bool>* canceled);
+      types::SchemaPtr schema, int max_parallelism, const std::atomic<bool>* canceled,
+      std::optional<int64_t> buffer_timeout_ms = std::nullopt);
   // An input gate with one channel per `in.channels` entry (local when producer_tm_id is this
   // TaskManager). `on_available` is called from network threads when data, an end or an
   // error arrives (the task wakes its mailbox).

@@ -15,6 +15,7 @@ constexpr int64_t kKeys = 97;
 std::string JobSpec(const std::string& restart) {
   return R"yaml(name: failover
 parallelism: 4
+config: {buffer_timeout: 5ms}
 restart: )yaml" + restart + R"yaml(
 sources:
   - name: numbers

@@ -2,36 +2,22 @@
 #include "common/types/csv_format.h"
 #include "common/types/format.h"
 #include "gtest/gtest.h"
+#include "tests/common/format_test_util.h"
 
 namespace sluice::types {
 namespace {
 
-SchemaPtr TxnSchema() {
-  return std::make_shared<Schema>(std::vector<Field>{{"card", TypeId::kInt64},
-                                                     {"amount", TypeId::kFloat64},
-                                                     {"country", TypeId::kString},
-                                                     {"ts", TypeId::kTimestamp}});
-}
+using format_testing::Decoded;
+using format_testing::DecodeWith;
+using format_testing::TxnSchema;
 
 proto::FormatSpec Csv(std::vector<std::pair<std::string, std::string>> options = {}) {
-  proto::FormatSpec spec;
-  spec.set_name("csv");
-  for (auto& [k, v] : options) (*spec.mutable_options())[k] = v;
-  return spec;
+  return format_testing::Spec("csv", std::move(options));
 }
-
-struct Decoded {
-  RecordBatch batch;
-  std::vector<DecodeError> errors;
-};
 
 Decoded Decode(const std::vector<absl::string_view>& lines, proto::FormatSpec spec = Csv(),
                SchemaPtr schema = TxnSchema()) {
-  auto decoder = MakeDecoder(spec, schema);
-  EXPECT_TRUE(decoder.ok()) << decoder.status();
-  Decoded d{RecordBatch(schema), {}};
-  (*decoder)->DecodeLines(lines, &d.batch, &d.errors);
-  return d;
+  return DecodeWith(spec, schema, lines);
 }
 
 TEST(FormatCsvTest, ParsesQuotedFieldsNullsAndTypes) {

@@ -3,36 +3,22 @@
 #include "common/types/format.h"
 #include "common/types/json_format.h"
 #include "gtest/gtest.h"
+#include "tests/common/format_test_util.h"
 
 namespace sluice::types {
 namespace {
 
-SchemaPtr TxnSchema() {
-  return std::make_shared<Schema>(std::vector<Field>{{"card", TypeId::kInt64},
-                                                     {"amount", TypeId::kFloat64},
-                                                     {"country", TypeId::kString},
-                                                     {"ts", TypeId::kTimestamp}});
-}
+using format_testing::Decoded;
+using format_testing::DecodeWith;
+using format_testing::TxnSchema;
 
 proto::FormatSpec Json(std::vector<std::pair<std::string, std::string>> options = {}) {
-  proto::FormatSpec spec;
-  spec.set_name("json");
-  for (auto& [k, v] : options) (*spec.mutable_options())[k] = v;
-  return spec;
+  return format_testing::Spec("json", std::move(options));
 }
-
-struct Decoded {
-  RecordBatch batch;
-  std::vector<DecodeError> errors;
-};
 
 Decoded Decode(const std::vector<absl::string_view>& lines, SchemaPtr schema = TxnSchema(),
                proto::FormatSpec spec = Json()) {
-  auto decoder = MakeDecoder(spec, schema);
-  EXPECT_TRUE(decoder.ok()) << decoder.status();
-  Decoded d{RecordBatch(schema), {}};
-  (*decoder)->DecodeLines(lines, &d.batch, &d.errors);
-  return d;
+  return DecodeWith(spec, schema, lines);
 }
 
 std::string Encode(const RecordBatch& batch) {

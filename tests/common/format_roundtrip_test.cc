@@ -9,6 +9,7 @@
 #include "common/types/format_values.h"
 #include "common/types/timestamp.h"
 #include "gtest/gtest.h"
+#include "tests/common/format_test_util.h"
 
 namespace sluice::types {
 namespace {
@@ -193,13 +194,7 @@ RecordBatch RoundTrip(const proto::FormatSpec& spec, const RecordBatch& batch) {
   return out;
 }
 
-proto::FormatSpec Spec(const std::string& name,
-                       std::vector<std::pair<std::string, std::string>> options = {}) {
-  proto::FormatSpec spec;
-  spec.set_name(name);
-  for (auto& [k, v] : options) (*spec.mutable_options())[k] = v;
-  return spec;
-}
+using format_testing::Spec;
 
 TEST(FormatRoundTripTest, JsonEveryTypeWithNullsUnicodeAndNewlines) {
   for (uint64_t seed = 1; seed <= 20; ++seed) {

@@ -7,14 +7,20 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "common/clock.h"
 #include "common/types/record_batch.h"
 #include "proto/jobgraph.pb.h"
+
+namespace sluice::state {
+class KeyedStateBackend;
+}
 
 namespace sluice::taskmanager {
 
@@ -42,9 +48,40 @@ struct OperatorContext {
   bool IsCanceled() const { return canceled != nullptr && canceled->load(); }
 };
 
-class Operator {
+// What an operator restores from and where its keyed state lives.
+struct StateInitContext {
+  // The task's keyed state backend (the job's `state.backend`), created on first call. Only a
+  // keyed task (one reading a HASH-partitioned input) has one; FailedPrecondition otherwise.
+  std::function<absl::StatusOr<state::KeyedStateBackend*>()> keyed_backend;
+  // True when the task starts from a checkpoint or savepoint (even if this operator had no
+  // state in it).
+  bool restored = false;
+  // This operator's non-keyed state in that checkpoint: one entry per old subtask whose state
+  // this subtask takes over (exactly one when the parallelism did not change; entries of old
+  // subtasks beyond the new parallelism are spread round robin).
+  std::vector<std::string> operator_state;
+};
+
+// Checkpointing hooks shared by operators and sources. Called in the task thread:
+// InitializeState once after Open; SnapshotState when the checkpoint barrier passes the
+// operator (after it processed every record before the barrier, before any after it);
+// NotifyCheckpointComplete when the whole checkpoint completed (sinks commit here).
+class StatefulOperator {
  public:
-  virtual ~Operator() = default;
+  virtual ~StatefulOperator() = default;
+  virtual absl::Status InitializeState(StateInitContext& ctx) { return absl::OkStatus(); }
+  // The operator's non-keyed state (keyed state is snapshotted by the backend); empty when
+  // it has none.
+  virtual absl::StatusOr<std::string> SnapshotState(int64_t checkpoint_id) {
+    return std::string();
+  }
+  virtual absl::Status NotifyCheckpointComplete(int64_t checkpoint_id) {
+    return absl::OkStatus();
+  }
+};
+
+class Operator : public StatefulOperator {
+ public:
   virtual absl::Status Open(const OperatorContext& ctx) { return absl::OkStatus(); }
   // One batch from input `input` (index of the vertex input edge; 0 inside a chain).
   virtual absl::Status ProcessBatch(int input, types::RecordBatch& batch, Collector& out) = 0;
@@ -62,9 +99,8 @@ enum class SourcePoll {
   kEnd,   // exhausted: the bounded stream has ended
 };
 
-class SourceOperator {
+class SourceOperator : public StatefulOperator {
  public:
-  virtual ~SourceOperator() = default;
   virtual absl::Status Open(const OperatorContext& ctx) { return absl::OkStatus(); }
   // Emits up to about one batch (~1024 rows) into `out`.
   virtual absl::StatusOr<SourcePoll> PollNext(Collector& out) = 0;

@@ -10,7 +10,8 @@ PACKAGES=(
   libabsl-dev libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev
   libsimdjson-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  librdkafka-dev librocksdb-dev libcurl4-openssl-dev libzstd-dev liblz4-dev
+  librdkafka-dev librocksdb-dev zlib1g-dev libcurl4-openssl-dev libzstd-dev liblz4-dev
+  prometheus-cpp-dev libcpp-httplib-dev prometheus
   kcat python3 procps
 )
 

@@ -3,6 +3,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "taskmanager/state/heap_backend.h"
+#include "taskmanager/state/rocksdb_backend.h"
 
 namespace sluice::state {
 
@@ -26,7 +27,7 @@ absl::StatusOr<std::unique_ptr<KeyedStateBackend>> CreateKeyedStateBackend(
     case BackendKind::kHeap:
       return std::unique_ptr<KeyedStateBackend>(new HeapKeyedStateBackend(options));
     case BackendKind::kRocksDb:
-      return absl::UnimplementedError("rocksdb state backend: not built yet");
+      return CreateRocksDbBackend(options);
   }
   return absl::InvalidArgumentError("unknown state backend kind");
 }

@@ -274,7 +274,7 @@ class StateBackendTest : public ::testing::Test {
   std::vector<std::unique_ptr<KeyedStateBackend>> backends_;
 };
 
-using BackendKinds = ::testing::Types<HeapKind>;
+using BackendKinds = ::testing::Types<HeapKind, RocksDbKind>;
 TYPED_TEST_SUITE(StateBackendTest, BackendKinds);
 
 TYPED_TEST(StateBackendTest, EveryStateKindMatchesBruteForceModel) {
@@ -584,6 +584,9 @@ TYPED_TEST(StateBackendTest, IncrementalCheckpointUploadsOnlyNewFiles) {
   ASSERT_TRUE(st.ok()) << st;
   auto rs = this->Register(r);
   this->ExpectEqual(r, rs, model, 2000);
+  // After a restore the next checkpoint references the restored shared files again.
+  proto::KeyedStateHandle h3 = this->SnapshotNow(r, this->Target(3, "v1-s0"));
+  EXPECT_LT(h3.incremental_size(), h3.total_size());
 }
 
 TYPED_TEST(StateBackendTest, UnconfirmedCheckpointFilesAreNotReused) {

@@ -5,6 +5,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "spdlog/spdlog.h"
+#include "taskmanager/network/key_groups.h"
 #include "taskmanager/operators/basic_operators.h"
 
 namespace sluice::taskmanager {
@@ -33,6 +35,7 @@ absl::StatusOr<std::unique_ptr<Operator>> AggregateOperator::Create(
   ASSIGN_OR_RETURN(types::SchemaPtr output, OutputSchemaOf(spec));
   const proto::AggregateSpec& agg = spec.aggregate();
   std::unique_ptr<AggregateOperator> op(new AggregateOperator(output));
+  op->name_ = spec.name();
   for (const std::string& key : agg.key_columns()) {
     std::optional<int> index = input->IndexOf(key);
     if (!index) {
@@ -60,7 +63,78 @@ absl::StatusOr<std::unique_ptr<Operator>> AggregateOperator::Create(
     }
     op->calls_.push_back(std::move(call));
   }
+  op->accs_.resize(op->calls_.size());
   return op;
+}
+
+absl::Status AggregateOperator::Open(const OperatorContext& ctx) {
+  max_parallelism_ = ctx.max_parallelism;
+  return absl::OkStatus();
+}
+
+absl::Status AggregateOperator::InitializeState(StateInitContext& ctx) {
+  if (!ctx.keyed_backend) return absl::OkStatus();
+  absl::StatusOr<state::KeyedStateBackend*> backend = ctx.keyed_backend();
+  if (backend.status().code() == absl::StatusCode::kFailedPrecondition) {
+    // Not a keyed task (e.g. no HASH input): state stays private and is not checkpointed.
+    spdlog::warn("operator '{}': no keyed state backend ({}); its state is not checkpointed",
+                 name_, std::string(backend.status().message()));
+    return absl::OkStatus();
+  }
+  if (!backend.ok()) {
+    return absl::Status(backend.status().code(),
+                        absl::StrCat("operator '", name_, "': ", backend.status().message()));
+  }
+  return BindState(*backend);
+}
+
+absl::Status AggregateOperator::BindState(state::KeyedStateBackend* backend) {
+  state::StateDescriptor d;
+  d.name = absl::StrCat(name_, ".acc");
+  d.kind = state::StateKind::kValue;
+  absl::StatusOr<state::ValueState*> value = backend->GetValueState(d);
+  if (!value.ok()) {
+    return absl::Status(value.status().code(),
+                        absl::StrCat("operator '", name_, "': ", value.status().message()));
+  }
+  backend_ = backend;
+  acc_state_ = *value;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> AggregateOperator::NumKeys() {
+  if (backend_ == nullptr) return 0;
+  return backend_->NumKeys(absl::StrCat(name_, ".acc"));
+}
+
+void AggregateOperator::EncodeAccumulators(std::string* out) const {
+  out->clear();
+  for (const Accumulator& a : accs_) {
+    char fixed[24];
+    std::memcpy(fixed, &a.count, 8);
+    std::memcpy(fixed + 8, &a.i, 8);
+    std::memcpy(fixed + 16, &a.d, 8);
+    out->append(fixed, sizeof fixed);
+    const uint32_t len = static_cast<uint32_t>(a.s.size());
+    out->append(reinterpret_cast<const char*>(&len), sizeof len);
+    out->append(a.s);
+  }
+}
+
+bool AggregateOperator::DecodeAccumulators(absl::string_view in) {
+  for (Accumulator& a : accs_) {
+    if (in.size() < 28) return false;
+    std::memcpy(&a.count, in.data(), 8);
+    std::memcpy(&a.i, in.data() + 8, 8);
+    std::memcpy(&a.d, in.data() + 16, 8);
+    uint32_t len;
+    std::memcpy(&len, in.data() + 24, 4);
+    in.remove_prefix(28);
+    if (in.size() < len) return false;
+    a.s.assign(in.data(), len);
+    in.remove_prefix(len);
+  }
+  return in.empty();
 }
 
 void AggregateOperator::EncodeKey(const types::RecordBatch& batch, size_t row,
@@ -153,26 +227,49 @@ void AggregateOperator::AppendResult(const Call& call, const Accumulator& acc, C
 
 absl::Status AggregateOperator::ProcessBatch(int input, types::RecordBatch& batch,
                                              Collector& out) {
+  if (backend_ == nullptr) {
+    // Unit tests and non-keyed tasks: a private heap backend over every key group.
+    state::BackendOptions options;
+    options.kind = state::BackendKind::kHeap;
+    options.max_parallelism = max_parallelism_;
+    options.key_groups = {0, max_parallelism_ - 1};
+    ASSIGN_OR_RETURN(own_backend_, state::CreateKeyedStateBackend(options));
+    RETURN_IF_ERROR(BindState(own_backend_.get()));
+  }
   for (Call& call : calls_) {
     if (call.argument) RETURN_IF_ERROR(call.argument->Evaluate(batch, &call.values));
   }
+  network::HashKeys(batch, key_indexes_, &hashes_);
   batch_.Clear();
   batch_.Reserve(batch.num_rows());
   const size_t num_keys = key_indexes_.size();
+  const network::KeyGroupRange& owned = backend_->key_groups();
   for (size_t row = 0; row < batch.num_rows(); ++row) {
-    EncodeKey(batch, row, &key_scratch_);
-    auto it = state_.find(key_scratch_);
-    if (it == state_.end()) {
-      it = state_.emplace(key_scratch_, std::vector<Accumulator>(calls_.size())).first;
+    const int key_group = network::KeyGroupForKeyHash(hashes_[row], max_parallelism_);
+    if (!owned.Contains(key_group)) {
+      return absl::InternalError(absl::StrCat(
+          "operator '", name_, "': a row of key group ", key_group, " reached the subtask owning ",
+          owned.first, "..", owned.last, " (input not partitioned by this operator's key)"));
     }
-    std::vector<Accumulator>& accs = it->second;
+    EncodeKey(batch, row, &key_scratch_);
+    backend_->SetCurrentKey(key_group, key_scratch_);
+    ASSIGN_OR_RETURN(bool found, acc_state_->Get(&value_scratch_));
+    if (!found) {
+      for (Accumulator& a : accs_) a = Accumulator();
+    } else if (!DecodeAccumulators(value_scratch_)) {
+      return absl::DataLossError(absl::StrCat("operator '", name_,
+                                              "': malformed accumulators in state (",
+                                              value_scratch_.size(), " bytes)"));
+    }
     for (size_t k = 0; k < num_keys; ++k) {
       batch_.mutable_column(k).AppendFrom(batch.column(key_indexes_[k]), row);
     }
     for (size_t c = 0; c < calls_.size(); ++c) {
-      Update(calls_[c], row, accs[c]);
-      AppendResult(calls_[c], accs[c], batch_.mutable_column(num_keys + c));
+      Update(calls_[c], row, accs_[c]);
+      AppendResult(calls_[c], accs_[c], batch_.mutable_column(num_keys + c));
     }
+    EncodeAccumulators(&value_scratch_);
+    RETURN_IF_ERROR(acc_state_->Put(value_scratch_));
   }
   batch_.SetNumRows(batch.num_rows());
   if (batch_.num_rows() == 0) return absl::OkStatus();

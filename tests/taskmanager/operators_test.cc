@@ -1,10 +1,17 @@
 // Chain operators on hand-built batches: filter, select and the running keyed aggregate,
 // checked row by row against values computed in the test.
+#include <unistd.h>
+
+#include <filesystem>
 #include <map>
 #include <random>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "taskmanager/network/key_groups.h"
+#include "taskmanager/operators/aggregate_operator.h"
 #include "taskmanager/operators/operator.h"
+#include "taskmanager/state/keyed_state_backend.h"
 
 namespace sluice::taskmanager {
 namespace {
@@ -171,6 +178,125 @@ TEST(OperatorsTest, RunningAggregateMatchesBruteForceOnRandomBatches) {
     EXPECT_EQ(last[card], expected.RowToString(0));
   }
 }
+
+// The aggregate keeps its accumulators in the task's keyed state backend: a snapshot taken
+// between two batches, restored into a new operator (the whole key group range, or split
+// over two subtasks by key group), continues exactly like an uninterrupted operator.
+class AggregateStateTest : public ::testing::TestWithParam<state::BackendKind> {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::path(::testing::TempDir()) /
+           absl::StrCat("aggregate_state_", getpid(), "_", static_cast<int>(GetParam()));
+    std::filesystem::remove_all(dir_);
+  }
+  void TearDown() override {
+    backends_.clear();
+    std::filesystem::remove_all(dir_);
+  }
+  state::KeyedStateBackend* Backend(network::KeyGroupRange range) {
+    state::BackendOptions o;
+    o.kind = GetParam();
+    o.key_groups = range;
+    o.local_dir = (dir_ / absl::StrCat("local-", backends_.size())).string();
+    backends_.push_back(std::move(state::CreateKeyedStateBackend(o)).value());
+    return backends_.back().get();
+  }
+  std::unique_ptr<Operator> Open(state::KeyedStateBackend* backend) {
+    auto op = std::move(CreateOperator(AggregateSpec(kAggOutput))).value();
+    OperatorContext ctx;
+    ctx.max_parallelism = 128;
+    EXPECT_TRUE(op->Open(ctx).ok());
+    StateInitContext init;
+    init.keyed_backend = [backend]() -> absl::StatusOr<state::KeyedStateBackend*> {
+      return backend;
+    };
+    EXPECT_TRUE(op->InitializeState(init).ok());
+    return op;
+  }
+  std::filesystem::path dir_;
+  std::vector<std::unique_ptr<state::KeyedStateBackend>> backends_;
+};
+
+std::vector<std::tuple<int64_t, std::optional<double>, std::string>> RandomRows(uint64_t seed,
+                                                                                 int n) {
+  std::mt19937_64 rng(seed);
+  const char* countries[] = {"NL", "DE", "FR", "BE", "AT"};
+  std::vector<std::tuple<int64_t, std::optional<double>, std::string>> rows;
+  for (int i = 0; i < n; ++i) {
+    std::optional<double> amount;
+    if (rng() % 10 != 0) amount = static_cast<double>(rng() % 1000);
+    rows.emplace_back(static_cast<int64_t>(rng() % 97), amount, countries[rng() % 5]);
+  }
+  return rows;
+}
+
+TEST_P(AggregateStateTest, ContinuesFromASnapshotLikeAnUninterruptedRun) {
+  RecordBatch first = Txns(RandomRows(1, 2000));
+  RecordBatch second = Txns(RandomRows(2, 2000));
+  // Reference: the operator's own state, never interrupted.
+  auto reference = std::move(CreateOperator(AggregateSpec(kAggOutput))).value();
+  VectorCollector ref_out;
+  ASSERT_TRUE(reference->ProcessBatch(0, first, ref_out).ok());
+  ref_out.batches.clear();
+  ASSERT_TRUE(reference->ProcessBatch(0, second, ref_out).ok());
+
+  state::KeyedStateBackend* b = Backend({0, 127});
+  auto op = Open(b);
+  VectorCollector ignored;
+  ASSERT_TRUE(op->ProcessBatch(0, first, ignored).ok());
+  EXPECT_EQ(*static_cast<AggregateOperator*>(op.get())->NumKeys(), 97);
+  state::SnapshotTarget t;
+  t.checkpoint_id = 1;
+  t.job_dir = (dir_ / "job").string();
+  t.exclusive_subdir = "chk-1";
+  t.file_prefix = "v2-s0";
+  auto handle = (*b->Snapshot(t))->Run();
+  ASSERT_TRUE(handle.ok()) << handle.status();
+
+  // Same parallelism: one restored operator sees the second batch.
+  state::KeyedStateBackend* restored = Backend({0, 127});
+  ASSERT_TRUE(restored->Restore(t.job_dir, {*handle}).ok());
+  auto op2 = Open(restored);
+  VectorCollector out;
+  ASSERT_TRUE(op2->ProcessBatch(0, second, out).ok());
+  EXPECT_EQ(out.Rows(), ref_out.Rows());
+
+  // Rescaled to 2: each row goes to the subtask owning its key group, as the HASH
+  // partitioner would send it; the union of their outputs is the reference's.
+  std::vector<std::unique_ptr<Operator>> subtasks;
+  std::vector<RecordBatch> parts;
+  for (int i = 0; i < 2; ++i) {
+    state::KeyedStateBackend* half =
+        Backend(network::KeyGroupRangeForOperatorIndex(128, 2, i));
+    ASSERT_TRUE(half->Restore(t.job_dir, {*handle}).ok());
+    subtasks.push_back(Open(half));
+    parts.emplace_back(second.schema());
+  }
+  std::map<int64_t, std::string> last_ref, last_split;
+  for (size_t r = 0; r < second.num_rows(); ++r) {
+    const int kg = network::KeyGroupForKeyHash(network::HashKey(second, r, {0}), 128);
+    parts[network::OperatorIndexForKeyGroup(128, 2, kg)].AppendRow(second, r);
+  }
+  for (int i = 0; i < 2; ++i) {
+    VectorCollector part_out;
+    ASSERT_TRUE(subtasks[i]->ProcessBatch(0, parts[i], part_out).ok());
+    for (const auto& batch : part_out.batches) {
+      for (size_t r = 0; r < batch.num_rows(); ++r) {
+        last_split[batch.column(0).Int(r)] = batch.RowToString(r);
+      }
+    }
+  }
+  for (const auto& batch : ref_out.batches) {
+    for (size_t r = 0; r < batch.num_rows(); ++r) last_ref[batch.column(0).Int(r)] = batch.RowToString(r);
+  }
+  EXPECT_EQ(last_split, last_ref);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, AggregateStateTest,
+                         ::testing::Values(state::BackendKind::kHeap, state::BackendKind::kRocksDb),
+                         [](const auto& info) {
+                           return info.param == state::BackendKind::kHeap ? "Heap" : "RocksDb";
+                         });
 
 TEST(OperatorsTest, BadSpecsAreClearErrors) {
   proto::OperatorSpec spec = AggregateSpec(kAggOutput);

@@ -78,8 +78,9 @@ class HeapStateBase {
   class View {
    public:
     virtual ~View() = default;
-    // Appends group `index`'s live entries (count, then entries) to `out`.
-    virtual void EncodeGroup(int index, int64_t now_ms, std::string* out) const = 0;
+    // Appends group `index`'s live entries (count, then entries) to `out`, then drops the
+    // view's reference to that group: the task's next write to it needs no copy.
+    virtual void EncodeGroup(int index, int64_t now_ms, std::string* out) = 0;
   };
   virtual std::unique_ptr<View> Share() = 0;
   virtual int64_t CountKeys(int64_t now_ms) const = 0;
@@ -114,8 +115,9 @@ class HeapTable : public HeapStateBase {
    public:
     TableView(std::vector<std::shared_ptr<const Table>> tables, int64_t ttl_ms)
         : tables_(std::move(tables)), ttl_ms_(ttl_ms) {}
-    void EncodeGroup(int index, int64_t now_ms, std::string* out) const override {
+    void EncodeGroup(int index, int64_t now_ms, std::string* out) override {
       HeapTable::Encode(*tables_[index], ttl_ms_, now_ms, out);
+      tables_[index].reset();
     }
 
    private:
@@ -124,6 +126,7 @@ class HeapTable : public HeapStateBase {
   };
 
   std::unique_ptr<View> Share() override {
+    cached_ = nullptr;
     std::vector<std::shared_ptr<const Table>> tables;
     tables.reserve(groups_.size());
     for (Group& g : groups_) {
@@ -169,6 +172,7 @@ class HeapTable : public HeapStateBase {
   bool DecodeGroup(int index, Decoder& d) override {
     uint32_t count;
     if (!d.GetFixed32(&count)) return false;
+    cached_ = nullptr;
     Table& table = Mutable(groups_[index]);
     for (uint32_t i = 0; i < count; ++i) {
       absl::string_view key;
@@ -246,16 +250,30 @@ class HeapTable : public HeapStateBase {
     if constexpr (!kIsMap) {
       if (ttl_ms_ > 0 && !Live(ttl_ms_, it->second.write_ms, backend_->NowMs())) {
         if (!g.shared) g.table->erase(it);
+        cached_ = nullptr;
         return nullptr;
       }
+    }
+    if (!g.shared) {
+      // A Get followed by a Put of the same key (the common read-modify-write) skips the
+      // second lookup; any insert or erase in this table, a new key or a snapshot resets it.
+      cached_ = &it->second;
+      cached_key_generation_ = backend_->key_generation();
     }
     return &it->second;
   }
   // The current key's entry for writing (created when absent), its write time set to now.
   Entry<V>& Upsert() {
-    Table& t = Mutable(current_group());
-    Entry<V>& e = t[backend_->current_key()];
+    Group& g = current_group();
+    if (cached_ != nullptr && cached_key_generation_ == backend_->key_generation() && !g.shared) {
+      cached_->write_ms = backend_->NowMs();
+      return *cached_;
+    }
+    Table& t = Mutable(g);
+    Entry<V>& e = t[backend_->current_key()];  // may rehash: other pointers are invalid
     e.write_ms = backend_->NowMs();
+    cached_ = &e;
+    cached_key_generation_ = backend_->key_generation();
     return e;
   }
   // Entry for writing without creating it; nullptr when absent.
@@ -266,12 +284,15 @@ class HeapTable : public HeapStateBase {
     return &t.find(backend_->current_key())->second;
   }
   void Erase() {
+    cached_ = nullptr;
     Group& g = current_group();
     if (!g.table->contains(backend_->current_key())) return;
     Mutable(g).erase(backend_->current_key());
   }
 
   std::vector<Group> groups_;
+  Entry<V>* cached_ = nullptr;  // the current key's entry, while valid (see Find)
+  uint64_t cached_key_generation_ = 0;
 };
 
 class HeapValueState final : public HeapTable<std::string>, public ValueState {
@@ -430,7 +451,7 @@ class HeapSnapshotRunner : public SnapshotRunner {
     std::string section;
     for (int g = 0; g < range_.size(); ++g) {
       section.clear();
-      for (const StateSnap& s : states_) s.view->EncodeGroup(g, now_ms_, &section);
+      for (StateSnap& s : states_) s.view->EncodeGroup(g, now_ms_, &section);
       PutFixed64(&index, static_cast<uint64_t>(out.bytes_written()));
       PutFixed64(&index, section.size());
       PutFixed32(&index, Crc32(section));
@@ -485,6 +506,7 @@ void HeapKeyedStateBackend::SetCurrentKey(int key_group, absl::string_view key) 
                             key_groups_.last));
   current_group_index_ = key_group - key_groups_.first;
   current_key_.assign(key.data(), key.size());
+  ++key_generation_;
 }
 
 HeapStateBase* HeapKeyedStateBackend::CreateState(const std::string& name, StateKind kind) {

@@ -2,7 +2,9 @@
 // group (so snapshots and restores split by key group). Snapshots are copy-on-write at key
 // group granularity: the synchronous part only takes a reference to every key group's map
 // and marks it shared (O(states x key groups), no entry is copied); the first write to a
-// shared key group afterwards copies that one key group's map. The asynchronous part writes
+// key group the snapshot still references copies that one key group's map (the
+// asynchronous part drops each group's reference as soon as it has written it, so only
+// groups written to before the upload reached them are copied). The asynchronous part writes
 // the referenced (immutable) maps to one file, format in docs/state.md:
 //   header (magic "SLUICEHP", version, key group range, state names and kinds, crc32)
 //   one section per key group (every state's entries of that group, crc32 per section)
@@ -49,6 +51,8 @@ class HeapKeyedStateBackend : public KeyedStateBackend {
 
   // For the state objects.
   int current_group_index() const { return current_group_index_; }
+  // Changes with every SetCurrentKey (states cache the current key's entry within one).
+  uint64_t key_generation() const { return key_generation_; }
   const std::string& current_key() const { return current_key_; }
   int64_t NowMs() const { return clock_->WallMillis(); }
 
@@ -60,6 +64,7 @@ class HeapKeyedStateBackend : public KeyedStateBackend {
   KeyGroupRange key_groups_;
   const Clock* clock_;
   int current_group_index_ = 0;
+  uint64_t key_generation_ = 0;
   std::string current_key_;
   // Registration order is the order states are written in a snapshot.
   std::vector<std::unique_ptr<HeapStateBase>> states_;

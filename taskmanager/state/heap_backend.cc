@@ -105,32 +105,46 @@ class HeapTable : public HeapStateBase {
  public:
   using Table = absl::flat_hash_map<std::string, Entry<V>>;
   static constexpr bool kIsMap = std::is_same_v<V, StringMap>;
+  // One key group's table and the number of snapshots still reading it.
+  struct PinnedTable {
+    Table table;
+    std::atomic<int> pins{0};
+  };
 
   HeapTable(HeapKeyedStateBackend* backend, std::string name, StateKind kind, int num_groups)
       : HeapStateBase(backend, std::move(name), kind), groups_(num_groups) {
-    for (Group& g : groups_) g.table = std::make_shared<Table>();
+    for (Group& g : groups_) g.table = std::make_shared<PinnedTable>();
   }
 
   class TableView : public View {
    public:
-    TableView(std::vector<std::shared_ptr<const Table>> tables, int64_t ttl_ms)
+    TableView(std::vector<std::shared_ptr<PinnedTable>> tables, int64_t ttl_ms)
         : tables_(std::move(tables)), ttl_ms_(ttl_ms) {}
+    ~TableView() override {
+      for (auto& t : tables_) Unpin(t);
+    }
     void EncodeGroup(int index, int64_t now_ms, std::string* out) override {
-      HeapTable::Encode(*tables_[index], ttl_ms_, now_ms, out);
-      tables_[index].reset();
+      HeapTable::Encode(tables_[index]->table, ttl_ms_, now_ms, out);
+      Unpin(tables_[index]);
+    }
+    static void Unpin(std::shared_ptr<PinnedTable>& t) {
+      if (t == nullptr) return;
+      // Release: this thread's reads of the table happen-before the task's next write.
+      t->pins.fetch_sub(1, std::memory_order_release);
+      t.reset();
     }
 
    private:
-    std::vector<std::shared_ptr<const Table>> tables_;
+    std::vector<std::shared_ptr<PinnedTable>> tables_;
     int64_t ttl_ms_;
   };
 
   std::unique_ptr<View> Share() override {
     cached_ = nullptr;
-    std::vector<std::shared_ptr<const Table>> tables;
+    std::vector<std::shared_ptr<PinnedTable>> tables;
     tables.reserve(groups_.size());
     for (Group& g : groups_) {
-      g.shared = true;
+      g.table->pins.fetch_add(1, std::memory_order_relaxed);
       tables.push_back(g.table);
     }
     return std::make_unique<TableView>(std::move(tables), ttl_ms_);
@@ -202,10 +216,10 @@ class HeapTable : public HeapStateBase {
     int64_t n = 0;
     for (const Group& g : groups_) {
       if (ttl_ms_ <= 0) {
-        n += static_cast<int64_t>(g.table->size());
+        n += static_cast<int64_t>(g.table->table.size());
         continue;
       }
-      for (const auto& [key, entry] : *g.table) {
+      for (const auto& [key, entry] : g.table->table) {
         if constexpr (kIsMap) {
           for (const auto& [uk, ue] : entry.value) {
             if (Live(ttl_ms_, ue.write_ms, now_ms)) {
@@ -223,21 +237,20 @@ class HeapTable : public HeapStateBase {
 
  protected:
   struct Group {
-    std::shared_ptr<Table> table;
-    bool shared = false;  // a snapshot may still read `table`: copy before writing
+    std::shared_ptr<PinnedTable> table;
   };
 
+  // Whether a running snapshot still reads this group's table (then it must not change).
+  static bool IsPinned(const Group& g) {
+    return g.table->pins.load(std::memory_order_acquire) > 0;
+  }
   Table& Mutable(Group& g) {
-    if (g.shared) {
-      if (g.table.use_count() == 1) {
-        // The snapshot released it; its reads happen-before its release (acq_rel decrement).
-        std::atomic_thread_fence(std::memory_order_acquire);
-      } else {
-        g.table = std::make_shared<Table>(*g.table);
-      }
-      g.shared = false;
+    if (IsPinned(g)) {
+      auto copy = std::make_shared<PinnedTable>();
+      copy->table = g.table->table;
+      g.table = std::move(copy);
     }
-    return *g.table;
+    return g.table->table;
   }
 
   Group& current_group() { return groups_[backend_->current_group_index()]; }
@@ -245,16 +258,16 @@ class HeapTable : public HeapStateBase {
   // The current key's live entry, or nullptr. Erases an expired entry when allowed.
   Entry<V>* Find() {
     Group& g = current_group();
-    auto it = g.table->find(backend_->current_key());
-    if (it == g.table->end()) return nullptr;
+    auto it = g.table->table.find(backend_->current_key());
+    if (it == g.table->table.end()) return nullptr;
     if constexpr (!kIsMap) {
       if (ttl_ms_ > 0 && !Live(ttl_ms_, it->second.write_ms, backend_->NowMs())) {
-        if (!g.shared) g.table->erase(it);
+        if (!IsPinned(g)) g.table->table.erase(it);
         cached_ = nullptr;
         return nullptr;
       }
     }
-    if (!g.shared) {
+    if (!IsPinned(g)) {
       // A Get followed by a Put of the same key (the common read-modify-write) skips the
       // second lookup; any insert or erase in this table, a new key or a snapshot resets it.
       cached_ = &it->second;
@@ -265,7 +278,8 @@ class HeapTable : public HeapStateBase {
   // The current key's entry for writing (created when absent), its write time set to now.
   Entry<V>& Upsert() {
     Group& g = current_group();
-    if (cached_ != nullptr && cached_key_generation_ == backend_->key_generation() && !g.shared) {
+    if (cached_ != nullptr && cached_key_generation_ == backend_->key_generation() &&
+        !IsPinned(g)) {
       cached_->write_ms = backend_->NowMs();
       return *cached_;
     }
@@ -279,14 +293,14 @@ class HeapTable : public HeapStateBase {
   // Entry for writing without creating it; nullptr when absent.
   Entry<V>* FindMutable() {
     Group& g = current_group();
-    if (!g.table->contains(backend_->current_key())) return nullptr;
+    if (!g.table->table.contains(backend_->current_key())) return nullptr;
     Table& t = Mutable(g);
     return &t.find(backend_->current_key())->second;
   }
   void Erase() {
     cached_ = nullptr;
     Group& g = current_group();
-    if (!g.table->contains(backend_->current_key())) return;
+    if (!g.table->table.contains(backend_->current_key())) return;
     Mutable(g).erase(backend_->current_key());
   }
 

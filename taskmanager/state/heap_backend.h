@@ -1,10 +1,10 @@
 // HeapKeyedStateBackend: keyed state in memory, one absl::flat_hash_map per state per key
 // group (so snapshots and restores split by key group). Snapshots are copy-on-write at key
 // group granularity: the synchronous part only takes a reference to every key group's map
-// and marks it shared (O(states x key groups), no entry is copied); the first write to a
-// key group the snapshot still references copies that one key group's map (the
-// asynchronous part drops each group's reference as soon as it has written it, so only
-// groups written to before the upload reached them are copied). The asynchronous part writes
+// and pins it (an atomic count; O(states x key groups), no entry is copied); the first write
+// to a key group a snapshot still pins copies that one key group's map (the asynchronous
+// part unpins each group, with release order, as soon as it has written it, so only groups
+// written to before the upload reached them are copied). The asynchronous part writes
 // the referenced (immutable) maps to one file, format in docs/state.md:
 //   header (magic "SLUICEHP", version, key group range, state names and kinds, crc32)
 //   one section per key group (every state's entries of that group, crc32 per section)
@@ -13,7 +13,7 @@
 // sections of the key groups this backend owns.
 // TTL: every entry (every user key of a map) carries its last write time from the clock;
 // past the ttl it reads as absent, is skipped by snapshots and is erased when read while its
-// key group is not shared with a running snapshot.
+// key group is not pinned by a running snapshot.
 // Thread-safety: task thread only, except SnapshotRunner::Run (any thread).
 #pragma once
 

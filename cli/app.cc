@@ -93,7 +93,7 @@ int RunCli(const std::vector<std::string>& args, CommandEnv& env) {
 
   JobIdOptions checkpoints;
   CLI::App* checkpoints_cmd =
-      app.add_subcommand("checkpoints", "List a job's checkpoints (not supported yet)");
+      app.add_subcommand("checkpoints", "List a job's checkpoints (history, sizes, durations)");
   AddJobId(checkpoints_cmd, &checkpoints.job_id);
   AddOutputOption(checkpoints_cmd, &output);
 

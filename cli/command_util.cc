@@ -37,4 +37,13 @@ std::string CancelHint(const GlobalOptions& global, absl::string_view job_id) {
   return hint;
 }
 
+absl::StatusOr<proto::JobDetail> GetJobOrExplain(JobManagerClient& client,
+                                                 const std::string& job_id) {
+  absl::StatusOr<proto::JobDetail> job = client.GetJob(job_id);
+  if (absl::IsNotFound(job.status())) {
+    return absl::NotFoundError(absl::StrCat("no job with id ", job_id));
+  }
+  return job;
+}
+
 }  // namespace sluice::cli

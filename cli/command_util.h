@@ -9,7 +9,9 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/status/statusor.h"
 #include "cli/commands.h"
+#include "cli/jobmanager_client.h"
 
 namespace sluice::cli {
 
@@ -17,6 +19,10 @@ namespace sluice::cli {
 // returns kExitUsage.
 int Fail(CommandEnv& env, absl::string_view verb, absl::string_view message);
 int Fail(CommandEnv& env, absl::string_view verb, const absl::Status& status);
+
+// GetJob with "no job with id X" for unknown ids.
+absl::StatusOr<proto::JobDetail> GetJobOrExplain(JobManagerClient& client,
+                                                 const std::string& job_id);
 
 // Sleeps up to `ms`, returning early when env.Interrupted().
 void SleepInterruptibly(const CommandEnv& env, int64_t ms);

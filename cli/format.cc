@@ -2,6 +2,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 
 namespace sluice::cli {
 
@@ -13,6 +14,18 @@ std::string HumanDuration(int64_t ms) {
   if (s < 3600) return absl::StrCat(s / 60, "m ", s % 60, "s");
   if (s < 86400) return absl::StrCat(s / 3600, "h ", (s % 3600) / 60, "m");
   return absl::StrCat(s / 86400, "d ", (s % 86400) / 3600, "h");
+}
+
+std::string HumanBytes(int64_t bytes) {
+  if (bytes < 1024) return absl::StrCat(bytes, " B");
+  const char* units[] = {"KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(bytes) / 1024;
+  int unit = 0;
+  while (v >= 1024 && unit < 3) {
+    v /= 1024;
+    ++unit;
+  }
+  return absl::StrFormat("%.1f %s", v, units[unit]);
 }
 
 std::string FormatWallTime(int64_t epoch_ms, absl::TimeZone tz) {

@@ -14,6 +14,8 @@ namespace sluice::cli {
 
 // "850ms", "12s", "3m 12s", "2h 5m", "3d 4h"; negative durations read as "0s".
 std::string HumanDuration(int64_t ms);
+// "0 B", "512 B", "3.4 KiB", "12.0 MiB", "1.5 GiB".
+std::string HumanBytes(int64_t bytes);
 
 // "2026-11-28 12:00:05" in `tz` (the local time zone by default); "-" for 0 (unknown).
 std::string FormatWallTime(int64_t epoch_ms, absl::TimeZone tz = absl::LocalTimeZone());

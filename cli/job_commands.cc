@@ -61,16 +61,6 @@ void PrintJobDetail(const proto::JobDetail& job, int64_t now_ms, std::ostream& o
   out.flush();
 }
 
-// GetJob with "no job with id X" for unknown ids.
-absl::StatusOr<proto::JobDetail> GetJobOrExplain(JobManagerClient& client,
-                                                 const std::string& job_id) {
-  absl::StatusOr<proto::JobDetail> job = client.GetJob(job_id);
-  if (absl::IsNotFound(job.status())) {
-    return absl::NotFoundError(absl::StrCat("no job with id ", job_id));
-  }
-  return job;
-}
-
 }  // namespace
 
 int ListCommand(const GlobalOptions& global, CommandEnv& env) {

@@ -21,12 +21,18 @@ const std::vector<ConfigKey>& ConfigKeys() {
        "Host the JobManager binds to and TaskManagers/CLI connect to."},
       {"jobmanager.rpc.port", ConfigType::kInt, "6123",
        "JobManager gRPC port (TaskManagers and the CLI). 0 picks a free port."},
-      {"rest.port", ConfigType::kInt, "8081", "REST API and dashboard port. 0 picks a free port."},
+      {"rest.port", ConfigType::kInt, "8081",
+       "JobManager HTTP port: REST API (/v1), Prometheus /metrics and dashboard, on "
+       "jobmanager.address. 0 picks a free port (written to the ready file)."},
       {"taskmanager.host", ConfigType::kString, "127.0.0.1",
        "Host a TaskManager binds to and advertises to the JobManager and its peers."},
       {"taskmanager.port", ConfigType::kInt, "6124",
        "TaskManager gRPC port (task deployment and data exchange). 0 picks a free port."},
       {"taskmanager.slots", ConfigType::kInt, "2", "Task slots per TaskManager."},
+      {"taskmanager.metrics.port", ConfigType::kInt, "0",
+       "TaskManager HTTP port of its Prometheus /metrics, on taskmanager.host. 0 picks a free "
+       "port (written to the ready file as metrics_address and shown by /v1/taskmanagers); "
+       "-1 disables it."},
       {"taskmanager.network.buffer_size", ConfigType::kBytes, "32kb",
        "Size of one network buffer; one credit is one free receive buffer of this size."},
       {"taskmanager.network.buffers", ConfigType::kInt, "2048",
@@ -47,6 +53,12 @@ const std::vector<ConfigKey>& ConfigKeys() {
        "A TaskManager silent for this long is marked lost and its tasks failed."},
       {"jobmanager.slot_request_timeout", ConfigType::kDuration, "5m",
        "A job that cannot get enough task slots for this long fails (not enough task slots)."},
+      {"state.checkpoints.dir", ConfigType::kString, "/tmp/sluice/checkpoints",
+       "Cluster default checkpoint directory (a job's checkpointing.dir overrides it); "
+       "checkpoints go to <dir>/<job_id>/chk-<N>. Must be shared by every process (a "
+       "ReadWriteMany volume on Kubernetes)."},
+      {"taskmanager.state.local_dir", ConfigType::kString, "",
+       "TaskManager working directory for RocksDB state (empty: <system temp dir>/sluice-state)."},
       {"rpc.max_message_size", ConfigType::kBytes, "64mb", "Largest gRPC message accepted."},
       {"log.level", ConfigType::kString, "info", "trace, debug, info, warn or error."},
   };

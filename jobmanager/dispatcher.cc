@@ -48,8 +48,11 @@ void Dispatcher::Apply(JobMaster* job, JobActions actions) {
   if (actions.request_slots) {
     scheduler_.Request(job->job_id(), job->num_slots(), clock_->NowMillis());
   }
-  for (auto& c : actions.cancels) outbox_.push_back({std::move(c), std::nullopt});
-  for (auto& d : actions.deploys) outbox_.push_back({std::nullopt, std::move(d)});
+  for (auto& c : actions.cancels) outbox_.push_back({std::move(c), std::nullopt, std::nullopt});
+  for (auto& d : actions.deploys) outbox_.push_back({std::nullopt, std::move(d), std::nullopt});
+  for (auto& c : actions.checkpoint_rpcs) {
+    outbox_.push_back({std::nullopt, std::nullopt, std::move(c)});
+  }
 }
 
 void Dispatcher::Reconcile() {
@@ -108,6 +111,13 @@ void Dispatcher::Flush() {
                               [this, job_id, attempt, tm_id](absl::Status status) {
                                 OnCancelResult(job_id, attempt, tm_id, status);
                               });
+      } else if (rpc.checkpoint.has_value()) {
+        JobActions::CheckpointRpc& c = *rpc.checkpoint;
+        auto log_failure = [](absl::Status status) {
+          if (!status.ok()) spdlog::warn("{}", status.ToString());
+        };
+        if (c.trigger.has_value()) gateway_->TriggerCheckpoint(c.tm, std::move(*c.trigger), log_failure);
+        if (c.notify.has_value()) gateway_->NotifyCheckpoint(c.tm, std::move(*c.notify), log_failure);
       } else if (rpc.deploy.has_value()) {
         JobActions::Deploy& d = *rpc.deploy;
         proto::TaskDeploymentDescriptor key;
@@ -196,6 +206,7 @@ proto::HeartbeatResponse Dispatcher::Heartbeat(const proto::HeartbeatRequest& re
     for (const proto::TaskMetrics& m : request.tasks()) {
       if (JobMaster* job = FindJob(m.job_id()); job != nullptr) job->OnMetrics(m);
     }
+    if (options_.on_heartbeat) options_.on_heartbeat(request);
   }
   return response;
 }
@@ -229,6 +240,7 @@ std::vector<proto::TaskManagerInfo> Dispatcher::ListTaskManagers() const {
     info.set_alive(tm->alive);
     info.set_rss_bytes(tm->rss_bytes);
     info.set_pid(tm->pid);
+    info.set_metrics_address(tm->metrics_address);
     out.push_back(std::move(info));
   }
   return out;
@@ -244,7 +256,11 @@ absl::StatusOr<std::string> Dispatcher::SubmitJob(const proto::JobGraph& graph) 
     absl::StatusOr<std::unique_ptr<RestartStrategy>> restart =
         CreateRestartStrategy(graph.restart(), rng_());
     if (!restart.ok()) return restart.status();
-    auto job = std::make_unique<JobMaster>(job_id, graph, *std::move(restart), clock_);
+    absl::StatusOr<CheckpointOptions> checkpoints =
+        CheckpointOptionsForJob(graph, job_id, options_.checkpoint_dir);
+    if (!checkpoints.ok()) return checkpoints.status();
+    auto job = std::make_unique<JobMaster>(job_id, graph, *std::move(restart), clock_,
+                                           *std::move(checkpoints));
     JobMaster* raw = job.get();
     jobs_.emplace(job_id, std::move(job));
     job_order_.push_back(raw);
@@ -289,6 +305,19 @@ absl::Status Dispatcher::CancelJob(absl::string_view job_id) {
   return absl::OkStatus();
 }
 
+absl::Status Dispatcher::ReportCheckpoint(const proto::CheckpointReport& report) {
+  {
+    absl::MutexLock lock(&mu_);
+    JobMaster* job = FindJob(report.job_id());
+    if (job == nullptr) return NoSuchJob(report.job_id());
+    JobActions actions;
+    job->OnCheckpointReport(report, &actions);
+    Apply(job, std::move(actions));
+  }
+  Flush();
+  return absl::OkStatus();
+}
+
 void Dispatcher::Poll() {
   {
     absl::MutexLock lock(&mu_);
@@ -301,7 +330,7 @@ void Dispatcher::Poll() {
       Apply(job, std::move(actions));
     }
     for (JobMaster* job : job_order_) {
-      if (job->state() != proto::JOB_RESTARTING) continue;
+      if (job->state() != proto::JOB_RESTARTING && job->state() != proto::JOB_RUNNING) continue;
       JobActions actions;
       job->OnTimer(&actions);
       Apply(job, std::move(actions));

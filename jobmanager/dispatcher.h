@@ -43,6 +43,11 @@ struct DispatcherOptions {
   // Called (without the mutex held) after a request that may have set an earlier timer, so
   // the timer thread recomputes NextDeadlineMs().
   std::function<void()> on_timers_changed;
+  // Cluster default checkpoint directory (state.checkpoints.dir).
+  std::string checkpoint_dir;
+  // Called with every heartbeat of a known TaskManager (with the mutex held: it must not call
+  // back into the Dispatcher). The REST API keeps task metric history with it.
+  std::function<void(const proto::HeartbeatRequest&)> on_heartbeat;
 };
 
 class Dispatcher {
@@ -72,6 +77,9 @@ class Dispatcher {
   // NotFound "no job with id X"; FailedPrecondition when it already ended; OK while cancelling.
   absl::Status CancelJob(absl::string_view job_id);
 
+  // A task's checkpoint acknowledgement or decline. NotFound for an unknown job.
+  absl::Status ReportCheckpoint(const proto::CheckpointReport& report);
+
   // --- Timers ---
   // Fires everything due at the clock's current time: lost TaskManagers, expired slot
   // requests, restart delays.
@@ -86,6 +94,7 @@ class Dispatcher {
   struct Rpc {
     std::optional<JobActions::Cancel> cancel;
     std::optional<JobActions::Deploy> deploy;
+    std::optional<JobActions::CheckpointRpc> checkpoint;
   };
 
   JobMaster* FindJob(absl::string_view job_id) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -16,9 +16,12 @@ namespace sluice::jobmanager {
 namespace {
 
 struct Call {
-  bool is_submit = true;
+  enum class Kind { kSubmit, kCancel, kTrigger, kNotify };
+  Kind kind = Kind::kSubmit;
   proto::TaskDeploymentDescriptor tdd;
   proto::CancelTaskRequest cancel;
+  proto::TriggerCheckpointRequest trigger;
+  proto::CheckpointNotification notify;
   proto::Ack response;
   grpc::ClientContext context;
   TaskManagerGateway::Callback done;
@@ -33,11 +36,21 @@ struct Connection {
   std::unique_ptr<Call> in_flight;
 };
 
+const char* RpcName(Call::Kind kind) {
+  switch (kind) {
+    case Call::Kind::kSubmit: return "SubmitTask";
+    case Call::Kind::kCancel: return "CancelTasks";
+    case Call::Kind::kTrigger: return "TriggerCheckpoint";
+    case Call::Kind::kNotify: return "NotifyCheckpoint";
+  }
+  return "?";
+}
+
 absl::Status FromGrpc(const grpc::Status& s, const Call& call) {
   if (s.ok()) return absl::OkStatus();
   return absl::Status(
       static_cast<absl::StatusCode>(s.error_code()),
-      absl::StrCat(call.is_submit ? "SubmitTask" : "CancelTasks", " to TaskManager ", call.tm_id,
+      absl::StrCat(RpcName(call.kind), " to TaskManager ", call.tm_id,
                    " (", call.address, "): ", s.error_message()));
 }
 
@@ -90,10 +103,21 @@ struct GrpcTaskManagerGateway::Core : std::enable_shared_from_this<Core> {
     auto on_done = [self, conn, call](grpc::Status status) {
       self->OnDone(conn, call, std::move(status));
     };
-    if (call->is_submit) {
-      conn->stub->async()->SubmitTask(&call->context, &call->tdd, &call->response, on_done);
-    } else {
-      conn->stub->async()->CancelTasks(&call->context, &call->cancel, &call->response, on_done);
+    switch (call->kind) {
+      case Call::Kind::kSubmit:
+        conn->stub->async()->SubmitTask(&call->context, &call->tdd, &call->response, on_done);
+        break;
+      case Call::Kind::kCancel:
+        conn->stub->async()->CancelTasks(&call->context, &call->cancel, &call->response, on_done);
+        break;
+      case Call::Kind::kTrigger:
+        conn->stub->async()->TriggerCheckpoint(&call->context, &call->trigger, &call->response,
+                                               on_done);
+        break;
+      case Call::Kind::kNotify:
+        conn->stub->async()->NotifyCheckpoint(&call->context, &call->notify, &call->response,
+                                              on_done);
+        break;
     }
   }
 
@@ -146,7 +170,7 @@ void GrpcTaskManagerGateway::Shutdown() { core_->Shutdown(); }
 void GrpcTaskManagerGateway::SubmitTask(const TaskManagerLocation& tm,
                                         proto::TaskDeploymentDescriptor tdd, Callback done) {
   auto call = std::make_unique<Call>();
-  call->is_submit = true;
+  call->kind = Call::Kind::kSubmit;
   call->tdd = std::move(tdd);
   call->done = std::move(done);
   call->address = tm.control_address;
@@ -157,8 +181,32 @@ void GrpcTaskManagerGateway::SubmitTask(const TaskManagerLocation& tm,
 void GrpcTaskManagerGateway::CancelTasks(const TaskManagerLocation& tm,
                                          proto::CancelTaskRequest request, Callback done) {
   auto call = std::make_unique<Call>();
-  call->is_submit = false;
+  call->kind = Call::Kind::kCancel;
   call->cancel = std::move(request);
+  call->done = std::move(done);
+  call->address = tm.control_address;
+  call->tm_id = tm.tm_id;
+  core_->Enqueue(std::move(call));
+}
+
+void GrpcTaskManagerGateway::TriggerCheckpoint(const TaskManagerLocation& tm,
+                                               proto::TriggerCheckpointRequest request,
+                                               Callback done) {
+  auto call = std::make_unique<Call>();
+  call->kind = Call::Kind::kTrigger;
+  call->trigger = std::move(request);
+  call->done = std::move(done);
+  call->address = tm.control_address;
+  call->tm_id = tm.tm_id;
+  core_->Enqueue(std::move(call));
+}
+
+void GrpcTaskManagerGateway::NotifyCheckpoint(const TaskManagerLocation& tm,
+                                              proto::CheckpointNotification request,
+                                              Callback done) {
+  auto call = std::make_unique<Call>();
+  call->kind = Call::Kind::kNotify;
+  call->notify = std::move(request);
   call->done = std::move(done);
   call->address = tm.control_address;
   call->tm_id = tm.tm_id;

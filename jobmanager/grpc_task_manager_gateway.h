@@ -23,6 +23,10 @@ class GrpcTaskManagerGateway : public TaskManagerGateway {
 
   void SubmitTask(const TaskManagerLocation& tm, proto::TaskDeploymentDescriptor tdd,
                   Callback done) override;
+  void TriggerCheckpoint(const TaskManagerLocation& tm, proto::TriggerCheckpointRequest request,
+                         Callback done) override;
+  void NotifyCheckpoint(const TaskManagerLocation& tm, proto::CheckpointNotification request,
+                        Callback done) override;
   void CancelTasks(const TaskManagerLocation& tm, proto::CancelTaskRequest request,
                    Callback done) override;
 

@@ -34,6 +34,12 @@ grpc::Status JobManagerServiceImpl::UpdateTaskState(grpc::ServerContext*,
   return ToGrpc(dispatcher_->UpdateTaskState(*request));
 }
 
+grpc::Status JobManagerServiceImpl::ReportCheckpoint(grpc::ServerContext*,
+                                                     const proto::CheckpointReport* request,
+                                                     proto::Ack*) {
+  return ToGrpc(dispatcher_->ReportCheckpoint(*request));
+}
+
 grpc::Status JobManagerServiceImpl::SubmitJob(grpc::ServerContext*,
                                               const proto::SubmitJobRequest* request,
                                               proto::SubmitJobResponse* response) {

@@ -1,6 +1,7 @@
 #include "jobmanager/job_master.h"
 
 #include <map>
+#include <set>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -26,12 +27,14 @@ absl::string_view ShortStateName(proto::JobState s) {
 }  // namespace
 
 JobMaster::JobMaster(std::string job_id, proto::JobGraph graph,
-                     std::unique_ptr<RestartStrategy> restart, const Clock* clock)
+                     std::unique_ptr<RestartStrategy> restart, const Clock* clock,
+                     CheckpointOptions checkpoints)
     : job_id_(std::move(job_id)),
       graph_(std::move(graph)),
       restart_(std::move(restart)),
       clock_(clock),
       executions_(job_id_, &graph_),
+      checkpoints_(job_id_, std::move(checkpoints), &graph_, clock),
       start_wall_ms_(clock->WallMillis()) {}
 
 void JobMaster::Start(JobActions* actions) {
@@ -63,11 +66,16 @@ void JobMaster::OnSlotsGranted(std::vector<TaskManagerLocation> slots, JobAction
   deployed_once_ = true;
   restart_at_ms_.reset();
   executions_.ResetForAttempt(attempt, std::move(slots));
+  std::optional<proto::CheckpointMetadata> restore;
+  if (checkpoints_.enabled()) restore = checkpoints_.LatestForRestore();
   SetState(proto::JOB_RUNNING,
-           absl::StrCat("deploying attempt ", attempt, " (", executions_.NumTasks(), " tasks)"));
+           absl::StrCat("deploying attempt ", attempt, " (", executions_.NumTasks(), " tasks)",
+                        restore ? absl::StrCat(" from checkpoint ", restore->checkpoint_id()) : ""));
   executions_.ForEach([&](int v, int s, Execution& e) {
     e.state = proto::DEPLOYING;
-    actions->deploys.push_back({e.location, BuildDeploymentDescriptor(executions_, v, s)});
+    proto::TaskDeploymentDescriptor tdd = BuildDeploymentDescriptor(executions_, v, s);
+    AddCheckpointFields(restore, v, s, &tdd);
+    actions->deploys.push_back({e.location, std::move(tdd)});
   });
 }
 
@@ -110,12 +118,17 @@ absl::Status JobMaster::OnTaskStateUpdate(const proto::TaskStateUpdate& update,
   switch (update.state()) {
     case proto::RUNNING:
       if (e.state == proto::DEPLOYING || e.state == proto::CREATED) e.state = proto::RUNNING;
+      if (state_ == proto::JOB_RUNNING && executions_.AllInState(proto::RUNNING)) {
+        checkpoints_.OnAllRunning(executions_.attempt());
+      }
       break;
     case proto::CANCELING:
       e.state = proto::CANCELING;
       break;
     case proto::FINISHED:
       e.state = proto::FINISHED;
+      // A finished task cannot take part in checkpoints any more.
+      checkpoints_.OnAttemptStopped(absl::StrCat(task, " finished"));
       Settle(actions);
       break;
     case proto::CANCELED: {
@@ -223,12 +236,71 @@ absl::Status JobMaster::Cancel(JobActions* actions) {
     return absl::OkStatus();
   }
   SetState(proto::JOB_CANCELLING, "cancel requested");
+  checkpoints_.OnAttemptStopped("the job is being cancelled");
   CancelUnfinishedTasks(actions);
   Settle(actions);
   return absl::OkStatus();
 }
 
-void JobMaster::OnTimer(JobActions* actions) { Settle(actions); }
+void JobMaster::OnTimer(JobActions* actions) {
+  Settle(actions);
+  if (state_ != proto::JOB_RUNNING) return;
+  std::vector<CheckpointCoordinator::TaskKey> tasks;
+  executions_.ForEach([&](int v, int s, Execution&) {
+    tasks.emplace_back(executions_.vertex(v).id(), s);
+  });
+  std::optional<int64_t> id = checkpoints_.MaybeTrigger(tasks);
+  if (!id.has_value()) return;
+  proto::TriggerCheckpointRequest trigger;
+  trigger.set_job_id(job_id_);
+  trigger.set_attempt(executions_.attempt());
+  trigger.set_checkpoint_id(*id);
+  trigger.set_timestamp_ms(clock_->WallMillis());
+  AddCheckpointRpcs(/*sources_only=*/true, &trigger, nullptr, actions);
+}
+
+void JobMaster::OnCheckpointReport(const proto::CheckpointReport& report, JobActions* actions) {
+  if (!deployed_once_ || report.attempt() != executions_.attempt()) return;
+  std::optional<int64_t> completed = checkpoints_.OnReport(report);
+  if (!completed.has_value()) return;
+  proto::CheckpointNotification notify;
+  notify.set_job_id(job_id_);
+  notify.set_attempt(executions_.attempt());
+  notify.set_checkpoint_id(*completed);
+  AddCheckpointRpcs(/*sources_only=*/false, nullptr, &notify, actions);
+}
+
+void JobMaster::AddCheckpointRpcs(bool sources_only, const proto::TriggerCheckpointRequest* trigger,
+                                  const proto::CheckpointNotification* notify,
+                                  JobActions* actions) {
+  std::set<int> targets;  // vertex ids with an incoming edge
+  for (const proto::JobEdge& edge : graph_.edges()) targets.insert(edge.target_vertex());
+  std::map<std::string, TaskManagerLocation> tms;
+  executions_.ForEach([&](int v, int, Execution& e) {
+    if (sources_only && targets.count(executions_.vertex(v).id())) return;
+    if (!e.location.tm_id.empty()) tms.emplace(e.location.tm_id, e.location);
+  });
+  for (const auto& [id, location] : tms) {
+    JobActions::CheckpointRpc rpc;
+    rpc.tm = location;
+    if (trigger != nullptr) rpc.trigger = *trigger;
+    if (notify != nullptr) rpc.notify = *notify;
+    actions->checkpoint_rpcs.push_back(std::move(rpc));
+  }
+}
+
+void JobMaster::AddCheckpointFields(const std::optional<proto::CheckpointMetadata>& restore, int v,
+                                    int s, proto::TaskDeploymentDescriptor* tdd) const {
+  if (!checkpoints_.enabled()) return;
+  tdd->set_checkpoint_job_dir(checkpoints_.options().job_dir);
+  if (!restore.has_value()) return;
+  tdd->set_restore_checkpoint_id(restore->checkpoint_id());
+  tdd->set_restore_dir(checkpoints_.options().job_dir);
+  const int vertex_id = executions_.vertex(v).id();
+  for (const proto::TaskStateSnapshot& task : restore->tasks()) {
+    if (task.vertex_id() == vertex_id && task.subtask() == s) *tdd->add_restore_state() = task;
+  }
+}
 
 std::optional<int64_t> JobMaster::NextTimerMs() const {
   // Once the delay is over, the restart waits for cancellations, which are events.
@@ -236,11 +308,13 @@ std::optional<int64_t> JobMaster::NextTimerMs() const {
       *restart_at_ms_ > clock_->NowMillis()) {
     return restart_at_ms_;
   }
+  if (state_ == proto::JOB_RUNNING) return checkpoints_.NextTimerMs();
   return std::nullopt;
 }
 
 void JobMaster::FailAttempt(const std::string& cause, JobActions* actions) {
   RecordException(cause);
+  checkpoints_.OnAttemptStopped(cause);
   CancelUnfinishedTasks(actions);
   std::optional<int64_t> delay = restart_->NextDelayMs(clock_->NowMillis());
   if (delay.has_value()) {
@@ -359,6 +433,9 @@ proto::JobDetail JobMaster::Detail() const {
   }
   *d.mutable_edges() = graph_.edges();
   d.set_failure_cause(failure_cause_);
+  for (const proto::CheckpointStats& c : checkpoints_.history()) *d.add_checkpoints() = c;
+  d.set_checkpoint_dir(checkpoints_.options().job_dir);
+  d.set_checkpoint_interval_ms(checkpoints_.options().interval_ms);
   for (const std::string& e : exceptions_) d.add_exceptions(e);
   return d;
 }

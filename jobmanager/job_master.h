@@ -22,6 +22,7 @@
 
 #include "absl/status/status.h"
 #include "common/clock.h"
+#include "jobmanager/checkpoint_coordinator.h"
 #include "jobmanager/execution_graph.h"
 #include "jobmanager/restart_strategy.h"
 #include "jobmanager/task_manager_location.h"
@@ -41,18 +42,25 @@ struct JobActions {
     TaskManagerLocation tm;
     proto::CancelTaskRequest request;
   };
+  // A checkpoint trigger or notification for one TaskManager.
+  struct CheckpointRpc {
+    TaskManagerLocation tm;
+    std::optional<proto::TriggerCheckpointRequest> trigger;
+    std::optional<proto::CheckpointNotification> notify;
+  };
   bool release_slots = false;
   bool cancel_slot_request = false;
   bool request_slots = false;  // for num_slots() shared slots
   std::vector<Cancel> cancels;
   std::vector<Deploy> deploys;
+  std::vector<CheckpointRpc> checkpoint_rpcs;
 };
 
 class JobMaster {
  public:
   // `graph` must have passed ValidateJobGraph.
   JobMaster(std::string job_id, proto::JobGraph graph, std::unique_ptr<RestartStrategy> restart,
-            const Clock* clock);
+            const Clock* clock, CheckpointOptions checkpoints = {});
 
   // The job starts waiting for slots.
   void Start(JobActions* actions);
@@ -83,7 +91,10 @@ class JobMaster {
   void OnTaskManagerLost(const std::string& tm_id, const std::string& cause, JobActions* actions);
   // CancelJob. FailedPrecondition when the job already ended.
   absl::Status Cancel(JobActions* actions);
-  // Fires a due restart timer.
+  // A task's checkpoint acknowledgement or decline. A completed checkpoint is committed at
+  // every TaskManager of the attempt.
+  void OnCheckpointReport(const proto::CheckpointReport& report, JobActions* actions);
+  // Fires due timers: a restart delay, a checkpoint trigger or timeout.
   void OnTimer(JobActions* actions);
   // Monotonic time of the next timer (a pending restart delay), if any.
   std::optional<int64_t> NextTimerMs() const;
@@ -99,12 +110,20 @@ class JobMaster {
   // Moves the job on once its tasks reached terminal states.
   void Settle(JobActions* actions);
   bool deployed() const { return deployed_once_ && !waiting_for_slots_; }
+  // Checkpoint RPCs to every TaskManager running a task of the attempt (sources_only: those
+  // running a source task).
+  void AddCheckpointRpcs(bool sources_only, const proto::TriggerCheckpointRequest* trigger,
+                         const proto::CheckpointNotification* notify, JobActions* actions);
+  // Restore state and checkpoint directory of a task of the attempt being deployed.
+  void AddCheckpointFields(const std::optional<proto::CheckpointMetadata>& restore, int v, int s,
+                           proto::TaskDeploymentDescriptor* tdd) const;
 
   std::string job_id_;
   proto::JobGraph graph_;
   std::unique_ptr<RestartStrategy> restart_;
   const Clock* clock_;
   ExecutionGraph executions_;
+  CheckpointCoordinator checkpoints_;
   proto::JobState state_ = proto::JOB_CREATED;
   bool waiting_for_slots_ = false;
   bool holds_slots_ = false;

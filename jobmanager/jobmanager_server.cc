@@ -34,9 +34,11 @@ absl::StatusOr<std::unique_ptr<JobManagerServer>> JobManagerServer::Start(
   DispatcherOptions dispatcher_options;
   dispatcher_options.heartbeat_interval_ms = config.GetDurationMillis("heartbeat.interval");
   dispatcher_options.heartbeat_timeout_ms = config.GetDurationMillis("heartbeat.timeout");
+  dispatcher_options.checkpoint_dir = config.GetString("state.checkpoints.dir");
   dispatcher_options.slot_request_timeout_ms =
       config.GetDurationMillis("jobmanager.slot_request_timeout");
   dispatcher_options.seed = options.seed;
+  dispatcher_options.on_heartbeat = std::move(options.on_heartbeat);
   JobManagerServer* raw = s.get();
   dispatcher_options.on_timers_changed = [raw] { raw->WakeTimer(); };
   s->dispatcher_ = std::make_unique<Dispatcher>(s->clock_, s->gateway_, dispatcher_options);

@@ -31,6 +31,8 @@ struct JobManagerServerOptions {
   // An injected gateway must outlive the server and stop calling back when it is shut down.
   TaskManagerGateway* gateway = nullptr;
   uint64_t seed = 0;  // DispatcherOptions::seed
+  // DispatcherOptions::on_heartbeat (the REST API's task metrics history).
+  std::function<void(const proto::HeartbeatRequest&)> on_heartbeat;
 };
 
 class JobManagerServer {

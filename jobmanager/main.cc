@@ -1,9 +1,10 @@
 // sluice-jobmanager: the JobManager process.
 //   sluice-jobmanager [--config FILE] [--set key=value]... [--ready-file PATH]
-// Serves the JobManagerService on jobmanager.address:jobmanager.rpc.port until SIGTERM or
-// SIGINT (then exits 0 without cancelling jobs). When serving, writes the ready file
-// atomically: {"rpc_address":"127.0.0.1:PORT","pid":N}. Bad flags or config, or a port that
-// cannot be bound: one line on stderr, exit 2.
+// Serves the JobManagerService on jobmanager.address:jobmanager.rpc.port and the REST API +
+// /metrics on jobmanager.address:rest.port until SIGTERM or SIGINT (then exits 0 without
+// cancelling jobs). When serving, writes the ready file atomically:
+// {"rpc_address":"127.0.0.1:PORT","rest_address":"127.0.0.1:PORT","rest_port":N,"pid":N}.
+// Bad flags or config, or a port that cannot be bound: one line on stderr, exit 2.
 #include <signal.h>
 #include <unistd.h>
 
@@ -23,6 +24,8 @@
 #include "common/process_util.h"
 #include "common/server_process.h"
 #include "jobmanager/jobmanager_server.h"
+#include "jobmanager/rest/rest_server.h"
+#include "jobmanager/rest/task_metrics_history.h"
 #include "nlohmann/json.hpp"
 #include "spdlog/spdlog.h"
 
@@ -42,14 +45,30 @@ int main(int argc, char** argv) {
   absl::StatusOr<sluice::Config> config = sluice::LoadServerConfig(options);
   if (!config.ok()) return sluice::FailStartup(kProgram, config.status().message());
 
-  auto server = sluice::jobmanager::JobManagerServer::Start(*config);
+  // Task metrics from heartbeats, for the REST API's rates (outlives both servers).
+  sluice::jobmanager::TaskMetricsHistory history(sluice::SystemClock::Get());
+  sluice::jobmanager::JobManagerServerOptions server_options;
+  server_options.on_heartbeat = [&history](const sluice::proto::HeartbeatRequest& heartbeat) {
+    history.Record(heartbeat);
+  };
+  auto server = sluice::jobmanager::JobManagerServer::Start(*config, std::move(server_options));
   if (!server.ok()) return sluice::FailStartup(kProgram, server.status().message());
+  auto rest = sluice::jobmanager::RestServer::Start(
+      config->GetString("jobmanager.address"), static_cast<int>(config->GetInt("rest.port")),
+      (*server)->dispatcher(), &history, (*server)->address());
+  if (!rest.ok()) {
+    (*server)->Shutdown();
+    return sluice::FailStartup(kProgram, rest.status().message());
+  }
 
   if (!options.ready_file.empty()) {
     nlohmann::json ready = {{"rpc_address", (*server)->address()},
+                            {"rest_address", (*rest)->address()},
+                            {"rest_port", (*rest)->port()},
                             {"pid", static_cast<int64_t>(getpid())}};
     absl::Status s = sluice::WriteFileAtomically(options.ready_file, ready.dump());
     if (!s.ok()) {
+      (*rest)->Stop();
       (*server)->Shutdown();
       return sluice::FailStartup(kProgram, s.message());
     }
@@ -57,7 +76,9 @@ int main(int argc, char** argv) {
 
   const int signal_number = sluice::WaitForTerminationSignal();
   spdlog::info("JobManager shutting down ({})", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
+  (*rest)->Stop();
   (*server)->Shutdown();
+  rest->reset();
   server->reset();
   spdlog::debug("JobManager stopped");
   return 0;

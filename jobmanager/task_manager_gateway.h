@@ -1,6 +1,6 @@
 // TaskManagerGateway: the JobManager's only way to call TaskManagers (deploy a task, cancel
-// the tasks of a job). Asynchronous: a call returns at once and `done` runs later with the
-// outcome, on any thread (a fake may run it before the call returns), so callers must not
+// the tasks of a job, trigger and commit checkpoints). Asynchronous: a call returns at once
+// and `done` runs later with the outcome, on any thread (a fake may run it before the call returns), so callers must not
 // hold locks that `done` takes. Calls to one TaskManager (control address) take effect in the
 // order they were made, so a CancelTasks never overtakes an earlier SubmitTask.
 // Implementations: GrpcTaskManagerGateway (production), fakes in tests. Thread-safe.
@@ -24,6 +24,17 @@ class TaskManagerGateway {
                           Callback done) = 0;
   virtual void CancelTasks(const TaskManagerLocation& tm, proto::CancelTaskRequest request,
                            Callback done) = 0;
+  // Checkpoint RPCs. A lost trigger or notification makes a checkpoint time out or its commit
+  // wait for the next one, never inconsistent; fakes that do not model checkpoints keep these
+  // defaults (Unimplemented).
+  virtual void TriggerCheckpoint(const TaskManagerLocation& tm,
+                                 proto::TriggerCheckpointRequest request, Callback done) {
+    done(absl::UnimplementedError("TriggerCheckpoint"));
+  }
+  virtual void NotifyCheckpoint(const TaskManagerLocation& tm,
+                                proto::CheckpointNotification request, Callback done) {
+    done(absl::UnimplementedError("NotifyCheckpoint"));
+  }
 };
 
 }  // namespace sluice::jobmanager

@@ -47,6 +47,7 @@ absl::StatusOr<std::optional<LostTaskManager>> TaskManagerRegistry::Register(
       request.data_address().empty() ? request.control_address() : request.data_address();
   r.slots = request.slots();
   r.pid = request.pid();
+  r.metrics_address = request.metrics_address();
   r.registered_wall_ms = clock_->WallMillis();
   r.last_heartbeat_ms = clock_->NowMillis();
   r.last_heartbeat_wall_ms = r.registered_wall_ms;

@@ -24,6 +24,7 @@ struct TaskManagerRecord {
   TaskManagerLocation location;
   int32_t slots = 0;
   int64_t pid = 0;
+  std::string metrics_address;  // its /metrics endpoint, host:port
   int64_t registered_wall_ms = 0;
   int64_t last_heartbeat_ms = 0;       // monotonic (Clock::NowMillis), for the timeout
   int64_t last_heartbeat_wall_ms = 0;  // wall clock, for display

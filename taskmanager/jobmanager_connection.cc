@@ -91,6 +91,19 @@ void JobManagerConnection::ReportTaskState(const proto::TaskStateUpdate& update)
   }
 }
 
+void JobManagerConnection::ReportCheckpoint(const proto::CheckpointReport& report) {
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx, 5000);
+    proto::Ack ack;
+    grpc::Status status = stub_->ReportCheckpoint(&ctx, report, &ack);
+    if (status.ok()) return;
+    spdlog::warn("reporting checkpoint {} to the JobManager failed: {}", report.checkpoint_id(),
+                 status.error_message());
+    if (stop_.WaitForNotificationWithTimeout(absl::Milliseconds(200 << attempt))) return;
+  }
+}
+
 void JobManagerConnection::Stop() {
   if (!stop_.HasBeenNotified()) stop_.Notify();
   if (thread_.joinable()) thread_.join();

@@ -32,6 +32,9 @@ class JobManagerConnection {
   absl::Status Register(int64_t timeout_ms);
   void StartHeartbeats();
   void ReportTaskState(const proto::TaskStateUpdate& update);
+  // A task's checkpoint acknowledgement or decline (retried a few times like task states; a
+  // lost report makes the checkpoint time out, never inconsistent).
+  void ReportCheckpoint(const proto::CheckpointReport& report);
   void Stop();
 
  private:

@@ -7,6 +7,8 @@
 #include "absl/strings/str_cat.h"
 #include "common/config.h"
 #include "common/file_util.h"
+#include "common/http/http_server.h"
+#include "common/metrics/metrics.h"
 #include "common/process_util.h"
 #include "common/rpc/grpc_server.h"
 #include "common/server_process.h"
@@ -15,6 +17,7 @@
 #include "taskmanager/jobmanager_connection.h"
 #include "taskmanager/network/network_environment.h"
 #include "taskmanager/task_executor.h"
+#include "taskmanager/taskmanager_metrics.h"
 
 namespace {
 
@@ -52,15 +55,41 @@ int main(int argc, char** argv) {
   network::NetworkEnvironment network(network::NetworkConfig::FromConfig(config), tm_id,
                                       SystemClock::Get());
   std::unique_ptr<taskmanager::JobManagerConnection> connection;
+  taskmanager::TaskCheckpointServices checkpoint_services;
+  checkpoint_services.report = [&connection](const proto::CheckpointReport& report) {
+    if (connection) connection->ReportCheckpoint(report);
+  };
+  checkpoint_services.local_state_dir = config.GetString("taskmanager.state.local_dir");
   taskmanager::TaskExecutor executor(&network, SystemClock::Get(),
                                      [&connection](const proto::TaskStateUpdate& update) {
                                        if (connection) connection->ReportTaskState(update);
-                                     });
+                                     },
+                                     checkpoint_services);
   auto server = rpc::StartServer(host, static_cast<int>(config.GetInt("taskmanager.port")),
                                  {&executor, network.exchange_service()}, max_message);
   if (!server.ok()) return Fail(server.status().message());
   const std::string& address = server->address;
   spdlog::info("TaskManager {} serving on {} with {} slots", tm_id, address, slots);
+
+  // Prometheus /metrics (docs/metrics.md), before registering so the JobManager learns it.
+  metrics::MetricsRegistry metrics_registry;
+  metrics::Registration tm_metrics =
+      taskmanager::RegisterTaskManagerMetrics(&metrics_registry, &executor, &network, slots);
+  std::unique_ptr<http::HttpServer> metrics_server;
+  if (const int64_t metrics_port = config.GetInt("taskmanager.metrics.port"); metrics_port >= 0) {
+    auto started = http::HttpServer::Start(
+        host, static_cast<int>(metrics_port), "the metrics endpoint",
+        [&metrics_registry](const http::HttpRequest& request) {
+          return taskmanager::ServeMetrics(metrics_registry, request);
+        });
+    if (!started.ok()) {
+      network.Shutdown();
+      server->server->Shutdown();
+      return Fail(started.status().message());
+    }
+    metrics_server = *std::move(started);
+    spdlog::info("metrics on http://{}/metrics", metrics_server->address());
+  }
 
   proto::RegisterTaskManagerRequest self;
   self.set_tm_id(tm_id);
@@ -68,6 +97,7 @@ int main(int argc, char** argv) {
   self.set_data_address(address);
   self.set_slots(slots);
   self.set_pid(getpid());
+  if (metrics_server) self.set_metrics_address(metrics_server->address());
   connection = std::make_unique<taskmanager::JobManagerConnection>(
       jobmanager, self, config.GetDurationMillis("heartbeat.interval"), max_message,
       [&executor]() {
@@ -82,6 +112,7 @@ int main(int argc, char** argv) {
 
   if (!options.ready_file.empty()) {
     nlohmann::json ready = {{"tm_id", tm_id}, {"address", address}, {"pid", getpid()}};
+    if (metrics_server) ready["metrics_address"] = metrics_server->address();
     if (absl::Status s = WriteFileAtomically(options.ready_file, ready.dump()); !s.ok()) {
       return Fail(s.message());
     }
@@ -90,6 +121,7 @@ int main(int argc, char** argv) {
   int sig = WaitForTerminationSignal();
   spdlog::info("signal {}: shutting down", sig);
   connection->Stop();
+  if (metrics_server) metrics_server->Stop();
   executor.CancelAll();
   network.Shutdown();
   server->server->Shutdown();

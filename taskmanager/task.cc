@@ -56,9 +56,14 @@ class Task::CountingCollector : public Collector {
 };
 
 Task::Task(proto::TaskDeploymentDescriptor tdd, network::NetworkEnvironment* network,
-           const Clock* clock, TaskStateListener listener)
-    : tdd_(std::move(tdd)), network_(network), clock_(clock), listener_(std::move(listener)) {
-  name_ = absl::StrCat(tdd_.vertex_name(), " (", tdd_.subtask() + 1, "/", tdd_.parallelism(), ")");
+           const Clock* clock, TaskStateListener listener,
+           TaskCheckpointServices checkpoint_services)
+    : tdd_(std::move(tdd)),
+      network_(network),
+      clock_(clock),
+      listener_(std::move(listener)),
+      name_(absl::StrCat(tdd_.vertex_name(), " (", tdd_.subtask() + 1, "/", tdd_.parallelism(), ")")),
+      state_(tdd_, std::move(checkpoint_services), clock_, name_) {
   ctx_.job_id = tdd_.job_id();
   ctx_.attempt = tdd_.attempt();
   ctx_.vertex_id = tdd_.vertex_id();
@@ -68,6 +73,7 @@ Task::Task(proto::TaskDeploymentDescriptor tdd, network::NetworkEnvironment* net
   ctx_.max_parallelism = tdd_.max_parallelism();
   ctx_.clock = clock_;
   ctx_.canceled = &canceled_;
+  ctx_.checkpointing = !tdd_.checkpoint_job_dir().empty();
 }
 
 Task::~Task() {
@@ -86,6 +92,60 @@ void Task::Join() {
   if (thread_.joinable()) thread_.join();
 }
 
+void Task::TriggerCheckpoint(int64_t checkpoint_id) {
+  mailbox_.Post([this, checkpoint_id] {
+    if (source_ != nullptr) PerformCheckpoint(checkpoint_id, 0);
+  });
+}
+
+void Task::NotifyCheckpoint(int64_t checkpoint_id, bool aborted) {
+  if (aborted) return;  // uncommitted data stays pending until a later checkpoint commits it
+  mailbox_.Post([this, checkpoint_id] {
+    absl::Status s = state_.NotifyComplete(checkpoint_id, chain_);
+    if (!s.ok() && action_error_.ok()) action_error_ = s;
+  });
+}
+
+absl::Status Task::RunActions() {
+  mailbox_.RunActions();
+  return action_error_;
+}
+
+void Task::PerformCheckpoint(int64_t checkpoint_id, int64_t alignment_us) {
+  if (!state_.enabled()) return;
+  for (auto& writer : writers_) {
+    absl::Status s = writer->BroadcastBarrier(checkpoint_id);
+    if (!s.ok()) {
+      if (action_error_.ok()) action_error_ = s;
+      return;
+    }
+  }
+  state_.Checkpoint(checkpoint_id, chain_, alignment_us);
+}
+
+void Task::CheckAlignment() {
+  int64_t newest = 0;
+  for (const auto& gate : gates_) {
+    if (!gate->IsFinished()) newest = std::max(newest, gate->pending_barrier());
+  }
+  if (newest == 0) return;
+  if (newest != aligning_id_) {
+    aligning_id_ = newest;
+    aligning_since_us_ = clock_->NowMillis() * 1000;
+  }
+  bool aligned = true;
+  for (const auto& gate : gates_) {
+    if (gate->IsFinished()) continue;
+    const int64_t pending = gate->pending_barrier();
+    if (pending != 0 && pending < newest) gate->ResumeAfterBarrier();  // superseded
+    if (gate->aligned_barrier() != newest) aligned = false;
+  }
+  if (!aligned) return;
+  PerformCheckpoint(newest, clock_->NowMillis() * 1000 - aligning_since_us_);
+  for (const auto& gate : gates_) gate->ResumeAfterBarrier();
+  aligning_id_ = 0;
+}
+
 proto::TaskMetrics Task::Metrics() const {
   proto::TaskMetrics m;
   m.set_job_id(tdd_.job_id());
@@ -94,6 +154,33 @@ proto::TaskMetrics Task::Metrics() const {
   m.set_subtask(tdd_.subtask());
   m.set_records_in(records_in_.load(std::memory_order_relaxed));
   m.set_records_out(records_out_.load(std::memory_order_relaxed));
+  m.set_vertex_name(tdd_.vertex_name());
+  int64_t backpressured_ns = 0;
+  if (built_.load(std::memory_order_acquire)) {  // writers_ and gates_ no longer change
+    int64_t bytes_out = 0;
+    int out_buffers = 0, out_used = 0;
+    for (const auto& writer : writers_) {
+      bytes_out += writer->bytes_out();
+      backpressured_ns += writer->backpressured_ns();
+      out_buffers += writer->pool_size();
+      out_used += writer->pool_in_use();
+    }
+    int64_t bytes_in = 0;
+    int in_buffers = 0, in_used = 0;
+    for (const auto& gate : gates_) {
+      bytes_in += gate->bytes_in();
+      network::InputGateStats stats = gate->stats();
+      in_buffers += stats.reserved_buffers;
+      in_used += stats.queued_buffers;
+    }
+    m.set_bytes_out(bytes_out);
+    m.set_bytes_in(bytes_in);
+    m.set_out_pool_buffers(out_buffers);
+    m.set_out_pool_used(out_used);
+    m.set_in_pool_buffers(in_buffers);
+    m.set_in_pool_used(in_used);
+  }
+  probe_.Fill(backpressured_ns, &m);
   return m;
 }
 
@@ -158,9 +245,19 @@ absl::Status Task::Build() {
   Collector* first_link = links_.empty() ? static_cast<Collector*>(output_.get()) : links_[0].get();
   head_ = std::make_unique<CountingCollector>(first_link, &records_in_);
 
+  built_.store(true, std::memory_order_release);
+
   if (source_) RETURN_IF_ERROR(source_->Open(ctx_));
   for (auto& op : operators_) RETURN_IF_ERROR(op->Open(ctx_));
-  return absl::OkStatus();
+  if (source_) chain_.push_back(source_.get());
+  for (auto& op : operators_) chain_.push_back(op.get());
+  return state_.InitializeChain(chain_);
+}
+
+void Task::WaitForInput(int64_t timeout_ms) {
+  const int64_t start = MonotonicNanos();
+  mailbox_.Wait(timeout_ms);
+  probe_.AddIdle(MonotonicNanos() - start);
 }
 
 int64_t Task::NextWakeupMs(int64_t cap_ms) const {
@@ -179,10 +276,11 @@ absl::Status Task::FlushOutputsIfDue() {
 absl::Status Task::RunSource() {
   while (true) {
     if (canceled_) return absl::CancelledError("task canceled");
+    RETURN_IF_ERROR(RunActions());
     ASSIGN_OR_RETURN(SourcePoll poll, source_->PollNext(*head_));
     RETURN_IF_ERROR(FlushOutputsIfDue());
     if (poll == SourcePoll::kEnd) return absl::OkStatus();
-    if (poll == SourcePoll::kIdle) mailbox_.Wait(NextWakeupMs(source_->idle_wait_ms()));
+    if (poll == SourcePoll::kIdle) WaitForInput(NextWakeupMs(source_->idle_wait_ms()));
   }
 }
 
@@ -203,12 +301,14 @@ absl::Status Task::RunInputs() {
         RETURN_IF_ERROR(output_->Collect(*batch));
       }
     }
+    CheckAlignment();
+    RETURN_IF_ERROR(RunActions());
     RETURN_IF_ERROR(FlushOutputsIfDue());
     if (progressed) continue;
     bool finished = std::all_of(gates_.begin(), gates_.end(),
                                 [](const auto& gate) { return gate->IsFinished(); });
     if (finished) return absl::OkStatus();
-    mailbox_.Wait(NextWakeupMs(100));
+    WaitForInput(NextWakeupMs(100));
   }
 }
 
@@ -237,16 +337,19 @@ void Task::Run() {
   Report(proto::DEPLOYING, "");
   absl::Status status = Build();
   if (status.ok()) {
+    probe_.MarkRunning();
     Report(proto::RUNNING, "");
     status = source_ ? RunSource() : RunInputs();
   }
   if (status.ok()) status = FinishChain();
   CloseAll();
+  probe_.MarkEnded();
   if (status.ok()) {
     spdlog::info("{} finished: {} records in, {} out", name_, records_in_.load(),
                  records_out_.load());
     Report(proto::FINISHED, "");
   } else {
+    state_.Abandon();
     for (auto& writer : writers_) writer->Fail(status);
     if (canceled_) {
       spdlog::info("{} canceled", name_);

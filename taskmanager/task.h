@@ -18,6 +18,8 @@
 #include "taskmanager/mailbox.h"
 #include "taskmanager/network/network_environment.h"
 #include "taskmanager/operators/operator.h"
+#include "taskmanager/task_probe.h"
+#include "taskmanager/task_state_manager.h"
 
 namespace sluice::taskmanager {
 
@@ -27,13 +29,19 @@ using TaskStateListener = std::function<void(const proto::TaskStateUpdate&)>;
 class Task {
  public:
   Task(proto::TaskDeploymentDescriptor tdd, network::NetworkEnvironment* network,
-       const Clock* clock, TaskStateListener listener);
+       const Clock* clock, TaskStateListener listener,
+       TaskCheckpointServices checkpoint_services = {});
   ~Task();
 
   void Start();
   // Asks the task to stop; it reports CANCELED (unless it already finished or failed).
   void Cancel();
   void Join();
+  // Checkpoint `checkpoint_id` starts at this task: a source task snapshots its chain and
+  // emits the barrier; other tasks ignore it (their barriers come through their inputs).
+  void TriggerCheckpoint(int64_t checkpoint_id);
+  // Checkpoint `checkpoint_id` completed (the chain commits) or was aborted.
+  void NotifyCheckpoint(int64_t checkpoint_id, bool aborted);
   // True once the task ended and reported its final state (Join returns promptly).
   bool IsDone() const { return done_.load(); }
 
@@ -54,8 +62,16 @@ class Task {
   absl::Status FlushOutputsIfDue();
   int64_t NextWakeupMs(int64_t cap_ms) const;
   void Report(proto::TaskState state, const std::string& error);
+  // mailbox_.Wait, counted as idle time (waiting for input).
+  void WaitForInput(int64_t timeout_ms);
   void CloseAll();
-
+  // Checkpoint `checkpoint_id` at this task: barrier to every output, then the snapshot.
+  void PerformCheckpoint(int64_t checkpoint_id, int64_t alignment_us);
+  // Barrier alignment across the input gates: checkpoints once every gate that has not
+  // ended is aligned on the same barrier.
+  void CheckAlignment();
+  // Runs the mailbox's actions; an action's failure fails the task.
+  absl::Status RunActions();
   proto::TaskDeploymentDescriptor tdd_;
   network::NetworkEnvironment* network_;
   const Clock* clock_;
@@ -67,6 +83,9 @@ class Task {
   std::atomic<bool> done_{false};
   std::atomic<int64_t> records_in_{0};
   std::atomic<int64_t> records_out_{0};
+  TaskProbe probe_;
+  // Set once Build() is done: from then on writers_ and gates_ may be read by Metrics().
+  std::atomic<bool> built_{false};
   Mailbox mailbox_;
   std::thread thread_;
 
@@ -77,6 +96,11 @@ class Task {
   std::unique_ptr<CountingCollector> head_;
   std::vector<std::unique_ptr<network::InputGate>> gates_;
   std::vector<std::unique_ptr<network::RecordWriter>> writers_;
+  std::vector<StatefulOperator*> chain_;  // source (if any) then operators, as tdd_.chain()
+  TaskStateManager state_;
+  absl::Status action_error_;   // set by a mailbox action
+  int64_t aligning_id_ = 0;     // barrier being aligned
+  int64_t aligning_since_us_ = 0;
 };
 
 }  // namespace sluice::taskmanager

@@ -6,8 +6,11 @@
 namespace sluice::taskmanager {
 
 TaskExecutor::TaskExecutor(network::NetworkEnvironment* network, const Clock* clock,
-                           TaskStateListener listener)
-    : network_(network), clock_(clock), listener_(std::move(listener)) {}
+                           TaskStateListener listener, TaskCheckpointServices checkpoint_services)
+    : network_(network),
+      clock_(clock),
+      listener_(std::move(listener)),
+      checkpoint_services_(std::move(checkpoint_services)) {}
 
 TaskExecutor::~TaskExecutor() { CancelAll(); }
 
@@ -28,7 +31,7 @@ grpc::Status TaskExecutor::SubmitTask(grpc::ServerContext*, const proto::TaskDep
   if (tdd->chain_size() == 0) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "task has an empty operator chain");
   }
-  auto task = std::make_unique<Task>(*tdd, network_, clock_, listener_);
+  auto task = std::make_unique<Task>(*tdd, network_, clock_, listener_, checkpoint_services_);
   spdlog::info("deploying {} of job {} (attempt {})", task->name(), tdd->job_id(), tdd->attempt());
   Task* raw = task.get();
   {
@@ -51,6 +54,32 @@ grpc::Status TaskExecutor::CancelTasks(grpc::ServerContext*, const proto::Cancel
     ReapLocked();
   }
   network_->ReleasePartitions(request->job_id(), request->attempt());
+  return grpc::Status::OK;
+}
+
+grpc::Status TaskExecutor::TriggerCheckpoint(grpc::ServerContext*,
+                                             const proto::TriggerCheckpointRequest* request,
+                                             proto::Ack*) {
+  absl::MutexLock lock(&mu_);
+  for (auto& task : tasks_) {
+    const auto& tdd = task->descriptor();
+    if (tdd.job_id() == request->job_id() && tdd.attempt() == request->attempt()) {
+      task->TriggerCheckpoint(request->checkpoint_id());
+    }
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status TaskExecutor::NotifyCheckpoint(grpc::ServerContext*,
+                                            const proto::CheckpointNotification* request,
+                                            proto::Ack*) {
+  absl::MutexLock lock(&mu_);
+  for (auto& task : tasks_) {
+    const auto& tdd = task->descriptor();
+    if (tdd.job_id() == request->job_id() && tdd.attempt() == request->attempt()) {
+      task->NotifyCheckpoint(request->checkpoint_id(), request->aborted());
+    }
+  }
   return grpc::Status::OK;
 }
 

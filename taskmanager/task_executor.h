@@ -17,13 +17,20 @@ namespace sluice::taskmanager {
 class TaskExecutor final : public proto::TaskManagerService::Service {
  public:
   TaskExecutor(network::NetworkEnvironment* network, const Clock* clock,
-               TaskStateListener listener);
+               TaskStateListener listener, TaskCheckpointServices checkpoint_services = {});
   ~TaskExecutor() override;
 
   grpc::Status SubmitTask(grpc::ServerContext* context, const proto::TaskDeploymentDescriptor* tdd,
                           proto::Ack* ack) override;
   grpc::Status CancelTasks(grpc::ServerContext* context, const proto::CancelTaskRequest* request,
                            proto::Ack* ack) override;
+  // Forwarded to every task of the job attempt on this TaskManager.
+  grpc::Status TriggerCheckpoint(grpc::ServerContext* context,
+                                 const proto::TriggerCheckpointRequest* request,
+                                 proto::Ack* ack) override;
+  grpc::Status NotifyCheckpoint(grpc::ServerContext* context,
+                                const proto::CheckpointNotification* request,
+                                proto::Ack* ack) override;
 
   // Metrics of the running tasks, for heartbeats.
   std::vector<proto::TaskMetrics> Metrics();
@@ -37,6 +44,7 @@ class TaskExecutor final : public proto::TaskManagerService::Service {
   network::NetworkEnvironment* network_;
   const Clock* clock_;
   TaskStateListener listener_;
+  TaskCheckpointServices checkpoint_services_;
   absl::Mutex mu_;
   std::vector<std::unique_ptr<Task>> tasks_ ABSL_GUARDED_BY(mu_);
 };

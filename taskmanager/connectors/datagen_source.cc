@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/types/format_values.h"
+#include "proto/checkpoint.pb.h"
 #include "taskmanager/connectors/schema_util.h"
 
 namespace sluice::taskmanager::connectors {
@@ -284,6 +285,28 @@ void DatagenSource::Generate(int64_t first, int64_t step, size_t n) {
     }
   }
   batch_.SetNumRows(n);
+}
+
+absl::Status DatagenSource::InitializeState(StateInitContext& ctx) {
+  if (ctx.operator_state.empty()) return absl::OkStatus();
+  proto::DatagenSourceState state;
+  if (ctx.operator_state.size() != 1 || !state.ParseFromString(ctx.operator_state[0]) ||
+      state.parallelism() != parallelism_) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "datagen source: its checkpointed position cannot be restored at parallelism ",
+        parallelism_, " (it was taken at parallelism ",
+        ctx.operator_state.size() == 1 ? state.parallelism() : static_cast<int>(ctx.operator_state.size()),
+        ")"));
+  }
+  emitted_ = state.emitted();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> DatagenSource::SnapshotState(int64_t checkpoint_id) {
+  proto::DatagenSourceState state;
+  state.set_parallelism(parallelism_);
+  state.set_emitted(emitted_);
+  return state.SerializeAsString();
 }
 
 absl::StatusOr<SourcePoll> DatagenSource::PollNext(Collector& out) {

@@ -44,6 +44,10 @@ class DatagenSource : public SourceOperator {
   absl::Status Open(const OperatorContext& ctx) override;
   absl::StatusOr<SourcePoll> PollNext(Collector& out) override;
   int64_t idle_wait_ms() const override { return idle_wait_ms_; }
+  // Checkpointed position: the rows this subtask emitted (DatagenSourceState). Restoring
+  // needs the same parallelism (the rows of a subtask depend on it).
+  absl::Status InitializeState(StateInitContext& ctx) override;
+  absl::StatusOr<std::string> SnapshotState(int64_t checkpoint_id) override;
 
   // Rows emitted by this subtask so far.
   int64_t rows_emitted() const { return emitted_; }

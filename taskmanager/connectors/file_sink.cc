@@ -8,6 +8,9 @@
 #include <filesystem>
 #include <system_error>
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "common/types/csv_format.h"
@@ -17,6 +20,11 @@ namespace sluice::taskmanager::connectors {
 namespace {
 
 std::string ErrnoText(int err) { return std::error_code(err, std::generic_category()).message(); }
+
+bool Exists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
+}
 
 }  // namespace
 
@@ -57,12 +65,32 @@ absl::Status FileSink::IoError(absl::string_view what, int err) const {
   return absl::InternalError(message);
 }
 
+std::string FileSink::PartName(int64_t seq, absl::string_view suffix) const {
+  return absl::StrCat(dir_, "/.part-", subtask_, "-", seq, ".", suffix);
+}
+
+std::string FileSink::FinalName(int64_t seq) const {
+  return absl::StrCat(dir_, "/part-", subtask_, "-", seq, ".", format_.extension());
+}
+
 absl::Status FileSink::Open(const OperatorContext& ctx) {
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
   if (ec) return IoError(absl::StrCat("cannot create directory ", dir_), ec.value());
-  in_progress_path_ = absl::StrCat(dir_, "/.part-", ctx.subtask, ".inprogress");
-  final_path_ = absl::StrCat(dir_, "/part-", ctx.subtask, ".", format_.extension());
+  subtask_ = ctx.subtask;
+  rolling_ = ctx.checkpointing;
+  buffer_.reserve(buffer_bytes_ + (64 << 10));
+  if (rolling_) return absl::OkStatus();  // parts are numbered from the restored state
+  in_progress_path_ = absl::StrCat(dir_, "/.part-", subtask_, ".inprogress");
+  final_path_ = absl::StrCat(dir_, "/part-", subtask_, ".", format_.extension());
+  return OpenPart();
+}
+
+absl::Status FileSink::OpenPart() {
+  if (rolling_) {
+    in_progress_path_ = PartName(next_seq_, "inprogress");
+    final_path_ = FinalName(next_seq_);
+  }
   // A fresh inode: a leftover of an earlier attempt (possibly still held open by a task
   // being canceled) is unlinked, not truncated.
   for (int tries = 0; tries < 2; ++tries) {
@@ -74,12 +102,52 @@ absl::Status FileSink::Open(const OperatorContext& ctx) {
     int err = errno;
     return IoError(absl::StrCat("cannot create ", in_progress_path_), err);
   }
-  buffer_.reserve(buffer_bytes_ + (64 << 10));
   if (format_.header) types::AppendCsvHeader(*schema_, format_.delimiter, &buffer_);
   return absl::OkStatus();
 }
 
+absl::Status FileSink::InitializeState(StateInitContext& ctx) {
+  if (!rolling_) return absl::OkStatus();
+  if (ctx.operator_state.size() > 1) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "file sink '", name_, "': restoring the state of ", ctx.operator_state.size(),
+        " subtasks into one is not supported (the sink's parallelism changed)"));
+  }
+  if (ctx.operator_state.empty()) return DeletePartsFrom(0);  // fresh start
+  proto::FileSinkState state;
+  if (!state.ParseFromString(ctx.operator_state[0])) {
+    return absl::DataLossError(absl::StrCat("file sink '", name_, "': corrupt checkpointed state"));
+  }
+  for (const proto::FileSinkState::Pending& p : state.pending()) RETURN_IF_ERROR(Commit(p.seq()));
+  next_seq_ = state.next_seq();
+  return DeletePartsFrom(next_seq_);
+}
+
+absl::Status FileSink::DeletePartsFrom(int64_t from_seq) {
+  std::error_code ec;
+  const std::string prefix = absl::StrCat("part-", subtask_, "-");
+  for (const auto& entry : std::filesystem::directory_iterator(dir_, ec)) {
+    std::string name = entry.path().filename().string();
+    const bool hidden = absl::StartsWith(name, ".");
+    absl::string_view rest(name);
+    if (hidden) rest.remove_prefix(1);
+    if (!absl::ConsumePrefix(&rest, prefix)) continue;
+    const size_t dot = rest.find('.');
+    int64_t seq = 0;
+    if (dot == absl::string_view::npos || !absl::SimpleAtoi(rest.substr(0, dot), &seq)) continue;
+    const bool in_progress = absl::EndsWith(rest, ".inprogress");
+    if (seq < from_seq && !in_progress) continue;
+    if (::unlink(entry.path().c_str()) != 0 && errno != ENOENT) {
+      int err = errno;
+      return IoError(absl::StrCat("cannot delete ", entry.path().string()), err);
+    }
+  }
+  if (ec) return IoError(absl::StrCat("cannot list ", dir_), ec.value());
+  return absl::OkStatus();
+}
+
 absl::Status FileSink::ProcessBatch(int input, types::RecordBatch& batch, Collector& out) {
+  if (fd_ < 0) RETURN_IF_ERROR(OpenPart());
   encoder_->EncodeBatch(batch, &buffer_);
   if (buffer_.size() >= buffer_bytes_) return Flush();
   return absl::OkStatus();
@@ -108,10 +176,23 @@ bool FileSink::PathIsOurs() const {
          ours.st_dev == named.st_dev && ours.st_ino == named.st_ino;
 }
 
-absl::Status FileSink::Finish(Collector& out) {
-  if (fd_ < 0) {
-    return absl::FailedPreconditionError(absl::StrCat("file sink '", name_, "': not open"));
+absl::Status FileSink::Rename(const std::string& from, const std::string& to) {
+  if (::rename(from.c_str(), to.c_str()) != 0) {
+    int err = errno;
+    return IoError(absl::StrCat("cannot rename ", from, " to ", to), err);
   }
+  return absl::OkStatus();
+}
+
+void FileSink::SyncDirectory() {
+  int dir_fd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd >= 0) {
+    ::fsync(dir_fd);  // make renames durable; best effort
+    ::close(dir_fd);
+  }
+}
+
+absl::Status FileSink::ClosePartAs(const std::string& to) {
   RETURN_IF_ERROR(Flush());
   if (::fsync(fd_) != 0) {
     int err = errno;
@@ -121,28 +202,76 @@ absl::Status FileSink::Finish(Collector& out) {
     return absl::AbortedError(absl::StrCat("file sink '", name_, "': ", in_progress_path_,
                                            " was replaced by another attempt"));
   }
-  if (::rename(in_progress_path_.c_str(), final_path_.c_str()) != 0) {
-    int err = errno;
-    return IoError(absl::StrCat("cannot rename ", in_progress_path_, " to ", final_path_), err);
-  }
-  committed_ = true;
+  RETURN_IF_ERROR(Rename(in_progress_path_, to));
   int fd = fd_;
   fd_ = -1;
+  in_progress_path_.clear();
   if (::close(fd) != 0) {
     int err = errno;
-    return IoError(absl::StrCat("cannot close ", final_path_), err);
+    return IoError(absl::StrCat("cannot close ", to), err);
   }
-  int dir_fd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd >= 0) {
-    ::fsync(dir_fd);  // make the rename durable; best effort
-    ::close(dir_fd);
+  return absl::OkStatus();
+}
+
+absl::Status FileSink::Commit(int64_t seq) {
+  const std::string pending = PartName(seq, "pending");
+  const std::string final_name = FinalName(seq);
+  if (Exists(pending)) return Rename(pending, final_name);
+  if (Exists(final_name)) return absl::OkStatus();  // committed before a failure
+  return absl::DataLossError(absl::StrCat("file sink '", name_, "': ", pending,
+                                          " of a completed checkpoint is missing"));
+}
+
+absl::StatusOr<std::string> FileSink::SnapshotState(int64_t checkpoint_id) {
+  if (!rolling_) return std::string();
+  if (fd_ >= 0) {
+    RETURN_IF_ERROR(ClosePartAs(PartName(next_seq_, "pending")));
+    proto::FileSinkState::Pending& p = pending_.emplace_back();
+    p.set_checkpoint_id(checkpoint_id);
+    p.set_seq(next_seq_);
+    ++next_seq_;
   }
+  proto::FileSinkState state;
+  state.set_next_seq(next_seq_);
+  for (const auto& p : pending_) *state.add_pending() = p;
+  return state.SerializeAsString();
+}
+
+absl::Status FileSink::NotifyCheckpointComplete(int64_t checkpoint_id) {
+  size_t committed = 0;
+  for (; committed < pending_.size() && pending_[committed].checkpoint_id() <= checkpoint_id;
+       ++committed) {
+    RETURN_IF_ERROR(Commit(pending_[committed].seq()));
+  }
+  if (committed == 0) return absl::OkStatus();
+  pending_.erase(pending_.begin(), pending_.begin() + static_cast<ptrdiff_t>(committed));
+  SyncDirectory();
+  return absl::OkStatus();
+}
+
+absl::Status FileSink::Finish(Collector& out) {
+  if (!rolling_) {
+    if (fd_ < 0) {
+      return absl::FailedPreconditionError(absl::StrCat("file sink '", name_, "': not open"));
+    }
+    RETURN_IF_ERROR(ClosePartAs(final_path_));
+    SyncDirectory();
+    return absl::OkStatus();
+  }
+  // End of a bounded stream: everything written so far is final.
+  for (const auto& p : pending_) RETURN_IF_ERROR(Commit(p.seq()));
+  pending_.clear();
+  if (fd_ >= 0) {
+    RETURN_IF_ERROR(ClosePartAs(FinalName(next_seq_)));
+    ++next_seq_;
+  }
+  SyncDirectory();
   return absl::OkStatus();
 }
 
 absl::Status FileSink::Close() {
   if (fd_ < 0) return absl::OkStatus();
-  if (!committed_ && PathIsOurs()) ::unlink(in_progress_path_.c_str());
+  if (PathIsOurs()) ::unlink(in_progress_path_.c_str());
   ::close(fd_);
   fd_ = -1;
   buffer_.clear();

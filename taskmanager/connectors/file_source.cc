@@ -1,7 +1,10 @@
 #include "taskmanager/connectors/file_source.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "proto/checkpoint.pb.h"
 #include "spdlog/spdlog.h"
 #include "taskmanager/connectors/schema_util.h"
 
@@ -53,6 +56,7 @@ FileSource::FileSource(std::string name, std::string path, bool skip_errors,
 
 absl::Status FileSource::Open(const OperatorContext& ctx) {
   subtask_ = ctx.subtask;
+  parallelism_ = ctx.parallelism;
   auto files = ListInputFiles(path_);
   if (!files.ok()) {
     return absl::Status(files.status().code(),
@@ -65,6 +69,53 @@ absl::Status FileSource::Open(const OperatorContext& ctx) {
   }
   splits_ = SplitsOfSubtask(*all, ctx.subtask, ctx.parallelism);
   return absl::OkStatus();
+}
+
+absl::Status FileSource::InitializeState(StateInitContext& ctx) {
+  if (ctx.operator_state.empty()) return absl::OkStatus();
+  proto::FileSourceState state;
+  if (ctx.operator_state.size() != 1 || !state.ParseFromString(ctx.operator_state[0]) ||
+      state.parallelism() != parallelism_) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "file source '", name_, "': its checkpointed position cannot be restored at parallelism ",
+        parallelism_));
+  }
+  if (state.split_index() < 0 || static_cast<size_t>(state.split_index()) > splits_.size()) {
+    return absl::DataLossError(absl::StrCat("file source '", name_, "': checkpointed split ",
+                                            state.split_index(), " does not exist (the input has ",
+                                            splits_.size(), " splits for this subtask now)"));
+  }
+  next_split_ = static_cast<size_t>(state.split_index());
+  if (state.lines_read() == 0 || next_split_ == splits_.size()) return absl::OkStatus();
+  RETURN_IF_ERROR(OpenNextSplit());
+  while (reader_->lines_returned() < state.lines_read()) {
+    lines_.clear();
+    bool at_end = false;
+    const int64_t left = state.lines_read() - reader_->lines_returned();
+    RETURN_IF_ERROR(reader_->Next(static_cast<size_t>(std::min<int64_t>(left, 4096)), &lines_, &at_end));
+    if (at_end && reader_->lines_returned() < state.lines_read()) {
+      return absl::DataLossError(absl::StrCat(
+          "file source '", name_, "': ", reader_->split().path, " is shorter than at the checkpoint (",
+          state.lines_read(), " lines read then)"));
+    }
+    if (at_end) {
+      reader_.reset();
+      break;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> FileSource::SnapshotState(int64_t checkpoint_id) {
+  proto::FileSourceState state;
+  state.set_parallelism(parallelism_);
+  if (reader_ != nullptr) {
+    state.set_split_index(static_cast<int>(next_split_) - 1);
+    state.set_lines_read(reader_->lines_returned());
+  } else {
+    state.set_split_index(static_cast<int>(next_split_));
+  }
+  return state.SerializeAsString();
 }
 
 absl::Status FileSource::OpenNextSplit() {

@@ -43,6 +43,10 @@ class FileSource : public SourceOperator {
   absl::Status Open(const OperatorContext& ctx) override;
   absl::StatusOr<SourcePoll> PollNext(Collector& out) override;
   absl::Status Close() override;
+  // Checkpointed position: the split being read and the lines of it already emitted
+  // (FileSourceState). Restoring needs the same parallelism (splits depend on it).
+  absl::Status InitializeState(StateInitContext& ctx) override;
+  absl::StatusOr<std::string> SnapshotState(int64_t checkpoint_id) override;
 
   // Records dropped by on_error: skip.
   int64_t records_skipped() const { return records_skipped_; }
@@ -57,6 +61,7 @@ class FileSource : public SourceOperator {
   // split of lines_[0]).
   absl::Status HandleErrors(int64_t first_line);
 
+  int parallelism_ = 1;
   std::string name_;
   std::string path_;
   bool skip_errors_;

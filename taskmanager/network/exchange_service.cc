@@ -239,15 +239,16 @@ bool ServerStream::TakeNext(std::optional<Outgoing>* out) {
     if (o.item->kind == SubpartitionItem::Kind::kError) o.error = o.item->error;
   }
   const bool data = o.error.ok() && o.item->kind == SubpartitionItem::Kind::kData;
+  const bool barrier = o.error.ok() && o.item->kind == SubpartitionItem::Kind::kBarrier;
   absl::MutexLock lock(&mu_);
   Channel& channel = *o.channel;
   o.seq = channel.next_seq++;
-  if (!data) {
+  if (!data && !barrier) {
     // END_OF_PARTITION or PARTITION_ERROR: the channel is done.
     auto it = channels_.find(o.id);
     if (it != channels_.end() && it->second == o.channel) channels_.erase(it);
   } else {
-    --channel.credit;
+    if (data) --channel.credit;  // a barrier is an event: it needs no credit
     if (o.item->more_available && (channel.credit > 0 || o.item->next_is_event)) {
       Enqueue(o.id, &channel);
     }
@@ -314,6 +315,9 @@ void ServerStream::Pump() {
         } else {
           b->set_data(o.item->buffer->data);
         }
+      } else if (o.item->kind == SubpartitionItem::Kind::kBarrier) {
+        b->set_kind(proto::CHECKPOINT_BARRIER);
+        b->set_checkpoint_id(o.item->checkpoint_id);
       } else {
         b->set_kind(proto::END_OF_PARTITION);
       }

@@ -23,6 +23,9 @@ class InputGate::Core : public std::enable_shared_from_this<Core> {
   absl::StatusOr<std::optional<types::RecordBatch>> PollNext();
   bool IsFinished() const;
   InputGateStats stats() const;
+  int64_t aligned_barrier() const;
+  int64_t pending_barrier() const;
+  void ResumeAfterBarrier();
 
   // Callbacks from the transport and from local producers.
   void OnRemoteBuffer(int index, proto::Buffer* buffer);
@@ -35,7 +38,8 @@ class InputGate::Core : public std::enable_shared_from_this<Core> {
 
  private:
   struct Received {
-    bool end = false;  // END_OF_PARTITION, else DATA
+    bool end = false;            // END_OF_PARTITION
+    int64_t checkpoint_id = 0;   // > 0: a CHECKPOINT_BARRIER; else DATA unless `end`
     std::string data;
   };
   struct Channel {
@@ -53,11 +57,16 @@ class InputGate::Core : public std::enable_shared_from_this<Core> {
 
     bool queued = false;  // in available_
     bool finished = false;
+    bool blocked = false;  // delivered the barrier being aligned: not read until resumed
   };
   // AddCredit calls to make once the lock is released.
   using CreditCalls = std::vector<std::tuple<std::shared_ptr<Connection>, int64_t, int>>;
 
   bool MarkAvailable(int index) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Alignment: channel `index` delivered barrier `checkpoint_id`.
+  void OnBarrier(int index, int64_t checkpoint_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void CheckAligned() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void UnblockAll() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Collect(const CreditGrants& grants, CreditCalls* calls) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // `inline_write`: on the task thread (not on a connection's reader thread).
   static void Send(const CreditCalls& calls, bool inline_write);
@@ -90,6 +99,12 @@ class InputGate::Core : public std::enable_shared_from_this<Core> {
   int queued_buffers_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<std::string> spare_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  // Checkpoint alignment: the newest barrier seen, whether it is being aligned, how many
+  // channels are blocked on it, and the barrier once every channel delivered it or ended.
+  int64_t pending_barrier_ ABSL_GUARDED_BY(mu_) = 0;
+  bool aligning_ ABSL_GUARDED_BY(mu_) = false;
+  int blocked_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t aligned_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 namespace {
@@ -254,14 +269,22 @@ void InputGate::Core::OnRemoteBuffer(int index, proto::Buffer* buffer) {
                 absl::StrCat(Describe(ch), "the producer sent a buffer without credit")));
             break;
           }
-          ch.received.push_back(Received{false, TakeSpare()});
+          ch.received.push_back(Received{false, 0, TakeSpare()});
           // Swap: the message keeps a string with capacity to parse the next one into.
           ch.received.back().data.swap(*buffer->mutable_data());
           ++queued_buffers_;
           break;
         case proto::END_OF_PARTITION:
           ch.end_received = true;
-          ch.received.push_back(Received{true, {}});
+          ch.received.push_back(Received{true, 0, {}});
+          break;
+        case proto::CHECKPOINT_BARRIER:
+          if (buffer->checkpoint_id() <= 0) {
+            SetError(absl::DataLossError(absl::StrCat(
+                Describe(ch), "a checkpoint barrier without a checkpoint id")));
+            break;
+          }
+          ch.received.push_back(Received{false, buffer->checkpoint_id(), {}});
           break;
         case proto::PARTITION_ERROR: {
           const int code = buffer->error_code();
@@ -340,13 +363,15 @@ absl::StatusOr<std::optional<types::RecordBatch>> InputGate::Core::PollNext() {
       available_.pop_front();
       Channel& ch = channels_[index];
       ch.queued = false;
-      if (ch.finished) continue;
+      if (ch.finished || ch.blocked) continue;  // a blocked channel is re-queued on resume
       if (ch.remote) {
         if (ch.received.empty()) continue;
         Received r = std::move(ch.received.front());
         ch.received.pop_front();
         if (!ch.received.empty()) MarkAvailable(index);
-        if (!r.end) {
+        if (r.checkpoint_id > 0) {
+          OnBarrier(index, r.checkpoint_id);
+        } else if (!r.end) {
           remote_data = std::move(r.data);
           data = true;
         } else {
@@ -355,6 +380,7 @@ absl::StatusOr<std::optional<types::RecordBatch>> InputGate::Core::PollNext() {
           credits_.CloseChannel(index, &grants);
           finished_connection = ch.connection;
           finished_channel_id = ch.channel_id;
+          CheckAligned();
         }
       } else {
         if (ch.view == nullptr) continue;
@@ -366,10 +392,14 @@ absl::StatusOr<std::optional<types::RecordBatch>> InputGate::Core::PollNext() {
             local_buffer = std::move(item->buffer);
             data = true;
             break;
+          case SubpartitionItem::Kind::kBarrier:
+            OnBarrier(index, item->checkpoint_id);
+            break;
           case SubpartitionItem::Kind::kEndOfPartition:
             ch.finished = true;
             ++finished_;
             finished_view = std::move(ch.view);
+            CheckAligned();
             break;
           case SubpartitionItem::Kind::kError:
             SetError(absl::Status(item->error.code(),
@@ -411,6 +441,53 @@ absl::StatusOr<std::optional<types::RecordBatch>> InputGate::Core::PollNext() {
     bytes_in.fetch_add(size, std::memory_order_relaxed);
     return std::optional<types::RecordBatch>(std::move(*batch));
   }
+}
+
+void InputGate::Core::OnBarrier(int index, int64_t checkpoint_id) {
+  if (checkpoint_id < pending_barrier_ || (checkpoint_id == pending_barrier_ && !aligning_)) {
+    return;  // a barrier of a checkpoint a newer one superseded: ignore it
+  }
+  if (checkpoint_id > pending_barrier_) {
+    UnblockAll();  // abandon the alignment in progress, if any
+    pending_barrier_ = checkpoint_id;
+    aligning_ = true;
+    aligned_ = 0;
+  }
+  channels_[index].blocked = true;
+  ++blocked_;
+  CheckAligned();
+}
+
+void InputGate::Core::CheckAligned() {
+  if (aligning_ && blocked_ + finished_ == static_cast<int>(channels_.size())) {
+    aligned_ = pending_barrier_;
+  }
+}
+
+void InputGate::Core::UnblockAll() {
+  for (int i = 0; i < static_cast<int>(channels_.size()); ++i) {
+    if (!channels_[i].blocked) continue;
+    channels_[i].blocked = false;
+    MarkAvailable(i);  // it may hold data that arrived after its barrier
+  }
+  blocked_ = 0;
+}
+
+int64_t InputGate::Core::aligned_barrier() const {
+  absl::MutexLock lock(&mu_);
+  return aligned_;
+}
+
+int64_t InputGate::Core::pending_barrier() const {
+  absl::MutexLock lock(&mu_);
+  return aligning_ ? pending_barrier_ : 0;
+}
+
+void InputGate::Core::ResumeAfterBarrier() {
+  absl::MutexLock lock(&mu_);
+  UnblockAll();
+  aligning_ = false;
+  aligned_ = 0;
 }
 
 bool InputGate::Core::IsFinished() const {
@@ -476,5 +553,8 @@ bool InputGate::IsFinished() const { return core_->IsFinished(); }
 int64_t InputGate::records_in() const { return core_->records_in.load(std::memory_order_relaxed); }
 int64_t InputGate::bytes_in() const { return core_->bytes_in.load(std::memory_order_relaxed); }
 InputGateStats InputGate::stats() const { return core_->stats(); }
+int64_t InputGate::aligned_barrier() const { return core_->aligned_barrier(); }
+int64_t InputGate::pending_barrier() const { return core_->pending_barrier(); }
+void InputGate::ResumeAfterBarrier() { core_->ResumeAfterBarrier(); }
 
 }  // namespace sluice::network

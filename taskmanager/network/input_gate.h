@@ -69,6 +69,16 @@ class InputGate {
   // Every channel delivered END_OF_PARTITION and nothing is queued.
   bool IsFinished() const;
 
+  // Checkpoint barrier alignment (Flink's aligned checkpoints). A channel that delivered
+  // barrier N is blocked: PollNext skips it and its later data waits (its credits are not
+  // returned, so its producer is backpressured) until every channel delivered N or ended.
+  // Then aligned_barrier() is N until ResumeAfterBarrier() unblocks every channel. A newer
+  // barrier on any channel abandons an alignment in progress (its blocked channels resume);
+  // barriers older than the newest one seen are ignored. Task thread.
+  int64_t aligned_barrier() const;  // 0 = not aligned
+  int64_t pending_barrier() const;  // the barrier being aligned, 0 = none
+  void ResumeAfterBarrier();
+
   int64_t records_in() const;
   int64_t bytes_in() const;  // serialized bytes
   InputGateStats stats() const;

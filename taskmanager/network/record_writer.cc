@@ -1,6 +1,7 @@
 #include "taskmanager/network/record_writer.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
@@ -285,7 +286,17 @@ absl::Status RecordWriter::FlushSlot(int slot) {
 }
 
 absl::Status RecordWriter::Ship(int slot, const types::RecordBatch& batch) {
-  ASSIGN_OR_RETURN(BufferRef buffer, partition_->pool().Request(canceled_));
+  BufferRef buffer = partition_->pool().TryRequest();
+  if (buffer == nullptr) {  // no free buffer: backpressure (timed only when it happens)
+    const auto start = std::chrono::steady_clock::now();
+    absl::StatusOr<BufferRef> requested = partition_->pool().Request(canceled_);
+    backpressured_ns_.fetch_add(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                    std::chrono::steady_clock::now() - start)
+                                    .count(),
+                                std::memory_order_relaxed);
+    if (!requested.ok()) return requested.status();
+    buffer = *std::move(requested);
+  }
   types::SerializeBatch(batch, &buffer->data);
   const int64_t size = static_cast<int64_t>(buffer->data.size());
   if (partitioning_ == proto::BROADCAST) {
@@ -307,6 +318,16 @@ absl::Status RecordWriter::Flush() {
   if (state_ != State::kOpen) return absl::OkStatus();
   for (size_t s = 0; s < pending_.size(); ++s) RETURN_IF_ERROR(FlushSlot(static_cast<int>(s)));
   flush_deadline_ms_ = std::numeric_limits<int64_t>::max();
+  return absl::OkStatus();
+}
+
+absl::Status RecordWriter::BroadcastBarrier(int64_t checkpoint_id) {
+  if (state_ != State::kOpen) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "checkpoint barrier on the finished or failed writer of partition ", partition_->id()));
+  }
+  RETURN_IF_ERROR(Flush());
+  partition_->BroadcastBarrier(checkpoint_id);
   return absl::OkStatus();
 }
 

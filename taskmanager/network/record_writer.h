@@ -52,6 +52,9 @@ class RecordWriter {
   // When FlushIfDue should next be called; INT64_MAX when nothing is pending.
   int64_t NextFlushDeadlineMs() const { return flush_deadline_ms_; }
   absl::Status Flush();
+  // Flush, then checkpoint barrier `checkpoint_id` on every subpartition (an event: it
+  // overtakes no data and needs no credit).
+  absl::Status BroadcastBarrier(int64_t checkpoint_id);
   // Flush, then END_OF_PARTITION on every subpartition. No Emit afterwards.
   absl::Status Finish();
   // The producer failed: consumers get PARTITION_ERROR with `cause`.
@@ -65,6 +68,8 @@ class RecordWriter {
   int pool_size() const { return partition_->pool().size(); }
   int pool_in_use() const { return partition_->pool().in_use(); }
   bool blocked_on_buffer() const { return partition_->pool().waiters() > 0; }
+  // Time Emit/Flush spent blocked waiting for a free buffer (backpressure), any thread.
+  int64_t backpressured_ns() const { return backpressured_ns_.load(std::memory_order_relaxed); }
 
  private:
   struct Pending {
@@ -115,6 +120,7 @@ class RecordWriter {
 
   std::atomic<int64_t> records_out_{0};
   std::atomic<int64_t> bytes_out_{0};
+  std::atomic<int64_t> backpressured_ns_{0};
 };
 
 }  // namespace sluice::network

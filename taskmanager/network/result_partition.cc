@@ -4,15 +4,22 @@
 
 namespace sluice::network {
 
-void ResultSubpartition::Add(BufferRef buffer) {
+void ResultSubpartition::Add(BufferRef buffer) { Enqueue(Entry{std::move(buffer), 0}); }
+
+void ResultSubpartition::AddBarrier(int64_t checkpoint_id) {
+  Enqueue(Entry{nullptr, checkpoint_id});
+}
+
+void ResultSubpartition::Enqueue(Entry entry) {
   Listener listener;
   {
     absl::MutexLock lock(&mu_);
-    if (!error_.ok()) return;  // failed or released: nobody will read it
+    if (!error_.ok() || finished_) return;  // failed or released: nobody will read it
     // Only an empty queue needs a wake-up: a reader that polls an item learns from
     // more_available whether to come back.
     if (queue_.empty()) listener = listener_;
-    queue_.push_back(std::move(buffer));
+    if (entry.buffer != nullptr) ++data_buffers_;
+    queue_.push_back(std::move(entry));
   }
   if (listener) (*listener)();
 }
@@ -30,12 +37,13 @@ void ResultSubpartition::Finish() {
 
 void ResultSubpartition::Fail(const absl::Status& cause) {
   Listener listener;
-  std::deque<BufferRef> dropped;
+  std::deque<Entry> dropped;
   {
     absl::MutexLock lock(&mu_);
     if (end_delivered_ || !error_.ok()) return;
     error_ = cause;
     dropped.swap(queue_);
+    data_buffers_ = 0;
     listener = listener_;
   }
   dropped.clear();  // back to the pool, outside our lock
@@ -68,13 +76,20 @@ std::optional<SubpartitionItem> ResultSubpartition::Poll(bool allow_data) {
       return item;
     }
     if (!queue_.empty()) {
-      if (!allow_data) return std::nullopt;
-      item.kind = SubpartitionItem::Kind::kData;
-      item.buffer = std::move(queue_.front());
+      Entry& front = queue_.front();
+      if (front.buffer != nullptr) {
+        if (!allow_data) return std::nullopt;
+        item.kind = SubpartitionItem::Kind::kData;
+        item.buffer = std::move(front.buffer);
+        --data_buffers_;
+      } else {
+        item.kind = SubpartitionItem::Kind::kBarrier;
+        item.checkpoint_id = front.checkpoint_id;
+      }
       queue_.pop_front();
-      item.backlog = static_cast<int>(queue_.size());
+      item.backlog = data_buffers_;
       item.more_available = !queue_.empty() || finished_;
-      item.next_is_event = queue_.empty() && finished_;
+      item.next_is_event = queue_.empty() ? finished_ : queue_.front().buffer == nullptr;
       return item;
     }
     if (!finished_ || end_delivered_) return std::nullopt;
@@ -87,7 +102,7 @@ std::optional<SubpartitionItem> ResultSubpartition::Poll(bool allow_data) {
 
 int ResultSubpartition::backlog() const {
   absl::MutexLock lock(&mu_);
-  return static_cast<int>(queue_.size());
+  return data_buffers_;
 }
 
 SubpartitionView::~SubpartitionView() { partition_->subpartition(subpartition_).DetachReader(); }
@@ -115,6 +130,10 @@ absl::StatusOr<std::unique_ptr<SubpartitionView>> ResultPartition::CreateView(
   absl::Status attached = subpartitions_[index]->AttachReader(std::move(listener));
   if (!attached.ok()) return attached;
   return std::make_unique<SubpartitionView>(shared_from_this(), index);
+}
+
+void ResultPartition::BroadcastBarrier(int64_t checkpoint_id) {
+  for (auto& sub : subpartitions_) sub->AddBarrier(checkpoint_id);
 }
 
 void ResultPartition::Finish() {

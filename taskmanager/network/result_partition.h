@@ -23,13 +23,14 @@ namespace sluice::network {
 
 // What a reader takes from a subpartition.
 struct SubpartitionItem {
-  enum class Kind { kData, kEndOfPartition, kError };
+  enum class Kind { kData, kBarrier, kEndOfPartition, kError };
   Kind kind = Kind::kData;
   BufferRef buffer;     // kData
+  int64_t checkpoint_id = 0;  // kBarrier
   absl::Status error;   // kError: why the producer failed or the partition was released
   int backlog = 0;      // data buffers still queued after this one
   bool more_available = false;  // something (data or an event) is queued after this one
-  bool next_is_event = false;   // ... and it needs no credit (end of partition or an error)
+  bool next_is_event = false;   // ... and it needs no credit (a barrier, the end or an error)
 };
 
 class ResultPartition;
@@ -40,6 +41,7 @@ class ResultSubpartition {
 
   // Producer side (the task thread).
   void Add(BufferRef buffer);
+  void AddBarrier(int64_t checkpoint_id);  // queued in order with the data; needs no credit
   void Finish();                         // queues END_OF_PARTITION
   void Fail(const absl::Status& cause);  // drops queued data; the reader gets `cause`
 
@@ -61,7 +63,14 @@ class ResultSubpartition {
   ResultPartition* const parent_;
   const int index_;
   mutable absl::Mutex mu_;
-  std::deque<BufferRef> queue_ ABSL_GUARDED_BY(mu_);  // data; END_OF_PARTITION follows them
+  // A queued data buffer, or a barrier (buffer null, checkpoint_id > 0).
+  struct Entry {
+    BufferRef buffer;
+    int64_t checkpoint_id = 0;
+  };
+  void Enqueue(Entry entry);
+  std::deque<Entry> queue_ ABSL_GUARDED_BY(mu_);  // END_OF_PARTITION follows them
+  int data_buffers_ ABSL_GUARDED_BY(mu_) = 0;     // data entries in queue_
   bool finished_ ABSL_GUARDED_BY(mu_) = false;        // END_OF_PARTITION queued
   bool end_delivered_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status error_ ABSL_GUARDED_BY(mu_);
@@ -104,6 +113,8 @@ class ResultPartition : public std::enable_shared_from_this<ResultPartition> {
   absl::StatusOr<std::unique_ptr<SubpartitionView>> CreateView(int index,
                                                                std::function<void()> listener);
 
+  // A checkpoint barrier on every subpartition (after the buffers queued so far).
+  void BroadcastBarrier(int64_t checkpoint_id);
   // END_OF_PARTITION on every subpartition.
   void Finish();
   // The producer failed (or was released with `cause`): readers get the cause, a blocked

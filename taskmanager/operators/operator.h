@@ -43,6 +43,8 @@ struct OperatorContext {
   int parallelism = 1;
   int max_parallelism = 128;
   const Clock* clock = nullptr;
+  // The job takes checkpoints (sinks then commit per checkpoint instead of at the end).
+  bool checkpointing = false;
   // Set when the task is being canceled: long-running calls should return promptly.
   const std::atomic<bool>* canceled = nullptr;
   bool IsCanceled() const { return canceled != nullptr && canceled->load(); }
@@ -50,8 +52,8 @@ struct OperatorContext {
 
 // What an operator restores from and where its keyed state lives.
 struct StateInitContext {
-  // The task's keyed state backend (the job's `state.backend`), created on first call. Only a
-  // keyed task (one reading a HASH-partitioned input) has one; FailedPrecondition otherwise.
+  // The task's keyed state backend (the job's `state.backend`, covering the key groups of
+  // this subtask), created and restored on first call.
   std::function<absl::StatusOr<state::KeyedStateBackend*>()> keyed_backend;
   // True when the task starts from a checkpoint or savepoint (even if this operator had no
   // state in it).

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "common/check.h"
@@ -144,6 +145,7 @@ class HeapTable : public HeapStateBase {
     std::vector<std::shared_ptr<PinnedTable>> tables;
     tables.reserve(groups_.size());
     for (Group& g : groups_) {
+      if (g.delta != nullptr) Materialize(g);  // an earlier snapshot still pins the base
       g.table->pins.fetch_add(1, std::memory_order_relaxed);
       tables.push_back(g.table);
     }
@@ -187,7 +189,7 @@ class HeapTable : public HeapStateBase {
     uint32_t count;
     if (!d.GetFixed32(&count)) return false;
     cached_ = nullptr;
-    Table& table = Mutable(groups_[index]);
+    Table& table = Materialize(groups_[index]);
     for (uint32_t i = 0; i < count; ++i) {
       absl::string_view key;
       uint64_t write_ms;
@@ -215,93 +217,184 @@ class HeapTable : public HeapStateBase {
   int64_t CountKeys(int64_t now_ms) const override {
     int64_t n = 0;
     for (const Group& g : groups_) {
-      if (ttl_ms_ <= 0) {
+      if (ttl_ms_ <= 0 && g.delta == nullptr) {
         n += static_cast<int64_t>(g.table->table.size());
         continue;
       }
       for (const auto& [key, entry] : g.table->table) {
-        if constexpr (kIsMap) {
-          for (const auto& [uk, ue] : entry.value) {
-            if (Live(ttl_ms_, ue.write_ms, now_ms)) {
-              ++n;
-              break;
-            }
-          }
-        } else {
-          n += Live(ttl_ms_, entry.write_ms, now_ms);
-        }
+        if (g.delta != nullptr && g.delta->contains(key)) continue;  // counted below
+        n += LiveEntry(entry, now_ms);
+      }
+      if (g.delta != nullptr) {
+        for (const auto& [key, entry] : *g.delta) n += !IsTombstone(entry) && LiveEntry(entry, now_ms);
       }
     }
     return n;
   }
 
  protected:
+  // A key group's entries: `table` (the base, which snapshots pin and read) and, while a
+  // snapshot pins the base, `delta`: the entries written since (copied from the base on
+  // their first write, so the copying is proportional to the writes, not to the state) and
+  // tombstones for erased keys. Reads look in the delta first. Once no snapshot pins the
+  // base, the delta is folded into it (Settle) on the group's next access.
   struct Group {
     std::shared_ptr<PinnedTable> table;
+    std::unique_ptr<Table> delta;
   };
+  static constexpr int64_t kTombstone = std::numeric_limits<int64_t>::min();
+  static bool IsTombstone(const Entry<V>& e) { return e.write_ms == kTombstone; }
+  bool LiveEntry(const Entry<V>& e, int64_t now_ms) const {
+    if constexpr (kIsMap) {
+      for (const auto& [uk, ue] : e.value) {
+        if (Live(ttl_ms_, ue.write_ms, now_ms)) return true;
+      }
+      return false;
+    } else {
+      return Live(ttl_ms_, e.write_ms, now_ms);
+    }
+  }
 
-  // Whether a running snapshot still reads this group's table (then it must not change).
+  // Whether a running snapshot still reads this group's base (then it must not change).
   static bool IsPinned(const Group& g) {
     return g.table->pins.load(std::memory_order_acquire) > 0;
   }
-  Table& Mutable(Group& g) {
+  // Folds the delta into the base once no snapshot pins it.
+  static void Settle(Group& g) {
+    if (g.delta == nullptr || IsPinned(g)) return;
+    Table& base = g.table->table;
+    for (auto& [key, entry] : *g.delta) {
+      if (IsTombstone(entry)) {
+        base.erase(key);
+      } else {
+        base.insert_or_assign(key, std::move(entry));
+      }
+    }
+    g.delta.reset();
+  }
+  // The group as one unpinned table (a pinned base is copied with the delta applied):
+  // restore, and a snapshot taken while an earlier one still pins the group.
+  static Table& Materialize(Group& g) {
+    Settle(g);
     if (IsPinned(g)) {
       auto copy = std::make_shared<PinnedTable>();
       copy->table = g.table->table;
       g.table = std::move(copy);
+      Settle(g);
     }
     return g.table->table;
   }
 
   Group& current_group() { return groups_[backend_->current_group_index()]; }
 
-  // The current key's live entry, or nullptr. Erases an expired entry when allowed.
+  // The current key's live entry (read only), or nullptr. Erases an expired entry when
+  // allowed.
   Entry<V>* Find() {
     Group& g = current_group();
-    auto it = g.table->table.find(backend_->current_key());
-    if (it == g.table->table.end()) return nullptr;
-    if constexpr (!kIsMap) {
-      if (ttl_ms_ > 0 && !Live(ttl_ms_, it->second.write_ms, backend_->NowMs())) {
-        if (!IsPinned(g)) g.table->table.erase(it);
-        cached_ = nullptr;
-        return nullptr;
+    Settle(g);
+    const std::string& key = backend_->current_key();
+    Entry<V>* e = nullptr;
+    if (g.delta != nullptr) {
+      auto it = g.delta->find(key);
+      if (it != g.delta->end()) {
+        if (IsTombstone(it->second)) return nullptr;
+        e = &it->second;
       }
     }
-    if (!IsPinned(g)) {
+    const bool plain = g.delta == nullptr && !IsPinned(g);
+    if (e == nullptr) {
+      auto it = g.table->table.find(key);
+      if (it == g.table->table.end()) return nullptr;
+      if constexpr (!kIsMap) {
+        if (ttl_ms_ > 0 && !Live(ttl_ms_, it->second.write_ms, backend_->NowMs())) {
+          if (plain) g.table->table.erase(it);
+          cached_ = nullptr;
+          return nullptr;
+        }
+      }
+      e = &it->second;
+    } else if constexpr (!kIsMap) {
+      if (ttl_ms_ > 0 && !Live(ttl_ms_, e->write_ms, backend_->NowMs())) return nullptr;
+    }
+    if (plain) {
       // A Get followed by a Put of the same key (the common read-modify-write) skips the
       // second lookup; any insert or erase in this table, a new key or a snapshot resets it.
-      cached_ = &it->second;
+      cached_ = e;
       cached_key_generation_ = backend_->key_generation();
     }
-    return &it->second;
-  }
-  // The current key's entry for writing (created when absent), its write time set to now.
-  Entry<V>& Upsert() {
-    Group& g = current_group();
-    if (cached_ != nullptr && cached_key_generation_ == backend_->key_generation() &&
-        !IsPinned(g)) {
-      cached_->write_ms = backend_->NowMs();
-      return *cached_;
-    }
-    Table& t = Mutable(g);
-    Entry<V>& e = t[backend_->current_key()];  // may rehash: other pointers are invalid
-    e.write_ms = backend_->NowMs();
-    cached_ = &e;
-    cached_key_generation_ = backend_->key_generation();
     return e;
   }
-  // Entry for writing without creating it; nullptr when absent.
+  // The current key's entry for writing (created when absent, holding the previous value
+  // otherwise), its write time set to now.
+  Entry<V>& Upsert() {
+    Group& g = current_group();
+    const int64_t now = backend_->NowMs();
+    if (cached_ != nullptr && cached_key_generation_ == backend_->key_generation() &&
+        g.delta == nullptr && !IsPinned(g)) {
+      cached_->write_ms = now;
+      return *cached_;
+    }
+    Settle(g);
+    const std::string& key = backend_->current_key();
+    if (!IsPinned(g)) {
+      Entry<V>& e = g.table->table[key];  // may rehash: other pointers are invalid
+      e.write_ms = now;
+      cached_ = &e;
+      cached_key_generation_ = backend_->key_generation();
+      return e;
+    }
+    cached_ = nullptr;
+    Entry<V>& e = DeltaEntry(g, key);
+    e.write_ms = now;
+    return e;
+  }
+  // While pinned: the key's delta entry, copied from the base on first write (an empty entry
+  // when the key is absent or erased).
+  static Entry<V>& DeltaEntry(Group& g, const std::string& key) {
+    if (g.delta == nullptr) g.delta = std::make_unique<Table>();
+    auto [it, inserted] = g.delta->try_emplace(key);
+    Entry<V>& e = it->second;
+    if (inserted) {
+      auto base = g.table->table.find(key);
+      if (base != g.table->table.end()) e = base->second;
+    } else if (IsTombstone(e)) {
+      e = Entry<V>();
+    }
+    return e;
+  }
+  // Entry for writing without creating it (write time unchanged); nullptr when absent.
   Entry<V>* FindMutable() {
     Group& g = current_group();
-    if (!g.table->table.contains(backend_->current_key())) return nullptr;
-    Table& t = Mutable(g);
-    return &t.find(backend_->current_key())->second;
+    Settle(g);
+    const std::string& key = backend_->current_key();
+    if (!IsPinned(g)) {
+      auto it = g.table->table.find(key);
+      return it == g.table->table.end() ? nullptr : &it->second;
+    }
+    cached_ = nullptr;
+    if (g.delta != nullptr) {
+      auto it = g.delta->find(key);
+      if (it != g.delta->end()) return IsTombstone(it->second) ? nullptr : &it->second;
+    }
+    if (!g.table->table.contains(key)) return nullptr;
+    return &DeltaEntry(g, key);
   }
   void Erase() {
     cached_ = nullptr;
     Group& g = current_group();
-    if (!g.table->table.contains(backend_->current_key())) return;
-    Mutable(g).erase(backend_->current_key());
+    Settle(g);
+    const std::string& key = backend_->current_key();
+    if (!IsPinned(g)) {
+      g.table->table.erase(key);
+      return;
+    }
+    if (g.table->table.contains(key)) {
+      Entry<V>& e = DeltaEntry(g, key);
+      e = Entry<V>();
+      e.write_ms = kTombstone;
+    } else if (g.delta != nullptr) {
+      g.delta->erase(key);
+    }
   }
 
   std::vector<Group> groups_;

@@ -1,11 +1,14 @@
 // HeapKeyedStateBackend: keyed state in memory, one absl::flat_hash_map per state per key
-// group (so snapshots and restores split by key group). Snapshots are copy-on-write at key
-// group granularity: the synchronous part only takes a reference to every key group's map
-// and pins it (an atomic count; O(states x key groups), no entry is copied); the first write
-// to a key group a snapshot still pins copies that one key group's map (the asynchronous
-// part unpins each group, with release order, as soon as it has written it, so only groups
-// written to before the upload reached them are copied). The asynchronous part writes
-// the referenced (immutable) maps to one file, format in docs/state.md:
+// group (so snapshots and restores split by key group). Snapshots are copy-on-write at
+// entry granularity: the synchronous part only takes a reference to every key group's map
+// and pins it (an atomic count; O(states x key groups), no entry is copied). While a group
+// is pinned, writes go to a per-group delta map (an entry is copied from the pinned map on
+// its first write; erased keys become tombstones) and reads look in the delta first; the
+// asynchronous part unpins each group, with release order, as soon as it has written it,
+// and the delta is folded back into the map on the group's next access. So the task pays
+// for the entries it writes during the upload, not for the size of the state. (A snapshot
+// taken while an earlier one still pins a group with a delta copies that group.)
+// The asynchronous part writes the pinned (immutable) maps to one file (docs/state.md):
 //   header (magic "SLUICEHP", version, key group range, state names and kinds, crc32)
 //   one section per key group (every state's entries of that group, crc32 per section)
 //   index (offset, length, crc32 per key group) and a footer (index offset, crc32, magic),

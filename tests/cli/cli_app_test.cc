@@ -89,8 +89,6 @@ TEST(CliAppTest, UnsupportedVerbsSaySo) {
                    "sluice cancel j1");
   ExpectUsageError(RunSluice({"savepoint", "j1", "/tmp/sp"}),
                    "sluice savepoint: savepoints are not supported yet", "later release");
-  ExpectUsageError(RunSluice({"checkpoints", "j1", "--output", "json"}),
-                   "sluice checkpoints: checkpoints are not supported yet", "later release");
   ExpectUsageError(RunSluice({"local", "--kafka"}),
                    "sluice local: --kafka: embedded Kafka is not available yet", "later");
   ExpectUsageError(RunSluice({"run", "job.yaml", "--from-savepoint", "/tmp/sp"},

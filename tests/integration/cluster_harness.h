@@ -123,6 +123,12 @@ class Cluster {
 
   const std::filesystem::path& dir() const { return dir_; }
   const std::string& jobmanager_address() const { return jm_address_; }
+  // host:port of the JobManager's REST API and /metrics (from its ready file).
+  const std::string& rest_address() const { return rest_address_; }
+  // host:port of TaskManager `index`'s /metrics (from its ready file).
+  const std::string& taskmanager_metrics_address(size_t index) const {
+    return tm_metrics_addresses_[index];
+  }
   std::vector<std::string> common_settings = {"heartbeat.interval=200ms", "heartbeat.timeout=2s"};
 
   void StartJobManager() {
@@ -135,7 +141,9 @@ class Cluster {
                         std::chrono::seconds(30)))
         << jobmanager_->Log();
     ASSERT_TRUE(std::filesystem::exists(ready)) << jobmanager_->Log();
-    jm_address_ = nlohmann::json::parse(ReadAll(ready))["rpc_address"].get<std::string>();
+    nlohmann::json info = nlohmann::json::parse(ReadAll(ready));
+    jm_address_ = info["rpc_address"].get<std::string>();
+    rest_address_ = info.value("rest_address", "");
   }
 
   // Starts TaskManager number `index` (a restart reuses the index).
@@ -155,6 +163,9 @@ class Cluster {
                         std::chrono::seconds(30)))
         << tm->Log();
     ASSERT_TRUE(std::filesystem::exists(ready)) << tm->Log();
+    if (tm_metrics_addresses_.size() <= index) tm_metrics_addresses_.resize(index + 1);
+    tm_metrics_addresses_[index] =
+        nlohmann::json::parse(ReadAll(ready)).value("metrics_address", "");
   }
 
   void Start(int taskmanagers, int slots) {
@@ -197,6 +208,8 @@ class Cluster {
  private:
   std::filesystem::path dir_;
   std::string jm_address_;
+  std::string rest_address_;
+  std::vector<std::string> tm_metrics_addresses_;
   std::unique_ptr<Process> jobmanager_;
   std::vector<std::unique_ptr<Process>> taskmanagers_;
   int cli_runs_ = 0;

@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/http/http_client.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -88,7 +89,8 @@ class JobManagerMainTest : public ::testing::Test {
 
 TEST_F(JobManagerMainTest, ServesWritesReadyFileRefusesABusyPortAndStopsOnSigterm) {
   const fs::path ready = dir_ / "jm.ready";
-  Child jm = Spawn({"--set", "jobmanager.rpc.port=0", "--ready-file", ready.string()});
+  Child jm = Spawn({"--set", "jobmanager.rpc.port=0", "--set", "rest.port=0", "--ready-file",
+                    ready.string()});
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (!fs::exists(ready) && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -100,6 +102,13 @@ TEST_F(JobManagerMainTest, ServesWritesReadyFileRefusesABusyPortAndStopsOnSigter
   const std::string address = info["rpc_address"].get<std::string>();
   ASSERT_EQ(address.rfind("127.0.0.1:", 0), 0u) << address;
   const std::string port = address.substr(std::string("127.0.0.1:").size());
+  const std::string rest_address = info["rest_address"].get<std::string>();
+  EXPECT_EQ(rest_address, "127.0.0.1:" + std::to_string(info["rest_port"].get<int>()));
+
+  // It answers REST.
+  auto overview = sluice::http::HttpCall("GET", rest_address, "/v1/overview");
+  ASSERT_TRUE(overview.ok()) << overview.status();
+  EXPECT_EQ(overview->status, 200) << overview->body;
 
   // It answers gRPC.
   auto stub = sluice::proto::JobManagerService::NewStub(
@@ -110,10 +119,17 @@ TEST_F(JobManagerMainTest, ServesWritesReadyFileRefusesABusyPortAndStopsOnSigter
   EXPECT_EQ(jobs.jobs_size(), 0);
 
   // A second JobManager on the same port: one line, exit 2.
-  Child second = Spawn({"--set", "jobmanager.rpc.port=" + port});
+  Child second = Spawn({"--set", "jobmanager.rpc.port=" + port, "--set", "rest.port=0"});
   std::string err;
   EXPECT_EQ(Wait(second, &err), 2);
   EXPECT_EQ(err, "sluice-jobmanager: cannot listen on 127.0.0.1:" + port + " (address in use?)\n");
+
+  // A busy REST port: one line, exit 2.
+  const std::string rest_port = std::to_string(info["rest_port"].get<int>());
+  Child third = Spawn({"--set", "jobmanager.rpc.port=0", "--set", "rest.port=" + rest_port});
+  EXPECT_EQ(Wait(third, &err), 2);
+  EXPECT_EQ(err, "sluice-jobmanager: cannot listen on 127.0.0.1:" + rest_port +
+                     " for the REST API (address in use?)\n");
 
   ASSERT_EQ(kill(jm.pid, SIGTERM), 0);
   EXPECT_EQ(Wait(jm, &err), 0);

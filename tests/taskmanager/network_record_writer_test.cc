@@ -298,6 +298,8 @@ TEST_F(RecordWriterTest, ProducerBlocksWhenItsPoolIsFullAndResumes) {
   // A local consumer that does not poll: the producer fills its 3 buffers, then blocks.
   ASSERT_TRUE(producer.WaitBlockedAt(3));
   EXPECT_EQ(writer->pool_in_use(), 3);
+  // Backpressure time is counted when a blocked request returns; the first 3 never blocked.
+  EXPECT_EQ(writer->backpressured_ns(), 0);
   // Each consumed buffer lets exactly one more through.
   auto first = gate->PollNext();
   ASSERT_TRUE(first.ok() && first->has_value());
@@ -306,6 +308,7 @@ TEST_F(RecordWriterTest, ProducerBlocksWhenItsPoolIsFullAndResumes) {
   ASSERT_TRUE(rest.ok()) << rest.status();
   producer.Join();
   EXPECT_TRUE(producer.result().ok()) << producer.result();
+  EXPECT_GT(writer->backpressured_ns(), 0);
   std::vector<int64_t> ids = Ids(*rest);
   ASSERT_EQ(ids.size(), 9u);
   EXPECT_EQ(ids.front(), 1);

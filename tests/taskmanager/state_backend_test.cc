@@ -412,6 +412,41 @@ TYPED_TEST(StateBackendTest, SnapshotShowsStateAtSnapshotTimeWhileTaskKeepsWriti
   this->ExpectEqual(r, rs, at_snapshot, 400);  // the snapshot has none after it
 }
 
+TYPED_TEST(StateBackendTest, OverlappingSnapshotsEachShowTheirOwnTime) {
+  KeyedStateBackend* b = this->Make();
+  auto s = this->Register(b);
+  Model model;
+  this->RandomOps(b, s, &model, 8000, 300, 20);
+  const Model at_first = model;
+  auto first = b->Snapshot(this->Target(1));
+  ASSERT_TRUE(first.ok());
+  this->RandomOps(b, s, &model, 4000, 300, 21);
+  const Model at_second = model;
+  auto second = b->Snapshot(this->Target(2));
+  ASSERT_TRUE(second.ok());
+  this->RandomOps(b, s, &model, 4000, 300, 22);
+  auto h2 = (*second)->Run();
+  ASSERT_TRUE(h2.ok()) << h2.status();
+  this->RandomOps(b, s, &model, 4000, 300, 23);
+  auto h1 = (*first)->Run();
+  ASSERT_TRUE(h1.ok()) << h1.status();
+  first->reset();
+  second->reset();
+  this->RandomOps(b, s, &model, 2000, 300, 24);
+  this->ExpectEqual(b, s, model, 300);
+  KeyedStateBackend* r1 = this->Make();
+  ASSERT_TRUE(r1->Restore(this->job_dir(), {*h1}).ok());
+  this->ExpectEqual(r1, this->Register(r1), at_first, 300);
+  KeyedStateBackend* r2 = this->Make();
+  ASSERT_TRUE(r2->Restore(this->job_dir(), {*h2}).ok());
+  this->ExpectEqual(r2, this->Register(r2), at_second, 300);
+  // Once both are done, a third snapshot has every write (the deltas were folded back).
+  proto::KeyedStateHandle h3 = this->SnapshotNow(b, this->Target(3));
+  KeyedStateBackend* r3 = this->Make();
+  ASSERT_TRUE(r3->Restore(this->job_dir(), {h3}).ok());
+  this->ExpectEqual(r3, this->Register(r3), model, 300);
+}
+
 TYPED_TEST(StateBackendTest, RescaleOneToTwoAndTwoToOne) {
   KeyedStateBackend* b = this->Make();
   auto s = this->Register(b);

@@ -1,0 +1,127 @@
+#include "common/http/http_server.h"
+
+#include <sys/socket.h>
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "httplib.h"
+#include "nlohmann/json.hpp"
+#include "spdlog/spdlog.h"
+
+namespace sluice::http {
+namespace {
+
+std::string ErrorJson(const std::string& message) {
+  return nlohmann::json{{"error", message}}.dump(-1, ' ', false,
+                                                 nlohmann::json::error_handler_t::replace);
+}
+
+const char* StatusText(int status) {
+  switch (status) {
+    case 400:
+      return "bad request";
+    case 404:
+      return "not found";
+    case 405:
+      return "method not allowed";
+    case 413:
+      return "request too large";
+    case 414:
+      return "URI too long";
+    case 431:
+      return "request header fields too large";
+    default:
+      return status >= 500 ? "server error" : "request error";
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string& host, int port,
+                                                              const std::string& what,
+                                                              HttpHandler handler,
+                                                              HttpServerOptions options) {
+  if (port < 0 || port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the port of ", what, " must be between 0 and 65535, got ", port));
+  }
+  std::unique_ptr<HttpServer> s(new HttpServer());
+  s->server_ = std::make_unique<httplib::Server>();
+  httplib::Server& server = *s->server_;
+  // SO_REUSEADDR only (no SO_REUSEPORT): a port in use is an error, not a shared port.
+  server.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
+  server.set_payload_max_length(options.max_body_bytes);
+  server.set_read_timeout(options.read_timeout_seconds, 0);
+  server.set_write_timeout(options.write_timeout_seconds, 0);
+  server.set_keep_alive_max_count(100);
+
+  auto route = [handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
+    HttpRequest request;
+    request.method = req.method;
+    request.path = req.path;
+    for (const auto& [key, value] : req.params) request.query.emplace(key, value);
+    request.body = req.body;
+    HttpResponse response = handler(request);
+    res.status = response.status;
+    if (!response.allow.empty()) res.set_header("Allow", response.allow);
+    res.set_content(response.body, response.content_type.c_str());
+  };
+  const std::string any = ".*";
+  server.Get(any, route);
+  server.Post(any, route);
+  server.Put(any, route);
+  server.Patch(any, route);
+  server.Delete(any, route);
+  server.Options(any, route);
+  // Errors httplib answers itself (unparsable request, body too large): JSON too.
+  server.set_error_handler(
+      httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
+        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        res.set_content(ErrorJson(absl::StrCat("HTTP ", res.status, ": ", StatusText(res.status))),
+                        "application/json");
+        return httplib::Server::HandlerResponse::Handled;
+      }));
+  server.set_exception_handler(
+      [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+        res.status = 500;
+        res.set_content(ErrorJson("internal error"), "application/json");
+      });
+
+  int bound = port;
+  if (port == 0) {
+    bound = server.bind_to_any_port(host);
+    if (bound < 0) bound = -1;
+  } else if (!server.bind_to_port(host, port)) {
+    bound = -1;
+  }
+  if (bound <= 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", host, ":", port, " for ", what, " (address in use?)"));
+  }
+  s->port_ = bound;
+  s->address_ = host.find(':') != std::string::npos ? absl::StrCat("[", host, "]:", bound)
+                                                    : absl::StrCat(host, ":", bound);
+  HttpServer* raw = s.get();
+  s->thread_ = std::thread([raw] { raw->server_->listen_after_bind(); });
+  // Stop() only stops a server that is running: wait until it is.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!server.is_running() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return s;
+}
+
+HttpServer::~HttpServer() { Stop(); }
+
+void HttpServer::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  if (server_ != nullptr) server_->stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace sluice::http

@@ -1,0 +1,508 @@
+#include "jobmanager/rest/rest_handler.h"
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "nlohmann/json.hpp"
+
+namespace sluice::jobmanager {
+namespace {
+
+using json = nlohmann::json;
+using http::HttpRequest;
+using http::HttpResponse;
+
+// What checkpoint-related routes answer until checkpoints exist.
+constexpr char kNoCheckpoints[] =
+    "checkpoints and savepoints are not built yet (issue 4): this JobManager has no "
+    "checkpoint, savepoint or stop-with-savepoint support";
+constexpr char kNoWatermarks[] =
+    "watermarks are not built yet (issue 5): this JobManager does not track event time";
+
+std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+HttpResponse Json(int status, const json& body) {
+  HttpResponse r;
+  r.status = status;
+  r.body = Dump(body);
+  return r;
+}
+
+HttpResponse Error(int status, const std::string& message) {
+  return Json(status, json{{"error", message}});
+}
+
+// An id from a path, shortened for messages.
+std::string Shown(absl::string_view id) {
+  return id.size() <= 64 ? std::string(id) : absl::StrCat(id.substr(0, 64), "...");
+}
+
+HttpResponse FromStatus(const absl::Status& s) {
+  switch (s.code()) {
+    case absl::StatusCode::kNotFound:
+      return Error(404, std::string(s.message()));
+    case absl::StatusCode::kInvalidArgument:
+      return Error(400, std::string(s.message()));
+    case absl::StatusCode::kFailedPrecondition:
+      return Error(409, std::string(s.message()));
+    default:
+      return Error(500, std::string(s.message()));
+  }
+}
+
+// 405 unless the request uses one of `methods` (GET admits HEAD).
+std::optional<HttpResponse> RequireMethod(const HttpRequest& req,
+                                          std::initializer_list<absl::string_view> methods) {
+  for (absl::string_view m : methods) {
+    if (req.method == m || (m == "GET" && req.method == "HEAD")) return std::nullopt;
+  }
+  HttpResponse r = Error(405, absl::StrCat("method ", req.method, " is not allowed on ", req.path,
+                                           " (allowed: ", absl::StrJoin(methods, ", "), ")"));
+  r.allow = absl::StrJoin(methods, ", ");
+  return r;
+}
+
+std::string Lower(std::string s) {
+  absl::AsciiStrToLower(&s);
+  return s;
+}
+
+std::string JobStateName(proto::JobState state) {
+  std::string name = proto::JobState_Name(state);
+  if (absl::StartsWith(name, "JOB_")) name = name.substr(4);
+  return Lower(name);
+}
+
+std::string TaskStateName(proto::TaskState state) { return Lower(proto::TaskState_Name(state)); }
+
+std::string PartitioningName(proto::Partitioning p) { return Lower(proto::Partitioning_Name(p)); }
+
+json SummaryJson(const proto::JobSummary& s, int64_t now_wall_ms) {
+  const int64_t end = s.end_time_ms() > 0 ? s.end_time_ms() : now_wall_ms;
+  return json{
+      {"id", s.job_id()},
+      {"name", s.name()},
+      {"state", JobStateName(s.state())},
+      {"start_time_ms", s.start_time_ms()},
+      {"end_time_ms", s.end_time_ms() > 0 ? json(s.end_time_ms()) : json(nullptr)},
+      {"duration_ms", s.start_time_ms() > 0 ? std::max<int64_t>(0, end - s.start_time_ms()) : 0},
+      {"restarts", s.restarts()},
+      {"tasks",
+       {{"total", s.tasks_total()},
+        {"running", s.tasks_running()},
+        {"finished", s.tasks_finished()}}}};
+}
+
+// Level of backpressure as Flink names it: ok (< 10 % of the time), low (< 50 %), high.
+std::string BackpressureLevel(double ms_per_second) {
+  if (ms_per_second < 100) return "ok";
+  if (ms_per_second < 500) return "low";
+  return "high";
+}
+
+double Ratio(int used, int total) { return total > 0 ? static_cast<double>(used) / total : 0.0; }
+
+json RatesJson(const std::optional<TaskRates>& r) {
+  if (!r) {
+    return json{{"records_in_per_second", nullptr},      {"records_out_per_second", nullptr},
+                {"bytes_in_per_second", nullptr},        {"bytes_out_per_second", nullptr},
+                {"busy_ms_per_second", nullptr},         {"idle_ms_per_second", nullptr},
+                {"backpressured_ms_per_second", nullptr}};
+  }
+  return json{{"records_in_per_second", r->records_in_per_second},
+              {"records_out_per_second", r->records_out_per_second},
+              {"bytes_in_per_second", r->bytes_in_per_second},
+              {"bytes_out_per_second", r->bytes_out_per_second},
+              {"busy_ms_per_second", r->busy_ms_per_second},
+              {"idle_ms_per_second", r->idle_ms_per_second},
+              {"backpressured_ms_per_second", r->backpressured_ms_per_second}};
+}
+
+json TaskMetricsJson(const proto::TaskMetrics& m, const std::optional<TaskRates>& rates) {
+  json j = {{"records_in", m.records_in()},
+            {"records_out", m.records_out()},
+            {"bytes_in", m.bytes_in()},
+            {"bytes_out", m.bytes_out()},
+            {"busy_ms", m.busy_ms()},
+            {"idle_ms", m.idle_ms()},
+            {"backpressured_ms", m.backpressured_ms()},
+            {"out_pool_buffers", m.out_pool_buffers()},
+            {"out_pool_usage", Ratio(m.out_pool_used(), m.out_pool_buffers())},
+            {"in_pool_buffers", m.in_pool_buffers()},
+            {"in_pool_usage", Ratio(m.in_pool_used(), m.in_pool_buffers())}};
+  j.update(RatesJson(rates));
+  return j;
+}
+
+// A vertex's state from its subtasks': the common one, else the most telling.
+proto::TaskState VertexState(const proto::VertexDetail& v) {
+  std::map<proto::TaskState, int> counts;
+  for (const proto::SubtaskDetail& s : v.subtasks()) ++counts[s.state()];
+  if (counts.size() == 1) return counts.begin()->first;
+  for (proto::TaskState s : {proto::FAILED, proto::CANCELING, proto::RUNNING, proto::DEPLOYING,
+                             proto::CREATED, proto::CANCELED, proto::FINISHED}) {
+    if (counts.count(s)) return s;
+  }
+  return proto::CREATED;
+}
+
+class Router {
+ public:
+  Router(const HttpRequest& req, Dispatcher* dispatcher, const TaskMetricsHistory* history,
+         const metrics::MetricsRegistry* registry, const std::string& rpc_address)
+      : req_(req),
+        dispatcher_(dispatcher),
+        history_(history),
+        registry_(registry),
+        rpc_address_(rpc_address) {
+    for (absl::string_view seg : absl::StrSplit(req.path, '/', absl::SkipEmpty())) {
+      segs_.emplace_back(seg);
+    }
+  }
+
+  HttpResponse Route() {
+    const size_t n = segs_.size();
+    if (n == 0) return Guard({"GET"}, [&] { return Index(); });
+    if (n == 1 && segs_[0] == "metrics") return Guard({"GET"}, [&] { return Metrics(); });
+    if (segs_[0] != "v1" || n < 2) return NotFound();
+    const std::string& what = segs_[1];
+    if (what == "overview" && n == 2) return Guard({"GET"}, [&] { return Overview(); });
+    if (what == "taskmanagers") {
+      if (n == 2) return Guard({"GET"}, [&] { return TaskManagers(std::nullopt); });
+      if (n == 3) return Guard({"GET"}, [&] { return TaskManagers(segs_[2]); });
+      return NotFound();
+    }
+    if (what != "jobs") return NotFound();
+    if (n == 2) return Guard({"GET"}, [&] { return Jobs(); });
+    const std::string& job_id = segs_[2];
+    if (n == 3) return Guard({"GET", "PATCH"}, [&] { return Job(job_id); });
+    const std::string& sub = segs_[3];
+    if (sub == "cancel" && n == 4) return Guard({"POST"}, [&] { return Cancel(job_id); });
+    if (sub == "exceptions" && n == 4) return Guard({"GET"}, [&] { return Exceptions(job_id); });
+    if (sub == "backpressure" && n == 4) {
+      return Guard({"GET"}, [&] { return Backpressure(job_id); });
+    }
+    if (sub == "vertices" && n == 5) {
+      return Guard({"GET"}, [&] { return Vertex(job_id, segs_[4]); });
+    }
+    if (sub == "checkpoints" || sub == "savepoints" || sub == "stop" || sub == "watermarks") {
+      absl::StatusOr<proto::JobDetail> job = dispatcher_->GetJob(job_id);
+      if (!job.ok()) return FromStatus(job.status());
+      return Error(501, sub == "watermarks" ? kNoWatermarks : kNoCheckpoints);
+    }
+    return NotFound();
+  }
+
+ private:
+  template <typename Fn>
+  HttpResponse Guard(std::initializer_list<absl::string_view> methods, Fn&& fn) {
+    if (std::optional<HttpResponse> bad = RequireMethod(req_, methods)) return *bad;
+    return fn();
+  }
+
+  HttpResponse NotFound() {
+    return Error(
+        404, absl::StrCat("no such endpoint: ", Shown(req_.path), " (GET / lists the endpoints)"));
+  }
+
+  HttpResponse Index() {
+    return Json(200,
+                json{{"endpoints",
+                      {"GET /v1/overview", "GET /v1/jobs", "GET /v1/jobs/{job_id}",
+                       "PATCH /v1/jobs/{job_id}?mode=cancel", "POST /v1/jobs/{job_id}/cancel",
+                       "GET /v1/jobs/{job_id}/vertices/{vertex_id}",
+                       "GET /v1/jobs/{job_id}/exceptions", "GET /v1/jobs/{job_id}/backpressure",
+                       "GET /v1/taskmanagers", "GET /v1/taskmanagers/{tm_id}", "GET /metrics"}},
+                     {"docs", "docs/rest.md"}});
+  }
+
+  HttpResponse Metrics() {
+    HttpResponse r;
+    r.content_type = metrics::MetricsRegistry::kContentType;
+    r.body = registry_->Serialize();
+    return r;
+  }
+
+  HttpResponse Overview() {
+    json tms = {{"alive", 0}, {"lost", 0}};
+    int slots_total = 0, slots_free = 0;
+    for (const proto::TaskManagerInfo& tm : dispatcher_->ListTaskManagers()) {
+      if (!tm.alive()) {
+        tms["lost"] = tms["lost"].get<int>() + 1;
+        continue;
+      }
+      tms["alive"] = tms["alive"].get<int>() + 1;
+      slots_total += tm.slots_total();
+      slots_free += tm.slots_free();
+    }
+    json jobs = json::object();
+    for (int s = proto::JobState_MIN; s <= proto::JobState_MAX; ++s) {
+      if (proto::JobState_IsValid(s)) jobs[JobStateName(static_cast<proto::JobState>(s))] = 0;
+    }
+    for (const proto::JobSummary& job : dispatcher_->ListJobs()) {
+      const std::string state = JobStateName(job.state());
+      jobs[state] = jobs[state].get<int>() + 1;
+    }
+    return Json(200, json{{"jobmanager",
+                           {{"rpc_address", rpc_address_}, {"session", dispatcher_->session_id()}}},
+                          {"taskmanagers", tms},
+                          {"slots", {{"total", slots_total}, {"free", slots_free}}},
+                          {"jobs", jobs}});
+  }
+
+  HttpResponse Jobs() {
+    json list = json::array();
+    const int64_t now = SystemClock::Get()->WallMillis();
+    for (const proto::JobSummary& job : dispatcher_->ListJobs())
+      list.push_back(SummaryJson(job, now));
+    return Json(200, json{{"jobs", list}});
+  }
+
+  std::optional<TaskRates> RatesOf(int vertex_id, const proto::SubtaskDetail& s) {
+    if (s.metrics().job_id().empty()) return std::nullopt;
+    return history_->Rates(s.metrics().job_id(), s.metrics().attempt(), vertex_id, s.subtask());
+  }
+
+  json VertexJson(const proto::VertexDetail& v, bool with_subtasks) {
+    proto::TaskMetrics total;
+    std::map<std::string, int> states;
+    TaskRates sum;
+    int with_rates = 0;
+    json subtasks = json::array();
+    for (const proto::SubtaskDetail& s : v.subtasks()) {
+      ++states[TaskStateName(s.state())];
+      const proto::TaskMetrics& m = s.metrics();
+      total.set_records_in(total.records_in() + m.records_in());
+      total.set_records_out(total.records_out() + m.records_out());
+      total.set_bytes_in(total.bytes_in() + m.bytes_in());
+      total.set_bytes_out(total.bytes_out() + m.bytes_out());
+      total.set_busy_ms(total.busy_ms() + m.busy_ms());
+      total.set_idle_ms(total.idle_ms() + m.idle_ms());
+      total.set_backpressured_ms(total.backpressured_ms() + m.backpressured_ms());
+      total.set_out_pool_buffers(total.out_pool_buffers() + m.out_pool_buffers());
+      total.set_out_pool_used(total.out_pool_used() + m.out_pool_used());
+      total.set_in_pool_buffers(total.in_pool_buffers() + m.in_pool_buffers());
+      total.set_in_pool_used(total.in_pool_used() + m.in_pool_used());
+      std::optional<TaskRates> rates = RatesOf(v.id(), s);
+      if (rates) {
+        ++with_rates;
+        sum.records_in_per_second += rates->records_in_per_second;
+        sum.records_out_per_second += rates->records_out_per_second;
+        sum.bytes_in_per_second += rates->bytes_in_per_second;
+        sum.bytes_out_per_second += rates->bytes_out_per_second;
+        sum.busy_ms_per_second = std::max(sum.busy_ms_per_second, rates->busy_ms_per_second);
+        sum.backpressured_ms_per_second =
+            std::max(sum.backpressured_ms_per_second, rates->backpressured_ms_per_second);
+        sum.idle_ms_per_second += rates->idle_ms_per_second;
+      }
+      if (with_subtasks) {
+        json sj = {{"subtask", s.subtask()},
+                   {"state", TaskStateName(s.state())},
+                   {"taskmanager", s.tm_id().empty() ? json(nullptr) : json(s.tm_id())},
+                   {"metrics", TaskMetricsJson(m, rates)}};
+        if (rates) sj["backpressure"] = BackpressureLevel(rates->backpressured_ms_per_second);
+        subtasks.push_back(std::move(sj));
+      }
+    }
+    std::optional<TaskRates> vertex_rates;
+    if (with_rates > 0) {
+      sum.idle_ms_per_second /= with_rates;  // average; busy and backpressured are the max
+      vertex_rates = sum;
+    }
+    json j = {{"id", v.id()},
+              {"name", v.name()},
+              {"parallelism", v.parallelism()},
+              {"state", TaskStateName(VertexState(v))},
+              {"tasks", states},
+              {"metrics", TaskMetricsJson(total, vertex_rates)},
+              {"backpressure",
+               vertex_rates ? json(BackpressureLevel(vertex_rates->backpressured_ms_per_second))
+                            : json(nullptr)}};
+    if (with_subtasks) j["subtasks"] = std::move(subtasks);
+    return j;
+  }
+
+  HttpResponse Job(const std::string& job_id) {
+    if (req_.method == "PATCH") {
+      auto mode = req_.query.find("mode");
+      if (mode != req_.query.end() && mode->second != "cancel") {
+        return Error(400, absl::StrCat("unsupported mode '", Shown(mode->second),
+                                       "' (PATCH supports mode=cancel)"));
+      }
+      return Cancel(job_id);
+    }
+    absl::StatusOr<proto::JobDetail> detail = dispatcher_->GetJob(job_id);
+    if (!detail.ok()) return FromStatus(detail.status());
+    json j = SummaryJson(detail->summary(), SystemClock::Get()->WallMillis());
+    json vertices = json::array();
+    std::map<int, const proto::VertexDetail*> by_id;
+    for (const proto::VertexDetail& v : detail->vertices()) {
+      vertices.push_back(VertexJson(v, false));
+      by_id[v.id()] = &v;
+    }
+    json edges = json::array();
+    for (const proto::JobEdge& e : detail->edges()) {
+      json keys = json::array();
+      for (int k : e.key_indexes()) {
+        keys.push_back(k < e.schema().fields_size() ? json(e.schema().fields(k).name()) : json(k));
+      }
+      edges.push_back({{"id", e.id()},
+                       {"source", e.source_vertex()},
+                       {"target", e.target_vertex()},
+                       {"partitioning", PartitioningName(e.partitioning())},
+                       {"keys", keys}});
+    }
+    j["vertices"] = std::move(vertices);
+    j["edges"] = std::move(edges);
+    j["failure_cause"] =
+        detail->failure_cause().empty() ? json(nullptr) : json(detail->failure_cause());
+    return Json(200, j);
+  }
+
+  HttpResponse Vertex(const std::string& job_id, const std::string& vertex) {
+    int vertex_id = 0;
+    if (!absl::SimpleAtoi(vertex, &vertex_id)) {
+      return Error(400, absl::StrCat("vertex id '", Shown(vertex), "' is not an integer"));
+    }
+    absl::StatusOr<proto::JobDetail> detail = dispatcher_->GetJob(job_id);
+    if (!detail.ok()) return FromStatus(detail.status());
+    for (const proto::VertexDetail& v : detail->vertices()) {
+      if (v.id() == vertex_id) {
+        json j = VertexJson(v, true);
+        j["job_id"] = job_id;
+        return Json(200, j);
+      }
+    }
+    return Error(404, absl::StrCat("job ", job_id, " has no vertex ", vertex_id));
+  }
+
+  HttpResponse Exceptions(const std::string& job_id) {
+    absl::StatusOr<proto::JobDetail> detail = dispatcher_->GetJob(job_id);
+    if (!detail.ok()) return FromStatus(detail.status());
+    json history = json::array();
+    for (int i = detail->exceptions_size() - 1; i >= 0; --i) {
+      history.push_back({{"exception", detail->exceptions(i)}});
+    }
+    return Json(
+        200, json{{"job_id", job_id},
+                  {"root_cause",
+                   detail->failure_cause().empty() ? json(nullptr) : json(detail->failure_cause())},
+                  {"history", history}});
+  }
+
+  HttpResponse Backpressure(const std::string& job_id) {
+    absl::StatusOr<proto::JobDetail> detail = dispatcher_->GetJob(job_id);
+    if (!detail.ok()) return FromStatus(detail.status());
+    json vertices = json::array();
+    for (const proto::VertexDetail& v : detail->vertices()) {
+      json subtasks = json::array();
+      double worst = -1;
+      for (const proto::SubtaskDetail& s : v.subtasks()) {
+        std::optional<TaskRates> r = RatesOf(v.id(), s);
+        if (!r) {
+          subtasks.push_back({{"subtask", s.subtask()}, {"ratio", nullptr}, {"level", nullptr}});
+          continue;
+        }
+        worst = std::max(worst, r->backpressured_ms_per_second);
+        subtasks.push_back({{"subtask", s.subtask()},
+                            {"ratio", r->backpressured_ms_per_second / 1000.0},
+                            {"busy_ratio", r->busy_ms_per_second / 1000.0},
+                            {"level", BackpressureLevel(r->backpressured_ms_per_second)}});
+      }
+      vertices.push_back({{"id", v.id()},
+                          {"name", v.name()},
+                          {"ratio", worst < 0 ? json(nullptr) : json(worst / 1000.0)},
+                          {"level", worst < 0 ? json(nullptr) : json(BackpressureLevel(worst))},
+                          {"subtasks", subtasks}});
+    }
+    return Json(200, json{{"job_id", job_id}, {"vertices", vertices}});
+  }
+
+  HttpResponse Cancel(const std::string& job_id) {
+    absl::Status s = dispatcher_->CancelJob(job_id);
+    if (!s.ok()) return FromStatus(s);
+    absl::StatusOr<proto::JobDetail> detail = dispatcher_->GetJob(job_id);
+    const std::string state =
+        detail.ok() ? JobStateName(detail->summary().state()) : std::string("cancelling");
+    return Json(202, json{{"job_id", job_id}, {"state", state}});
+  }
+
+  HttpResponse TaskManagers(const std::optional<std::string>& only) {
+    json list = json::array();
+    for (const proto::TaskManagerInfo& tm : dispatcher_->ListTaskManagers()) {
+      if (only && tm.tm_id() != *only) continue;
+      const std::vector<proto::TaskMetrics> tasks =
+          tm.alive() ? history_->TasksOf(tm.tm_id()) : std::vector<proto::TaskMetrics>();
+      proto::TaskMetrics sum;
+      json task_list = json::array();
+      for (const proto::TaskMetrics& t : tasks) {
+        sum.set_records_in(sum.records_in() + t.records_in());
+        sum.set_records_out(sum.records_out() + t.records_out());
+        sum.set_bytes_in(sum.bytes_in() + t.bytes_in());
+        sum.set_bytes_out(sum.bytes_out() + t.bytes_out());
+        if (only) {
+          task_list.push_back(
+              {{"job_id", t.job_id()},
+               {"attempt", t.attempt()},
+               {"vertex_id", t.vertex_id()},
+               {"vertex", t.vertex_name()},
+               {"subtask", t.subtask()},
+               {"metrics", TaskMetricsJson(t, history_->Rates(t.job_id(), t.attempt(),
+                                                              t.vertex_id(), t.subtask()))}});
+        }
+      }
+      json j = {{"id", tm.tm_id()},
+                {"alive", tm.alive()},
+                {"control_address", tm.control_address()},
+                {"data_address", tm.data_address()},
+                {"metrics_address",
+                 tm.metrics_address().empty() ? json(nullptr) : json(tm.metrics_address())},
+                {"pid", tm.pid()},
+                {"slots", {{"total", tm.slots_total()}, {"free", tm.slots_free()}}},
+                {"last_heartbeat_ms", tm.last_heartbeat_ms()},
+                {"memory", {{"rss_bytes", tm.rss_bytes()}}},
+                {"metrics",
+                 {{"tasks", tasks.size()},
+                  {"records_in", sum.records_in()},
+                  {"records_out", sum.records_out()},
+                  {"bytes_in", sum.bytes_in()},
+                  {"bytes_out", sum.bytes_out()}}}};
+      if (only) {
+        j["tasks"] = std::move(task_list);
+        return Json(200, j);
+      }
+      list.push_back(std::move(j));
+    }
+    if (only) return Error(404, absl::StrCat("no TaskManager with id ", Shown(*only)));
+    return Json(200, json{{"taskmanagers", list}});
+  }
+
+  const HttpRequest& req_;
+  Dispatcher* dispatcher_;
+  const TaskMetricsHistory* history_;
+  const metrics::MetricsRegistry* registry_;
+  const std::string& rpc_address_;
+  std::vector<std::string> segs_;
+};
+
+}  // namespace
+
+RestHandler::RestHandler(Dispatcher* dispatcher, const TaskMetricsHistory* history,
+                         const metrics::MetricsRegistry* registry, std::string rpc_address)
+    : dispatcher_(dispatcher),
+      history_(history),
+      registry_(registry),
+      rpc_address_(std::move(rpc_address)) {}
+
+http::HttpResponse RestHandler::Handle(const http::HttpRequest& request) const {
+  return Router(request, dispatcher_, history_, registry_, rpc_address_).Route();
+}
+
+}  // namespace sluice::jobmanager

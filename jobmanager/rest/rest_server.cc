@@ -1,0 +1,101 @@
+#include "jobmanager/rest/rest_server.h"
+
+#include <chrono>
+#include <map>
+
+#include "absl/strings/ascii.h"
+#include "spdlog/spdlog.h"
+
+namespace sluice::jobmanager {
+namespace {
+
+std::string LowerState(proto::JobState state) {
+  std::string name = proto::JobState_Name(state);
+  if (name.rfind("JOB_", 0) == 0) name = name.substr(4);
+  absl::AsciiStrToLower(&name);
+  return name;
+}
+
+}  // namespace
+
+metrics::Registration RegisterJobManagerMetrics(metrics::MetricsRegistry* registry,
+                                                const Dispatcher* dispatcher,
+                                                const JobManagerProbe* probe) {
+  return registry->Register([dispatcher, probe](metrics::MetricWriter& out) {
+    const std::vector<proto::JobSummary> jobs = dispatcher->ListJobs();
+    std::map<std::string, int> by_state;
+    for (int s = proto::JobState_MIN; s <= proto::JobState_MAX; ++s) {
+      if (proto::JobState_IsValid(s)) by_state[LowerState(static_cast<proto::JobState>(s))] = 0;
+    }
+    for (const proto::JobSummary& job : jobs) ++by_state[LowerState(job.state())];
+    for (const auto& [state, count] : by_state) {
+      out.Gauge("sluice_jobmanager_jobs", "Jobs known to the JobManager, by state.",
+                {{"state", state}}, count);
+    }
+    for (const proto::JobSummary& job : jobs) {
+      out.Counter("sluice_job_restarts_total", "Restarts of a job (failed attempts restarted).",
+                  {{"job", job.job_id()}, {"job_name", job.name()}}, job.restarts());
+    }
+    int alive = 0, lost = 0, slots_total = 0, slots_free = 0;
+    for (const proto::TaskManagerInfo& tm : dispatcher->ListTaskManagers()) {
+      if (!tm.alive()) {
+        ++lost;
+        continue;
+      }
+      ++alive;
+      slots_total += tm.slots_total();
+      slots_free += tm.slots_free();
+    }
+    out.Gauge("sluice_jobmanager_taskmanagers", "TaskManagers registered and alive.", {}, alive);
+    out.Gauge("sluice_jobmanager_taskmanagers_lost",
+              "TaskManagers declared lost and not registered again (the newest 64 are kept).", {},
+              lost);
+    out.Gauge("sluice_jobmanager_slots_total", "Task slots of the alive TaskManagers.", {},
+              slots_total);
+    out.Gauge("sluice_jobmanager_slots_free", "Free task slots of the alive TaskManagers.", {},
+              slots_free);
+    out.Histogram("sluice_rest_request_duration_seconds", "Time to answer a REST request.", {},
+                  probe->rest_request_seconds.Snapshot());
+    out.Counter("sluice_rest_responses_total", "REST responses by status class.", {{"code", "2xx"}},
+                probe->rest_responses_2xx.value());
+    out.Counter("sluice_rest_responses_total", "REST responses by status class.", {{"code", "4xx"}},
+                probe->rest_responses_4xx.value());
+    out.Counter("sluice_rest_responses_total", "REST responses by status class.", {{"code", "5xx"}},
+                probe->rest_responses_5xx.value());
+  });
+}
+
+absl::StatusOr<std::unique_ptr<RestServer>> RestServer::Start(const std::string& host, int port,
+                                                              Dispatcher* dispatcher,
+                                                              const TaskMetricsHistory* history,
+                                                              std::string rpc_address) {
+  std::unique_ptr<RestServer> s(new RestServer());
+  s->jm_metrics_ = RegisterJobManagerMetrics(&s->registry_, dispatcher, &s->probe_);
+  s->handler_ =
+      std::make_unique<RestHandler>(dispatcher, history, &s->registry_, std::move(rpc_address));
+  RestServer* raw = s.get();
+  absl::StatusOr<std::unique_ptr<http::HttpServer>> server = http::HttpServer::Start(
+      host, port, "the REST API", [raw](const http::HttpRequest& r) { return raw->Handle(r); });
+  if (!server.ok()) return server.status();
+  s->server_ = *std::move(server);
+  spdlog::info("REST API on http://{}/v1, metrics on http://{}/metrics", s->server_->address(),
+               s->server_->address());
+  return s;
+}
+
+http::HttpResponse RestServer::Handle(const http::HttpRequest& request) {
+  const auto start = std::chrono::steady_clock::now();
+  http::HttpResponse response = handler_->Handle(request);
+  probe_.rest_request_seconds.Observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  if (response.status < 400) {
+    probe_.rest_responses_2xx.Increment();
+  } else if (response.status < 500) {
+    probe_.rest_responses_4xx.Increment();
+  } else {
+    probe_.rest_responses_5xx.Increment();
+  }
+  return response;
+}
+
+}  // namespace sluice::jobmanager

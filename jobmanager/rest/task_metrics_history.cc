@@ -1,0 +1,69 @@
+#include "jobmanager/rest/task_metrics_history.h"
+
+#include <algorithm>
+
+namespace sluice::jobmanager {
+
+void TaskMetricsHistory::Record(const proto::HeartbeatRequest& heartbeat) {
+  const int64_t now = clock_->NowMillis();
+  absl::MutexLock lock(&mu_);
+  for (const proto::TaskMetrics& m : heartbeat.tasks()) {
+    Samples& s = tasks_[Key(m.job_id(), m.vertex_id(), m.subtask())];
+    if (s.last_ms != 0 && s.attempt == m.attempt() && now > s.last_ms) {
+      s.previous_ms = s.last_ms;
+      s.previous = std::move(s.last);
+    } else if (s.attempt != m.attempt()) {
+      s.previous_ms.reset();
+    }
+    s.attempt = m.attempt();
+    s.last_ms = now;
+    s.last = m;
+  }
+  TaskManagerSample& tm = taskmanagers_[heartbeat.tm_id()];
+  tm.at_ms = now;
+  tm.tasks.assign(heartbeat.tasks().begin(), heartbeat.tasks().end());
+  if (now - last_eviction_ms_ > 10'000) EvictLocked(now);
+}
+
+void TaskMetricsHistory::EvictLocked(int64_t now_ms) {
+  last_eviction_ms_ = now_ms;
+  for (auto it = tasks_.begin(); it != tasks_.end();) {
+    it = now_ms - it->second.last_ms > retention_ms_ ? tasks_.erase(it) : std::next(it);
+  }
+  for (auto it = taskmanagers_.begin(); it != taskmanagers_.end();) {
+    it = now_ms - it->second.at_ms > retention_ms_ ? taskmanagers_.erase(it) : std::next(it);
+  }
+}
+
+std::optional<TaskRates> TaskMetricsHistory::Rates(absl::string_view job_id, int attempt,
+                                                   int vertex_id, int subtask) const {
+  absl::MutexLock lock(&mu_);
+  auto it = tasks_.find(Key(std::string(job_id), vertex_id, subtask));
+  if (it == tasks_.end() || it->second.attempt != attempt || !it->second.previous_ms) {
+    return std::nullopt;
+  }
+  const Samples& s = it->second;
+  const double seconds = (s.last_ms - *s.previous_ms) / 1000.0;
+  auto per_second = [seconds](int64_t now, int64_t before) {
+    return now >= before ? (now - before) / seconds : 0.0;  // a counter never goes back
+  };
+  TaskRates r;
+  r.records_in_per_second = per_second(s.last.records_in(), s.previous.records_in());
+  r.records_out_per_second = per_second(s.last.records_out(), s.previous.records_out());
+  r.bytes_in_per_second = per_second(s.last.bytes_in(), s.previous.bytes_in());
+  r.bytes_out_per_second = per_second(s.last.bytes_out(), s.previous.bytes_out());
+  r.busy_ms_per_second = std::min(1000.0, per_second(s.last.busy_ms(), s.previous.busy_ms()));
+  r.idle_ms_per_second = std::min(1000.0, per_second(s.last.idle_ms(), s.previous.idle_ms()));
+  r.backpressured_ms_per_second =
+      std::min(1000.0, per_second(s.last.backpressured_ms(), s.previous.backpressured_ms()));
+  return r;
+}
+
+std::vector<proto::TaskMetrics> TaskMetricsHistory::TasksOf(absl::string_view tm_id) const {
+  absl::MutexLock lock(&mu_);
+  auto it = taskmanagers_.find(tm_id);
+  if (it == taskmanagers_.end()) return {};
+  return it->second.tasks;
+}
+
+}  // namespace sluice::jobmanager

@@ -1,0 +1,107 @@
+#include "taskmanager/taskmanager_metrics.h"
+
+#include <set>
+#include <tuple>
+
+#include "absl/strings/str_cat.h"
+#include "common/process_util.h"
+#include "nlohmann/json.hpp"
+
+namespace sluice::taskmanager {
+namespace {
+
+double Ratio(int used, int total) { return total > 0 ? static_cast<double>(used) / total : 0.0; }
+
+std::string ErrorJson(const std::string& message) {
+  return nlohmann::json{{"error", message}}.dump(-1, ' ', false,
+                                                 nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace
+
+void WriteTaskMetrics(const std::vector<proto::TaskMetrics>& tasks, metrics::MetricWriter& out) {
+  for (const proto::TaskMetrics& t : tasks) {
+    const metrics::Labels labels = {
+        {"job", t.job_id()}, {"vertex", t.vertex_name()}, {"subtask", absl::StrCat(t.subtask())}};
+    out.Counter("sluice_task_records_in_total", "Records the task received (or its source read).",
+                labels, static_cast<double>(t.records_in()));
+    out.Counter("sluice_task_records_out_total", "Records the task emitted to its outputs.", labels,
+                static_cast<double>(t.records_out()));
+    out.Counter("sluice_task_bytes_in_total", "Serialized bytes the task received over its inputs.",
+                labels, static_cast<double>(t.bytes_in()));
+    out.Counter("sluice_task_bytes_out_total",
+                "Serialized bytes the task handed to the network (a broadcast counts per channel).",
+                labels, static_cast<double>(t.bytes_out()));
+    out.Counter("sluice_task_busy_seconds_total",
+                "Running time spent processing (neither idle nor backpressured).", labels,
+                t.busy_ms() / 1000.0);
+    out.Counter("sluice_task_idle_seconds_total",
+                "Running time spent waiting for input (or in a throttled source).", labels,
+                t.idle_ms() / 1000.0);
+    out.Counter("sluice_task_backpressured_seconds_total",
+                "Running time spent waiting for a free output buffer (backpressure).", labels,
+                t.backpressured_ms() / 1000.0);
+    out.Gauge("sluice_task_out_pool_buffers", "Send buffers of the task's outputs.", labels,
+              t.out_pool_buffers());
+    out.Gauge("sluice_task_out_pool_usage", "Share of the send buffers in use (0..1).", labels,
+              Ratio(t.out_pool_used(), t.out_pool_buffers()));
+    out.Gauge("sluice_task_in_pool_buffers",
+              "Receive buffers reserved by the task's input gates (remote channels).", labels,
+              t.in_pool_buffers());
+    out.Gauge("sluice_task_in_pool_usage",
+              "Share of the receive buffers holding data not yet consumed (0..1).", labels,
+              Ratio(t.in_pool_used(), t.in_pool_buffers()));
+  }
+}
+
+metrics::Registration RegisterTaskManagerMetrics(metrics::MetricsRegistry* registry,
+                                                 TaskExecutor* executor,
+                                                 network::NetworkEnvironment* network, int slots) {
+  return registry->Register([executor, network, slots](metrics::MetricWriter& out) {
+    const std::vector<proto::TaskMetrics> tasks = executor->Metrics();
+    // Slot sharing puts subtask i of every vertex of a job attempt into one slot.
+    std::set<std::tuple<std::string, int, int>> used_slots;
+    for (const proto::TaskMetrics& t : tasks)
+      used_slots.emplace(t.job_id(), t.attempt(), t.subtask());
+    out.Gauge("sluice_taskmanager_slots_total", "Task slots of this TaskManager.", {}, slots);
+    out.Gauge("sluice_taskmanager_slots_used",
+              "Slots occupied by running tasks (subtask i of a job's vertices share slot i).", {},
+              static_cast<double>(used_slots.size()));
+    out.Gauge("sluice_taskmanager_tasks", "Tasks deployed and not yet ended.", {},
+              static_cast<double>(tasks.size()));
+    out.Gauge("sluice_taskmanager_memory_rss_bytes", "Resident set size of the process.", {},
+              static_cast<double>(CurrentRssBytes()));
+    const network::BufferPoolStats buffers = network->stats();
+    out.Gauge("sluice_taskmanager_network_buffers_total",
+              "Network buffers of this TaskManager (taskmanager.network.buffers).", {},
+              buffers.total_buffers);
+    out.Gauge("sluice_taskmanager_network_buffers_used",
+              "Network buffers reserved by live task outputs and input gates.", {},
+              buffers.used_buffers);
+    out.Gauge("sluice_taskmanager_network_buffer_size_bytes", "Size of one network buffer.", {},
+              static_cast<double>(buffers.buffer_size));
+    WriteTaskMetrics(tasks, out);
+  });
+}
+
+http::HttpResponse ServeMetrics(const metrics::MetricsRegistry& registry,
+                                const http::HttpRequest& request) {
+  http::HttpResponse response;
+  if (request.path != "/metrics") {
+    response.status = 404;
+    response.body = ErrorJson(absl::StrCat("no such path: ", request.path, " (try /metrics)"));
+    return response;
+  }
+  if (request.method != "GET" && request.method != "HEAD") {
+    response.status = 405;
+    response.allow = "GET";
+    response.body =
+        ErrorJson(absl::StrCat("method ", request.method, " is not allowed on /metrics"));
+    return response;
+  }
+  response.content_type = metrics::MetricsRegistry::kContentType;
+  response.body = registry.Serialize();
+  return response;
+}
+
+}  // namespace sluice::taskmanager

@@ -1,6 +1,7 @@
 #include "taskmanager/state/rocksdb_backend.h"
 
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <random>
 
@@ -15,6 +16,7 @@
 #include "common/status_macros.h"
 #include "nlohmann/json.hpp"
 #include "rocksdb/cache.h"
+#include "rocksdb/compaction_filter.h"
 #include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/table.h"
@@ -90,6 +92,25 @@ struct UploadRegistry {
   absl::Mutex mu;
   absl::flat_hash_map<std::string, Upload> confirmed ABSL_GUARDED_BY(mu);
   std::map<int64_t, absl::flat_hash_map<std::string, Upload>> pending ABSL_GUARDED_BY(mu);
+};
+
+// Drops entries older than their state's TTL when RocksDB compacts them (they already read
+// as absent; this reclaims the space). Called on RocksDB's background threads.
+class TtlCompactionFilter : public rocksdb::CompactionFilter {
+ public:
+  explicit TtlCompactionFilter(const Clock* clock) : clock_(clock) {}
+  void set_ttl_ms(int64_t ttl_ms) { ttl_ms_.store(ttl_ms, std::memory_order_relaxed); }
+  bool Filter(int level, const rocksdb::Slice& key, const rocksdb::Slice& value,
+              std::string* new_value, bool* value_changed) const override {
+    const int64_t ttl = ttl_ms_.load(std::memory_order_relaxed);
+    if (ttl <= 0 || value.size() < kTimeBytes) return false;
+    return clock_->WallMillis() - DecodeTime(ToView(value)) >= ttl;
+  }
+  const char* Name() const override { return "sluice.TtlCompactionFilter"; }
+
+ private:
+  const Clock* clock_;
+  std::atomic<int64_t> ttl_ms_{0};
 };
 
 struct StateInfo {
@@ -242,8 +263,22 @@ class RocksDbBackend : public KeyedStateBackend {
     return o;
   }
 
+  // Per state: the DB options plus its TTL compaction filter.
+  rocksdb::ColumnFamilyOptions CfOptions(const std::string& name) {
+    rocksdb::ColumnFamilyOptions o(DbOptions());
+    if (name != rocksdb::kDefaultColumnFamilyName) o.compaction_filter = FilterFor(name);
+    return o;
+  }
+  TtlCompactionFilter* FilterFor(const std::string& name) {
+    std::unique_ptr<TtlCompactionFilter>& f = ttl_filters_[name];
+    if (f == nullptr) f = std::make_unique<TtlCompactionFilter>(clock_);
+    return f.get();
+  }
+
   KeyGroupRange key_groups_;
   const Clock* clock_;
+  // Outlive the DB (destroyed after CloseDb in the destructor).
+  std::map<std::string, std::unique_ptr<TtlCompactionFilter>> ttl_filters_;
   std::string local_dir_;
   std::string db_dir_;
   std::string instance_id_;
@@ -370,7 +405,7 @@ absl::Status RocksDbBackend::OpenDb(const std::string& dir) {
   rocksdb::Status ls = rocksdb::DB::ListColumnFamilies(options, dir, &names);
   if (!ls.ok()) names = {rocksdb::kDefaultColumnFamilyName};
   std::vector<rocksdb::ColumnFamilyDescriptor> descs;
-  for (const std::string& n : names) descs.emplace_back(n, rocksdb::ColumnFamilyOptions(options));
+  for (const std::string& n : names) descs.emplace_back(n, CfOptions(n));
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   unbound_cfs_.clear();
   RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(options, dir, descs, &handles, &db_),
@@ -394,7 +429,7 @@ absl::Status RocksDbBackend::OpenDb(const std::string& dir) {
     for (rocksdb::ColumnFamilyHandle* h : handles) found |= h->GetName() == name;
     if (!found) {
       rocksdb::ColumnFamilyHandle* h = nullptr;
-      RETURN_IF_ERROR(FromRocks(db_->CreateColumnFamily(rocksdb::ColumnFamilyOptions(options), name, &h),
+      RETURN_IF_ERROR(FromRocks(db_->CreateColumnFamily(CfOptions(name), name, &h),
                                 absl::StrCat("cannot create column family '", name, "'")));
       s->handle = h;
     }
@@ -450,7 +485,7 @@ absl::StatusOr<CfState*> RocksDbBackend::EnsureCf(const std::string& name, State
     RETURN_IF_ERROR(OpenDb(db_dir_));
   } else {
     RETURN_IF_ERROR(FromRocks(
-        db_->CreateColumnFamily(rocksdb::ColumnFamilyOptions(DbOptions()), name, &s->handle),
+        db_->CreateColumnFamily(CfOptions(name), name, &s->handle),
         absl::StrCat("cannot create column family for state '", name, "'")));
   }
   return s;
@@ -467,6 +502,7 @@ absl::StatusOr<CfState*> RocksDbBackend::GetOrCreate(const StateDescriptor& d) {
   }
   ASSIGN_OR_RETURN(CfState * s, EnsureCf(d.name, d.kind));
   s->ttl_ms = absl::ToInt64Milliseconds(d.ttl);
+  FilterFor(d.name)->set_ttl_ms(s->ttl_ms);
   s->reduce = d.reduce;
   return s;
 }
@@ -609,6 +645,10 @@ class RocksDbSnapshotRunner : public SnapshotRunner {
 
 absl::StatusOr<std::unique_ptr<SnapshotRunner>> RocksDbBackend::Snapshot(
     const SnapshotTarget& target) {
+  if (db_ == nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("rocksdb state in ", db_dir_, " is not open (failed restore)"));
+  }
   const std::string snap_dir =
       JoinPath(local_dir_, absl::StrCat("snap-", target.checkpoint_id, "-", ++snapshot_counter_));
   RemoveAll(snap_dir);

@@ -1,5 +1,7 @@
 // File sink: part files appear only on Finish (atomic rename), Close without Finish leaves
-// nothing, leftovers of earlier attempts are replaced, and I/O errors name the path.
+// nothing, leftovers of earlier attempts are replaced, and I/O errors name the path. With
+// checkpoints: two-phase commit (in-progress -> pending at the barrier -> committed when the
+// checkpoint completes) and restore (pending files committed, later files deleted).
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -211,6 +213,120 @@ TEST(ConnectorsFileSinkTest, WriteErrorNamesTheFileAndErrno) {
                              (tmp.path() / ".part-0.inprogress").string() + ": File too large");
   ASSERT_TRUE((*sink)->Close().ok());
   EXPECT_TRUE(Names(tmp.path()).empty());
+}
+
+OperatorContext Checkpointing(int subtask) {
+  OperatorContext ctx = Subtask(subtask);
+  ctx.checkpointing = true;
+  return ctx;
+}
+
+// A sink of subtask 1 with checkpoints, initialized from `state` (empty: a fresh start).
+std::unique_ptr<FileSink> RollingSink(const fs::path& dir, std::vector<std::string> state = {}) {
+  auto sink = FileSink::Create(Spec(dir.string()));
+  EXPECT_TRUE(sink.ok()) << sink.status();
+  EXPECT_TRUE((*sink)->Open(Checkpointing(1)).ok());
+  StateInitContext init;
+  init.restored = !state.empty();
+  init.operator_state = std::move(state);
+  absl::Status s = (*sink)->InitializeState(init);
+  EXPECT_TRUE(s.ok()) << s;
+  return *std::move(sink);
+}
+
+void Write(FileSink& sink, int64_t first, int n) {
+  NoOutput out;
+  types::RecordBatch batch = Rows(first, n);
+  ASSERT_TRUE(sink.ProcessBatch(0, batch, out).ok());
+}
+
+TEST(ConnectorsFileSinkTest, CheckpointsCommitPartsInTwoPhases) {
+  TempDir tmp;
+  auto sink = RollingSink(tmp.path());
+  Write(*sink, 0, 5);
+  EXPECT_EQ(Names(tmp.path()), std::vector<std::string>{".part-1-0.inprogress"});
+  absl::StatusOr<std::string> state1 = sink->SnapshotState(1);  // pre-commit
+  ASSERT_TRUE(state1.ok()) << state1.status();
+  EXPECT_EQ(Names(tmp.path()), std::vector<std::string>{".part-1-0.pending"});
+  Write(*sink, 5, 5);
+  ASSERT_TRUE(sink->SnapshotState(2).ok());
+  ASSERT_TRUE(sink->NotifyCheckpointComplete(1).ok());  // commits part 0 only
+  EXPECT_EQ(Names(tmp.path()), (std::vector<std::string>{".part-1-1.pending", "part-1-0.json"}));
+  ASSERT_TRUE(sink->NotifyCheckpointComplete(2).ok());
+  EXPECT_EQ(Names(tmp.path()), (std::vector<std::string>{"part-1-0.json", "part-1-1.json"}));
+  // A snapshot with nothing written adds no file; the end commits the last part.
+  ASSERT_TRUE(sink->SnapshotState(3).ok());
+  Write(*sink, 10, 2);
+  NoOutput out;
+  ASSERT_TRUE(sink->Finish(out).ok());
+  EXPECT_EQ(Names(tmp.path()),
+            (std::vector<std::string>{"part-1-0.json", "part-1-1.json", "part-1-2.json"}));
+  EXPECT_EQ(Read(tmp.path() / "part-1-2.json"),
+            "{\"card\":10,\"country\":\"DE\"}\n{\"card\":11,\"country\":\"NL\"}\n");
+}
+
+TEST(ConnectorsFileSinkTest, RestoreCommitsPendingPartsAndDeletesLaterOnes) {
+  TempDir tmp;
+  std::string state;
+  {
+    auto sink = RollingSink(tmp.path());
+    Write(*sink, 0, 3);
+    state = *sink->SnapshotState(1);  // part 0 pending in checkpoint 1
+    Write(*sink, 3, 3);
+    ASSERT_TRUE(sink->SnapshotState(2).ok());  // part 1 pending, checkpoint 2 never completes
+    Write(*sink, 6, 3);                        // part 2 in progress when the process dies
+    // kill -9: no Close, no commit. (The destructor would clean up; simulate the crash by
+    // leaving the files as they are.)
+    fs::copy(tmp.path(), tmp.path().string() + ".crash", fs::copy_options::recursive);
+  }
+  fs::remove_all(tmp.path());
+  fs::rename(tmp.path().string() + ".crash", tmp.path());
+  // A leftover final file numbered after the checkpoint (committed at the end of a bounded
+  // stream by the failed attempt) holds records the restored job emits again.
+  std::ofstream(tmp.path() / "part-1-3.json") << "{\"card\":99}\n";
+  std::ofstream(tmp.path() / "part-0-7.json") << "other subtask\n";  // not ours: kept
+  auto restored = RollingSink(tmp.path(), {state});
+  EXPECT_EQ(Names(tmp.path()), (std::vector<std::string>{"part-0-7.json", "part-1-0.json"}));
+  EXPECT_EQ(Read(tmp.path() / "part-1-0.json"),
+            "{\"card\":0,\"country\":\"DE\"}\n{\"card\":1,\"country\":\"NL\"}\n"
+            "{\"card\":2,\"country\":\"DE\"}\n");
+  // Restoring the same state again (a second failure) is idempotent.
+  auto again = RollingSink(tmp.path(), {state});
+  EXPECT_EQ(Names(tmp.path()), (std::vector<std::string>{"part-0-7.json", "part-1-0.json"}));
+  // The next part continues the numbering.
+  Write(*again, 3, 1);
+  NoOutput out;
+  ASSERT_TRUE(again->Finish(out).ok());
+  EXPECT_EQ(Names(tmp.path()),
+            (std::vector<std::string>{"part-0-7.json", "part-1-0.json", "part-1-1.json"}));
+}
+
+TEST(ConnectorsFileSinkTest, FreshStartWithCheckpointsDeletesOldPartsOfTheSubtask) {
+  TempDir tmp;
+  std::ofstream(tmp.path() / "part-1-0.json") << "old\n";
+  std::ofstream(tmp.path() / ".part-1-4.pending") << "old\n";
+  std::ofstream(tmp.path() / "part-2-0.json") << "other subtask\n";
+  auto sink = RollingSink(tmp.path());
+  EXPECT_EQ(Names(tmp.path()), std::vector<std::string>{"part-2-0.json"});
+}
+
+TEST(ConnectorsFileSinkTest, MissingPendingFileOfACompletedCheckpointIsDataLoss) {
+  TempDir tmp;
+  std::string state;
+  {
+    auto sink = RollingSink(tmp.path());
+    Write(*sink, 0, 3);
+    state = *sink->SnapshotState(1);
+  }
+  fs::remove(tmp.path() / ".part-1-0.pending");
+  auto sink = FileSink::Create(Spec(tmp.path().string()));
+  ASSERT_TRUE((*sink)->Open(Checkpointing(1)).ok());
+  StateInitContext init;
+  init.restored = true;
+  init.operator_state = {state};
+  absl::Status s = (*sink)->InitializeState(init);
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(s.message().find(".part-1-0.pending"), std::string::npos) << s;
 }
 
 TEST(ConnectorsFileSinkTest, BadSpecsAreRejectedAtCreate) {

@@ -7,78 +7,18 @@
 #include <map>
 #include <thread>
 
-#include "common/rpc/grpc_server.h"
 #include "common/types/batch_serde.h"
 #include "gtest/gtest.h"
 #include "proto/exchange.grpc.pb.h"
 #include "taskmanager/network/key_groups.h"
 #include "taskmanager/network/network_environment.h"
-#include "tests/taskmanager/network_test_util.h"
+#include "tests/taskmanager/network_loopback_util.h"
 
 namespace sluice::network {
 namespace {
 
 using namespace ::sluice::network::testing;  // NOLINT
 using types::RecordBatch;
-
-// One TaskManager's data plane: a NetworkEnvironment served by its own gRPC server.
-class TestTaskManager {
- public:
-  TestTaskManager(std::string tm_id, NetworkConfig config, const Clock* clock = SystemClock::Get())
-      : tm_id_(std::move(tm_id)) {
-    // The environment does not use its own address; the server picks the port.
-    env_ = std::make_unique<NetworkEnvironment>(config, tm_id_, clock);
-    auto server =
-        rpc::StartServer("127.0.0.1", 0, {env_->exchange_service()}, config.max_message_size);
-    EXPECT_TRUE(server.ok()) << server.status();
-    address_ = server->address;
-    server_ = std::move(server->server);
-  }
-  ~TestTaskManager() { Stop(); }
-
-  // Like the TaskManager main at exit: the environment first, then the server.
-  void Stop() {
-    if (server_ == nullptr) return;
-    env_->Shutdown();
-    server_->Shutdown();
-    server_.reset();
-  }
-
-  NetworkEnvironment& env() { return *env_; }
-  const std::string& id() const { return tm_id_; }
-  const std::string& address() const { return address_; }
-  proto::ResultPartitionRef Ref(const std::string& partition, int subpartition) const {
-    return testing::Ref(partition, subpartition, tm_id_, address_);
-  }
-
- private:
-  std::string tm_id_;
-  std::string address_;
-  std::unique_ptr<NetworkEnvironment> env_;
-  std::unique_ptr<grpc::Server> server_;
-};
-
-NetworkConfig TestConfig() {
-  NetworkConfig c;
-  c.buffer_size = 4096;
-  c.total_buffers = 256;
-  c.buffer_timeout_ms = 5;
-  return c;
-}
-
-std::unique_ptr<RecordWriter> MakeWriter(TestTaskManager& tm, const proto::OutputDescriptor& out,
-                                         const std::atomic<bool>* canceled = nullptr) {
-  auto writer = tm.env().CreateRecordWriter("job", 0, out, KvSchema(), 128, canceled);
-  EXPECT_TRUE(writer.ok()) << writer.status();
-  return writer.ok() ? std::move(*writer) : nullptr;
-}
-
-std::unique_ptr<InputGate> MakeGate(TestTaskManager& tm, const proto::InputGateDescriptor& in,
-                                    Notifier& notifier) {
-  auto gate = tm.env().CreateInputGate("job", 0, in, KvSchema(), notifier.callback());
-  EXPECT_TRUE(gate.ok()) << gate.status();
-  return gate.ok() ? std::move(*gate) : nullptr;
-}
 
 TEST(NetworkExchangeTest, HashExchangeDeliversEveryRowOnceToTheOwnerOfItsKey) {
   TestTaskManager a("tm-a", TestConfig()), b("tm-b", TestConfig());

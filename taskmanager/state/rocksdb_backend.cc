@@ -254,7 +254,7 @@ class RocksDbBackend : public KeyedStateBackend {
     o.max_open_files = 256;
     o.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
     o.keep_log_file_num = 2;
-    o.write_buffer_size = 32 << 20;
+    o.write_buffer_size = 8 << 20;  // smaller memtables: cheaper random inserts and flushes
     o.max_background_jobs = 2;
     rocksdb::BlockBasedTableOptions table;
     table.block_cache = block_cache_;
@@ -726,7 +726,13 @@ absl::Status RocksDbBackend::CopyKeyGroups(const std::string& dir, const nlohman
   const std::string hi = KeyGroupPrefix(last + 1);
   for (rocksdb::ColumnFamilyHandle* h : handles) {
     if (!status.ok() || h->GetName() == rocksdb::kDefaultColumnFamilyName) continue;
-    CfState* target = states_.at(h->GetName()).get();
+    auto found = states_.find(h->GetName());
+    if (found == states_.end() || found->second->handle == nullptr) {
+      status = absl::DataLossError(absl::StrCat("restored rocksdb state in ", dir, " has column family '",
+                                                h->GetName(), "' that its metadata does not list"));
+      continue;
+    }
+    CfState* target = found->second.get();
     rocksdb::Slice upper(hi);
     rocksdb::ReadOptions ro;
     ro.iterate_upper_bound = &upper;

@@ -254,7 +254,7 @@ class RocksDbBackend : public KeyedStateBackend {
     o.max_open_files = 256;
     o.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
     o.keep_log_file_num = 2;
-    o.write_buffer_size = 8 << 20;  // smaller memtables: cheaper random inserts and flushes
+    o.write_buffer_size = 8 << 20;  // bounds the flush in a checkpoint's synchronous part
     o.max_background_jobs = 2;
     rocksdb::BlockBasedTableOptions table;
     table.block_cache = block_cache_;

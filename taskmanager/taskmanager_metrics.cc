@@ -63,7 +63,7 @@ metrics::Registration RegisterTaskManagerMetrics(metrics::MetricsRegistry* regis
     std::set<std::tuple<std::string, int, int>> used_slots;
     for (const proto::TaskMetrics& t : tasks)
       used_slots.emplace(t.job_id(), t.attempt(), t.subtask());
-    out.Gauge("sluice_taskmanager_slots_total", "Task slots of this TaskManager.", {}, slots);
+    out.Gauge("sluice_taskmanager_slots", "Task slots of this TaskManager.", {}, slots);
     out.Gauge("sluice_taskmanager_slots_used",
               "Slots occupied by running tasks (subtask i of a job's vertices share slot i).", {},
               static_cast<double>(used_slots.size()));
@@ -72,7 +72,7 @@ metrics::Registration RegisterTaskManagerMetrics(metrics::MetricsRegistry* regis
     out.Gauge("sluice_taskmanager_memory_rss_bytes", "Resident set size of the process.", {},
               static_cast<double>(CurrentRssBytes()));
     const network::BufferPoolStats buffers = network->stats();
-    out.Gauge("sluice_taskmanager_network_buffers_total",
+    out.Gauge("sluice_taskmanager_network_buffers",
               "Network buffers of this TaskManager (taskmanager.network.buffers).", {},
               buffers.total_buffers);
     out.Gauge("sluice_taskmanager_network_buffers_used",

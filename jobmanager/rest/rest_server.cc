@@ -50,7 +50,7 @@ metrics::Registration RegisterJobManagerMetrics(metrics::MetricsRegistry* regist
     out.Gauge("sluice_jobmanager_taskmanagers_lost",
               "TaskManagers declared lost and not registered again (the newest 64 are kept).", {},
               lost);
-    out.Gauge("sluice_jobmanager_slots_total", "Task slots of the alive TaskManagers.", {},
+    out.Gauge("sluice_jobmanager_slots", "Task slots of the alive TaskManagers.", {},
               slots_total);
     out.Gauge("sluice_jobmanager_slots_free", "Free task slots of the alive TaskManagers.", {},
               slots_free);

@@ -1,0 +1,276 @@
+// Tests of the REST API (jobmanager/rest) in-process: a Dispatcher with a fake gateway and a
+// ManualClock, task metrics fed as heartbeats, requests handed to RestHandler directly.
+#include "jobmanager/rest/rest_handler.h"
+
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "jobmanager/dispatcher.h"
+#include "jobmanager/rest/rest_server.h"
+#include "jobmanager/rest/task_metrics_history.h"
+#include "nlohmann/json.hpp"
+#include "tests/promtool_util.h"
+
+namespace sluice::jobmanager {
+namespace {
+
+using json = nlohmann::json;
+using ::testing::HasSubstr;
+
+// Accepts every RPC at once.
+class AcceptingGateway : public TaskManagerGateway {
+ public:
+  void SubmitTask(const TaskManagerLocation&, proto::TaskDeploymentDescriptor,
+                  Callback done) override {
+    done(absl::OkStatus());
+  }
+  void CancelTasks(const TaskManagerLocation&, proto::CancelTaskRequest, Callback done) override {
+    done(absl::OkStatus());
+  }
+};
+
+proto::JobGraph SourceToSink() {
+  proto::JobGraph g;
+  g.set_name("pipeline");
+  auto add_vertex = [&](int id, const std::string& name) {
+    proto::JobVertex* v = g.add_vertices();
+    v->set_id(id);
+    v->set_name(name);
+    v->set_parallelism(2);
+    v->add_chain()->set_name(name);
+  };
+  add_vertex(1, "src");
+  add_vertex(2, "sink");
+  proto::JobEdge* e = g.add_edges();
+  e->set_id(3);
+  e->set_source_vertex(1);
+  e->set_target_vertex(2);
+  e->set_partitioning(proto::HASH);
+  e->add_key_indexes(0);
+  e->mutable_schema()->add_fields()->set_name("card");
+  g.mutable_restart()->set_strategy("none");
+  return g;
+}
+
+class RestHandlerTest : public ::testing::Test {
+ protected:
+  RestHandlerTest()
+      : dispatcher_(&clock_, &gateway_, Options()),
+        history_(&clock_),
+        handler_(&dispatcher_, &history_, &registry_, "127.0.0.1:6123") {
+    jm_metrics_ = RegisterJobManagerMetrics(&registry_, &dispatcher_, &probe_);
+  }
+
+  static DispatcherOptions Options() {
+    DispatcherOptions o;
+    o.seed = 11;
+    return o;
+  }
+
+  http::HttpResponse Call(const std::string& method, const std::string& path,
+                          std::multimap<std::string, std::string> query = {}) {
+    http::HttpRequest r;
+    r.method = method;
+    r.path = path;
+    r.query = std::move(query);
+    return handler_.Handle(r);
+  }
+  json Get(const std::string& path, int expected_status = 200) {
+    http::HttpResponse r = Call("GET", path);
+    EXPECT_EQ(r.status, expected_status) << path << ": " << r.body;
+    EXPECT_EQ(r.content_type, "application/json");
+    return json::parse(r.body);
+  }
+
+  void RegisterTaskManager() {
+    proto::RegisterTaskManagerRequest r;
+    r.set_tm_id("tm-1");
+    r.set_control_address("127.0.0.1:7000");
+    r.set_slots(2);
+    r.set_metrics_address("127.0.0.1:7001");
+    ASSERT_TRUE(dispatcher_.RegisterTaskManager(r).ok());
+  }
+
+  // Submits the job and reports every task RUNNING.
+  std::string StartJob() {
+    auto id = dispatcher_.SubmitJob(SourceToSink());
+    EXPECT_TRUE(id.ok()) << id.status();
+    for (int vertex : {1, 2}) {
+      for (int subtask : {0, 1}) {
+        proto::TaskStateUpdate u;
+        u.set_job_id(*id);
+        u.set_attempt(0);
+        u.set_vertex_id(vertex);
+        u.set_subtask(subtask);
+        u.set_state(proto::RUNNING);
+        EXPECT_TRUE(dispatcher_.UpdateTaskState(u).ok());
+      }
+    }
+    return *id;
+  }
+
+  // A heartbeat of tm-1 where every task reports `records` and `busy_ms`.
+  void Heartbeat(const std::string& job, int64_t records, int64_t busy_ms, int64_t bp_ms) {
+    proto::HeartbeatRequest hb;
+    hb.set_tm_id("tm-1");
+    hb.set_rss_bytes(1 << 20);
+    for (int vertex : {1, 2}) {
+      for (int subtask : {0, 1}) {
+        proto::TaskMetrics* m = hb.add_tasks();
+        m->set_job_id(job);
+        m->set_attempt(0);
+        m->set_vertex_id(vertex);
+        m->set_subtask(subtask);
+        m->set_vertex_name(vertex == 1 ? "src" : "sink");
+        m->set_records_in(records);
+        m->set_records_out(vertex == 1 ? records : 0);
+        m->set_busy_ms(busy_ms);
+        m->set_backpressured_ms(vertex == 1 ? bp_ms : 0);
+        m->set_out_pool_buffers(vertex == 1 ? 10 : 0);
+        m->set_out_pool_used(vertex == 1 ? 5 : 0);
+      }
+    }
+    ASSERT_TRUE(dispatcher_.Heartbeat(hb).known());
+    history_.Record(hb);
+  }
+
+  ManualClock clock_;
+  AcceptingGateway gateway_;
+  Dispatcher dispatcher_;
+  TaskMetricsHistory history_;
+  metrics::MetricsRegistry registry_;
+  JobManagerProbe probe_;
+  metrics::Registration jm_metrics_;
+  RestHandler handler_;
+};
+
+TEST_F(RestHandlerTest, OverviewAndTaskManagersOfAnIdleCluster) {
+  json overview = Get("/v1/overview");
+  EXPECT_EQ(overview["taskmanagers"]["alive"], 0);
+  EXPECT_EQ(overview["jobs"]["running"], 0);
+  EXPECT_EQ(overview["jobmanager"]["rpc_address"], "127.0.0.1:6123");
+  RegisterTaskManager();
+  overview = Get("/v1/overview");
+  EXPECT_EQ(overview["taskmanagers"]["alive"], 1);
+  EXPECT_EQ(overview["slots"]["total"], 2);
+  EXPECT_EQ(overview["slots"]["free"], 2);
+  json tms = Get("/v1/taskmanagers");
+  ASSERT_EQ(tms["taskmanagers"].size(), 1u);
+  EXPECT_EQ(tms["taskmanagers"][0]["id"], "tm-1");
+  EXPECT_EQ(tms["taskmanagers"][0]["metrics_address"], "127.0.0.1:7001");
+  EXPECT_EQ(tms["taskmanagers"][0]["alive"], true);
+  EXPECT_EQ(Get("/v1/jobs")["jobs"], json::array());
+}
+
+TEST_F(RestHandlerTest, JobDetailVertexRatesAndBackpressureFromHeartbeats) {
+  RegisterTaskManager();
+  const std::string job = StartJob();
+  Heartbeat(job, 1000, 100, 0);
+  // One sample: totals but no rates yet.
+  json vertex = Get("/v1/jobs/" + job + "/vertices/1");
+  EXPECT_EQ(vertex["metrics"]["records_out"], 2000);
+  EXPECT_TRUE(vertex["metrics"]["records_out_per_second"].is_null());
+  clock_.Advance(2000);
+  Heartbeat(job, 3000, 900, 1200);  // +2000 records, +800 ms busy, +1200 ms bp in 2 s
+
+  json detail = Get("/v1/jobs/" + job);
+  EXPECT_EQ(detail["id"], job);
+  EXPECT_EQ(detail["name"], "pipeline");
+  EXPECT_EQ(detail["state"], "running");
+  ASSERT_EQ(detail["vertices"].size(), 2u);
+  EXPECT_EQ(detail["vertices"][0]["name"], "src");
+  EXPECT_EQ(detail["vertices"][0]["parallelism"], 2);
+  EXPECT_EQ(detail["vertices"][0]["state"], "running");
+  EXPECT_EQ(detail["vertices"][0]["metrics"]["records_out"], 6000);
+  // 2 subtasks x 1000 records/s each.
+  EXPECT_DOUBLE_EQ(detail["vertices"][0]["metrics"]["records_out_per_second"].get<double>(), 2000);
+  EXPECT_DOUBLE_EQ(detail["vertices"][0]["metrics"]["busy_ms_per_second"].get<double>(), 400);
+  EXPECT_DOUBLE_EQ(detail["vertices"][0]["metrics"]["backpressured_ms_per_second"].get<double>(),
+                   600);
+  EXPECT_EQ(detail["vertices"][0]["backpressure"], "high");
+  EXPECT_EQ(detail["vertices"][1]["backpressure"], "ok");
+  ASSERT_EQ(detail["edges"].size(), 1u);
+  EXPECT_EQ(
+      detail["edges"][0],
+      (json{
+          {"id", 3}, {"source", 1}, {"target", 2}, {"partitioning", "hash"}, {"keys", {"card"}}}));
+
+  vertex = Get("/v1/jobs/" + job + "/vertices/1");
+  ASSERT_EQ(vertex["subtasks"].size(), 2u);
+  EXPECT_EQ(vertex["subtasks"][1]["subtask"], 1);
+  EXPECT_EQ(vertex["subtasks"][1]["taskmanager"], "tm-1");
+  EXPECT_EQ(vertex["subtasks"][1]["state"], "running");
+  EXPECT_DOUBLE_EQ(vertex["subtasks"][1]["metrics"]["records_out_per_second"].get<double>(), 1000);
+  EXPECT_DOUBLE_EQ(vertex["subtasks"][1]["metrics"]["out_pool_usage"].get<double>(), 0.5);
+
+  json bp = Get("/v1/jobs/" + job + "/backpressure");
+  EXPECT_EQ(bp["vertices"][0]["level"], "high");
+  EXPECT_DOUBLE_EQ(bp["vertices"][0]["ratio"].get<double>(), 0.6);
+
+  json tm = Get("/v1/taskmanagers/tm-1");
+  EXPECT_EQ(tm["metrics"]["tasks"], 4);
+  EXPECT_EQ(tm["tasks"].size(), 4u);
+  EXPECT_EQ(tm["memory"]["rss_bytes"], 1 << 20);
+
+  // JobManager metrics: the job is running, the TaskManager registered.
+  http::HttpResponse metrics = Call("GET", "/metrics");
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_THAT(metrics.content_type, HasSubstr("text/plain"));
+  EXPECT_THAT(metrics.body, HasSubstr("sluice_jobmanager_jobs{state=\"running\"} 1\n"));
+  EXPECT_THAT(metrics.body, HasSubstr("sluice_jobmanager_taskmanagers 1\n"));
+  std::string promtool;
+  EXPECT_EQ(sluice::testing::PromtoolCheck(metrics.body, &promtool), 0) << promtool << metrics.body;
+  EXPECT_THAT(metrics.body, HasSubstr("sluice_job_restarts_total{job=\"" + job +
+                                      "\",job_name=\"pipeline\"} 0\n"));
+}
+
+TEST_F(RestHandlerTest, ErrorsAreJsonWithHttpCodes) {
+  RegisterTaskManager();
+  const std::string job = StartJob();
+  const std::string unknown = std::string(32, 'f');
+  EXPECT_EQ(Get("/v1/jobs/" + unknown, 404)["error"], "no job with id " + unknown);
+  EXPECT_EQ(Get("/v1/jobs/" + unknown + "/exceptions", 404)["error"], "no job with id " + unknown);
+  EXPECT_EQ(Get("/v1/jobs/" + unknown + "/vertices/1", 404)["error"], "no job with id " + unknown);
+  EXPECT_EQ(Get("/v1/jobs/" + job + "/vertices/99", 404)["error"],
+            "job " + job + " has no vertex 99");
+  EXPECT_EQ(Get("/v1/jobs/" + job + "/vertices/abc", 400)["error"],
+            "vertex id 'abc' is not an integer");
+  EXPECT_EQ(Get("/v1/taskmanagers/tm-9", 404)["error"], "no TaskManager with id tm-9");
+  EXPECT_THAT(Get("/v1/nope", 404)["error"].get<std::string>(), HasSubstr("no such endpoint"));
+  EXPECT_THAT(Get("/v1/../etc/passwd", 404)["error"].get<std::string>(),
+              HasSubstr("no such endpoint"));
+  EXPECT_THAT(Get("/v1/jobs/" + job + "/checkpoints", 501)["error"].get<std::string>(),
+              HasSubstr("not built yet"));
+  EXPECT_THAT(Get("/v1/jobs/" + unknown + "/checkpoints", 404)["error"].get<std::string>(),
+              HasSubstr("no job with id"));
+
+  http::HttpResponse wrong = Call("DELETE", "/v1/jobs");
+  EXPECT_EQ(wrong.status, 405);
+  EXPECT_EQ(wrong.allow, "GET");
+  EXPECT_EQ(json::parse(wrong.body)["error"],
+            "method DELETE is not allowed on /v1/jobs (allowed: GET)");
+  EXPECT_EQ(Call("GET", "/v1/jobs/" + job + "/cancel").status, 405);
+  http::HttpResponse bad_mode = Call("PATCH", "/v1/jobs/" + job, {{"mode", "explode"}});
+  EXPECT_EQ(bad_mode.status, 400);
+}
+
+TEST_F(RestHandlerTest, CancelThenCancelAgainIsAConflict) {
+  RegisterTaskManager();
+  const std::string job = StartJob();
+  http::HttpResponse r = Call("POST", "/v1/jobs/" + job + "/cancel");
+  EXPECT_EQ(r.status, 202) << r.body;
+  EXPECT_EQ(json::parse(r.body)["job_id"], job);
+  // The gateway acked CancelTasks at once: every task is canceled.
+  EXPECT_EQ(Get("/v1/jobs/" + job)["state"], "canceled");
+  r = Call("PATCH", "/v1/jobs/" + job, {{"mode", "cancel"}});
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_EQ(Call("POST", "/v1/jobs/" + std::string(32, 'e') + "/cancel").status, 404);
+  json exceptions = Get("/v1/jobs/" + job + "/exceptions");
+  EXPECT_TRUE(exceptions["root_cause"].is_null());
+  EXPECT_EQ(exceptions["history"], json::array());
+}
+
+}  // namespace
+}  // namespace sluice::jobmanager

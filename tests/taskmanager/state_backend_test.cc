@@ -562,6 +562,24 @@ TYPED_TEST(StateBackendTest, UnwritableTargetIsAnErrorNamingThePath) {
   this->ExpectEqual(r, rs, model, 100);
 }
 
+TYPED_TEST(StateBackendTest, ForeignOrMalformedHandlesAreClearErrors) {
+  KeyedStateBackend* b = this->Make();
+  auto s = this->Register(b);
+  Model model;
+  this->RandomOps(b, s, &model, 500, 50, 30);
+  proto::KeyedStateHandle h = this->SnapshotNow(b, this->Target(1));
+  proto::KeyedStateHandle foreign = h;
+  foreign.set_backend(TypeParam::kKind == BackendKind::kHeap ? "rocksdb" : "heap");
+  absl::Status st = this->Make()->Restore(this->job_dir(), {foreign});
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << st;
+  EXPECT_NE(st.message().find("backend"), absl::string_view::npos) << st;
+  proto::KeyedStateHandle malformed = h;
+  malformed.set_backend_metadata("not json");
+  malformed.clear_files();
+  st = this->Make()->Restore(this->job_dir(), {malformed});
+  EXPECT_EQ(st.code(), absl::StatusCode::kDataLoss) << st;
+}
+
 TYPED_TEST(StateBackendTest, SavepointIsSelfContained) {
   KeyedStateBackend* b = this->Make();
   auto s = this->Register(b);

@@ -59,24 +59,49 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string&
   server.set_write_timeout(options.write_timeout_seconds, 0);
   server.set_keep_alive_max_count(100);
 
-  auto route = [handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
+  auto serve = [handler = std::move(handler)](const httplib::Request& req, std::string body,
+                                              httplib::Response& res) {
     HttpRequest request;
     request.method = req.method;
     request.path = req.path;
     for (const auto& [key, value] : req.params) request.query.emplace(key, value);
-    request.body = req.body;
+    request.body = std::move(body);
     HttpResponse response = handler(request);
     res.status = response.status;
     if (!response.allow.empty()) res.set_header("Allow", response.allow);
     res.set_content(response.body, response.content_type.c_str());
   };
+  auto route = [serve](const httplib::Request& req, httplib::Response& res) {
+    serve(req, req.body, res);
+  };
+  // Methods that may carry a body read it here, and only when the request declares one:
+  // httplib would otherwise wait for the peer to close a body-less `curl -X POST` (no
+  // Content-Length) and answer 400 after its read timeout.
+  auto route_with_body = [serve](const httplib::Request& req, httplib::Response& res,
+                                 const httplib::ContentReader& reader) {
+    std::string body;
+    if (req.has_header("Content-Length") || req.has_header("Transfer-Encoding")) {
+      const bool read = reader([&body](const char* data, size_t length) {
+        body.append(data, length);
+        return true;
+      });
+      if (!read) {  // too large (httplib set 413) or broken
+        if (res.status != 413) res.status = 400;
+        res.set_content(ErrorJson(res.status == 413 ? "request body too large"
+                                                    : "cannot read the request body"),
+                        "application/json");
+        return;
+      }
+    }
+    serve(req, std::move(body), res);
+  };
   const std::string any = ".*";
   server.Get(any, route);
-  server.Post(any, route);
-  server.Put(any, route);
-  server.Patch(any, route);
-  server.Delete(any, route);
   server.Options(any, route);
+  server.Post(any, route_with_body);
+  server.Put(any, route_with_body);
+  server.Patch(any, route_with_body);
+  server.Delete(any, route_with_body);
   // Errors httplib answers itself (unparsable request, body too large): JSON too.
   server.set_error_handler(
       httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <string>
 
 #include "common/http/http_client.h"
@@ -33,8 +34,8 @@ HttpResponse Echo(const HttpRequest& r) {
   return out;
 }
 
-// Sends raw bytes to 127.0.0.1:port and returns whatever comes back until the peer closes
-// (or 5 s pass).
+// Sends raw bytes to 127.0.0.1:port and returns the first response (or whatever came back
+// until the peer closed, or 5 s passed).
 std::string RawExchange(int port, const std::string& bytes) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
@@ -52,7 +53,15 @@ std::string RawExchange(int port, const std::string& bytes) {
   std::string out;
   char buf[4096];
   ssize_t n;
-  while ((n = read(fd, buf, sizeof(buf))) > 0) out.append(buf, n);
+  while ((n = read(fd, buf, sizeof(buf))) > 0) {
+    out.append(buf, n);
+    // Stop after one complete response (error answers keep the connection alive).
+    const size_t end = out.find("\r\n\r\n");
+    if (end == std::string::npos) continue;
+    const size_t at = out.find("Content-Length: ");
+    const size_t length = at < end ? std::stoul(out.substr(at + 16)) : 0;
+    if (out.size() >= end + 4 + length) break;
+  }
   close(fd);
   return out;
 }
@@ -97,6 +106,17 @@ TEST(HttpServerTest, MalformedAndOversizedRequestsGet4xxAndTheServerKeepsServing
   // (never a 2xx, never a crash).
   std::string garbage = RawExchange(port, "THIS IS NOT HTTP\r\n\r\n");
   EXPECT_THAT(garbage, ::testing::AnyOf("", HasSubstr("HTTP/1.1 400"))) << garbage;
+
+  // A POST or DELETE without a body and without Content-Length (`curl -X POST URL`) is
+  // answered at once (not after the read timeout).
+  for (const std::string method : {"POST", "DELETE"}) {
+    const auto start = std::chrono::steady_clock::now();
+    std::string bodyless =
+        RawExchange(port, method + " /cancel HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    EXPECT_THAT(bodyless, HasSubstr("HTTP/1.1 200")) << bodyless;
+    EXPECT_THAT(bodyless, HasSubstr("\"method\":\"" + method + "\""));
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
+  }
 
   auto big = HttpCall("POST", (*server)->address(), "/x", std::string(4096, 'x'));
   ASSERT_TRUE(big.ok()) << big.status();

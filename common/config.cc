@@ -59,6 +59,11 @@ const std::vector<ConfigKey>& ConfigKeys() {
        "ReadWriteMany volume on Kubernetes)."},
       {"taskmanager.state.local_dir", ConfigType::kString, "",
        "TaskManager working directory for RocksDB state (empty: <system temp dir>/sluice-state)."},
+      {"high_availability.dir", ConfigType::kString, "",
+       "JobManager high availability (empty: off). The JobManager keeps its submitted jobs and "
+       "their latest checkpoint pointer under <dir>/jobs and its address in <dir>/leader; a "
+       "restarted JobManager recovers the jobs and TaskManagers given the same key find it "
+       "there. Must be shared by the JobManager and every TaskManager (docs/high-availability.md)."},
       {"rpc.max_message_size", ConfigType::kBytes, "64mb", "Largest gRPC message accepted."},
       {"log.level", ConfigType::kString, "info", "trace, debug, info, warn or error."},
   };

@@ -187,6 +187,9 @@ absl::Status CheckpointCoordinator::Complete(Pending& p) {
   if (absl::Status s = WriteFileAtomically(dir + "/_metadata", bytes); !s.ok()) {
     return absl::Status(s.code(), absl::StrCat("writing the metadata of checkpoint ", p.id, ": ", s.message()));
   }
+  if (options_.on_completed) {
+    if (absl::Status s = options_.on_completed(p.id, dir + "/_metadata"); !s.ok()) return s;
+  }
   int64_t size = static_cast<int64_t>(bytes.size());
   int64_t incremental = size;
   for (const proto::TaskStateSnapshot& t : p.metadata.tasks()) {
@@ -257,6 +260,22 @@ std::vector<int64_t> CheckpointCoordinator::TakeAborted() {
   std::vector<int64_t> out;
   out.swap(aborted_);
   return out;
+}
+
+void CheckpointCoordinator::RecoverCompleted(const proto::CheckpointMetadata& metadata) {
+  const int64_t id = metadata.checkpoint_id();
+  if (completed_metadata_.count(id)) return;
+  completed_.insert(std::upper_bound(completed_.begin(), completed_.end(), id), id);
+  completed_metadata_[id] = metadata;
+  ContinueIdsAfter(id);
+  proto::CheckpointStats& stats = StatsFor(id);
+  stats.set_status("COMPLETED");
+  stats.set_trigger_time_ms(metadata.trigger_time_ms());
+  stats.set_duration_ms(metadata.complete_time_ms() - metadata.trigger_time_ms());
+  stats.set_tasks(metadata.tasks_size());
+  stats.set_acknowledged(metadata.tasks_size());
+  stats.set_path(ChkDir(id));
+  spdlog::info("job {}: recovered completed checkpoint {} ({})", job_id_, id, ChkDir(id));
 }
 
 std::optional<proto::CheckpointMetadata> CheckpointCoordinator::LatestForRestore() {

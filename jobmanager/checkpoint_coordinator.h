@@ -10,8 +10,10 @@
 // Not thread-safe: owned by a JobMaster, called under the Dispatcher's mutex.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -34,6 +36,10 @@ struct CheckpointOptions {
   int max_concurrent = 1;
   int retained = 1;
   std::string job_dir;  // "<checkpointing.dir or the cluster default>/<job_id>"
+  // High availability: called once a checkpoint's _metadata is written, before it counts as
+  // completed (and so before any task commits it) with its id and _metadata path; an error
+  // aborts the checkpoint. The Dispatcher persists the job store's pointer with it.
+  std::function<absl::Status(int64_t id, const std::string& metadata_path)> on_completed;
 };
 
 // The job's checkpointing.* keys; `default_dir` is the cluster's state.checkpoints.dir.
@@ -74,6 +80,13 @@ class CheckpointCoordinator {
   // For the next attempt: the newest completed checkpoint whose _metadata parses and whose
   // files all exist with their recorded sizes; nullopt when there is none.
   std::optional<proto::CheckpointMetadata> LatestForRestore();
+
+  // High availability, before the first attempt of a job recovered by a restarted
+  // JobManager: a completed checkpoint read back from disk (call oldest first);
+  // LatestForRestore considers it and later checkpoints subsume it.
+  void RecoverCompleted(const proto::CheckpointMetadata& metadata);
+  // New checkpoint ids continue after `id` (barrier ids keep increasing across JobManagers).
+  void ContinueIdsAfter(int64_t id) { next_id_ = std::max(next_id_, id + 1); }
 
   // History, newest last (for `sluice checkpoints` and REST).
   const std::deque<proto::CheckpointStats>& history() const { return history_; }

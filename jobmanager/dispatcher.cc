@@ -53,6 +53,7 @@ void Dispatcher::Apply(JobMaster* job, JobActions actions) {
   for (auto& c : actions.checkpoint_rpcs) {
     outbox_.push_back({std::nullopt, std::nullopt, std::move(c)});
   }
+  ForgetIfEnded(*job);
 }
 
 void Dispatcher::Reconcile() {
@@ -71,6 +72,7 @@ void Dispatcher::Reconcile() {
     }
     JobActions actions;
     job->OnSlotsGranted(std::move(slots), &actions);
+    StoreAttempt(*job);  // before the SubmitTask RPCs go out
     Apply(job, std::move(actions));
   }
 }
@@ -189,6 +191,7 @@ absl::StatusOr<proto::RegisterTaskManagerResponse> Dispatcher::RegisterTaskManag
     spdlog::info("TaskManager {} registered (control {}, data {}, {} slots, pid {})",
                  tm->location.tm_id, tm->location.control_address, tm->location.data_address,
                  tm->slots, tm->pid);
+    ReleaseRecoveredJobs(&request.tm_id());
     Reconcile();
   }
   Flush();
@@ -259,6 +262,7 @@ absl::StatusOr<std::string> Dispatcher::SubmitJob(const proto::JobGraph& graph) 
     absl::StatusOr<CheckpointOptions> checkpoints =
         CheckpointOptionsForJob(graph, job_id, options_.checkpoint_dir);
     if (!checkpoints.ok()) return checkpoints.status();
+    if (absl::Status s = StoreSubmittedJob(job_id, graph, &*checkpoints); !s.ok()) return s;
     auto job = std::make_unique<JobMaster>(job_id, graph, *std::move(restart), clock_,
                                            *std::move(checkpoints));
     JobMaster* raw = job.get();
@@ -335,6 +339,7 @@ void Dispatcher::Poll() {
       job->OnTimer(&actions);
       Apply(job, std::move(actions));
     }
+    ReleaseRecoveredJobs(nullptr);
     Reconcile();
   }
   Flush();
@@ -348,6 +353,7 @@ std::optional<int64_t> Dispatcher::NextDeadlineMs() const {
   };
   consider(scheduler_.NextDeadlineMs());
   for (const JobMaster* job : job_order_) consider(job->NextTimerMs());
+  for (const auto& [id, wait] : recovery_waits_) consider(wait.deadline_ms);
   return next;
 }
 

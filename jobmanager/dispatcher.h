@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/clock.h"
 #include "jobmanager/job_master.h"
+#include "jobmanager/job_store.h"
 #include "jobmanager/scheduler.h"
 #include "jobmanager/slot_pool.h"
 #include "jobmanager/task_manager_gateway.h"
@@ -48,6 +50,12 @@ struct DispatcherOptions {
   // Called with every heartbeat of a known TaskManager (with the mutex held: it must not call
   // back into the Dispatcher). The REST API keeps task metric history with it.
   std::function<void(const proto::HeartbeatRequest&)> on_heartbeat;
+  // High availability (nullptr: off): submitted jobs, their latest checkpoint pointer and
+  // deployed attempts are persisted here, ended jobs removed. Must outlive the Dispatcher.
+  JobStore* job_store = nullptr;
+  // A recovered job waits at most this long for the TaskManagers of its last attempt to
+  // register again (they cancel their stale tasks first) before it asks for slots.
+  int64_t recovery_wait_ms = 10'000;
 };
 
 class Dispatcher {
@@ -80,6 +88,13 @@ class Dispatcher {
   // A task's checkpoint acknowledgement or decline. NotFound for an unknown job.
   absl::Status ReportCheckpoint(const proto::CheckpointReport& report);
 
+  // --- High availability (dispatcher_ha.cc) ---
+  // At JobManager start, before serving: re-creates every job of the job store with its
+  // original id; each waits for the TaskManagers of its last attempt (or recovery_wait_ms),
+  // then for slots, and is deployed from its latest completed checkpoint. Returns the number
+  // of jobs recovered; an error only when the store cannot be listed.
+  absl::StatusOr<int> RecoverJobs();
+
   // --- Timers ---
   // Fires everything due at the clock's current time: lost TaskManagers, expired slot
   // requests, restart delays.
@@ -104,6 +119,15 @@ class Dispatcher {
   void Reconcile() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void HandleLost(const LostTaskManager& lost) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::string NewId() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // High availability hooks (no-ops without a job store), dispatcher_ha.cc.
+  // Persists a submitted job and points its coordinator's on_completed at the store.
+  absl::Status StoreSubmittedJob(const std::string& job_id, const proto::JobGraph& graph,
+                                 CheckpointOptions* checkpoints) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void StoreAttempt(const JobMaster& job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ForgetIfEnded(const JobMaster& job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Starts recovered jobs whose TaskManagers are back (`tm_id` just registered) or whose
+  // wait expired.
+  void ReleaseRecoveredJobs(const std::string* registered_tm_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Hands the queued RPCs to the gateway, without mu_, in queue order (one thread at a time
   // drains, so a CancelTasks never reaches the gateway before an earlier SubmitTask, even
   // when callbacks run concurrently), then pokes the timer thread.
@@ -127,6 +151,13 @@ class Dispatcher {
   std::vector<JobMaster*> job_order_ ABSL_GUARDED_BY(mu_);  // submission order
   std::deque<Rpc> outbox_ ABSL_GUARDED_BY(mu_);
   bool draining_ ABSL_GUARDED_BY(mu_) = false;
+  // Recovered jobs not started yet: job id -> (TaskManagers still expected, deadline).
+  struct RecoveryWait {
+    std::set<std::string> taskmanagers;
+    int64_t deadline_ms = 0;
+  };
+  std::map<std::string, RecoveryWait> recovery_waits_ ABSL_GUARDED_BY(mu_);
+  std::set<std::string> forgotten_jobs_ ABSL_GUARDED_BY(mu_);  // removed from the job store
 };
 
 }  // namespace sluice::jobmanager

@@ -42,6 +42,13 @@ void JobMaster::Start(JobActions* actions) {
   actions->request_slots = true;
 }
 
+void JobMaster::Recover(int last_attempt, const std::vector<proto::CheckpointMetadata>& completed,
+                        int64_t max_checkpoint_id) {
+  first_attempt_ = last_attempt + 1;
+  for (const proto::CheckpointMetadata& metadata : completed) checkpoints_.RecoverCompleted(metadata);
+  checkpoints_.ContinueIdsAfter(max_checkpoint_id);
+}
+
 void JobMaster::SetState(proto::JobState state, absl::string_view why) {
   if (state == state_) return;
   spdlog::info("job {} ({}) switched from {} to {}{}{}", job_id_, graph_.name(),
@@ -58,7 +65,7 @@ void JobMaster::OnSlotsGranted(std::vector<TaskManagerLocation> slots, JobAction
   }
   waiting_for_slots_ = false;
   holds_slots_ = true;
-  int attempt = 0;
+  int attempt = first_attempt_;
   if (deployed_once_) {
     attempt = executions_.attempt() + 1;
     ++restarts_;

@@ -64,6 +64,13 @@ class JobMaster {
 
   // The job starts waiting for slots.
   void Start(JobActions* actions);
+  // High availability, before Start: this job was recovered from the job store by a restarted
+  // JobManager. Its attempt numbers continue after `last_attempt` (so no stale task of the
+  // previous JobManager is mistaken for one of the new attempts), its coordinator knows the
+  // completed checkpoints read back from disk (oldest first) and new checkpoint ids continue
+  // after `max_checkpoint_id`. The restart counter starts again at 0.
+  void Recover(int last_attempt, const std::vector<proto::CheckpointMetadata>& completed,
+               int64_t max_checkpoint_id);
 
   const std::string& job_id() const { return job_id_; }
   const std::string& name() const { return graph_.name(); }
@@ -128,6 +135,7 @@ class JobMaster {
   bool waiting_for_slots_ = false;
   bool holds_slots_ = false;
   bool deployed_once_ = false;
+  int first_attempt_ = 0;  // > 0 for a job recovered by a restarted JobManager
   int restarts_ = 0;
   std::optional<int64_t> restart_at_ms_;
   int64_t start_wall_ms_ = 0;

@@ -41,7 +41,26 @@ absl::StatusOr<std::unique_ptr<JobManagerServer>> JobManagerServer::Start(
   dispatcher_options.on_heartbeat = std::move(options.on_heartbeat);
   JobManagerServer* raw = s.get();
   dispatcher_options.on_timers_changed = [raw] { raw->WakeTimer(); };
+  s->ha_dir_ = config.GetString("high_availability.dir");
+  if (!s->ha_dir_.empty()) {
+    absl::StatusOr<std::unique_ptr<DirectoryJobStore>> store = DirectoryJobStore::Open(s->ha_dir_);
+    if (!store.ok()) {
+      if (s->owned_gateway_) s->owned_gateway_->Shutdown();
+      return store.status();
+    }
+    s->job_store_ = *std::move(store);
+    dispatcher_options.job_store = s->job_store_.get();
+    dispatcher_options.recovery_wait_ms = dispatcher_options.heartbeat_timeout_ms;
+  }
   s->dispatcher_ = std::make_unique<Dispatcher>(s->clock_, s->gateway_, dispatcher_options);
+  if (s->job_store_ != nullptr) {
+    absl::StatusOr<int> recovered = s->dispatcher_->RecoverJobs();
+    if (!recovered.ok()) {
+      if (s->owned_gateway_) s->owned_gateway_->Shutdown();
+      return recovered.status();
+    }
+    spdlog::info("high availability on ({}): {} job(s) recovered", s->ha_dir_, *recovered);
+  }
   s->service_ = std::make_unique<JobManagerServiceImpl>(s->dispatcher_.get());
 
   const std::string host = config.GetString("jobmanager.address");

@@ -18,6 +18,7 @@
 #include "jobmanager/dispatcher.h"
 #include "jobmanager/grpc_task_manager_gateway.h"
 #include "jobmanager/job_manager_service.h"
+#include "jobmanager/job_store.h"
 
 namespace grpc {
 class Server;
@@ -38,6 +39,8 @@ struct JobManagerServerOptions {
 class JobManagerServer {
  public:
   // Reads jobmanager.*, heartbeat.*, rpc.max_message_size from `config`, binds and serves.
+  // With high_availability.dir set, first recovers the jobs of its job store (Unavailable
+  // when the store cannot be opened or listed).
   // Unavailable "cannot listen on HOST:PORT (address in use?)" when the port cannot be bound.
   static absl::StatusOr<std::unique_ptr<JobManagerServer>> Start(
       const Config& config, JobManagerServerOptions options = {});
@@ -47,6 +50,8 @@ class JobManagerServer {
   int port() const { return port_; }
   const std::string& address() const { return address_; }
   Dispatcher* dispatcher() { return dispatcher_.get(); }
+  // high_availability.dir; empty when high availability is off.
+  const std::string& ha_dir() const { return ha_dir_; }
 
   // Stops serving (in-flight requests get a short grace period), the timer thread and the
   // gateway. Cancels no job. Idempotent.
@@ -60,6 +65,8 @@ class JobManagerServer {
   const Clock* clock_ = nullptr;
   std::unique_ptr<GrpcTaskManagerGateway> owned_gateway_;
   TaskManagerGateway* gateway_ = nullptr;
+  std::string ha_dir_;
+  std::unique_ptr<JobStore> job_store_;  // outlives dispatcher_
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<JobManagerServiceImpl> service_;
   std::unique_ptr<grpc::Server> server_;

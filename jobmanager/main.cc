@@ -4,6 +4,8 @@
 // /metrics on jobmanager.address:rest.port until SIGTERM or SIGINT (then exits 0 without
 // cancelling jobs). When serving, writes the ready file atomically:
 // {"rpc_address":"127.0.0.1:PORT","rest_address":"127.0.0.1:PORT","rest_port":N,"pid":N}.
+// With high_availability.dir set it first recovers the jobs of its job store and writes
+// <dir>/leader (common/ha_leader.h) before the ready file.
 // Bad flags or config, or a port that cannot be bound: one line on stderr, exit 2.
 #include <signal.h>
 #include <unistd.h>
@@ -21,6 +23,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/config.h"
 #include "common/file_util.h"
+#include "common/ha_leader.h"
 #include "common/process_util.h"
 #include "common/server_process.h"
 #include "jobmanager/jobmanager_server.h"
@@ -59,6 +62,20 @@ int main(int argc, char** argv) {
   if (!rest.ok()) {
     (*server)->Shutdown();
     return sluice::FailStartup(kProgram, rest.status().message());
+  }
+
+  // High availability: TaskManagers find this JobManager through <ha dir>/leader.
+  if (!(*server)->ha_dir().empty()) {
+    sluice::LeaderInfo leader;
+    leader.rpc_address = (*server)->address();
+    leader.rest_address = (*rest)->address();
+    leader.session_id = (*server)->dispatcher()->session_id();
+    leader.pid = getpid();
+    if (absl::Status s = sluice::WriteLeaderFile((*server)->ha_dir(), leader); !s.ok()) {
+      (*rest)->Stop();
+      (*server)->Shutdown();
+      return sluice::FailStartup(kProgram, s.message());
+    }
   }
 
   if (!options.ready_file.empty()) {

@@ -1,6 +1,10 @@
 // JobManagerConnection: a TaskManager's link to its JobManager. Registers (retrying until the
 // JobManager answers), sends heartbeats on its own thread (re-registering when the JobManager
 // no longer knows it, e.g. after a JobManager restart) and reports task state changes.
+// High availability (`ha_dir` non-empty): the JobManager's address is read from
+// `<ha_dir>/leader` (common/ha_leader.h) on every registration attempt, and when heartbeats
+// fail; a leader with another session than the one registered with is a new JobManager:
+// the TaskManager cancels its (stale) tasks and registers with it, without restarting.
 // Thread-safe: task threads call ReportTaskState concurrently.
 #pragma once
 
@@ -10,6 +14,7 @@
 #include <string>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
@@ -25,7 +30,7 @@ class JobManagerConnection {
   JobManagerConnection(std::string jm_address, proto::RegisterTaskManagerRequest self,
                        int64_t heartbeat_interval_ms, int64_t max_message_size,
                        std::function<proto::HeartbeatRequest()> heartbeat,
-                       std::function<void()> on_forgotten);
+                       std::function<void()> on_forgotten, std::string ha_dir = "");
   ~JobManagerConnection();
 
   // Registers, retrying every 500 ms until `timeout_ms` passes (then Unavailable).
@@ -39,13 +44,23 @@ class JobManagerConnection {
 
  private:
   void HeartbeatLoop();
+  std::shared_ptr<proto::JobManagerService::Stub> stub() const ABSL_LOCKS_EXCLUDED(mu_);
+  // With high availability: reads the leader file and points the stub at its address.
+  // Returns true when the leader is a JobManager session other than the registered one.
+  bool FollowLeader() ABSL_LOCKS_EXCLUDED(mu_);
+  std::string jm_address() const ABSL_LOCKS_EXCLUDED(mu_);
 
-  std::string jm_address_;
+  const std::string ha_dir_;
+  const int64_t max_message_size_;
+  mutable absl::Mutex mu_;
+  std::string jm_address_ ABSL_GUARDED_BY(mu_);
+  std::string jm_session_ ABSL_GUARDED_BY(mu_);  // of the last successful registration
+  std::string leader_problem_ ABSL_GUARDED_BY(mu_);  // last leader-file error logged
   proto::RegisterTaskManagerRequest self_;
   int64_t heartbeat_interval_ms_;
   std::function<proto::HeartbeatRequest()> heartbeat_;
   std::function<void()> on_forgotten_;
-  std::unique_ptr<proto::JobManagerService::Stub> stub_;
+  std::shared_ptr<proto::JobManagerService::Stub> stub_ ABSL_GUARDED_BY(mu_);
   absl::Notification stop_;
   std::thread thread_;
 };

@@ -106,7 +106,7 @@ int main(int argc, char** argv) {
         request.set_rss_bytes(CurrentRssBytes());
         return request;
       },
-      [&executor]() { executor.CancelAll(); });
+      [&executor]() { executor.CancelAll(); }, config.GetString("high_availability.dir"));
   if (absl::Status s = connection->Register(60'000); !s.ok()) return Fail(s.message());
   connection->StartHeartbeats();
 

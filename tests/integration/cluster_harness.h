@@ -133,10 +133,12 @@ class Cluster {
 
   void StartJobManager() {
     std::string ready = (dir_ / "jm.ready").string();
+    std::filesystem::remove(ready);  // a restart must not read the old one
+    const std::string log = jm_starts_++ == 0 ? "jm.log" : "jm-" + std::to_string(jm_starts_) + ".log";
     std::vector<std::string> argv = {BinDir() + "/sluice-jobmanager", "--ready-file", ready,
                                      "--set", "jobmanager.rpc.port=0", "--set", "rest.port=0"};
     for (auto& s : common_settings) { argv.push_back("--set"); argv.push_back(s); }
-    jobmanager_ = std::make_unique<Process>(argv, (dir_ / "jm.log").string());
+    jobmanager_ = std::make_unique<Process>(argv, (dir_ / log).string());
     ASSERT_TRUE(WaitFor([&] { return std::filesystem::exists(ready) || !jobmanager_->Running(); },
                         std::chrono::seconds(30)))
         << jobmanager_->Log();
@@ -144,6 +146,22 @@ class Cluster {
     nlohmann::json info = nlohmann::json::parse(ReadAll(ready));
     jm_address_ = info["rpc_address"].get<std::string>();
     rest_address_ = info.value("rest_address", "");
+  }
+
+  // JobManager high availability for every process started from now on:
+  // high_availability.dir=<test dir>/ha (returned).
+  std::filesystem::path UseHighAvailability() {
+    std::filesystem::path ha = dir_ / "ha";
+    common_settings.push_back("high_availability.dir=" + ha.string());
+    return ha;
+  }
+
+  // kill -9 of the JobManager (when it runs), then a new one with the same settings (so the
+  // same high_availability.dir) on new free ports; the addresses are re-read from its ready
+  // file. TaskManagers are left alone.
+  void RestartJobManager() {
+    if (jobmanager_) jobmanager_->Kill(SIGKILL);
+    StartJobManager();
   }
 
   // Starts TaskManager number `index` (a restart reuses the index).
@@ -213,6 +231,7 @@ class Cluster {
   std::unique_ptr<Process> jobmanager_;
   std::vector<std::unique_ptr<Process>> taskmanagers_;
   int cli_runs_ = 0;
+  int jm_starts_ = 0;
 };
 
 }  // namespace sluice::testing

@@ -1,9 +1,14 @@
 // Exactly-once chaos test (real processes): a keyed running count over a deterministic
 // datagen source, checkpoints every 500 ms, while a seeded harness kill -9s random
-// TaskManagers at random moments (each replaced by a new one). The committed output must hold
+// TaskManagers at random moments (each replaced by a new one) and, with JobManager high
+// availability on, kill -9s the JobManager too (restarted on a new port with the same
+// high_availability.dir: it recovers the job from its job store and the surviving
+// TaskManagers register with it again). The committed output must hold
 // every update exactly once: for every key k, the rows n = 1..count(k) each exactly once, and
 // the last row's total equals the brute-force sum. Runs for both state backends.
-// Short by default; SLUICE_CHAOS_LONG=1 runs millions of rows and at least 10 kills.
+// Short by default (3 TaskManager kills, 1 JobManager kill); SLUICE_CHAOS_LONG=1 runs millions
+// of rows, 12 TaskManager kills and 2 JobManager kills.
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <map>
@@ -20,12 +25,13 @@ constexpr int64_t kKeys = 101;
 struct ChaosParams {
   int64_t rows;
   int64_t rows_per_second;
-  int kills;
+  int kills;     // TaskManagers
+  int jm_kills;  // JobManager
 };
 
 ChaosParams Params() {
-  if (std::getenv("SLUICE_CHAOS_LONG") != nullptr) return {2'000'000, 100'000, 12};
-  return {240'000, 40'000, 3};
+  if (std::getenv("SLUICE_CHAOS_LONG") != nullptr) return {2'000'000, 100'000, 12, 2};
+  return {240'000, 40'000, 3, 1};
 }
 
 std::string JobSpec(const ChaosParams& p, const std::string& backend, const std::string& dir) {
@@ -68,12 +74,24 @@ int CompletedCheckpoints(const nlohmann::json& info) {
   return n;
 }
 
+// The id of the newest completed checkpoint (ids keep increasing across restarts of the
+// JobManager, unlike the bounded history's counts).
+int64_t LatestCompleted(const nlohmann::json& info) {
+  int64_t latest = 0;
+  if (!info.is_object() || !info.contains("checkpoints")) return 0;
+  for (const auto& c : info["checkpoints"]) {
+    if (c.value("status", "") == "COMPLETED") latest = std::max<int64_t>(latest, c.value("id", 0));
+  }
+  return latest;
+}
+
 class ExactlyOnceTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(ExactlyOnceTest, KilledTaskManagersLoseAndDuplicateNothing) {
   const std::string backend = GetParam();
   const ChaosParams p = Params();
   Cluster cluster("exactly-once-" + backend);
+  cluster.UseHighAvailability();
   constexpr int kTaskManagers = 3;
   ASSERT_NO_FATAL_FAILURE(cluster.Start(kTaskManagers, 2));
   const std::string spec = cluster.WriteFile(
@@ -84,21 +102,30 @@ TEST_P(ExactlyOnceTest, KilledTaskManagersLoseAndDuplicateNothing) {
 
   std::mt19937 rng(20261128);
   int kills = 0;
-  int seen_checkpoints = 0;
-  while (kills < p.kills) {
+  int jm_kills = 0;
+  int64_t seen_checkpoint = 0;
+  const int events = p.kills + p.jm_kills;
+  while (kills + jm_kills < events) {
     // Kill only after a checkpoint completed since the last kill, so the job makes progress.
     bool progressed = WaitFor(
         [&] {
           nlohmann::json info = cluster.JobInfo(job_id);
-          return CompletedCheckpoints(info) > seen_checkpoints || JobState(info) == "JOB_FINISHED" ||
+          return LatestCompleted(info) > seen_checkpoint || JobState(info) == "JOB_FINISHED" ||
                  JobState(info) == "JOB_FAILED";
         },
         std::chrono::seconds(60));
     nlohmann::json info = cluster.JobInfo(job_id);
     ASSERT_TRUE(progressed) << info.dump(2);
     if (JobState(info) != "JOB_RUNNING" && JobState(info) != "JOB_RESTARTING") break;
-    seen_checkpoints = CompletedCheckpoints(info);
+    seen_checkpoint = LatestCompleted(info);
     std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 700)(rng)));
+    // The JobManager kills are spread evenly over the run.
+    const int event = kills + jm_kills + 1;
+    if (jm_kills < p.jm_kills && event == events * (jm_kills + 1) / (p.jm_kills + 1)) {
+      ++jm_kills;
+      ASSERT_NO_FATAL_FAILURE(cluster.RestartJobManager());
+      continue;
+    }
     const size_t victim = std::uniform_int_distribution<size_t>(0, kTaskManagers - 1)(rng);
     cluster.taskmanager(victim)->Kill(SIGKILL);
     cluster.taskmanager(victim)->Wait();
@@ -149,14 +176,18 @@ TEST_P(ExactlyOnceTest, KilledTaskManagersLoseAndDuplicateNothing) {
     }
   }
   nlohmann::json info = cluster.JobInfo(job_id);
-  std::printf("[chaos %s] kills survived: %d, restarts: %d, checkpoints completed: %d, records "
+  std::printf("[chaos %s] kills survived: %d (TaskManagers %d, JobManager %d), restarts since "
+              "the last JobManager start: %d, checkpoints completed: %d (latest %lld), records "
               "checked: %lld, lost: %lld, duplicated: %lld\n",
-              backend.c_str(), kills, info["summary"].value("restarts", 0), CompletedCheckpoints(info),
+              backend.c_str(), kills + jm_kills, kills, jm_kills,
+              info["summary"].value("restarts", 0), CompletedCheckpoints(info),
+              static_cast<long long>(LatestCompleted(info)),
               static_cast<long long>(checked), static_cast<long long>(lost),
               static_cast<long long>(duplicated));
   EXPECT_EQ(lost, 0);
   EXPECT_EQ(duplicated, 0);
   EXPECT_GE(kills, 1);
+  EXPECT_EQ(jm_kills, p.jm_kills);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ExactlyOnceTest, ::testing::Values("heap", "rocksdb"));

@@ -7,7 +7,7 @@
 // every update exactly once: for every key k, the rows n = 1..count(k) each exactly once, and
 // the last row's total equals the brute-force sum. Runs for both state backends.
 // Short by default (3 TaskManager kills, 1 JobManager kill); SLUICE_CHAOS_LONG=1 runs millions
-// of rows, 12 TaskManager kills and 2 JobManager kills.
+// of rows (4 M), 12 TaskManager kills and 2 JobManager kills.
 #include <algorithm>
 #include <csignal>
 #include <cstdlib>
@@ -30,7 +30,7 @@ struct ChaosParams {
 };
 
 ChaosParams Params() {
-  if (std::getenv("SLUICE_CHAOS_LONG") != nullptr) return {2'000'000, 100'000, 12, 2};
+  if (std::getenv("SLUICE_CHAOS_LONG") != nullptr) return {4'000'000, 100'000, 12, 2};
   return {240'000, 40'000, 3, 1};
 }
 

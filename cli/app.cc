@@ -58,7 +58,10 @@ int RunCli(const std::vector<std::string>& args, CommandEnv& env) {
   run_cmd->add_option("--parallelism,-p", run.parallelism,
                       "Parallelism of every operator (overrides the spec)")
       ->check(CLI::PositiveNumber);
-  run_cmd->add_option("--from-savepoint", run.from_savepoint, "Start from a savepoint (not supported yet)");
+  run_cmd->add_option("--from-savepoint", run.from_savepoint,
+                      "Start from a savepoint (or retained checkpoint) directory");
+  run_cmd->add_flag("--allow-non-restored-state", run.allow_non_restored_state,
+                    "Start even if the savepoint has state of operators the job lacks");
   AddOutputOption(run_cmd, &output);
 
   CLI::App* list_cmd = app.add_subcommand("list", "List jobs");
@@ -79,17 +82,23 @@ int RunCli(const std::vector<std::string>& args, CommandEnv& env) {
 
   StopOptions stop;
   CLI::App* stop_cmd =
-      app.add_subcommand("stop", "Stop a job with a savepoint (not supported yet)");
+      app.add_subcommand("stop", "Take a savepoint, then stop the job (FINISHED)");
   AddJobId(stop_cmd, &stop.job_id);
   stop_cmd->add_option("--savepoint-dir", stop.savepoint_dir, "Where to write the savepoint")
       ->required();
-  stop_cmd->add_flag("--drain", stop.drain, "Fire all timers and windows before stopping");
+  stop_cmd->add_flag("--drain", stop.drain,
+                     "Fire all timers and windows before stopping (no windows or timers exist yet: "
+                     "accepted, nothing to flush)");
+  AddOutputOption(stop_cmd, &output);
 
   SavepointOptions savepoint;
   CLI::App* savepoint_cmd =
-      app.add_subcommand("savepoint", "Take a savepoint of a running job (not supported yet)");
+      app.add_subcommand("savepoint", "Take a savepoint of a running job and print its path");
   AddJobId(savepoint_cmd, &savepoint.job_id);
-  savepoint_cmd->add_option("DIR", savepoint.dir, "Savepoint directory")->required();
+  savepoint_cmd->add_option("DIR", savepoint.dir,
+                            "Parent directory (the savepoint is a new subdirectory of it)")
+      ->required();
+  AddOutputOption(savepoint_cmd, &output);
 
   JobIdOptions checkpoints;
   CLI::App* checkpoints_cmd =

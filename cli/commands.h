@@ -60,6 +60,7 @@ struct RunOptions {
   bool detached = false;
   int parallelism = 0;  // 0 = as in the spec
   std::string from_savepoint;
+  bool allow_non_restored_state = false;
 };
 int RunCommand(const GlobalOptions& global, const RunOptions& options, CommandEnv& env);
 
@@ -83,11 +84,13 @@ struct StopOptions {
   std::string job_id;
   std::string savepoint_dir;
   bool drain = false;
+  int64_t timeout_ms = 600'000;
 };
 int StopCommand(const GlobalOptions& global, const StopOptions& options, CommandEnv& env);
 struct SavepointOptions {
   std::string job_id;
   std::string dir;
+  int64_t timeout_ms = 600'000;
 };
 int SavepointCommand(const GlobalOptions& global, const SavepointOptions& options,
                      CommandEnv& env);

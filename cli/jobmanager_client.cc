@@ -66,12 +66,24 @@ absl::Status JobManagerClient::ToStatus(const grpc::Status& status, absl::string
   }
 }
 
-absl::StatusOr<std::string> JobManagerClient::SubmitJob(const proto::JobGraph& graph) {
+absl::StatusOr<proto::TriggerSavepointResponse> JobManagerClient::TriggerSavepoint(
+    const proto::TriggerSavepointRequest& request) {
   if (absl::Status s = EnsureConnected(); !s.ok()) return s;
   grpc::ClientContext context;
   PrepareContext(&context);
-  proto::SubmitJobRequest request;
-  *request.mutable_graph() = graph;
+  proto::TriggerSavepointResponse response;
+  if (absl::Status s =
+          ToStatus(stub_->TriggerSavepoint(&context, request, &response), "TriggerSavepoint");
+      !s.ok()) {
+    return s;
+  }
+  return response;
+}
+
+absl::StatusOr<std::string> JobManagerClient::SubmitJob(const proto::SubmitJobRequest& request) {
+  if (absl::Status s = EnsureConnected(); !s.ok()) return s;
+  grpc::ClientContext context;
+  PrepareContext(&context);
   proto::SubmitJobResponse response;
   if (absl::Status s = ToStatus(stub_->SubmitJob(&context, request, &response), "SubmitJob");
       !s.ok()) {

@@ -34,7 +34,15 @@ class JobManagerClient {
   const std::string& address() const { return address_; }
 
   // Returns the new job's id.
-  absl::StatusOr<std::string> SubmitJob(const proto::JobGraph& graph);
+  // `request.graph` plus optional restore_path / allow_non_restored_state.
+  absl::StatusOr<std::string> SubmitJob(const proto::SubmitJobRequest& request);
+  absl::StatusOr<std::string> SubmitJob(const proto::JobGraph& graph) {
+    proto::SubmitJobRequest request;
+    *request.mutable_graph() = graph;
+    return SubmitJob(request);
+  }
+  absl::StatusOr<proto::TriggerSavepointResponse> TriggerSavepoint(
+      const proto::TriggerSavepointRequest& request);
   absl::StatusOr<std::vector<proto::JobSummary>> ListJobs();
   absl::StatusOr<proto::JobDetail> GetJob(const std::string& job_id);
   absl::Status CancelJob(const std::string& job_id);

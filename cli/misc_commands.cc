@@ -1,5 +1,5 @@
-// `sluice stop`, `savepoint` (not supported yet: savepoints come with a later release),
-// `sluice checkpoints` and `sluice config-docs`.
+// `sluice savepoint`, `sluice stop` (savepoint, then the job stops), `sluice checkpoints` and
+// `sluice config-docs`.
 #include "absl/strings/str_cat.h"
 #include "cli/command_util.h"
 #include "cli/commands.h"
@@ -10,17 +10,98 @@
 
 namespace sluice::cli {
 
+namespace {
+
+// Triggers a savepoint and waits (polling the job) until it completed or failed. Prints its
+// progress on stderr. The returned stats say which; errors are RPC or timeout failures.
+absl::StatusOr<proto::CheckpointStats> TakeSavepoint(JobManagerClient& client,
+                                                     const proto::TriggerSavepointRequest& request,
+                                                     int64_t timeout_ms, CommandEnv& env) {
+  absl::StatusOr<proto::TriggerSavepointResponse> started = client.TriggerSavepoint(request);
+  if (!started.ok()) return started.status();
+  *env.err << "Savepoint " << started->savepoint_id() << " of job " << request.job_id()
+           << " triggered, writing " << started->path() << std::endl;
+  const int64_t deadline = env.clock->NowMillis() + timeout_ms;
+  while (true) {
+    absl::StatusOr<proto::JobDetail> job = GetJobOrExplain(client, request.job_id());
+    if (!job.ok()) return job.status();
+    for (const proto::CheckpointStats& c : job->checkpoints()) {
+      if (c.id() == started->savepoint_id() && c.status() != "IN_PROGRESS") return c;
+    }
+    if (env.Interrupted() || env.clock->NowMillis() >= deadline) {
+      return absl::DeadlineExceededError(absl::StrCat(
+          "savepoint ", started->savepoint_id(), " did not complete within ",
+          HumanDuration(timeout_ms), " (it may still complete: see sluice checkpoints ",
+          request.job_id(), ")"));
+    }
+    SleepInterruptibly(env, env.poll_interval_ms);
+  }
+}
+
+// Prints a finished savepoint; returns the exit code.
+int ReportSavepoint(const GlobalOptions& global, const std::string& job_id,
+                    const proto::CheckpointStats& savepoint, absl::string_view verb,
+                    CommandEnv& env) {
+  const bool ok = savepoint.status() == "COMPLETED";
+  if (global.output == OutputFormat::kJson) {
+    nlohmann::json out = ProtoToJson(savepoint);
+    out["job_id"] = job_id;
+    PrintJson(*env.out, out);
+  } else if (ok) {
+    *env.out << "Savepoint " << savepoint.id() << " completed: " << savepoint.path() << "\n"
+             << "Resume with: sluice run JOB.yaml --from-savepoint " << savepoint.path()
+             << std::endl;
+  }
+  if (!ok) {
+    *env.err << "sluice " << verb << ": savepoint " << savepoint.id()
+             << " failed: " << savepoint.failure() << std::endl;
+    return kExitJobFailed;
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
 int StopCommand(const GlobalOptions& global, const StopOptions& options, CommandEnv& env) {
-  return Fail(env, "stop",
-              absl::StrCat("stopping a job with a savepoint is not supported yet (savepoints "
-                           "come in a later release); to stop the job without one, run: ",
-                           CancelHint(global, options.job_id)));
+  constexpr char kVerb[] = "stop";
+  JobManagerClient client(global.jobmanager, env.client_options);
+  proto::TriggerSavepointRequest request;
+  request.set_job_id(options.job_id);
+  request.set_dir(options.savepoint_dir);
+  request.set_stop(true);
+  request.set_drain(options.drain);
+  absl::StatusOr<proto::CheckpointStats> savepoint =
+      TakeSavepoint(client, request, options.timeout_ms, env);
+  if (!savepoint.ok()) return Fail(env, kVerb, savepoint.status());
+  if (savepoint->status() != "COMPLETED") {
+    return ReportSavepoint(global, options.job_id, *savepoint, kVerb, env);
+  }
+  // The job stops once its tasks are cancelled.
+  const int64_t deadline = env.clock->NowMillis() + options.timeout_ms;
+  while (true) {
+    absl::StatusOr<proto::JobDetail> job = GetJobOrExplain(client, options.job_id);
+    if (!job.ok()) return Fail(env, kVerb, job.status());
+    if (IsTerminal(job->summary().state())) break;
+    if (env.Interrupted() || env.clock->NowMillis() >= deadline) {
+      return Fail(env, kVerb, absl::StrCat("the savepoint completed (", savepoint->path(),
+                                           ") but the job did not stop within ",
+                                           HumanDuration(options.timeout_ms)));
+    }
+    SleepInterruptibly(env, env.poll_interval_ms);
+  }
+  return ReportSavepoint(global, options.job_id, *savepoint, kVerb, env);
 }
 
 int SavepointCommand(const GlobalOptions& global, const SavepointOptions& options,
                      CommandEnv& env) {
-  return Fail(env, "savepoint",
-              "savepoints are not supported yet (they come in a later release)");
+  JobManagerClient client(global.jobmanager, env.client_options);
+  proto::TriggerSavepointRequest request;
+  request.set_job_id(options.job_id);
+  request.set_dir(options.dir);
+  absl::StatusOr<proto::CheckpointStats> savepoint =
+      TakeSavepoint(client, request, options.timeout_ms, env);
+  if (!savepoint.ok()) return Fail(env, "savepoint", savepoint.status());
+  return ReportSavepoint(global, options.job_id, *savepoint, "savepoint", env);
 }
 
 int CheckpointsCommand(const GlobalOptions& global, const JobIdOptions& options,

@@ -132,9 +132,6 @@ absl::StatusOr<proto::JobGraph> LoadJobSpec(const std::string& path, int paralle
 }
 
 int RunCommand(const GlobalOptions& global, const RunOptions& options, CommandEnv& env) {
-  if (!options.from_savepoint.empty()) {
-    return Fail(env, kVerb, "--from-savepoint: savepoints are not supported yet");
-  }
   if (options.parallelism < 0) {
     return Fail(env, kVerb, "--parallelism must be at least 1");
   }
@@ -142,13 +139,20 @@ int RunCommand(const GlobalOptions& global, const RunOptions& options, CommandEn
   if (!graph.ok()) return Fail(env, kVerb, graph.status());
 
   JobManagerClient client(global.jobmanager, env.client_options);
-  absl::StatusOr<std::string> job_id = client.SubmitJob(*graph);
+  proto::SubmitJobRequest request;
+  *request.mutable_graph() = *std::move(graph);
+  request.set_restore_path(options.from_savepoint);
+  request.set_allow_non_restored_state(options.allow_non_restored_state);
+  absl::StatusOr<std::string> job_id = client.SubmitJob(request);
   if (!job_id.ok()) return Fail(env, kVerb, job_id.status());
 
-  const std::string submitted = absl::StrCat("Job ", *job_id, " submitted (", graph->name(), ")");
+  const std::string& name = request.graph().name();
+  const std::string submitted = absl::StrCat(
+      "Job ", *job_id, " submitted (", name, ")",
+      options.from_savepoint.empty() ? "" : absl::StrCat(" from ", options.from_savepoint));
   if (options.detached) {
     if (global.output == OutputFormat::kJson) {
-      PrintJson(*env.out, nlohmann::json{{"job_id", *job_id}, {"name", graph->name()}});
+      PrintJson(*env.out, nlohmann::json{{"job_id", *job_id}, {"name", name}});
     } else {
       *env.out << submitted << std::endl;
     }

@@ -1,6 +1,7 @@
 #include "jobmanager/checkpoint_coordinator.h"
 
 #include <algorithm>
+#include <limits>
 #include <filesystem>
 #include <system_error>
 
@@ -8,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/duration.h"
 #include "common/file_util.h"
+#include "jobmanager/job_graph_checks.h"
 #include "spdlog/spdlog.h"
 
 namespace sluice::jobmanager {
@@ -77,10 +79,10 @@ std::string CheckpointCoordinator::ChkDir(int64_t id) const {
 }
 
 void CheckpointCoordinator::OnAllRunning(int attempt) {
-  if (!enabled()) return;
   attempt_ = attempt;
   running_ = true;
-  next_trigger_ms_ = clock_->NowMillis() + options_.interval_ms;
+  next_trigger_ms_ = enabled() ? clock_->NowMillis() + options_.interval_ms
+                               : std::numeric_limits<int64_t>::max();
 }
 
 void CheckpointCoordinator::OnAttemptStopped(const std::string& reason) {
@@ -92,6 +94,7 @@ void CheckpointCoordinator::OnAttemptStopped(const std::string& reason) {
 
 std::optional<int64_t> CheckpointCoordinator::NextTimerMs() const {
   if (!running_) return std::nullopt;
+  if (!enabled() && pending_.empty()) return std::nullopt;
   int64_t next = next_trigger_ms_;
   for (const auto& [id, p] : pending_) next = std::min(next, p.trigger_ms + options_.timeout_ms);
   return next;
@@ -117,23 +120,60 @@ std::optional<int64_t> CheckpointCoordinator::MaybeTrigger(const std::vector<Tas
     Abort(id, absl::StrCat("checkpoint ", id, " expired before completing (checkpointing.timeout ",
                            FormatDurationMillis(options_.timeout_ms), ")"));
   }
-  if (now < next_trigger_ms_) return std::nullopt;
-  if (static_cast<int>(pending_.size()) >= options_.max_concurrent ||
+  if (!enabled() || now < next_trigger_ms_) return std::nullopt;
+  int checkpoints_pending = 0;
+  for (const auto& [id, q] : pending_) checkpoints_pending += q.savepoint_path.empty();
+  if (checkpoints_pending >= options_.max_concurrent ||
       now < last_completion_ms_ + options_.min_pause_ms) {
     next_trigger_ms_ = std::max(now + 10, last_completion_ms_ + options_.min_pause_ms);
     if (!pending_.empty()) next_trigger_ms_ = now + std::max<int64_t>(10, options_.interval_ms / 10);
     return std::nullopt;
   }
+  Pending p = NewPending(tasks);
+  const int64_t id = p.id;
+  pending_.emplace(id, std::move(p));
+  next_trigger_ms_ = now + options_.interval_ms;
+  return id;
+}
+
+absl::StatusOr<std::pair<int64_t, std::string>> CheckpointCoordinator::TriggerSavepoint(
+    const std::string& dir, const std::vector<TaskKey>& tasks) {
+  if (!running_) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("job ", job_id_, " is not running (a savepoint needs every task running)"));
+  }
+  if (dir.empty()) return absl::InvalidArgumentError("no savepoint directory given");
+  Pending p = NewPending(tasks);
+  p.savepoint_path = (fs::absolute(dir) / absl::StrCat("savepoint-", job_id_.substr(0, 6), "-", p.id))
+                         .lexically_normal()
+                         .string();
+  std::error_code ec;
+  fs::create_directories(p.savepoint_path, ec);
+  if (ec) {
+    --next_id_;  // nothing was triggered
+    history_.pop_back();
+    return absl::UnavailableError(
+        absl::StrCat("cannot create savepoint directory ", p.savepoint_path, ": ", ec.message()));
+  }
+  proto::CheckpointStats& stats = StatsFor(p.id);
+  stats.set_savepoint(true);
+  stats.set_path(p.savepoint_path);
+  std::pair<int64_t, std::string> result(p.id, p.savepoint_path);
+  pending_.emplace(p.id, std::move(p));
+  return result;
+}
+
+CheckpointCoordinator::Pending CheckpointCoordinator::NewPending(const std::vector<TaskKey>& tasks) {
   Pending p;
   p.id = next_id_++;
   p.attempt = attempt_;
-  p.trigger_ms = now;
+  p.trigger_ms = clock_->NowMillis();
   p.trigger_wall_ms = clock_->WallMillis();
   p.waiting.insert(tasks.begin(), tasks.end());
   p.metadata.set_job_id(job_id_);
   p.metadata.set_checkpoint_id(p.id);
   p.metadata.set_trigger_time_ms(p.trigger_wall_ms);
-  p.metadata.set_max_parallelism(graph_->max_parallelism());
+  p.metadata.set_max_parallelism(EffectiveMaxParallelism(*graph_));
   for (const proto::JobVertex& v : graph_->vertices()) {
     proto::CheckpointMetadata::Vertex* mv = p.metadata.add_vertices();
     mv->set_vertex_id(v.id());
@@ -145,10 +185,7 @@ std::optional<int64_t> CheckpointCoordinator::MaybeTrigger(const std::vector<Tas
   stats.set_status("IN_PROGRESS");
   stats.set_trigger_time_ms(p.trigger_wall_ms);
   stats.set_tasks(static_cast<int>(tasks.size()));
-  const int64_t id = p.id;
-  pending_.emplace(id, std::move(p));
-  next_trigger_ms_ = now + options_.interval_ms;
-  return id;
+  return p;
 }
 
 std::optional<int64_t> CheckpointCoordinator::OnReport(const proto::CheckpointReport& report) {
@@ -178,7 +215,9 @@ std::optional<int64_t> CheckpointCoordinator::OnReport(const proto::CheckpointRe
 absl::Status CheckpointCoordinator::Complete(Pending& p) {
   const int64_t now = clock_->NowMillis();
   p.metadata.set_complete_time_ms(clock_->WallMillis());
-  const std::string dir = ChkDir(p.id);
+  const bool savepoint = !p.savepoint_path.empty();
+  p.metadata.set_savepoint(savepoint);
+  const std::string dir = savepoint ? p.savepoint_path : ChkDir(p.id);
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return absl::UnavailableError(absl::StrCat("cannot create ", dir, ": ", ec.message()));
@@ -187,7 +226,7 @@ absl::Status CheckpointCoordinator::Complete(Pending& p) {
   if (absl::Status s = WriteFileAtomically(dir + "/_metadata", bytes); !s.ok()) {
     return absl::Status(s.code(), absl::StrCat("writing the metadata of checkpoint ", p.id, ": ", s.message()));
   }
-  if (options_.on_completed) {
+  if (!savepoint && options_.on_completed) {
     if (absl::Status s = options_.on_completed(p.id, dir + "/_metadata"); !s.ok()) return s;
   }
   int64_t size = static_cast<int64_t>(bytes.size());
@@ -202,6 +241,10 @@ absl::Status CheckpointCoordinator::Complete(Pending& p) {
   stats.set_size_bytes(size);
   stats.set_incremental_bytes(incremental);
   stats.set_path(dir);
+  if (savepoint) {
+    spdlog::info("job {}: savepoint {} completed in {} ms: {}", job_id_, p.id, stats.duration_ms(), dir);
+    return absl::OkStatus();
+  }
   ++num_completed_;
   last_completion_ms_ = now;
   completed_.push_back(p.id);
@@ -251,7 +294,7 @@ void CheckpointCoordinator::Abort(int64_t id, const std::string& reason) {
   // completed checkpoint lists them; the backends name new shared files uniquely, so
   // deleting the exclusive directory is enough; stray shared files are left (logged size 0).
   std::error_code ec;
-  fs::remove_all(ChkDir(id), ec);
+  fs::remove_all(it->second.savepoint_path.empty() ? ChkDir(id) : it->second.savepoint_path, ec);
   pending_.erase(it);
   aborted_.push_back(id);
 }

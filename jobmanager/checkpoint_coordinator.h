@@ -6,7 +6,9 @@
 // shared files only they referenced) and tells the tasks to commit. A decline, a timeout or
 // a failed attempt aborts pending checkpoints and deletes their directories. On restart it
 // hands out the newest completed checkpoint whose files are all present (falling back to an
-// older one, with a log line, when a file is missing or truncated).
+// older one, with a log line, when a file is missing or truncated). Savepoints go through the
+// same barriers, written self-contained to their own directory; they are not used for
+// failover and never deleted by it.
 // Not thread-safe: owned by a JobMaster, called under the Dispatcher's mutex.
 #pragma once
 
@@ -58,7 +60,8 @@ class CheckpointCoordinator {
   bool enabled() const { return options_.interval_ms > 0; }
   const CheckpointOptions& options() const { return options_; }
 
-  // Every task of `attempt` is running: the first trigger is due one interval from now.
+  // Every task of `attempt` is running: savepoints may be taken and the first periodic
+  // trigger is due one interval from now.
   void OnAllRunning(int attempt);
   // The attempt ended (failure, cancel, finish, or a task finished): pending checkpoints are
   // aborted with `reason` and no more are triggered until OnAllRunning.
@@ -70,6 +73,12 @@ class CheckpointCoordinator {
   // Triggers a checkpoint if one is due (returns its id and the tasks that must ack) and
   // times out expired ones. `tasks` are all tasks of the running attempt.
   std::optional<int64_t> MaybeTrigger(const std::vector<TaskKey>& tasks);
+
+  // Starts savepoint N into a new directory `<dir>/savepoint-<job id prefix>-<N>` (created
+  // here). FailedPrecondition unless every task runs; Unavailable when the directory cannot be
+  // created. Returns (id, path).
+  absl::StatusOr<std::pair<int64_t, std::string>> TriggerSavepoint(const std::string& dir,
+                                                                   const std::vector<TaskKey>& tasks);
 
   // A task's report for the current attempt. Returns the id of a checkpoint it completed.
   std::optional<int64_t> OnReport(const proto::CheckpointReport& report);
@@ -96,6 +105,7 @@ class CheckpointCoordinator {
  private:
   struct Pending {
     int64_t id = 0;
+    std::string savepoint_path;  // non-empty: a savepoint
     int attempt = 0;
     int64_t trigger_ms = 0;       // monotonic
     int64_t trigger_wall_ms = 0;
@@ -105,6 +115,7 @@ class CheckpointCoordinator {
 
   void Abort(int64_t id, const std::string& reason);
   absl::Status Complete(Pending& pending);
+  Pending NewPending(const std::vector<TaskKey>& tasks);
   void Subsume();
   proto::CheckpointStats& StatsFor(int64_t id);
   std::string ChkDir(int64_t id) const;

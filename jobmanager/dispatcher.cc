@@ -249,9 +249,18 @@ std::vector<proto::TaskManagerInfo> Dispatcher::ListTaskManagers() const {
   return out;
 }
 
-absl::StatusOr<std::string> Dispatcher::SubmitJob(const proto::JobGraph& graph) {
+absl::StatusOr<std::string> Dispatcher::SubmitJob(const proto::JobGraph& graph,
+                                                 const std::string& restore_path,
+                                                 bool allow_non_restored_state) {
   absl::Status valid = ValidateJobGraph(graph);
   if (!valid.ok()) return valid;
+  std::optional<RestorePoint> restore_point;
+  if (!restore_path.empty()) {
+    absl::StatusOr<RestorePoint> loaded =
+        LoadRestorePoint(restore_path, graph, allow_non_restored_state);
+    if (!loaded.ok()) return loaded.status();
+    restore_point = *std::move(loaded);
+  }
   std::string job_id;
   {
     absl::MutexLock lock(&mu_);
@@ -264,7 +273,7 @@ absl::StatusOr<std::string> Dispatcher::SubmitJob(const proto::JobGraph& graph) 
     if (!checkpoints.ok()) return checkpoints.status();
     if (absl::Status s = StoreSubmittedJob(job_id, graph, &*checkpoints); !s.ok()) return s;
     auto job = std::make_unique<JobMaster>(job_id, graph, *std::move(restart), clock_,
-                                           *std::move(checkpoints));
+                                           *std::move(checkpoints), std::move(restore_point));
     JobMaster* raw = job.get();
     jobs_.emplace(job_id, std::move(job));
     job_order_.push_back(raw);
@@ -307,6 +316,21 @@ absl::Status Dispatcher::CancelJob(absl::string_view job_id) {
   }
   Flush();
   return absl::OkStatus();
+}
+
+absl::StatusOr<proto::TriggerSavepointResponse> Dispatcher::TriggerSavepoint(
+    const proto::TriggerSavepointRequest& request) {
+  absl::StatusOr<proto::TriggerSavepointResponse> response;
+  {
+    absl::MutexLock lock(&mu_);
+    JobMaster* job = FindJob(request.job_id());
+    if (job == nullptr) return NoSuchJob(request.job_id());
+    JobActions actions;
+    response = job->TriggerSavepoint(request.dir(), request.stop(), &actions);
+    Apply(job, std::move(actions));
+  }
+  Flush();
+  return response;
 }
 
 absl::Status Dispatcher::ReportCheckpoint(const proto::CheckpointReport& report) {

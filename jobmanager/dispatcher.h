@@ -77,7 +77,14 @@ class Dispatcher {
   // --- Jobs ---
   // Validates the graph (InvalidArgument "job graph: ...") and returns the new job id
   // (32 lower-case hex characters). The job waits for slots if there are not enough.
-  absl::StatusOr<std::string> SubmitJob(const proto::JobGraph& graph);
+  // `restore_path` non-empty: the job starts from that savepoint (InvalidArgument when it
+  // cannot be read or does not match the job, see restore_point.h).
+  absl::StatusOr<std::string> SubmitJob(const proto::JobGraph& graph,
+                                        const std::string& restore_path = "",
+                                        bool allow_non_restored_state = false);
+  // Starts a savepoint of a running job (NotFound, FailedPrecondition when not running).
+  absl::StatusOr<proto::TriggerSavepointResponse> TriggerSavepoint(
+      const proto::TriggerSavepointRequest& request);
   // Every job, in submission order.
   std::vector<proto::JobSummary> ListJobs() const;
   // NotFound "no job with id X".

@@ -34,6 +34,15 @@ grpc::Status JobManagerServiceImpl::UpdateTaskState(grpc::ServerContext*,
   return ToGrpc(dispatcher_->UpdateTaskState(*request));
 }
 
+grpc::Status JobManagerServiceImpl::TriggerSavepoint(grpc::ServerContext*,
+                                                     const proto::TriggerSavepointRequest* request,
+                                                     proto::TriggerSavepointResponse* response) {
+  absl::StatusOr<proto::TriggerSavepointResponse> r = dispatcher_->TriggerSavepoint(*request);
+  if (!r.ok()) return ToGrpc(r.status());
+  *response = *std::move(r);
+  return grpc::Status::OK;
+}
+
 grpc::Status JobManagerServiceImpl::ReportCheckpoint(grpc::ServerContext*,
                                                      const proto::CheckpointReport* request,
                                                      proto::Ack*) {
@@ -43,7 +52,8 @@ grpc::Status JobManagerServiceImpl::ReportCheckpoint(grpc::ServerContext*,
 grpc::Status JobManagerServiceImpl::SubmitJob(grpc::ServerContext*,
                                               const proto::SubmitJobRequest* request,
                                               proto::SubmitJobResponse* response) {
-  auto job_id = dispatcher_->SubmitJob(request->graph());
+  auto job_id = dispatcher_->SubmitJob(request->graph(), request->restore_path(),
+                                       request->allow_non_restored_state());
   if (!job_id.ok()) return ToGrpc(job_id.status());
   response->set_job_id(*job_id);
   return grpc::Status::OK;

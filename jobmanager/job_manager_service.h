@@ -21,6 +21,9 @@ class JobManagerServiceImpl final : public proto::JobManagerService::Service {
                          proto::HeartbeatResponse* response) override;
   grpc::Status UpdateTaskState(grpc::ServerContext* context, const proto::TaskStateUpdate* request,
                                proto::Ack* response) override;
+  grpc::Status TriggerSavepoint(grpc::ServerContext* context,
+                                const proto::TriggerSavepointRequest* request,
+                                proto::TriggerSavepointResponse* response) override;
   grpc::Status ReportCheckpoint(grpc::ServerContext* context,
                                 const proto::CheckpointReport* request,
                                 proto::Ack* response) override;

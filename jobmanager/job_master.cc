@@ -28,13 +28,14 @@ absl::string_view ShortStateName(proto::JobState s) {
 
 JobMaster::JobMaster(std::string job_id, proto::JobGraph graph,
                      std::unique_ptr<RestartStrategy> restart, const Clock* clock,
-                     CheckpointOptions checkpoints)
+                     CheckpointOptions checkpoints, std::optional<RestorePoint> restore_point)
     : job_id_(std::move(job_id)),
       graph_(std::move(graph)),
       restart_(std::move(restart)),
       clock_(clock),
       executions_(job_id_, &graph_),
       checkpoints_(job_id_, std::move(checkpoints), &graph_, clock),
+      restore_point_(std::move(restore_point)),
       start_wall_ms_(clock->WallMillis()) {}
 
 void JobMaster::Start(JobActions* actions) {
@@ -74,14 +75,19 @@ void JobMaster::OnSlotsGranted(std::vector<TaskManagerLocation> slots, JobAction
   restart_at_ms_.reset();
   executions_.ResetForAttempt(attempt, std::move(slots));
   std::optional<proto::CheckpointMetadata> restore;
+  std::string restore_dir = checkpoints_.options().job_dir;
   if (checkpoints_.enabled()) restore = checkpoints_.LatestForRestore();
+  if (!restore.has_value() && restore_point_.has_value()) {
+    restore = restore_point_->metadata;
+    restore_dir = restore_point_->base_dir;
+  }
   SetState(proto::JOB_RUNNING,
            absl::StrCat("deploying attempt ", attempt, " (", executions_.NumTasks(), " tasks)",
                         restore ? absl::StrCat(" from checkpoint ", restore->checkpoint_id()) : ""));
   executions_.ForEach([&](int v, int s, Execution& e) {
     e.state = proto::DEPLOYING;
     proto::TaskDeploymentDescriptor tdd = BuildDeploymentDescriptor(executions_, v, s);
-    AddCheckpointFields(restore, v, s, &tdd);
+    AddCheckpointFields(restore, restore_dir, v, s, &tdd);
     actions->deploys.push_back({e.location, std::move(tdd)});
   });
 }
@@ -252,11 +258,7 @@ absl::Status JobMaster::Cancel(JobActions* actions) {
 void JobMaster::OnTimer(JobActions* actions) {
   Settle(actions);
   if (state_ != proto::JOB_RUNNING) return;
-  std::vector<CheckpointCoordinator::TaskKey> tasks;
-  executions_.ForEach([&](int v, int s, Execution&) {
-    tasks.emplace_back(executions_.vertex(v).id(), s);
-  });
-  std::optional<int64_t> id = checkpoints_.MaybeTrigger(tasks);
+  std::optional<int64_t> id = checkpoints_.MaybeTrigger(AllTasks());
   if (!id.has_value()) return;
   proto::TriggerCheckpointRequest trigger;
   trigger.set_job_id(job_id_);
@@ -266,15 +268,68 @@ void JobMaster::OnTimer(JobActions* actions) {
   AddCheckpointRpcs(/*sources_only=*/true, &trigger, nullptr, actions);
 }
 
+std::vector<CheckpointCoordinator::TaskKey> JobMaster::AllTasks() const {
+  std::vector<CheckpointCoordinator::TaskKey> tasks;
+  executions_.ForEach([&](int v, int s, const Execution&) {
+    tasks.emplace_back(executions_.vertex(v).id(), s);
+  });
+  return tasks;
+}
+
+absl::StatusOr<proto::TriggerSavepointResponse> JobMaster::TriggerSavepoint(const std::string& dir,
+                                                                            bool stop,
+                                                                            JobActions* actions) {
+  if (state_ != proto::JOB_RUNNING) {
+    return absl::FailedPreconditionError(absl::StrCat("job ", job_id_, " is ",
+                                                      ShortStateName(state_),
+                                                      ", a savepoint needs it RUNNING"));
+  }
+  if (stop_savepoint_.has_value()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("job ", job_id_, " is already being stopped with a savepoint"));
+  }
+  absl::StatusOr<std::pair<int64_t, std::string>> started =
+      checkpoints_.TriggerSavepoint(dir, AllTasks());
+  if (!started.ok()) return started.status();
+  proto::TriggerCheckpointRequest trigger;
+  trigger.set_job_id(job_id_);
+  trigger.set_attempt(executions_.attempt());
+  trigger.set_checkpoint_id(started->first);
+  trigger.set_timestamp_ms(clock_->WallMillis());
+  trigger.set_savepoint_dir(started->second);
+  AddCheckpointRpcs(/*sources_only=*/true, &trigger, nullptr, actions);
+  if (stop) stop_savepoint_ = started->first;
+  proto::TriggerSavepointResponse response;
+  response.set_savepoint_id(started->first);
+  response.set_path(started->second);
+  spdlog::info("job {}: savepoint {} triggered{} into {}", job_id_, started->first,
+               stop ? " (stop)" : "", started->second);
+  return response;
+}
+
 void JobMaster::OnCheckpointReport(const proto::CheckpointReport& report, JobActions* actions) {
   if (!deployed_once_ || report.attempt() != executions_.attempt()) return;
   std::optional<int64_t> completed = checkpoints_.OnReport(report);
+  if (stop_savepoint_.has_value()) {
+    for (const proto::CheckpointStats& c : checkpoints_.history()) {
+      if (c.id() == *stop_savepoint_ && c.status() == "FAILED") stop_savepoint_.reset();
+    }
+  }
   if (!completed.has_value()) return;
   proto::CheckpointNotification notify;
   notify.set_job_id(job_id_);
   notify.set_attempt(executions_.attempt());
   notify.set_checkpoint_id(*completed);
   AddCheckpointRpcs(/*sources_only=*/false, nullptr, &notify, actions);
+  if (stop_savepoint_ == completed) {
+    for (const proto::CheckpointStats& c : checkpoints_.history()) {
+      if (c.id() == *completed) stopped_with_savepoint_ = c.path();
+    }
+    SetState(proto::JOB_CANCELLING, absl::StrCat("stopping with savepoint ", stopped_with_savepoint_));
+    checkpoints_.OnAttemptStopped("the job is stopping");
+    CancelUnfinishedTasks(actions);
+    Settle(actions);
+  }
 }
 
 void JobMaster::AddCheckpointRpcs(bool sources_only, const proto::TriggerCheckpointRequest* trigger,
@@ -296,16 +351,18 @@ void JobMaster::AddCheckpointRpcs(bool sources_only, const proto::TriggerCheckpo
   }
 }
 
-void JobMaster::AddCheckpointFields(const std::optional<proto::CheckpointMetadata>& restore, int v,
-                                    int s, proto::TaskDeploymentDescriptor* tdd) const {
-  if (!checkpoints_.enabled()) return;
-  tdd->set_checkpoint_job_dir(checkpoints_.options().job_dir);
+void JobMaster::AddCheckpointFields(const std::optional<proto::CheckpointMetadata>& restore,
+                                    const std::string& restore_dir, int v, int s,
+                                    proto::TaskDeploymentDescriptor* tdd) const {
+  if (checkpoints_.enabled()) tdd->set_checkpoint_job_dir(checkpoints_.options().job_dir);
   if (!restore.has_value()) return;
   tdd->set_restore_checkpoint_id(restore->checkpoint_id());
-  tdd->set_restore_dir(checkpoints_.options().job_dir);
-  const int vertex_id = executions_.vertex(v).id();
-  for (const proto::TaskStateSnapshot& task : restore->tasks()) {
-    if (task.vertex_id() == vertex_id && task.subtask() == s) *tdd->add_restore_state() = task;
+  tdd->set_restore_dir(restore_dir);
+  const proto::JobVertex& vertex = executions_.vertex(v);
+  for (proto::TaskStateSnapshot& task :
+       AssignRestoreState(*restore, vertex.id(), s, vertex.parallelism(),
+                          executions_.max_parallelism())) {
+    *tdd->add_restore_state() = std::move(task);
   }
 }
 
@@ -379,7 +436,10 @@ void JobMaster::Settle(JobActions* actions) {
       }
       break;
     case proto::JOB_CANCELLING:
-      if (all_terminal) {
+      if (all_terminal && !stopped_with_savepoint_.empty()) {
+        SetState(proto::JOB_FINISHED, absl::StrCat("stopped with savepoint ", stopped_with_savepoint_));
+        release();
+      } else if (all_terminal) {
         SetState(proto::JOB_CANCELED, "every task is cancelled");
         release();
       }

@@ -25,6 +25,7 @@
 #include "jobmanager/checkpoint_coordinator.h"
 #include "jobmanager/execution_graph.h"
 #include "jobmanager/restart_strategy.h"
+#include "jobmanager/restore_point.h"
 #include "jobmanager/task_manager_location.h"
 #include "proto/control.pb.h"
 #include "proto/jobgraph.pb.h"
@@ -60,7 +61,8 @@ class JobMaster {
  public:
   // `graph` must have passed ValidateJobGraph.
   JobMaster(std::string job_id, proto::JobGraph graph, std::unique_ptr<RestartStrategy> restart,
-            const Clock* clock, CheckpointOptions checkpoints = {});
+            const Clock* clock, CheckpointOptions checkpoints = {},
+            std::optional<RestorePoint> restore_point = std::nullopt);
 
   // The job starts waiting for slots.
   void Start(JobActions* actions);
@@ -101,6 +103,10 @@ class JobMaster {
   // A task's checkpoint acknowledgement or decline. A completed checkpoint is committed at
   // every TaskManager of the attempt.
   void OnCheckpointReport(const proto::CheckpointReport& report, JobActions* actions);
+  // `sluice savepoint` / `sluice stop`: starts a savepoint under `dir`; with `stop`, the job
+  // is stopped (its tasks cancelled, the job FINISHED) once the savepoint completed.
+  absl::StatusOr<proto::TriggerSavepointResponse> TriggerSavepoint(const std::string& dir,
+                                                                   bool stop, JobActions* actions);
   // Fires due timers: a restart delay, a checkpoint trigger or timeout.
   void OnTimer(JobActions* actions);
   // Monotonic time of the next timer (a pending restart delay), if any.
@@ -122,8 +128,10 @@ class JobMaster {
   void AddCheckpointRpcs(bool sources_only, const proto::TriggerCheckpointRequest* trigger,
                          const proto::CheckpointNotification* notify, JobActions* actions);
   // Restore state and checkpoint directory of a task of the attempt being deployed.
-  void AddCheckpointFields(const std::optional<proto::CheckpointMetadata>& restore, int v, int s,
+  void AddCheckpointFields(const std::optional<proto::CheckpointMetadata>& restore,
+                           const std::string& restore_dir, int v, int s,
                            proto::TaskDeploymentDescriptor* tdd) const;
+  std::vector<CheckpointCoordinator::TaskKey> AllTasks() const;
 
   std::string job_id_;
   proto::JobGraph graph_;
@@ -131,6 +139,9 @@ class JobMaster {
   const Clock* clock_;
   ExecutionGraph executions_;
   CheckpointCoordinator checkpoints_;
+  std::optional<RestorePoint> restore_point_;  // --from-savepoint, until a checkpoint completes
+  std::optional<int64_t> stop_savepoint_;       // stop the job when this savepoint completes
+  std::string stopped_with_savepoint_;          // the job is stopping: its savepoint path
   proto::JobState state_ = proto::JOB_CREATED;
   bool waiting_for_slots_ = false;
   bool holds_slots_ = false;

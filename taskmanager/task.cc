@@ -92,9 +92,9 @@ void Task::Join() {
   if (thread_.joinable()) thread_.join();
 }
 
-void Task::TriggerCheckpoint(int64_t checkpoint_id) {
-  mailbox_.Post([this, checkpoint_id] {
-    if (source_ != nullptr) PerformCheckpoint(checkpoint_id, 0);
+void Task::TriggerCheckpoint(int64_t checkpoint_id, const std::string& savepoint_dir) {
+  mailbox_.Post([this, checkpoint_id, savepoint_dir] {
+    if (source_ != nullptr) PerformCheckpoint(checkpoint_id, 0, savepoint_dir);
   });
 }
 
@@ -111,22 +111,26 @@ absl::Status Task::RunActions() {
   return action_error_;
 }
 
-void Task::PerformCheckpoint(int64_t checkpoint_id, int64_t alignment_us) {
-  if (!state_.enabled()) return;
+void Task::PerformCheckpoint(int64_t checkpoint_id, int64_t alignment_us,
+                             const std::string& savepoint_dir) {
+  if (!state_.enabled() && savepoint_dir.empty()) return;
   for (auto& writer : writers_) {
-    absl::Status s = writer->BroadcastBarrier(checkpoint_id);
+    absl::Status s = writer->BroadcastBarrier(checkpoint_id, savepoint_dir);
     if (!s.ok()) {
       if (action_error_.ok()) action_error_ = s;
       return;
     }
   }
-  state_.Checkpoint(checkpoint_id, chain_, alignment_us);
+  state_.Checkpoint(checkpoint_id, chain_, alignment_us, savepoint_dir);
 }
 
 void Task::CheckAlignment() {
   int64_t newest = 0;
+  std::string savepoint_dir;
   for (const auto& gate : gates_) {
-    if (!gate->IsFinished()) newest = std::max(newest, gate->pending_barrier());
+    if (gate->IsFinished() || gate->pending_barrier() <= newest) continue;
+    newest = gate->pending_barrier();
+    savepoint_dir = gate->pending_savepoint_dir();
   }
   if (newest == 0) return;
   if (newest != aligning_id_) {
@@ -141,7 +145,7 @@ void Task::CheckAlignment() {
     if (gate->aligned_barrier() != newest) aligned = false;
   }
   if (!aligned) return;
-  PerformCheckpoint(newest, clock_->NowMillis() * 1000 - aligning_since_us_);
+  PerformCheckpoint(newest, clock_->NowMillis() * 1000 - aligning_since_us_, savepoint_dir);
   for (const auto& gate : gates_) gate->ResumeAfterBarrier();
   aligning_id_ = 0;
 }
@@ -275,8 +279,10 @@ absl::Status Task::FlushOutputsIfDue() {
 
 absl::Status Task::RunSource() {
   while (true) {
-    if (canceled_) return absl::CancelledError("task canceled");
+    // Actions first: a checkpoint commit posted just before a cancel (stop with savepoint)
+    // still happens.
     RETURN_IF_ERROR(RunActions());
+    if (canceled_) return absl::CancelledError("task canceled");
     ASSIGN_OR_RETURN(SourcePoll poll, source_->PollNext(*head_));
     RETURN_IF_ERROR(FlushOutputsIfDue());
     if (poll == SourcePoll::kEnd) return absl::OkStatus();
@@ -288,6 +294,7 @@ absl::Status Task::RunInputs() {
   Operator* head = operators_.empty() ? nullptr : operators_[0].get();
   Collector* after_head = links_.size() > 1 ? static_cast<Collector*>(links_[1].get()) : output_.get();
   while (true) {
+    RETURN_IF_ERROR(RunActions());
     if (canceled_) return absl::CancelledError("task canceled");
     bool progressed = false;
     for (size_t g = 0; g < gates_.size(); ++g) {
@@ -302,7 +309,6 @@ absl::Status Task::RunInputs() {
       }
     }
     CheckAlignment();
-    RETURN_IF_ERROR(RunActions());
     RETURN_IF_ERROR(FlushOutputsIfDue());
     if (progressed) continue;
     bool finished = std::all_of(gates_.begin(), gates_.end(),

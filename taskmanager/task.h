@@ -39,7 +39,8 @@ class Task {
   void Join();
   // Checkpoint `checkpoint_id` starts at this task: a source task snapshots its chain and
   // emits the barrier; other tasks ignore it (their barriers come through their inputs).
-  void TriggerCheckpoint(int64_t checkpoint_id);
+  // `savepoint_dir` non-empty: a savepoint, written there self-contained.
+  void TriggerCheckpoint(int64_t checkpoint_id, const std::string& savepoint_dir = "");
   // Checkpoint `checkpoint_id` completed (the chain commits) or was aborted.
   void NotifyCheckpoint(int64_t checkpoint_id, bool aborted);
   // True once the task ended and reported its final state (Join returns promptly).
@@ -66,7 +67,8 @@ class Task {
   void WaitForInput(int64_t timeout_ms);
   void CloseAll();
   // Checkpoint `checkpoint_id` at this task: barrier to every output, then the snapshot.
-  void PerformCheckpoint(int64_t checkpoint_id, int64_t alignment_us);
+  void PerformCheckpoint(int64_t checkpoint_id, int64_t alignment_us,
+                         const std::string& savepoint_dir);
   // Barrier alignment across the input gates: checkpoints once every gate that has not
   // ended is aligned on the same barrier.
   void CheckAlignment();

@@ -64,7 +64,7 @@ grpc::Status TaskExecutor::TriggerCheckpoint(grpc::ServerContext*,
   for (auto& task : tasks_) {
     const auto& tdd = task->descriptor();
     if (tdd.job_id() == request->job_id() && tdd.attempt() == request->attempt()) {
-      task->TriggerCheckpoint(request->checkpoint_id());
+      task->TriggerCheckpoint(request->checkpoint_id(), request->savepoint_dir());
     }
   }
   return grpc::Status::OK;

@@ -102,7 +102,7 @@ void TaskStateManager::Decline(int64_t checkpoint_id, const absl::Status& why) {
 }
 
 void TaskStateManager::Checkpoint(int64_t checkpoint_id, const std::vector<StatefulOperator*>& chain,
-                                  int64_t alignment_us) {
+                                  int64_t alignment_us, const std::string& savepoint_dir) {
   const int64_t start_us = SteadyMicros();
   auto report = std::make_shared<proto::CheckpointReport>();
   report->set_job_id(tdd_.job_id());
@@ -129,19 +129,22 @@ void TaskStateManager::Checkpoint(int64_t checkpoint_id, const std::vector<State
     op->set_operator_state(*std::move(blob));
   }
   std::shared_ptr<state::SnapshotRunner> runner;
-  const std::string exclusive = absl::StrCat("chk-", checkpoint_id);
+  const bool savepoint = !savepoint_dir.empty();
+  const std::string exclusive = savepoint ? "" : absl::StrCat("chk-", checkpoint_id);
+  const std::string base = savepoint ? savepoint_dir : tdd_.checkpoint_job_dir();
   if (keyed_ != nullptr) {
     state::SnapshotTarget target;
     target.checkpoint_id = checkpoint_id;
-    target.job_dir = tdd_.checkpoint_job_dir();
+    target.job_dir = base;
     target.exclusive_subdir = exclusive;
+    target.self_contained = savepoint;
     target.file_prefix = absl::StrCat("v", tdd_.vertex_id(), "-s", tdd_.subtask());
     absl::StatusOr<std::unique_ptr<state::SnapshotRunner>> started = keyed_->Snapshot(target);
     if (!started.ok()) return Decline(checkpoint_id, started.status());
     runner = *std::move(started);
   }
   snapshot->set_sync_duration_us(SteadyMicros() - start_us);
-  const std::string dir = absl::StrCat(tdd_.checkpoint_job_dir(), "/", exclusive);
+  const std::string dir = savepoint ? base : absl::StrCat(base, "/", exclusive);
   snapshotter_.Submit([this, report, runner, dir, checkpoint_id] {
     const int64_t async_start = SteadyMicros();
     if (runner != nullptr) {

@@ -45,8 +45,10 @@ class TaskStateManager {
   // Snapshots every chain member and the keyed backend (synchronous part) and submits the
   // rest; the JobManager gets an acknowledgement with the state handles, or a decline
   // naming the failure (the task keeps running either way).
+  // `savepoint_dir` non-empty: a savepoint, every file written under that directory
+  // (self-contained, no shared files) with handles relative to it.
   void Checkpoint(int64_t checkpoint_id, const std::vector<StatefulOperator*>& chain,
-                  int64_t alignment_us);
+                  int64_t alignment_us, const std::string& savepoint_dir = "");
 
   // The checkpoint completed: every chain member commits (sinks) and the backend may drop
   // what only older checkpoints needed. An error fails the task.

@@ -227,11 +227,7 @@ absl::Status DatagenSource::Open(const OperatorContext& ctx) {
   clock_ = ctx.clock != nullptr ? ctx.clock : SystemClock::Get();
   subtask_ = ctx.subtask;
   parallelism_ = std::max(1, ctx.parallelism);
-  if (count_ < 0) {
-    limit_ = -1;
-  } else {
-    limit_ = count_ > subtask_ ? (count_ - subtask_ + parallelism_ - 1) / parallelism_ : 0;
-  }
+  sequences_ = {MakeSequence(subtask_, parallelism_, 0)};
   if (rows_per_second_ > 0) {
     rate_ = rows_per_second_ / parallelism_ / 1000.0;
     // Emit ~100 ms worth of rows at a time (at most a batch). The bucket holds two of those, and
@@ -287,40 +283,68 @@ void DatagenSource::Generate(int64_t first, int64_t step, size_t n) {
   batch_.SetNumRows(n);
 }
 
+DatagenSource::Sequence DatagenSource::MakeSequence(int64_t offset, int64_t stride,
+                                                   int64_t emitted) const {
+  Sequence s{offset, stride, emitted, -1};
+  if (count_ >= 0) s.limit = count_ > offset ? (count_ - offset + stride - 1) / stride : 0;
+  return s;
+}
+
 absl::Status DatagenSource::InitializeState(StateInitContext& ctx) {
-  if (ctx.operator_state.empty()) return absl::OkStatus();
-  proto::DatagenSourceState state;
-  if (ctx.operator_state.size() != 1 || !state.ParseFromString(ctx.operator_state[0]) ||
-      state.parallelism() != parallelism_) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "datagen source: its checkpointed position cannot be restored at parallelism ",
-        parallelism_, " (it was taken at parallelism ",
-        ctx.operator_state.size() == 1 ? state.parallelism() : static_cast<int>(ctx.operator_state.size()),
-        ")"));
+  if (!ctx.restored) return absl::OkStatus();
+  // Restored: exactly the sequences handed to this subtask (none when the job was scaled out
+  // beyond the number of sequences).
+  sequences_.clear();
+  current_ = 0;
+  for (const std::string& blob : ctx.operator_state) {
+    proto::DatagenSourceState state;
+    if (!state.ParseFromString(blob)) {
+      return absl::DataLossError("datagen source: corrupt checkpointed position");
+    }
+    for (const auto& s : state.sequences()) {
+      if (s.stride() < 1 || s.offset() < 0 || s.emitted() < 0) {
+        return absl::DataLossError("datagen source: invalid checkpointed sequence");
+      }
+      sequences_.push_back(MakeSequence(s.offset(), s.stride(), s.emitted()));
+    }
   }
-  emitted_ = state.emitted();
   return absl::OkStatus();
 }
 
 absl::StatusOr<std::string> DatagenSource::SnapshotState(int64_t checkpoint_id) {
   proto::DatagenSourceState state;
-  state.set_parallelism(parallelism_);
-  state.set_emitted(emitted_);
+  for (const Sequence& s : sequences_) {
+    proto::DatagenSourceState::Sequence* out = state.add_sequences();
+    out->set_offset(s.offset);
+    out->set_stride(s.stride);
+    out->set_emitted(s.emitted);
+  }
   return state.SerializeAsString();
 }
 
 absl::StatusOr<SourcePoll> DatagenSource::PollNext(Collector& out) {
-  if (limit_ >= 0 && emitted_ >= limit_) return SourcePoll::kEnd;
+  // The next sequence with rows left, taking turns.
+  size_t tried = 0;
+  while (tried < sequences_.size() && sequences_[current_].done()) {
+    current_ = (current_ + 1) % sequences_.size();
+    ++tried;
+  }
+  if (tried == sequences_.size()) return SourcePoll::kEnd;
+  Sequence& seq = sequences_[current_];
   size_t wanted = kBatchRows;
-  if (limit_ >= 0) wanted = static_cast<size_t>(std::min<int64_t>(wanted, limit_ - emitted_));
+  if (seq.limit >= 0) wanted = static_cast<size_t>(std::min<int64_t>(wanted, seq.limit - seq.emitted));
   size_t n = Allowed(wanted);
   if (n == 0) return SourcePoll::kIdle;
   batch_.Clear();
-  Generate(subtask_ + emitted_ * parallelism_, parallelism_, n);
+  Generate(seq.offset + seq.emitted * seq.stride, seq.stride, n);
+  seq.emitted += static_cast<int64_t>(n);
   emitted_ += static_cast<int64_t>(n);
+  current_ = (current_ + 1) % sequences_.size();
   absl::Status s = out.Collect(batch_);
   if (!s.ok()) return s;
-  return limit_ >= 0 && emitted_ >= limit_ ? SourcePoll::kEnd : SourcePoll::kMore;
+  const bool all_done = std::all_of(sequences_.begin(), sequences_.end(),
+                                    [](const Sequence& q) { return q.done(); });
+  return all_done ? SourcePoll::kEnd : SourcePoll::kMore;
 }
 
 }  // namespace sluice::taskmanager::connectors

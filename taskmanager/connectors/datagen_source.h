@@ -1,7 +1,9 @@
 // DatagenSource: the `datagen` source. Seeded and deterministic: row g (the global row index,
 // 0-based) has the same values for a given seed and schema whatever the parallelism, batching
 // or timing; subtask i of P produces the rows g = i, i + P, i + 2P, ... (g < count, or without
-// end when count < 0). count = 0 produces nothing.
+// end when count < 0). count = 0 produces nothing. Its checkpointed state is that sequence and
+// how far it got; restored at another parallelism, old subtask i's sequence continues at new
+// subtask i % P (a subtask may then run several sequences, taking turns per batch, or none).
 // Per column (DatagenSourceSpec.fields, by column name; unknown names are errors):
 //   sequence: min + g (min default 0); with max, it wraps: min + g % (max - min + 1).
 //             int64 as is; float64 as a double; string as decimal text; timestamp: min and max
@@ -44,8 +46,7 @@ class DatagenSource : public SourceOperator {
   absl::Status Open(const OperatorContext& ctx) override;
   absl::StatusOr<SourcePoll> PollNext(Collector& out) override;
   int64_t idle_wait_ms() const override { return idle_wait_ms_; }
-  // Checkpointed position: the rows this subtask emitted (DatagenSourceState). Restoring
-  // needs the same parallelism (the rows of a subtask depend on it).
+  // Checkpointed position: the sequences this subtask runs and how far (DatagenSourceState).
   absl::Status InitializeState(StateInitContext& ctx) override;
   absl::StatusOr<std::string> SnapshotState(int64_t checkpoint_id) override;
 
@@ -57,6 +58,14 @@ class DatagenSource : public SourceOperator {
  private:
   DatagenSource(types::SchemaPtr schema, std::vector<ColumnGen> columns, int64_t count,
                 double rows_per_second);
+  struct Sequence {
+    int64_t offset = 0;
+    int64_t stride = 1;
+    int64_t emitted = 0;
+    int64_t limit = -1;  // rows of the sequence below count; -1 = unbounded
+    bool done() const { return limit >= 0 && emitted >= limit; }
+  };
+  Sequence MakeSequence(int64_t offset, int64_t stride, int64_t emitted) const;
   // Appends rows g = first, first + step, ... (n of them) to batch_.
   void Generate(int64_t first, int64_t step, size_t n);
   // Rows the rate limit allows now (refills the bucket); sets idle_wait_ms_ when 0.
@@ -70,8 +79,9 @@ class DatagenSource : public SourceOperator {
   const Clock* clock_ = nullptr;
   int subtask_ = 0;
   int parallelism_ = 1;
-  int64_t emitted_ = 0;
-  int64_t limit_ = 0;  // rows of this subtask; -1 = unbounded
+  int64_t emitted_ = 0;  // rows emitted by this subtask (all its sequences)
+  std::vector<Sequence> sequences_;
+  size_t current_ = 0;  // the sequence whose turn it is
   double rate_ = 0;    // rows per ms for this subtask; 0 = unlimited
   double tokens_ = 0;
   double target_ = 0;  // rows emitted at a time when rate limited

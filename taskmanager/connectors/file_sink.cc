@@ -65,12 +65,12 @@ absl::Status FileSink::IoError(absl::string_view what, int err) const {
   return absl::InternalError(message);
 }
 
-std::string FileSink::PartName(int64_t seq, absl::string_view suffix) const {
-  return absl::StrCat(dir_, "/.part-", subtask_, "-", seq, ".", suffix);
+std::string FileSink::PartName(int subtask, int64_t seq, absl::string_view suffix) const {
+  return absl::StrCat(dir_, "/.part-", subtask, "-", seq, ".", suffix);
 }
 
-std::string FileSink::FinalName(int64_t seq) const {
-  return absl::StrCat(dir_, "/part-", subtask_, "-", seq, ".", format_.extension());
+std::string FileSink::FinalName(int subtask, int64_t seq) const {
+  return absl::StrCat(dir_, "/part-", subtask, "-", seq, ".", format_.extension());
 }
 
 absl::Status FileSink::Open(const OperatorContext& ctx) {
@@ -88,8 +88,8 @@ absl::Status FileSink::Open(const OperatorContext& ctx) {
 
 absl::Status FileSink::OpenPart() {
   if (rolling_) {
-    in_progress_path_ = PartName(next_seq_, "inprogress");
-    final_path_ = FinalName(next_seq_);
+    in_progress_path_ = PartName(subtask_, next_seq_, "inprogress");
+    final_path_ = FinalName(subtask_, next_seq_);
   }
   // A fresh inode: a leftover of an earlier attempt (possibly still held open by a task
   // being canceled) is unlinked, not truncated.
@@ -108,24 +108,27 @@ absl::Status FileSink::OpenPart() {
 
 absl::Status FileSink::InitializeState(StateInitContext& ctx) {
   if (!rolling_) return absl::OkStatus();
-  if (ctx.operator_state.size() > 1) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "file sink '", name_, "': restoring the state of ", ctx.operator_state.size(),
-        " subtasks into one is not supported (the sink's parallelism changed)"));
+  bool own_state = false;
+  for (const std::string& blob : ctx.operator_state) {
+    proto::FileSinkState state;
+    if (!state.ParseFromString(blob)) {
+      return absl::DataLossError(absl::StrCat("file sink '", name_, "': corrupt checkpointed state"));
+    }
+    for (const auto& p : state.pending()) RETURN_IF_ERROR(Commit(state.subtask(), p.seq()));
+    RETURN_IF_ERROR(DeletePartsFrom(state.subtask(), state.next_seq()));
+    if (state.subtask() == subtask_) {
+      own_state = true;
+      next_seq_ = state.next_seq();
+    }
   }
-  if (ctx.operator_state.empty()) return DeletePartsFrom(0);  // fresh start
-  proto::FileSinkState state;
-  if (!state.ParseFromString(ctx.operator_state[0])) {
-    return absl::DataLossError(absl::StrCat("file sink '", name_, "': corrupt checkpointed state"));
-  }
-  for (const proto::FileSinkState::Pending& p : state.pending()) RETURN_IF_ERROR(Commit(p.seq()));
-  next_seq_ = state.next_seq();
-  return DeletePartsFrom(next_seq_);
+  // A fresh start (or a subtask that did not exist before a rescale): nothing of ours is valid.
+  if (!own_state) return DeletePartsFrom(subtask_, 0);
+  return absl::OkStatus();
 }
 
-absl::Status FileSink::DeletePartsFrom(int64_t from_seq) {
+absl::Status FileSink::DeletePartsFrom(int subtask, int64_t from_seq) {
   std::error_code ec;
-  const std::string prefix = absl::StrCat("part-", subtask_, "-");
+  const std::string prefix = absl::StrCat("part-", subtask, "-");
   for (const auto& entry : std::filesystem::directory_iterator(dir_, ec)) {
     std::string name = entry.path().filename().string();
     const bool hidden = absl::StartsWith(name, ".");
@@ -213,9 +216,9 @@ absl::Status FileSink::ClosePartAs(const std::string& to) {
   return absl::OkStatus();
 }
 
-absl::Status FileSink::Commit(int64_t seq) {
-  const std::string pending = PartName(seq, "pending");
-  const std::string final_name = FinalName(seq);
+absl::Status FileSink::Commit(int subtask, int64_t seq) {
+  const std::string pending = PartName(subtask, seq, "pending");
+  const std::string final_name = FinalName(subtask, seq);
   if (Exists(pending)) return Rename(pending, final_name);
   if (Exists(final_name)) return absl::OkStatus();  // committed before a failure
   return absl::DataLossError(absl::StrCat("file sink '", name_, "': ", pending,
@@ -225,13 +228,14 @@ absl::Status FileSink::Commit(int64_t seq) {
 absl::StatusOr<std::string> FileSink::SnapshotState(int64_t checkpoint_id) {
   if (!rolling_) return std::string();
   if (fd_ >= 0) {
-    RETURN_IF_ERROR(ClosePartAs(PartName(next_seq_, "pending")));
+    RETURN_IF_ERROR(ClosePartAs(PartName(subtask_, next_seq_, "pending")));
     proto::FileSinkState::Pending& p = pending_.emplace_back();
     p.set_checkpoint_id(checkpoint_id);
     p.set_seq(next_seq_);
     ++next_seq_;
   }
   proto::FileSinkState state;
+  state.set_subtask(subtask_);
   state.set_next_seq(next_seq_);
   for (const auto& p : pending_) *state.add_pending() = p;
   return state.SerializeAsString();
@@ -241,7 +245,7 @@ absl::Status FileSink::NotifyCheckpointComplete(int64_t checkpoint_id) {
   size_t committed = 0;
   for (; committed < pending_.size() && pending_[committed].checkpoint_id() <= checkpoint_id;
        ++committed) {
-    RETURN_IF_ERROR(Commit(pending_[committed].seq()));
+    RETURN_IF_ERROR(Commit(subtask_, pending_[committed].seq()));
   }
   if (committed == 0) return absl::OkStatus();
   pending_.erase(pending_.begin(), pending_.begin() + static_cast<ptrdiff_t>(committed));
@@ -259,10 +263,10 @@ absl::Status FileSink::Finish(Collector& out) {
     return absl::OkStatus();
   }
   // End of a bounded stream: everything written so far is final.
-  for (const auto& p : pending_) RETURN_IF_ERROR(Commit(p.seq()));
+  for (const auto& p : pending_) RETURN_IF_ERROR(Commit(subtask_, p.seq()));
   pending_.clear();
   if (fd_ >= 0) {
-    RETURN_IF_ERROR(ClosePartAs(FinalName(next_seq_)));
+    RETURN_IF_ERROR(ClosePartAs(FinalName(subtask_, next_seq_)));
     ++next_seq_;
   }
   SyncDirectory();

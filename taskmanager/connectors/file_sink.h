@@ -11,7 +11,9 @@
 //    pending ones are committed. On restore, the pending files of the checkpoint are committed
 //    (idempotently) and every file of the subtask numbered at or after the checkpoint's
 //    sequence is deleted: it holds records the restored job emits again. A fresh start (no
-//    checkpoint) deletes every part file of the subtask.
+//    checkpoint) deletes every part file of the subtask. Restored at another parallelism, a
+//    subtask also finishes the state of the old subtasks handed to it (commits their pending
+//    parts, deletes their later ones) and numbers its own parts after its own old state.
 // With csv `header: true` every part file starts with the header line (column names).
 // Close() without Finish() removes the in-progress file, so nothing half-written is ever
 // visible under a final name. Every I/O error is a Status naming the path and the errno text,
@@ -59,13 +61,13 @@ class FileSink : public Operator {
   absl::Status ClosePartAs(const std::string& to);
   absl::Status Rename(const std::string& from, const std::string& to);
   void SyncDirectory();
-  // Rolling mode: names of part `seq` of this subtask.
-  std::string PartName(int64_t seq, absl::string_view suffix) const;
-  std::string FinalName(int64_t seq) const;
-  // Commits pending part `seq` (a no-op when it was committed already).
-  absl::Status Commit(int64_t seq);
-  // Deletes this subtask's part files numbered >= `from_seq` (and stray in-progress files).
-  absl::Status DeletePartsFrom(int64_t from_seq);
+  // Rolling mode: names of part `seq` of subtask `subtask`.
+  std::string PartName(int subtask, int64_t seq, absl::string_view suffix) const;
+  std::string FinalName(int subtask, int64_t seq) const;
+  // Commits pending part `seq` of `subtask` (a no-op when it was committed already).
+  absl::Status Commit(int subtask, int64_t seq);
+  // Deletes the part files of `subtask` numbered >= `from_seq` (and stray in-progress files).
+  absl::Status DeletePartsFrom(int subtask, int64_t from_seq);
   // "file sink '<name>': <what>: <errno text>", with a code matching errno.
   absl::Status IoError(absl::string_view what, int err) const;
   // True while in_progress_path_ still names the file this sink opened (an attempt that

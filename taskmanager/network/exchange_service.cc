@@ -318,6 +318,7 @@ void ServerStream::Pump() {
       } else if (o.item->kind == SubpartitionItem::Kind::kBarrier) {
         b->set_kind(proto::CHECKPOINT_BARRIER);
         b->set_checkpoint_id(o.item->checkpoint_id);
+        b->set_savepoint_dir(o.item->savepoint_dir);
       } else {
         b->set_kind(proto::END_OF_PARTITION);
       }

@@ -25,6 +25,7 @@ class InputGate::Core : public std::enable_shared_from_this<Core> {
   InputGateStats stats() const;
   int64_t aligned_barrier() const;
   int64_t pending_barrier() const;
+  std::string pending_savepoint_dir() const;
   void ResumeAfterBarrier();
 
   // Callbacks from the transport and from local producers.
@@ -40,7 +41,7 @@ class InputGate::Core : public std::enable_shared_from_this<Core> {
   struct Received {
     bool end = false;            // END_OF_PARTITION
     int64_t checkpoint_id = 0;   // > 0: a CHECKPOINT_BARRIER; else DATA unless `end`
-    std::string data;
+    std::string data;            // DATA; a barrier's savepoint directory
   };
   struct Channel {
     proto::ResultPartitionRef ref;
@@ -64,7 +65,8 @@ class InputGate::Core : public std::enable_shared_from_this<Core> {
 
   bool MarkAvailable(int index) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Alignment: channel `index` delivered barrier `checkpoint_id`.
-  void OnBarrier(int index, int64_t checkpoint_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void OnBarrier(int index, int64_t checkpoint_id, std::string savepoint_dir)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void CheckAligned() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void UnblockAll() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Collect(const CreditGrants& grants, CreditCalls* calls) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -102,6 +104,7 @@ class InputGate::Core : public std::enable_shared_from_this<Core> {
   // Checkpoint alignment: the newest barrier seen, whether it is being aligned, how many
   // channels are blocked on it, and the barrier once every channel delivered it or ended.
   int64_t pending_barrier_ ABSL_GUARDED_BY(mu_) = 0;
+  std::string pending_savepoint_dir_ ABSL_GUARDED_BY(mu_);
   bool aligning_ ABSL_GUARDED_BY(mu_) = false;
   int blocked_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t aligned_ ABSL_GUARDED_BY(mu_) = 0;
@@ -284,7 +287,8 @@ void InputGate::Core::OnRemoteBuffer(int index, proto::Buffer* buffer) {
                 Describe(ch), "a checkpoint barrier without a checkpoint id")));
             break;
           }
-          ch.received.push_back(Received{false, buffer->checkpoint_id(), {}});
+          ch.received.push_back(Received{false, buffer->checkpoint_id(),
+                                         std::move(*buffer->mutable_savepoint_dir())});
           break;
         case proto::PARTITION_ERROR: {
           const int code = buffer->error_code();
@@ -370,7 +374,7 @@ absl::StatusOr<std::optional<types::RecordBatch>> InputGate::Core::PollNext() {
         ch.received.pop_front();
         if (!ch.received.empty()) MarkAvailable(index);
         if (r.checkpoint_id > 0) {
-          OnBarrier(index, r.checkpoint_id);
+          OnBarrier(index, r.checkpoint_id, std::move(r.data));
         } else if (!r.end) {
           remote_data = std::move(r.data);
           data = true;
@@ -393,7 +397,7 @@ absl::StatusOr<std::optional<types::RecordBatch>> InputGate::Core::PollNext() {
             data = true;
             break;
           case SubpartitionItem::Kind::kBarrier:
-            OnBarrier(index, item->checkpoint_id);
+            OnBarrier(index, item->checkpoint_id, std::move(item->savepoint_dir));
             break;
           case SubpartitionItem::Kind::kEndOfPartition:
             ch.finished = true;
@@ -443,13 +447,14 @@ absl::StatusOr<std::optional<types::RecordBatch>> InputGate::Core::PollNext() {
   }
 }
 
-void InputGate::Core::OnBarrier(int index, int64_t checkpoint_id) {
+void InputGate::Core::OnBarrier(int index, int64_t checkpoint_id, std::string savepoint_dir) {
   if (checkpoint_id < pending_barrier_ || (checkpoint_id == pending_barrier_ && !aligning_)) {
     return;  // a barrier of a checkpoint a newer one superseded: ignore it
   }
   if (checkpoint_id > pending_barrier_) {
     UnblockAll();  // abandon the alignment in progress, if any
     pending_barrier_ = checkpoint_id;
+    pending_savepoint_dir_ = std::move(savepoint_dir);
     aligning_ = true;
     aligned_ = 0;
   }
@@ -481,6 +486,11 @@ int64_t InputGate::Core::aligned_barrier() const {
 int64_t InputGate::Core::pending_barrier() const {
   absl::MutexLock lock(&mu_);
   return aligning_ ? pending_barrier_ : 0;
+}
+
+std::string InputGate::Core::pending_savepoint_dir() const {
+  absl::MutexLock lock(&mu_);
+  return aligning_ ? pending_savepoint_dir_ : std::string();
 }
 
 void InputGate::Core::ResumeAfterBarrier() {
@@ -555,6 +565,7 @@ int64_t InputGate::bytes_in() const { return core_->bytes_in.load(std::memory_or
 InputGateStats InputGate::stats() const { return core_->stats(); }
 int64_t InputGate::aligned_barrier() const { return core_->aligned_barrier(); }
 int64_t InputGate::pending_barrier() const { return core_->pending_barrier(); }
+std::string InputGate::pending_savepoint_dir() const { return core_->pending_savepoint_dir(); }
 void InputGate::ResumeAfterBarrier() { core_->ResumeAfterBarrier(); }
 
 }  // namespace sluice::network

@@ -77,6 +77,8 @@ class InputGate {
   // barriers older than the newest one seen are ignored. Task thread.
   int64_t aligned_barrier() const;  // 0 = not aligned
   int64_t pending_barrier() const;  // the barrier being aligned, 0 = none
+  // The savepoint directory of the barrier being aligned ("" for a checkpoint).
+  std::string pending_savepoint_dir() const;
   void ResumeAfterBarrier();
 
   int64_t records_in() const;

@@ -80,13 +80,6 @@ int32_t MurmurHash(int32_t code) {
   return 0;
 }
 
-KeyGroupRange KeyGroupRangeForOperatorIndex(int max_parallelism, int parallelism, int index) {
-  KeyGroupRange range;
-  range.first = static_cast<int>((int64_t{index} * max_parallelism + parallelism - 1) / parallelism);
-  range.last = static_cast<int>((int64_t{index + 1} * max_parallelism - 1) / parallelism);
-  return range;
-}
-
 int32_t HashValue(const types::Column& column, size_t row) {
   if (column.IsNull(row)) return 0;
   switch (column.type()) {

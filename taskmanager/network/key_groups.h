@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "common/key_group_range.h"
 #include "common/types/record_batch.h"
 
 namespace sluice::network {
@@ -32,14 +33,9 @@ inline int OperatorIndexForKeyGroup(int max_parallelism, int parallelism, int ke
 }
 
 // Flink's computeKeyGroupRangeForOperatorIndex: the key groups [first, last] that subtask
-// `index` of `parallelism` owns.
-struct KeyGroupRange {
-  int first = 0;
-  int last = -1;
-  int size() const { return last - first + 1; }
-  bool Contains(int key_group) const { return key_group >= first && key_group <= last; }
-};
-KeyGroupRange KeyGroupRangeForOperatorIndex(int max_parallelism, int parallelism, int index);
+// `index` of `parallelism` owns (common/key_group_range.h, shared with the JobManager).
+using ::sluice::KeyGroupRange;
+using ::sluice::KeyGroupRangeForOperatorIndex;
 
 // The 32-bit hash code of one key value, deterministic across processes and platforms (not
 // absl::Hash, which is seeded per process). It equals Java's hashCode for BIGINT/TIMESTAMP

@@ -321,13 +321,14 @@ absl::Status RecordWriter::Flush() {
   return absl::OkStatus();
 }
 
-absl::Status RecordWriter::BroadcastBarrier(int64_t checkpoint_id) {
+absl::Status RecordWriter::BroadcastBarrier(int64_t checkpoint_id,
+                                            const std::string& savepoint_dir) {
   if (state_ != State::kOpen) {
     return absl::FailedPreconditionError(absl::StrCat(
         "checkpoint barrier on the finished or failed writer of partition ", partition_->id()));
   }
   RETURN_IF_ERROR(Flush());
-  partition_->BroadcastBarrier(checkpoint_id);
+  partition_->BroadcastBarrier(checkpoint_id, savepoint_dir);
   return absl::OkStatus();
 }
 

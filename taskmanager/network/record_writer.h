@@ -54,7 +54,8 @@ class RecordWriter {
   absl::Status Flush();
   // Flush, then checkpoint barrier `checkpoint_id` on every subpartition (an event: it
   // overtakes no data and needs no credit).
-  absl::Status BroadcastBarrier(int64_t checkpoint_id);
+  // `savepoint_dir` non-empty: the barrier of a savepoint writing there.
+  absl::Status BroadcastBarrier(int64_t checkpoint_id, const std::string& savepoint_dir = "");
   // Flush, then END_OF_PARTITION on every subpartition. No Emit afterwards.
   absl::Status Finish();
   // The producer failed: consumers get PARTITION_ERROR with `cause`.

@@ -4,10 +4,10 @@
 
 namespace sluice::network {
 
-void ResultSubpartition::Add(BufferRef buffer) { Enqueue(Entry{std::move(buffer), 0}); }
+void ResultSubpartition::Add(BufferRef buffer) { Enqueue(Entry{std::move(buffer), 0, {}}); }
 
-void ResultSubpartition::AddBarrier(int64_t checkpoint_id) {
-  Enqueue(Entry{nullptr, checkpoint_id});
+void ResultSubpartition::AddBarrier(int64_t checkpoint_id, const std::string& savepoint_dir) {
+  Enqueue(Entry{nullptr, checkpoint_id, savepoint_dir});
 }
 
 void ResultSubpartition::Enqueue(Entry entry) {
@@ -85,6 +85,7 @@ std::optional<SubpartitionItem> ResultSubpartition::Poll(bool allow_data) {
       } else {
         item.kind = SubpartitionItem::Kind::kBarrier;
         item.checkpoint_id = front.checkpoint_id;
+        item.savepoint_dir = std::move(front.savepoint_dir);
       }
       queue_.pop_front();
       item.backlog = data_buffers_;
@@ -132,8 +133,8 @@ absl::StatusOr<std::unique_ptr<SubpartitionView>> ResultPartition::CreateView(
   return std::make_unique<SubpartitionView>(shared_from_this(), index);
 }
 
-void ResultPartition::BroadcastBarrier(int64_t checkpoint_id) {
-  for (auto& sub : subpartitions_) sub->AddBarrier(checkpoint_id);
+void ResultPartition::BroadcastBarrier(int64_t checkpoint_id, const std::string& savepoint_dir) {
+  for (auto& sub : subpartitions_) sub->AddBarrier(checkpoint_id, savepoint_dir);
 }
 
 void ResultPartition::Finish() {

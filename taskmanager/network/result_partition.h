@@ -27,6 +27,7 @@ struct SubpartitionItem {
   Kind kind = Kind::kData;
   BufferRef buffer;     // kData
   int64_t checkpoint_id = 0;  // kBarrier
+  std::string savepoint_dir;  // kBarrier of a savepoint
   absl::Status error;   // kError: why the producer failed or the partition was released
   int backlog = 0;      // data buffers still queued after this one
   bool more_available = false;  // something (data or an event) is queued after this one
@@ -41,7 +42,8 @@ class ResultSubpartition {
 
   // Producer side (the task thread).
   void Add(BufferRef buffer);
-  void AddBarrier(int64_t checkpoint_id);  // queued in order with the data; needs no credit
+  // Queued in order with the data; needs no credit. `savepoint_dir` non-empty: a savepoint.
+  void AddBarrier(int64_t checkpoint_id, const std::string& savepoint_dir);
   void Finish();                         // queues END_OF_PARTITION
   void Fail(const absl::Status& cause);  // drops queued data; the reader gets `cause`
 
@@ -67,6 +69,7 @@ class ResultSubpartition {
   struct Entry {
     BufferRef buffer;
     int64_t checkpoint_id = 0;
+    std::string savepoint_dir;
   };
   void Enqueue(Entry entry);
   std::deque<Entry> queue_ ABSL_GUARDED_BY(mu_);  // END_OF_PARTITION follows them
@@ -114,7 +117,7 @@ class ResultPartition : public std::enable_shared_from_this<ResultPartition> {
                                                                std::function<void()> listener);
 
   // A checkpoint barrier on every subpartition (after the buffers queued so far).
-  void BroadcastBarrier(int64_t checkpoint_id);
+  void BroadcastBarrier(int64_t checkpoint_id, const std::string& savepoint_dir);
   // END_OF_PARTITION on every subpartition.
   void Finish();
   // The producer failed (or was released with `cause`): readers get the cause, a blocked

@@ -84,16 +84,8 @@ TEST(CliAppTest, HelpExitsZeroOnStdout) {
 }
 
 TEST(CliAppTest, UnsupportedVerbsSaySo) {
-  ExpectUsageError(RunSluice({"stop", "j1", "--savepoint-dir", "/tmp/sp", "--drain"}),
-                   "sluice stop: stopping a job with a savepoint is not supported yet",
-                   "sluice cancel j1");
-  ExpectUsageError(RunSluice({"savepoint", "j1", "/tmp/sp"}),
-                   "sluice savepoint: savepoints are not supported yet", "later release");
   ExpectUsageError(RunSluice({"local", "--kafka"}),
                    "sluice local: --kafka: embedded Kafka is not available yet", "later");
-  ExpectUsageError(RunSluice({"run", "job.yaml", "--from-savepoint", "/tmp/sp"},
-                             [](CommandEnv& env) { env.load_spec = NoLoader; }),
-                   "sluice run: --from-savepoint: savepoints are not supported yet", "");
 }
 
 TEST(CliAppTest, SpecErrorIsOneLineWithFileAndLine) {

@@ -19,10 +19,6 @@ using json = nlohmann::json;
 using http::HttpRequest;
 using http::HttpResponse;
 
-// What checkpoint-related routes answer until checkpoints exist.
-constexpr char kNoCheckpoints[] =
-    "checkpoints and savepoints are not built yet (issue 4): this JobManager has no "
-    "checkpoint, savepoint or stop-with-savepoint support";
 constexpr char kNoWatermarks[] =
     "watermarks are not built yet (issue 5): this JobManager does not track event time";
 
@@ -42,6 +38,22 @@ HttpResponse Error(int status, const std::string& message) {
 // An id from a path, shortened for messages.
 std::string Shown(absl::string_view id) {
   return id.size() <= 64 ? std::string(id) : absl::StrCat(id.substr(0, 64), "...");
+}
+
+json CheckpointJson(const proto::CheckpointStats& c) {
+  json j = {{"id", c.id()},
+            {"status", c.status()},
+            {"savepoint", c.savepoint()},
+            {"trigger_time_ms", c.trigger_time_ms()},
+            {"duration_ms", c.duration_ms()},
+            {"size_bytes", c.size_bytes()},
+            {"incremental_bytes", c.incremental_bytes()},
+            {"alignment_ms", c.alignment_ms()},
+            {"acknowledged", c.acknowledged()},
+            {"tasks", c.tasks()}};
+  if (!c.path().empty()) j["path"] = c.path();
+  if (!c.failure().empty()) j["failure"] = c.failure();
+  return j;
 }
 
 HttpResponse FromStatus(const absl::Status& s) {
@@ -192,10 +204,18 @@ class Router {
     if (sub == "vertices" && n == 5) {
       return Guard({"GET"}, [&] { return Vertex(job_id, segs_[4]); });
     }
-    if (sub == "checkpoints" || sub == "savepoints" || sub == "stop" || sub == "watermarks") {
+    if (sub == "checkpoints" && n == 4) return Guard({"GET"}, [&] { return Checkpoints(job_id); });
+    if (sub == "savepoints" && n == 4) {
+      return Guard({"POST"}, [&] { return TriggerSavepoint(job_id, /*stop=*/false); });
+    }
+    if (sub == "savepoints" && n == 5) {
+      return Guard({"GET"}, [&] { return SavepointStatus(job_id, segs_[4]); });
+    }
+    if (sub == "stop" && n == 4) return Guard({"POST"}, [&] { return TriggerSavepoint(job_id, true); });
+    if (sub == "watermarks") {
       absl::StatusOr<proto::JobDetail> job = dispatcher_->GetJob(job_id);
       if (!job.ok()) return FromStatus(job.status());
-      return Error(501, sub == "watermarks" ? kNoWatermarks : kNoCheckpoints);
+      return Error(501, kNoWatermarks);
     }
     return NotFound();
   }
@@ -205,6 +225,59 @@ class Router {
   HttpResponse Guard(std::initializer_list<absl::string_view> methods, Fn&& fn) {
     if (std::optional<HttpResponse> bad = RequireMethod(req_, methods)) return *bad;
     return fn();
+  }
+
+  // Checkpoint configuration, counts and history (newest last).
+  HttpResponse Checkpoints(const std::string& job_id) {
+    absl::StatusOr<proto::JobDetail> job = dispatcher_->GetJob(job_id);
+    if (!job.ok()) return FromStatus(job.status());
+    json history = json::array();
+    json counts = {{"completed", 0}, {"failed", 0}, {"in_progress", 0}};
+    json latest;
+    for (const proto::CheckpointStats& c : job->checkpoints()) {
+      history.push_back(CheckpointJson(c));
+      const std::string key = c.status() == "COMPLETED" ? "completed"
+                              : c.status() == "FAILED"  ? "failed"
+                                                        : "in_progress";
+      counts[key] = counts[key].get<int>() + 1;
+      if (c.status() == "COMPLETED" && !c.savepoint()) latest = CheckpointJson(c);
+    }
+    return Json(200, json{{"job_id", job_id},
+                          {"config",
+                           {{"enabled", job->checkpoint_interval_ms() > 0},
+                            {"interval_ms", job->checkpoint_interval_ms()},
+                            {"dir", job->checkpoint_dir()}}},
+                          {"counts", counts},
+                          {"latest_completed", latest},
+                          {"history", history}});
+  }
+
+  // POST .../savepoints or .../stop with {"target_directory": DIR[, "drain": bool]}: 202 and
+  // the request id to poll at GET .../savepoints/{request_id}.
+  HttpResponse TriggerSavepoint(const std::string& job_id, bool stop) {
+    json body = json::parse(req_.body.empty() ? "{}" : req_.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object()) return Error(400, "the body is not a JSON object");
+    if (!body.contains("target_directory") || !body["target_directory"].is_string()) {
+      return Error(400, "missing \"target_directory\" (a directory on the cluster's shared storage)");
+    }
+    proto::TriggerSavepointRequest request;
+    request.set_job_id(job_id);
+    request.set_dir(body["target_directory"].get<std::string>());
+    request.set_stop(stop);
+    request.set_drain(body.value("drain", false));
+    absl::StatusOr<proto::TriggerSavepointResponse> started = dispatcher_->TriggerSavepoint(request);
+    if (!started.ok()) return FromStatus(started.status());
+    return Json(202, json{{"request_id", std::to_string(started->savepoint_id())},
+                          {"path", started->path()}});
+  }
+
+  HttpResponse SavepointStatus(const std::string& job_id, const std::string& request_id) {
+    absl::StatusOr<proto::JobDetail> job = dispatcher_->GetJob(job_id);
+    if (!job.ok()) return FromStatus(job.status());
+    for (const proto::CheckpointStats& c : job->checkpoints()) {
+      if (c.savepoint() && std::to_string(c.id()) == request_id) return Json(200, CheckpointJson(c));
+    }
+    return Error(404, absl::StrCat("job ", job_id, " has no savepoint request ", Shown(request_id)));
   }
 
   HttpResponse NotFound() {
@@ -219,6 +292,9 @@ class Router {
                        "PATCH /v1/jobs/{job_id}?mode=cancel", "POST /v1/jobs/{job_id}/cancel",
                        "GET /v1/jobs/{job_id}/vertices/{vertex_id}",
                        "GET /v1/jobs/{job_id}/exceptions", "GET /v1/jobs/{job_id}/backpressure",
+                       "GET /v1/jobs/{job_id}/checkpoints", "POST /v1/jobs/{job_id}/savepoints",
+                       "GET /v1/jobs/{job_id}/savepoints/{request_id}",
+                       "POST /v1/jobs/{job_id}/stop",
                        "GET /v1/taskmanagers", "GET /v1/taskmanagers/{tm_id}", "GET /metrics"}},
                      {"docs", "docs/rest.md"}});
   }

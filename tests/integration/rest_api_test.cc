@@ -187,8 +187,12 @@ sinks:
   EXPECT_EQ(GetJson(rest, "/v1/taskmanagers/tm-nope", 404)["error"],
             "no TaskManager with id tm-nope");
   EXPECT_TRUE(GetJson(rest, "/v2/anything", 404).contains("error"));
-  EXPECT_TRUE(GetJson(rest, "/v1/jobs/" + job + "/checkpoints", 501).contains("error"));
-  EXPECT_TRUE(GetJson(rest, "/v1/jobs/" + job + "/savepoints", 501).contains("error"));
+  json checkpoints = GetJson(rest, "/v1/jobs/" + job + "/checkpoints");
+  EXPECT_TRUE(checkpoints.contains("history")) << checkpoints.dump();
+  EXPECT_TRUE(checkpoints["config"].contains("interval_ms")) << checkpoints.dump();
+  EXPECT_NE(GetJson(rest, "/v1/jobs/" + job + "/savepoints/1", 404)["error"].get<std::string>().find(
+                "has no savepoint request"),
+            std::string::npos);
   Reply wrong = Call("DELETE", rest, "/v1/overview");
   EXPECT_EQ(wrong.status, 405);
   EXPECT_EQ(wrong.allow, "GET");

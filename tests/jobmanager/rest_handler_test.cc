@@ -241,8 +241,14 @@ TEST_F(RestHandlerTest, ErrorsAreJsonWithHttpCodes) {
   EXPECT_THAT(Get("/v1/nope", 404)["error"].get<std::string>(), HasSubstr("no such endpoint"));
   EXPECT_THAT(Get("/v1/../etc/passwd", 404)["error"].get<std::string>(),
               HasSubstr("no such endpoint"));
-  EXPECT_THAT(Get("/v1/jobs/" + job + "/checkpoints", 501)["error"].get<std::string>(),
-              HasSubstr("not built yet"));
+  json checkpoints = Get("/v1/jobs/" + job + "/checkpoints", 200);
+  EXPECT_EQ(checkpoints["config"]["enabled"], false);
+  EXPECT_EQ(checkpoints["history"], json::array());
+  EXPECT_THAT(Get("/v1/jobs/" + job + "/savepoints/7", 404)["error"].get<std::string>(),
+              HasSubstr("has no savepoint request 7"));
+  http::HttpResponse no_dir = Call("POST", "/v1/jobs/" + job + "/savepoints");
+  EXPECT_EQ(no_dir.status, 400);
+  EXPECT_THAT(json::parse(no_dir.body)["error"].get<std::string>(), HasSubstr("target_directory"));
   EXPECT_THAT(Get("/v1/jobs/" + unknown + "/checkpoints", 404)["error"].get<std::string>(),
               HasSubstr("no job with id"));
 

@@ -15,7 +15,7 @@
 #include <random>
 #include <set>
 
-#include "tests/integration/cluster_harness.h"
+#include "tests/integration/keyed_count_job.h"
 
 namespace sluice::testing {
 namespace {
@@ -35,43 +35,15 @@ ChaosParams Params() {
 }
 
 std::string JobSpec(const ChaosParams& p, const std::string& backend, const std::string& dir) {
-  return R"yaml(name: exactly-once-chaos
-parallelism: 2
-config: {buffer_timeout: 5ms}
-checkpointing: {interval: 500ms, dir: )yaml" + dir + R"yaml(, retained: 2}
-state: {backend: )yaml" + backend + R"yaml(}
-restart: {strategy: fixed_delay, attempts: 100, delay: 200ms}
-sources:
-  - name: numbers
-    connector: datagen
-    count: )yaml" + std::to_string(p.rows) + R"yaml(
-    rows_per_second: )yaml" + std::to_string(p.rows_per_second) + R"yaml(
-    seed: 11
-    schema: {id: int64}
-    fields: {id: {kind: sequence, min: 0}}
-operators:
-  - name: keyed
-    input: numbers
-    select: {k: "id % )yaml" + std::to_string(kKeys) + R"yaml(", v: "id"}
-  - name: sums
-    input: keyed
-    key_by: [k]
-    aggregate: {n: "count(*)", total: "sum(v)"}
-sinks:
-  - {name: out, input: sums, connector: file, path: out, format: json}
-)yaml";
-}
-
-std::string JobState(const nlohmann::json& info) {
-  if (!info.is_object()) return "";
-  return info["summary"]["state"].get<std::string>();
-}
-
-int CompletedCheckpoints(const nlohmann::json& info) {
-  int n = 0;
-  if (!info.is_object() || !info.contains("checkpoints")) return 0;
-  for (const auto& c : info["checkpoints"]) n += c.value("status", "") == "COMPLETED";
-  return n;
+  KeyedCountJob job;
+  job.name = "exactly-once-chaos";
+  job.rows = p.rows;
+  job.keys = kKeys;
+  job.rows_per_second = p.rows_per_second;
+  job.seed = 11;
+  job.settings = "checkpointing: {interval: 500ms, dir: " + dir + ", retained: 2}\nstate: {backend: " +
+                 backend + "}\nrestart: {strategy: fixed_delay, attempts: 100, delay: 200ms}\n";
+  return KeyedCountSpec(job);
 }
 
 // The id of the newest completed checkpoint (ids keep increasing across restarts of the
@@ -136,45 +108,7 @@ TEST_P(ExactlyOnceTest, KilledTaskManagersLoseAndDuplicateNothing) {
                       std::chrono::seconds(240)))
       << cluster.JobInfo(job_id).dump(2);
 
-  // Reference, brute force: key k gets every id with id % kKeys == k.
-  std::map<int64_t, std::pair<int64_t, int64_t>> expected;  // k -> (count, sum)
-  for (int64_t id = 0; id < p.rows; ++id) {
-    auto& e = expected[id % kKeys];
-    ++e.first;
-    e.second += id;
-  }
-  std::map<std::pair<int64_t, int64_t>, int> seen;  // (k, n) -> times
-  std::map<int64_t, int64_t> final_total;           // k -> total of its row n = count(k)
-  for (const auto& entry : std::filesystem::directory_iterator(cluster.dir() / "out")) {
-    const std::string name = entry.path().filename().string();
-    if (name.rfind("part-", 0) != 0) continue;  // in-progress / pending files are not output
-    std::ifstream in(entry.path());
-    std::string line;
-    while (std::getline(in, line)) {
-      auto row = nlohmann::json::parse(line);
-      const int64_t k = row["k"], n = row["n"];
-      ++seen[{k, n}];
-      if (n == expected[k].first) final_total[k] = row["total"];
-    }
-  }
-  int64_t lost = 0, duplicated = 0, checked = 0;
-  for (const auto& [k, e] : expected) {
-    for (int64_t n = 1; n <= e.first; ++n) {
-      ++checked;
-      auto it = seen.find({k, n});
-      if (it == seen.end()) {
-        ++lost;
-      } else {
-        duplicated += it->second - 1;
-      }
-    }
-    EXPECT_EQ(final_total[k], e.second) << "key " << k;
-  }
-  for (const auto& [kn, times] : seen) {
-    if (!expected.count(kn.first) || kn.second < 1 || kn.second > expected[kn.first].first) {
-      duplicated += times;  // a row no correct run produces
-    }
-  }
+  const ExactlyOnceCounts c = CheckKeyedCounts(cluster.dir() / "out", p.rows, kKeys);
   nlohmann::json info = cluster.JobInfo(job_id);
   std::printf("[chaos %s] kills survived: %d (TaskManagers %d, JobManager %d), restarts since "
               "the last JobManager start: %d, checkpoints completed: %d (latest %lld), records "
@@ -182,10 +116,10 @@ TEST_P(ExactlyOnceTest, KilledTaskManagersLoseAndDuplicateNothing) {
               backend.c_str(), kills + jm_kills, kills, jm_kills,
               info["summary"].value("restarts", 0), CompletedCheckpoints(info),
               static_cast<long long>(LatestCompleted(info)),
-              static_cast<long long>(checked), static_cast<long long>(lost),
-              static_cast<long long>(duplicated));
-  EXPECT_EQ(lost, 0);
-  EXPECT_EQ(duplicated, 0);
+              static_cast<long long>(c.checked), static_cast<long long>(c.lost),
+              static_cast<long long>(c.duplicated));
+  EXPECT_EQ(c.lost, 0);
+  EXPECT_EQ(c.duplicated, 0);
   EXPECT_GE(kills, 1);
   EXPECT_EQ(jm_kills, p.jm_kills);
 }

@@ -7,7 +7,7 @@
 #include <csignal>
 #include <map>
 
-#include "tests/integration/cluster_harness.h"
+#include "tests/integration/keyed_count_job.h"
 
 namespace sluice::testing {
 namespace {
@@ -16,43 +16,17 @@ constexpr int64_t kKeys = 37;
 constexpr int64_t kRows = 150'000;
 
 std::string JobSpec(const std::string& checkpoint_dir) {
-  return R"yaml(name: jm-failover
-parallelism: 2
-config: {buffer_timeout: 5ms}
-checkpointing: {interval: 300ms, dir: )yaml" + checkpoint_dir + R"yaml(, retained: 2}
-restart: {strategy: fixed_delay, attempts: 100, delay: 200ms}
-sources:
-  - name: numbers
-    connector: datagen
-    count: )yaml" + std::to_string(kRows) + R"yaml(
-    rows_per_second: 30000
-    seed: 5
-    schema: {id: int64}
-    fields: {id: {kind: sequence, min: 0}}
-operators:
-  - name: keyed
-    input: numbers
-    select: {k: "id % )yaml" + std::to_string(kKeys) + R"yaml(", v: "id"}
-  - name: sums
-    input: keyed
-    key_by: [k]
-    aggregate: {n: "count(*)", total: "sum(v)"}
-sinks:
-  - {name: out, input: sums, connector: file, path: out, format: json}
-)yaml";
+  KeyedCountJob job;
+  job.name = "jm-failover";
+  job.rows = kRows;
+  job.keys = kKeys;
+  job.rows_per_second = 30000;
+  job.seed = 5;
+  job.settings = "checkpointing: {interval: 300ms, dir: " + checkpoint_dir +
+                 ", retained: 2}\nrestart: {strategy: fixed_delay, attempts: 100, delay: 200ms}\n";
+  return KeyedCountSpec(job);
 }
 
-std::string JobState(const nlohmann::json& info) {
-  if (!info.is_object() || !info.contains("summary")) return "";
-  return info["summary"].value("state", "");
-}
-
-int CompletedCheckpoints(const nlohmann::json& info) {
-  int n = 0;
-  if (!info.is_object() || !info.contains("checkpoints")) return 0;
-  for (const auto& c : info["checkpoints"]) n += c.value("status", "") == "COMPLETED";
-  return n;
-}
 
 // pid -> alive of every TaskManager the JobManager knows.
 std::map<std::string, bool> TaskManagerPids(Cluster& cluster) {
@@ -71,47 +45,6 @@ std::map<std::string, bool> TaskManagerPids(Cluster& cluster) {
   return out;
 }
 
-// Checks the committed output: every (k, n) exactly once, final totals equal the reference.
-void ExpectExactlyOnce(const std::filesystem::path& out_dir, int64_t rows, int64_t keys) {
-  std::map<int64_t, std::pair<int64_t, int64_t>> expected;  // k -> (count, sum)
-  for (int64_t id = 0; id < rows; ++id) {
-    auto& e = expected[id % keys];
-    ++e.first;
-    e.second += id;
-  }
-  std::map<std::pair<int64_t, int64_t>, int> seen;
-  std::map<int64_t, int64_t> final_total;
-  for (const auto& entry : std::filesystem::directory_iterator(out_dir)) {
-    if (entry.path().filename().string().rfind("part-", 0) != 0) continue;
-    std::ifstream in(entry.path());
-    std::string line;
-    while (std::getline(in, line)) {
-      auto row = nlohmann::json::parse(line);
-      const int64_t k = row["k"], n = row["n"];
-      ++seen[{k, n}];
-      if (n == expected[k].first) final_total[k] = row["total"];
-    }
-  }
-  int64_t lost = 0, duplicated = 0;
-  for (const auto& [k, e] : expected) {
-    for (int64_t n = 1; n <= e.first; ++n) {
-      auto it = seen.find({k, n});
-      if (it == seen.end()) {
-        ++lost;
-      } else {
-        duplicated += it->second - 1;
-      }
-    }
-    EXPECT_EQ(final_total[k], e.second) << "key " << k;
-  }
-  for (const auto& [kn, times] : seen) {
-    if (!expected.count(kn.first) || kn.second < 1 || kn.second > expected[kn.first].first) {
-      duplicated += times;
-    }
-  }
-  EXPECT_EQ(lost, 0);
-  EXPECT_EQ(duplicated, 0);
-}
 
 TEST(JobManagerFailoverTest, KilledJobManagerRecoversItsJobFromTheLatestCheckpoint) {
   Cluster cluster("jm-failover");

@@ -5,7 +5,7 @@
 // parallelism 2 resumed at 4 and at 1 gives the same output as an uninterrupted run.
 #include <map>
 
-#include "tests/integration/cluster_harness.h"
+#include "tests/integration/keyed_count_job.h"
 
 namespace sluice::testing {
 namespace {
@@ -15,39 +15,20 @@ constexpr int64_t kKeys = 17;
 
 std::string Spec(const std::string& checkpoint_dir, const std::string& sums_name = "sums",
                  const std::string& out = "out") {
-  return R"yaml(name: savepoints
-parallelism: 2
-config: {buffer_timeout: 5ms}
-checkpointing: {interval: 1s, dir: )yaml" + checkpoint_dir + R"yaml(}
-sources:
-  - name: numbers
-    connector: datagen
-    count: )yaml" + std::to_string(kRows) + R"yaml(
-    rows_per_second: 15000
-    schema: {id: int64}
-    fields: {id: {kind: sequence, min: 0}}
-operators:
-  - name: keyed
-    input: numbers
-    select: {k: "id % )yaml" + std::to_string(kKeys) + R"yaml(", v: "id"}
-  - name: )yaml" + sums_name + R"yaml(
-    input: keyed
-    key_by: [k]
-    aggregate: {n: "count(*)", total: "sum(v)"}
-sinks:
-  - {name: out, input: )yaml" + sums_name + R"yaml(, connector: file, path: )yaml" + out + R"yaml(, format: json}
-)yaml";
+  KeyedCountJob job;
+  job.name = "savepoints";
+  job.rows = kRows;
+  job.keys = kKeys;
+  job.rows_per_second = 15000;
+  job.settings = "checkpointing: {interval: 1s, dir: " + checkpoint_dir + "}\n";
+  job.sums_name = sums_name;
+  job.out = out;
+  return KeyedCountSpec(job);
 }
 
-// The JSON document of a CLI run whose stderr (progress lines) is captured with its stdout.
-nlohmann::json JsonOf(const CommandResult& r) {
-  const size_t start = r.output.find('{');
-  return nlohmann::json::parse(start == std::string::npos ? r.output : r.output.substr(start));
-}
 
 std::string State(Cluster& cluster, const std::string& job_id) {
-  nlohmann::json info = cluster.JobInfo(job_id);
-  return info.is_object() ? info["summary"]["state"].get<std::string>() : "";
+  return JobState(cluster.JobInfo(job_id));
 }
 
 std::string SubmitDetached(Cluster& cluster, std::vector<std::string> args) {
@@ -74,38 +55,6 @@ void WaitUntilProcessing(Cluster& cluster, const std::string& job_id) {
       std::chrono::seconds(60)));
 }
 
-// Every (key, running count) of the brute-force reference appears exactly once in the
-// committed part files of `dir`, and each key's last total is its sum.
-void ExpectExactlyOnce(const std::filesystem::path& dir) {
-  std::map<int64_t, std::pair<int64_t, int64_t>> expected;  // k -> (count, sum)
-  for (int64_t id = 0; id < kRows; ++id) {
-    ++expected[id % kKeys].first;
-    expected[id % kKeys].second += id;
-  }
-  std::map<std::pair<int64_t, int64_t>, int> seen;
-  std::map<int64_t, int64_t> final_total;
-  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-    if (entry.path().filename().string().rfind("part-", 0) != 0) continue;
-    std::ifstream in(entry.path());
-    std::string line;
-    while (std::getline(in, line)) {
-      auto row = nlohmann::json::parse(line);
-      const int64_t k = row["k"], n = row["n"];
-      ++seen[{k, n}];
-      if (n == expected[k].first) final_total[k] = row["total"];
-    }
-  }
-  int64_t lost = 0, duplicated = 0;
-  for (const auto& [k, e] : expected) {
-    for (int64_t n = 1; n <= e.first; ++n) {
-      auto it = seen.find({k, n});
-      if (it == seen.end()) ++lost; else duplicated += it->second - 1;
-    }
-    EXPECT_EQ(final_total[k], e.second) << "key " << k;
-  }
-  EXPECT_EQ(lost, 0) << dir;
-  EXPECT_EQ(duplicated, 0) << dir;
-}
 
 TEST(SavepointTest, StopWithSavepointThenResumeIsExactlyOnce) {
   Cluster cluster("savepoint");
@@ -161,7 +110,7 @@ TEST(SavepointTest, StopWithSavepointThenResumeIsExactlyOnce) {
                       std::chrono::seconds(120)))
       << cluster.JobInfo(job2).dump(2);
 
-  ExpectExactlyOnce(cluster.dir() / "out");
+  ExpectExactlyOnce(cluster.dir() / "out", kRows, kKeys);
 }
 
 TEST(SavepointTest, ResumingAtAnotherParallelismRedistributesState) {
@@ -186,7 +135,7 @@ TEST(SavepointTest, ResumingAtAnotherParallelismRedistributesState) {
     ASSERT_TRUE(WaitFor([&] { return State(cluster, job) == "JOB_FINISHED"; },
                         std::chrono::seconds(120)))
         << cluster.JobInfo(job).dump(2);
-    ExpectExactlyOnce(cluster.dir() / out);
+    ExpectExactlyOnce(cluster.dir() / out, kRows, kKeys);
   }
 }
 

@@ -1,0 +1,131 @@
+// The keyed running-count job the exactly-once integration tests run, and its brute-force
+// check: datagen rows id = 0..rows-1, key k = id % keys, `sums` keeps count(*) as n and
+// sum(id) as total per key and emits every update to a file sink. A run is exactly once when
+// the committed part files hold, for every key, the updates n = 1..count(k) each exactly once
+// and the update n = count(k) carries the key's full sum.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "tests/integration/cluster_harness.h"
+
+namespace sluice::testing {
+
+struct KeyedCountJob {
+  std::string name = "keyed-count";
+  int64_t rows = 100'000;
+  int64_t keys = 17;
+  int64_t rows_per_second = 20'000;
+  int seed = 1;
+  // Top-level YAML lines, e.g. "checkpointing: {interval: 500ms, dir: /x}\n".
+  std::string settings;
+  std::string sums_name = "sums";
+  std::string out = "out";
+};
+
+inline std::string KeyedCountSpec(const KeyedCountJob& job) {
+  return "name: " + job.name + "\nparallelism: 2\nconfig: {buffer_timeout: 5ms}\n" + job.settings +
+         R"yaml(sources:
+  - name: numbers
+    connector: datagen
+    count: )yaml" + std::to_string(job.rows) + R"yaml(
+    rows_per_second: )yaml" + std::to_string(job.rows_per_second) + R"yaml(
+    seed: )yaml" + std::to_string(job.seed) + R"yaml(
+    schema: {id: int64}
+    fields: {id: {kind: sequence, min: 0}}
+operators:
+  - name: keyed
+    input: numbers
+    select: {k: "id % )yaml" + std::to_string(job.keys) + R"yaml(", v: "id"}
+  - name: )yaml" + job.sums_name + R"yaml(
+    input: keyed
+    key_by: [k]
+    aggregate: {n: "count(*)", total: "sum(v)"}
+sinks:
+  - {name: out, input: )yaml" + job.sums_name + R"yaml(, connector: file, path: )yaml" + job.out +
+         R"yaml(, format: json}
+)yaml";
+}
+
+struct ExactlyOnceCounts {
+  int64_t checked = 0;     // updates the reference has
+  int64_t lost = 0;        // ... missing from the output
+  int64_t duplicated = 0;  // extra copies, and rows no correct run produces
+};
+
+// Compares the committed part files in `out_dir` with the reference (wrong final totals are
+// test failures naming the key).
+inline ExactlyOnceCounts CheckKeyedCounts(const std::filesystem::path& out_dir, int64_t rows,
+                                          int64_t keys) {
+  std::map<int64_t, std::pair<int64_t, int64_t>> expected;  // k -> (count, sum)
+  for (int64_t id = 0; id < rows; ++id) {
+    auto& e = expected[id % keys];
+    ++e.first;
+    e.second += id;
+  }
+  std::map<std::pair<int64_t, int64_t>, int> seen;  // (k, n) -> times
+  std::map<int64_t, int64_t> final_total;
+  for (const auto& entry : std::filesystem::directory_iterator(out_dir)) {
+    if (entry.path().filename().string().rfind("part-", 0) != 0) continue;  // not committed
+    std::ifstream in(entry.path());
+    std::string line;
+    while (std::getline(in, line)) {
+      auto row = nlohmann::json::parse(line);
+      const int64_t k = row["k"], n = row["n"];
+      ++seen[{k, n}];
+      if (n == expected[k].first) final_total[k] = row["total"];
+    }
+  }
+  ExactlyOnceCounts c;
+  for (const auto& [k, e] : expected) {
+    for (int64_t n = 1; n <= e.first; ++n) {
+      ++c.checked;
+      auto it = seen.find({k, n});
+      if (it == seen.end()) {
+        ++c.lost;
+      } else {
+        c.duplicated += it->second - 1;
+      }
+    }
+    EXPECT_EQ(final_total[k], e.second) << "key " << k << " in " << out_dir;
+  }
+  for (const auto& [kn, times] : seen) {
+    if (!expected.count(kn.first) || kn.second < 1 || kn.second > expected[kn.first].first) {
+      c.duplicated += times;
+    }
+  }
+  return c;
+}
+
+inline void ExpectExactlyOnce(const std::filesystem::path& out_dir, int64_t rows, int64_t keys) {
+  ExactlyOnceCounts c = CheckKeyedCounts(out_dir, rows, keys);
+  EXPECT_EQ(c.lost, 0) << out_dir;
+  EXPECT_EQ(c.duplicated, 0) << out_dir;
+}
+
+// `sluice info --output json` fields the tests poll.
+inline std::string JobState(const nlohmann::json& info) {
+  if (!info.is_object() || !info.contains("summary")) return "";
+  return info["summary"].value("state", "");
+}
+
+inline int CompletedCheckpoints(const nlohmann::json& info) {
+  int n = 0;
+  if (!info.is_object() || !info.contains("checkpoints")) return 0;
+  for (const auto& c : info["checkpoints"]) n += c.value("status", "") == "COMPLETED";
+  return n;
+}
+
+// The JSON document of a CLI run whose stderr (progress lines) is captured with its stdout.
+inline nlohmann::json JsonOf(const CommandResult& r) {
+  const size_t start = r.output.find('{');
+  return nlohmann::json::parse(start == std::string::npos ? r.output : r.output.substr(start));
+}
+
+}  // namespace sluice::testing

@@ -7,3 +7,5 @@ for b in build/bench/*_bench; do
   "$b"
   echo
 done
+echo "== checkpoint_overhead (end to end, real processes)"
+bench/checkpoint_overhead.sh

@@ -290,13 +290,14 @@ void CheckpointCoordinator::Abort(int64_t id, const std::string& reason) {
   stats.set_duration_ms(now - it->second.trigger_ms);
   ++num_failed_;
   spdlog::warn("job {}: checkpoint {} aborted: {}", job_id_, id, reason);
-  // Shared files written for it are not referenced by any completed checkpoint only if no
-  // completed checkpoint lists them; the backends name new shared files uniquely, so
-  // deleting the exclusive directory is enough; stray shared files are left (logged size 0).
+  // Its exclusive directory goes. New shared files it uploaded stay until the job's
+  // directory is removed: backends reuse a shared file only after a checkpoint that
+  // references it completed, so nothing ever points at them.
   std::error_code ec;
   fs::remove_all(it->second.savepoint_path.empty() ? ChkDir(id) : it->second.savepoint_path, ec);
   pending_.erase(it);
   aborted_.push_back(id);
+  if (aborted_.size() > kMaxHistory) aborted_.erase(aborted_.begin());  // nobody took them
 }
 
 std::vector<int64_t> CheckpointCoordinator::TakeAborted() {

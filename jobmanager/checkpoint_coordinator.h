@@ -83,7 +83,7 @@ class CheckpointCoordinator {
   // A task's report for the current attempt. Returns the id of a checkpoint it completed.
   std::optional<int64_t> OnReport(const proto::CheckpointReport& report);
 
-  // Ids aborted since the last call (tasks are told, so they may drop pending work).
+  // Ids aborted since the last call (at most the last 50; for callers that tell tasks).
   std::vector<int64_t> TakeAborted();
 
   // For the next attempt: the newest completed checkpoint whose _metadata parses and whose

@@ -167,49 +167,48 @@ GrpcTaskManagerGateway::~GrpcTaskManagerGateway() { Shutdown(); }
 
 void GrpcTaskManagerGateway::Shutdown() { core_->Shutdown(); }
 
-void GrpcTaskManagerGateway::SubmitTask(const TaskManagerLocation& tm,
-                                        proto::TaskDeploymentDescriptor tdd, Callback done) {
+namespace {
+
+// A call of `kind` to `tm` reporting to `done`; the caller sets its request.
+std::unique_ptr<Call> NewCall(Call::Kind kind, const TaskManagerLocation& tm,
+                              TaskManagerGateway::Callback done) {
   auto call = std::make_unique<Call>();
-  call->kind = Call::Kind::kSubmit;
-  call->tdd = std::move(tdd);
+  call->kind = kind;
   call->done = std::move(done);
   call->address = tm.control_address;
   call->tm_id = tm.tm_id;
+  return call;
+}
+
+}  // namespace
+
+void GrpcTaskManagerGateway::SubmitTask(const TaskManagerLocation& tm,
+                                        proto::TaskDeploymentDescriptor tdd, Callback done) {
+  auto call = NewCall(Call::Kind::kSubmit, tm, std::move(done));
+  call->tdd = std::move(tdd);
   core_->Enqueue(std::move(call));
 }
 
 void GrpcTaskManagerGateway::CancelTasks(const TaskManagerLocation& tm,
                                          proto::CancelTaskRequest request, Callback done) {
-  auto call = std::make_unique<Call>();
-  call->kind = Call::Kind::kCancel;
+  auto call = NewCall(Call::Kind::kCancel, tm, std::move(done));
   call->cancel = std::move(request);
-  call->done = std::move(done);
-  call->address = tm.control_address;
-  call->tm_id = tm.tm_id;
   core_->Enqueue(std::move(call));
 }
 
 void GrpcTaskManagerGateway::TriggerCheckpoint(const TaskManagerLocation& tm,
                                                proto::TriggerCheckpointRequest request,
                                                Callback done) {
-  auto call = std::make_unique<Call>();
-  call->kind = Call::Kind::kTrigger;
+  auto call = NewCall(Call::Kind::kTrigger, tm, std::move(done));
   call->trigger = std::move(request);
-  call->done = std::move(done);
-  call->address = tm.control_address;
-  call->tm_id = tm.tm_id;
   core_->Enqueue(std::move(call));
 }
 
 void GrpcTaskManagerGateway::NotifyCheckpoint(const TaskManagerLocation& tm,
                                               proto::CheckpointNotification request,
                                               Callback done) {
-  auto call = std::make_unique<Call>();
-  call->kind = Call::Kind::kNotify;
+  auto call = NewCall(Call::Kind::kNotify, tm, std::move(done));
   call->notify = std::move(request);
-  call->done = std::move(done);
-  call->address = tm.control_address;
-  call->tm_id = tm.tm_id;
   core_->Enqueue(std::move(call));
 }
 

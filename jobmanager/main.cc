@@ -6,12 +6,14 @@
 // {"rpc_address":"127.0.0.1:PORT","rest_address":"127.0.0.1:PORT","rest_port":N,"pid":N}.
 // With high_availability.dir set it first recovers the jobs of its job store and writes
 // <dir>/leader (common/ha_leader.h) before the ready file.
+// The dashboard is embedded; SLUICE_WEB_DIR=<dir> serves it from <dir> instead (development).
 // Bad flags or config, or a port that cannot be bound: one line on stderr, exit 2.
 #include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -36,6 +38,14 @@ namespace {
 
 constexpr char kProgram[] = "sluice-jobmanager";
 
+// SLUICE_WEB_DIR: serve the dashboard from this directory (edit web/ without rebuilding).
+std::string WebDevDir() {
+  const char* dir = std::getenv("SLUICE_WEB_DIR");
+  if (dir == nullptr || *dir == '\0') return "";
+  spdlog::warn("SLUICE_WEB_DIR is set: serving the dashboard from {} (development mode)", dir);
+  return dir;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -58,7 +68,7 @@ int main(int argc, char** argv) {
   if (!server.ok()) return sluice::FailStartup(kProgram, server.status().message());
   auto rest = sluice::jobmanager::RestServer::Start(
       config->GetString("jobmanager.address"), static_cast<int>(config->GetInt("rest.port")),
-      (*server)->dispatcher(), &history, (*server)->address());
+      (*server)->dispatcher(), &history, (*server)->address(), WebDevDir());
   if (!rest.ok()) {
     (*server)->Shutdown();
     return sluice::FailStartup(kProgram, rest.status().message());

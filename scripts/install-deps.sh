@@ -13,6 +13,7 @@ PACKAGES=(
   librdkafka-dev librocksdb-dev zlib1g-dev libcurl4-openssl-dev libzstd-dev liblz4-dev
   prometheus-cpp-dev libcpp-httplib-dev prometheus
   kcat python3 procps
+  chromium nodejs
 )
 
 missing=()
@@ -22,13 +23,23 @@ for p in "${PACKAGES[@]}"; do
   fi
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
-fi
-
-echo "install-deps: installing ${missing[*]}"
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# The dashboard's browser test drives Debian's chromium with npm's playwright-core, pinned in
+# tests/web/package-lock.json (npm ci installs exactly that; needs npm, which Debian ships
+# apart from nodejs when node did not come with it).
+web_tests="$(cd "$(dirname "$0")/.." && pwd)/tests/web"
+if [ ! -d "$web_tests/node_modules/playwright-core" ]; then
+  if ! command -v npm >/dev/null; then
+    $SUDO apt-get install -y -qq --no-install-recommends npm
+  fi
+  echo "install-deps: npm ci in tests/web (playwright-core)"
+  (cd "$web_tests" && npm ci --no-audit --no-fund --loglevel=error)
+fi

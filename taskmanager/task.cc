@@ -24,7 +24,8 @@ class Task::ChainLink : public Collector {
   Collector* next_;
 };
 
-// End of the chain: every record writer gets the batch.
+// End of the chain: every record writer gets the batch. `records_out` may be null (counters
+// off).
 class Task::OutputCollector : public Collector {
  public:
   OutputCollector(std::vector<std::unique_ptr<network::RecordWriter>>* writers,
@@ -32,7 +33,9 @@ class Task::OutputCollector : public Collector {
       : writers_(writers), records_out_(records_out) {}
   absl::Status Collect(types::RecordBatch& batch) override {
     for (auto& writer : *writers_) RETURN_IF_ERROR(writer->Emit(batch));
-    if (!writers_->empty()) records_out_->fetch_add(batch.num_rows(), std::memory_order_relaxed);
+    if (records_out_ != nullptr && !writers_->empty()) {
+      records_out_->fetch_add(batch.num_rows(), std::memory_order_relaxed);
+    }
     return absl::OkStatus();
   }
 
@@ -63,7 +66,9 @@ Task::Task(proto::TaskDeploymentDescriptor tdd, network::NetworkEnvironment* net
       clock_(clock),
       listener_(std::move(listener)),
       name_(absl::StrCat(tdd_.vertex_name(), " (", tdd_.subtask() + 1, "/", tdd_.parallelism(), ")")),
-      state_(tdd_, std::move(checkpoint_services), clock_, name_) {
+      state_(tdd_, std::move(checkpoint_services), clock_, name_),
+      count_metrics_(!tdd_.config().contains(kTaskCountersKey) ||
+                     tdd_.config().at(kTaskCountersKey) != "false") {
   ctx_.job_id = tdd_.job_id();
   ctx_.attempt = tdd_.attempt();
   ctx_.vertex_id = tdd_.vertex_id();
@@ -237,7 +242,7 @@ absl::Status Task::Build() {
                                     [this] { mailbox_.Notify(); }));
     gates_.push_back(std::move(gate));
   }
-  output_ = std::make_unique<OutputCollector>(&writers_, &records_out_);
+  output_ = std::make_unique<OutputCollector>(&writers_, count_metrics_ ? &records_out_ : nullptr);
   // links_[i] feeds operators_[i]; the last operator writes to output_.
   links_.resize(operators_.size());
   for (int i = static_cast<int>(operators_.size()) - 1; i >= 0; --i) {
@@ -247,7 +252,12 @@ absl::Status Task::Build() {
     links_[i] = std::make_unique<ChainLink>(operators_[i].get(), next);
   }
   Collector* first_link = links_.empty() ? static_cast<Collector*>(output_.get()) : links_[0].get();
-  head_ = std::make_unique<CountingCollector>(first_link, &records_in_);
+  if (count_metrics_) {
+    counting_head_ = std::make_unique<CountingCollector>(first_link, &records_in_);
+    head_ = counting_head_.get();
+  } else {
+    head_ = first_link;
+  }
 
   built_.store(true, std::memory_order_release);
 
@@ -259,6 +269,10 @@ absl::Status Task::Build() {
 }
 
 void Task::WaitForInput(int64_t timeout_ms) {
+  if (!count_metrics_) {
+    mailbox_.Wait(timeout_ms);
+    return;
+  }
   const int64_t start = MonotonicNanos();
   mailbox_.Wait(timeout_ms);
   probe_.AddIdle(MonotonicNanos() - start);
@@ -301,7 +315,7 @@ absl::Status Task::RunInputs() {
       ASSIGN_OR_RETURN(std::optional<types::RecordBatch> batch, gates_[g]->PollNext());
       if (!batch) continue;
       progressed = true;
-      records_in_.fetch_add(batch->num_rows(), std::memory_order_relaxed);
+      if (count_metrics_) records_in_.fetch_add(batch->num_rows(), std::memory_order_relaxed);
       if (head != nullptr) {
         RETURN_IF_ERROR(head->ProcessBatch(static_cast<int>(g), *batch, *after_head));
       } else {

@@ -23,6 +23,11 @@
 
 namespace sluice::taskmanager {
 
+// Descriptor config key: "false" turns off the task's record counters and idle-time
+// accounting (bench/chain_bench.cc measures their cost with it; jobs cannot set it). Byte
+// counters and backpressure time (per buffer, in the network stack) stay on.
+inline constexpr char kTaskCountersKey[] = "metrics.task_counters";
+
 // Receives the task's state changes (RUNNING, FINISHED, FAILED with cause, CANCELED).
 using TaskStateListener = std::function<void(const proto::TaskStateUpdate&)>;
 
@@ -95,11 +100,14 @@ class Task {
   std::vector<std::unique_ptr<Operator>> operators_;
   std::vector<std::unique_ptr<ChainLink>> links_;
   std::unique_ptr<OutputCollector> output_;
-  std::unique_ptr<CountingCollector> head_;
+  std::unique_ptr<CountingCollector> counting_head_;  // null when the counters are off
+  Collector* head_ = nullptr;                         // where a source's batches go
   std::vector<std::unique_ptr<network::InputGate>> gates_;
   std::vector<std::unique_ptr<network::RecordWriter>> writers_;
   std::vector<StatefulOperator*> chain_;  // source (if any) then operators, as tdd_.chain()
   TaskStateManager state_;
+  // Records in/out and idle time accounting; off only with kTaskCountersKey = "false".
+  const bool count_metrics_;
   absl::Status action_error_;   // set by a mailbox action
   int64_t aligning_id_ = 0;     // barrier being aligned
   int64_t aligning_since_us_ = 0;

@@ -69,6 +69,9 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string&
     HttpResponse response = handler(request);
     res.status = response.status;
     if (!response.allow.empty()) res.set_header("Allow", response.allow);
+    // Every answer: browsers must not guess another type than the one we send.
+    res.set_header("X-Content-Type-Options", "nosniff");
+    for (const auto& [name, value] : response.headers) res.set_header(name, value);
     res.set_content(response.body, response.content_type.c_str());
   };
   auto route = [serve](const httplib::Request& req, httplib::Response& res) {

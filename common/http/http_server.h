@@ -11,6 +11,8 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -33,6 +35,8 @@ struct HttpResponse {
   std::string body;
   // Sent as an Allow header when non-empty (405 answers).
   std::string allow;
+  // Further headers (Cache-Control, Content-Security-Policy, ...).
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "google/protobuf/util/json_util.h"
 #include "nlohmann/json.hpp"
 
 namespace sluice::jobmanager {
@@ -21,6 +22,16 @@ using http::HttpResponse;
 
 constexpr char kNoWatermarks[] =
     "watermarks are not built yet (issue 5): this JobManager does not track event time";
+
+// A message as JSON with proto field names (snake_case), defaults included.
+std::string ProtoToJson(const google::protobuf::Message& message) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  options.always_print_primitive_fields = true;
+  if (!google::protobuf::util::MessageToJsonString(message, &out, options).ok()) return "{}";
+  return out;
+}
 
 std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
@@ -165,15 +176,23 @@ proto::TaskState VertexState(const proto::VertexDetail& v) {
   return proto::CREATED;
 }
 
+json CheckpointConfigJson(const proto::JobDetail& job) {
+  return {{"enabled", job.checkpoint_interval_ms() > 0},
+          {"interval_ms", job.checkpoint_interval_ms()},
+          {"dir", job.checkpoint_dir()}};
+}
+
 class Router {
  public:
   Router(const HttpRequest& req, Dispatcher* dispatcher, const TaskMetricsHistory* history,
-         const metrics::MetricsRegistry* registry, const std::string& rpc_address)
+         const metrics::MetricsRegistry* registry, const std::string& rpc_address,
+         const DashboardFiles* dashboard)
       : req_(req),
         dispatcher_(dispatcher),
         history_(history),
         registry_(registry),
-        rpc_address_(rpc_address) {
+        rpc_address_(rpc_address),
+        dashboard_(dashboard) {
     for (absl::string_view seg : absl::StrSplit(req.path, '/', absl::SkipEmpty())) {
       segs_.emplace_back(seg);
     }
@@ -181,9 +200,12 @@ class Router {
 
   HttpResponse Route() {
     const size_t n = segs_.size();
-    if (n == 0) return Guard({"GET"}, [&] { return Index(); });
+    if (n == 0 || segs_[0] == "web" || (n == 1 && segs_[0] == "index.html")) {
+      return Guard({"GET"}, [&] { return Dashboard(); });
+    }
     if (n == 1 && segs_[0] == "metrics") return Guard({"GET"}, [&] { return Metrics(); });
-    if (segs_[0] != "v1" || n < 2) return NotFound();
+    if (n == 1 && segs_[0] == "v1") return Guard({"GET"}, [&] { return Index(); });
+    if (segs_[0] != "v1") return NotFound();
     const std::string& what = segs_[1];
     if (what == "overview" && n == 2) return Guard({"GET"}, [&] { return Overview(); });
     if (what == "taskmanagers") {
@@ -198,6 +220,7 @@ class Router {
     const std::string& sub = segs_[3];
     if (sub == "cancel" && n == 4) return Guard({"POST"}, [&] { return Cancel(job_id); });
     if (sub == "exceptions" && n == 4) return Guard({"GET"}, [&] { return Exceptions(job_id); });
+    if (sub == "config" && n == 4) return Guard({"GET"}, [&] { return JobConfig(job_id); });
     if (sub == "backpressure" && n == 4) {
       return Guard({"GET"}, [&] { return Backpressure(job_id); });
     }
@@ -243,10 +266,7 @@ class Router {
       if (c.status() == "COMPLETED" && !c.savepoint()) latest = CheckpointJson(c);
     }
     return Json(200, json{{"job_id", job_id},
-                          {"config",
-                           {{"enabled", job->checkpoint_interval_ms() > 0},
-                            {"interval_ms", job->checkpoint_interval_ms()},
-                            {"dir", job->checkpoint_dir()}}},
+                          {"config", CheckpointConfigJson(*job)},
                           {"counts", counts},
                           {"latest_completed", latest},
                           {"history", history}});
@@ -280,9 +300,14 @@ class Router {
     return Error(404, absl::StrCat("job ", job_id, " has no savepoint request ", Shown(request_id)));
   }
 
+  HttpResponse Dashboard() {
+    if (std::optional<HttpResponse> file = dashboard_->Serve(req_.path)) return *file;
+    return NotFound();
+  }
+
   HttpResponse NotFound() {
     return Error(
-        404, absl::StrCat("no such endpoint: ", Shown(req_.path), " (GET / lists the endpoints)"));
+        404, absl::StrCat("no such endpoint: ", Shown(req_.path), " (GET /v1 lists the endpoints)"));
   }
 
   HttpResponse Index() {
@@ -291,11 +316,12 @@ class Router {
                       {"GET /v1/overview", "GET /v1/jobs", "GET /v1/jobs/{job_id}",
                        "PATCH /v1/jobs/{job_id}?mode=cancel", "POST /v1/jobs/{job_id}/cancel",
                        "GET /v1/jobs/{job_id}/vertices/{vertex_id}",
-                       "GET /v1/jobs/{job_id}/exceptions", "GET /v1/jobs/{job_id}/backpressure",
+                       "GET /v1/jobs/{job_id}/exceptions", "GET /v1/jobs/{job_id}/config", "GET /v1/jobs/{job_id}/backpressure",
                        "GET /v1/jobs/{job_id}/checkpoints", "POST /v1/jobs/{job_id}/savepoints",
                        "GET /v1/jobs/{job_id}/savepoints/{request_id}",
                        "POST /v1/jobs/{job_id}/stop",
                        "GET /v1/taskmanagers", "GET /v1/taskmanagers/{tm_id}", "GET /metrics"}},
+                     {"dashboard", "/"},
                      {"docs", "docs/rest.md"}});
   }
 
@@ -473,6 +499,37 @@ class Router {
                   {"history", history}});
   }
 
+  // The job as submitted: restart strategy, checkpointing, job-level settings and each
+  // vertex's chain of operators (name and kind).
+  HttpResponse JobConfig(const std::string& job_id) {
+    absl::StatusOr<proto::JobDetail> detail = dispatcher_->GetJob(job_id);
+    if (!detail.ok()) return FromStatus(detail.status());
+    const proto::JobGraph& graph = detail->graph();
+    json vertices = json::array();
+    for (const proto::JobVertex& v : graph.vertices()) {
+      json operators = json::array();
+      for (const proto::OperatorSpec& op : v.chain()) {
+        const google::protobuf::FieldDescriptor* kind = op.GetReflection()->GetOneofFieldDescriptor(
+            op, op.GetDescriptor()->FindOneofByName("kind"));
+        operators.push_back({{"name", op.name()}, {"kind", kind ? kind->name() : ""}});
+      }
+      vertices.push_back({{"id", v.id()},
+                          {"name", v.name()},
+                          {"parallelism", v.parallelism()},
+                          {"operators", operators}});
+    }
+    json restart = json::parse(ProtoToJson(graph.restart()), nullptr, false);
+    json config = json::object();
+    for (const auto& [key, value] : graph.config()) config[key] = value;
+    return Json(200, json{{"job_id", job_id},
+                          {"name", graph.name()},
+                          {"max_parallelism", graph.max_parallelism()},
+                          {"restart", restart.is_discarded() ? json::object() : restart},
+                          {"checkpointing", CheckpointConfigJson(*detail)},
+                          {"config", config},
+                          {"vertices", vertices}});
+  }
+
   HttpResponse Backpressure(const std::string& job_id) {
     absl::StatusOr<proto::JobDetail> detail = dispatcher_->GetJob(job_id);
     if (!detail.ok()) return FromStatus(detail.status());
@@ -565,20 +622,23 @@ class Router {
   const TaskMetricsHistory* history_;
   const metrics::MetricsRegistry* registry_;
   const std::string& rpc_address_;
+  const DashboardFiles* dashboard_;
   std::vector<std::string> segs_;
 };
 
 }  // namespace
 
 RestHandler::RestHandler(Dispatcher* dispatcher, const TaskMetricsHistory* history,
-                         const metrics::MetricsRegistry* registry, std::string rpc_address)
+                         const metrics::MetricsRegistry* registry, std::string rpc_address,
+                         std::string web_dev_dir)
     : dispatcher_(dispatcher),
       history_(history),
       registry_(registry),
-      rpc_address_(std::move(rpc_address)) {}
+      rpc_address_(std::move(rpc_address)),
+      dashboard_(std::move(web_dev_dir)) {}
 
 http::HttpResponse RestHandler::Handle(const http::HttpRequest& request) const {
-  return Router(request, dispatcher_, history_, registry_, rpc_address_).Route();
+  return Router(request, dispatcher_, history_, registry_, rpc_address_, &dashboard_).Route();
 }
 
 }  // namespace sluice::jobmanager

@@ -17,15 +17,18 @@
 #include "common/http/http_server.h"
 #include "common/metrics/metrics.h"
 #include "jobmanager/dispatcher.h"
+#include "jobmanager/rest/dashboard_files.h"
 #include "jobmanager/rest/task_metrics_history.h"
 
 namespace sluice::jobmanager {
 
 class RestHandler {
  public:
-  // All must outlive the handler. `rpc_address` is shown by /v1/overview.
+  // All must outlive the handler. `rpc_address` is shown by /v1/overview. `web_dev_dir`:
+  // see DashboardFiles (empty: the embedded dashboard).
   RestHandler(Dispatcher* dispatcher, const TaskMetricsHistory* history,
-              const metrics::MetricsRegistry* registry, std::string rpc_address);
+              const metrics::MetricsRegistry* registry, std::string rpc_address,
+              std::string web_dev_dir = "");
 
   http::HttpResponse Handle(const http::HttpRequest& request) const;
 
@@ -34,6 +37,7 @@ class RestHandler {
   const TaskMetricsHistory* history_;
   const metrics::MetricsRegistry* registry_;
   const std::string rpc_address_;
+  const DashboardFiles dashboard_;
 };
 
 }  // namespace sluice::jobmanager

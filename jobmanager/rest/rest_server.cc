@@ -16,6 +16,51 @@ std::string LowerState(proto::JobState state) {
   return name;
 }
 
+// A job's checkpoint counters and its latest completed checkpoint (Flink's
+// numberOfCompletedCheckpoints, lastCheckpointDuration, lastCheckpointSize ...). Jobs that do
+// not checkpoint have none of these series.
+void WriteCheckpointMetrics(const proto::JobDetail& job, metrics::MetricWriter& out) {
+  if (job.checkpoint_interval_ms() <= 0 && job.checkpoints_size() == 0) return;
+  const metrics::Labels labels = {{"job", job.summary().job_id()},
+                                  {"job_name", job.summary().name()}};
+  auto with_status = [&labels](const char* status) {
+    metrics::Labels l = labels;
+    l.emplace_back("status", status);
+    return l;
+  };
+  constexpr char kTotalHelp[] = "Checkpoints and savepoints of a job, by outcome.";
+  out.Counter("sluice_job_checkpoints_total", kTotalHelp, with_status("completed"),
+              job.checkpoints_completed());
+  out.Counter("sluice_job_checkpoints_total", kTotalHelp, with_status("failed"),
+              job.checkpoints_failed());
+  int in_progress = 0;
+  const proto::CheckpointStats* last = nullptr;
+  for (const proto::CheckpointStats& c : job.checkpoints()) {
+    if (c.status() == "IN_PROGRESS") ++in_progress;
+    if (c.status() == "COMPLETED" && !c.savepoint()) last = &c;
+  }
+  out.Gauge("sluice_job_checkpoints_in_progress", "Checkpoints triggered and not yet complete.",
+            labels, in_progress);
+  if (last == nullptr) return;
+  out.Gauge("sluice_job_last_checkpoint_id", "Id of the latest completed checkpoint.", labels,
+            last->id());
+  out.Gauge("sluice_job_last_checkpoint_timestamp_seconds",
+            "When the latest completed checkpoint was triggered (seconds since the epoch).", labels,
+            last->trigger_time_ms() / 1000.0);
+  out.Gauge("sluice_job_last_checkpoint_duration_seconds",
+            "Trigger to completion of the latest completed checkpoint.", labels,
+            last->duration_ms() / 1000.0);
+  out.Gauge("sluice_job_last_checkpoint_size_bytes",
+            "State size of the latest completed checkpoint (every file it needs).", labels,
+            last->size_bytes());
+  out.Gauge("sluice_job_last_checkpoint_incremental_bytes",
+            "Bytes the latest completed checkpoint wrote (incremental RocksDB: new SSTs only).",
+            labels, last->incremental_bytes());
+  out.Gauge("sluice_job_last_checkpoint_alignment_seconds",
+            "Longest barrier alignment of any task in the latest completed checkpoint.", labels,
+            last->alignment_ms() / 1000.0);
+}
+
 }  // namespace
 
 metrics::Registration RegisterJobManagerMetrics(metrics::MetricsRegistry* registry,
@@ -35,6 +80,11 @@ metrics::Registration RegisterJobManagerMetrics(metrics::MetricsRegistry* regist
     for (const proto::JobSummary& job : jobs) {
       out.Counter("sluice_job_restarts_total", "Restarts of a job (failed attempts restarted).",
                   {{"job", job.job_id()}, {"job_name", job.name()}}, job.restarts());
+    }
+    for (const proto::JobSummary& job : jobs) {
+      if (absl::StatusOr<proto::JobDetail> detail = dispatcher->GetJob(job.job_id()); detail.ok()) {
+        WriteCheckpointMetrics(*detail, out);
+      }
     }
     int alive = 0, lost = 0, slots_total = 0, slots_free = 0;
     for (const proto::TaskManagerInfo& tm : dispatcher->ListTaskManagers()) {
@@ -68,18 +118,19 @@ metrics::Registration RegisterJobManagerMetrics(metrics::MetricsRegistry* regist
 absl::StatusOr<std::unique_ptr<RestServer>> RestServer::Start(const std::string& host, int port,
                                                               Dispatcher* dispatcher,
                                                               const TaskMetricsHistory* history,
-                                                              std::string rpc_address) {
+                                                              std::string rpc_address,
+                                                              std::string web_dev_dir) {
   std::unique_ptr<RestServer> s(new RestServer());
   s->jm_metrics_ = RegisterJobManagerMetrics(&s->registry_, dispatcher, &s->probe_);
-  s->handler_ =
-      std::make_unique<RestHandler>(dispatcher, history, &s->registry_, std::move(rpc_address));
+  s->handler_ = std::make_unique<RestHandler>(dispatcher, history, &s->registry_,
+                                              std::move(rpc_address), std::move(web_dev_dir));
   RestServer* raw = s.get();
   absl::StatusOr<std::unique_ptr<http::HttpServer>> server = http::HttpServer::Start(
       host, port, "the REST API", [raw](const http::HttpRequest& r) { return raw->Handle(r); });
   if (!server.ok()) return server.status();
   s->server_ = *std::move(server);
-  spdlog::info("REST API on http://{}/v1, metrics on http://{}/metrics", s->server_->address(),
-               s->server_->address());
+  spdlog::info("dashboard on http://{}/, REST API on http://{}/v1, metrics on http://{}/metrics",
+               s->server_->address(), s->server_->address(), s->server_->address());
   return s;
 }
 

@@ -35,11 +35,13 @@ struct JobManagerProbe {
 class RestServer {
  public:
   // Binds `host`:`port`. Unavailable "cannot listen on HOST:PORT for the REST API (address in
-  // use?)". `dispatcher` and `history` must outlive the server.
+  // use?)". `dispatcher` and `history` must outlive the server. `web_dev_dir`: serve the
+  // dashboard from this directory instead of the embedded copy (DashboardFiles).
   static absl::StatusOr<std::unique_ptr<RestServer>> Start(const std::string& host, int port,
                                                            Dispatcher* dispatcher,
                                                            const TaskMetricsHistory* history,
-                                                           std::string rpc_address);
+                                                           std::string rpc_address,
+                                                           std::string web_dev_dir = "");
   ~RestServer() { Stop(); }
 
   int port() const { return server_->port(); }

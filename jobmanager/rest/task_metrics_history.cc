@@ -9,15 +9,14 @@ void TaskMetricsHistory::Record(const proto::HeartbeatRequest& heartbeat) {
   absl::MutexLock lock(&mu_);
   for (const proto::TaskMetrics& m : heartbeat.tasks()) {
     Samples& s = tasks_[Key(m.job_id(), m.vertex_id(), m.subtask())];
-    if (s.last_ms != 0 && s.attempt == m.attempt() && now > s.last_ms) {
-      s.previous_ms = s.last_ms;
-      s.previous = std::move(s.last);
-    } else if (s.attempt != m.attempt()) {
-      s.previous_ms.reset();
-    }
+    if (s.attempt != m.attempt()) s.samples.clear();
     s.attempt = m.attempt();
-    s.last_ms = now;
-    s.last = m;
+    if (!s.samples.empty() && s.samples.back().at_ms >= now) {
+      s.samples.back().metrics = m;  // same instant: the newer values
+    } else {
+      s.samples.push_back(Sample{now, m});
+    }
+    while (s.samples.size() > 2 && s.samples[1].at_ms <= now - window_ms_) s.samples.pop_front();
   }
   TaskManagerSample& tm = taskmanagers_[heartbeat.tm_id()];
   tm.at_ms = now;
@@ -28,7 +27,8 @@ void TaskMetricsHistory::Record(const proto::HeartbeatRequest& heartbeat) {
 void TaskMetricsHistory::EvictLocked(int64_t now_ms) {
   last_eviction_ms_ = now_ms;
   for (auto it = tasks_.begin(); it != tasks_.end();) {
-    it = now_ms - it->second.last_ms > retention_ms_ ? tasks_.erase(it) : std::next(it);
+    it = now_ms - it->second.samples.back().at_ms > retention_ms_ ? tasks_.erase(it)
+                                                                   : std::next(it);
   }
   for (auto it = taskmanagers_.begin(); it != taskmanagers_.end();) {
     it = now_ms - it->second.at_ms > retention_ms_ ? taskmanagers_.erase(it) : std::next(it);
@@ -39,23 +39,26 @@ std::optional<TaskRates> TaskMetricsHistory::Rates(absl::string_view job_id, int
                                                    int vertex_id, int subtask) const {
   absl::MutexLock lock(&mu_);
   auto it = tasks_.find(Key(std::string(job_id), vertex_id, subtask));
-  if (it == tasks_.end() || it->second.attempt != attempt || !it->second.previous_ms) {
+  if (it == tasks_.end() || it->second.attempt != attempt || it->second.samples.size() < 2) {
     return std::nullopt;
   }
-  const Samples& s = it->second;
-  const double seconds = (s.last_ms - *s.previous_ms) / 1000.0;
+  const Sample& base = it->second.samples.front();
+  const Sample& latest = it->second.samples.back();
+  const double seconds = (latest.at_ms - base.at_ms) / 1000.0;
   auto per_second = [seconds](int64_t now, int64_t before) {
     return now >= before ? (now - before) / seconds : 0.0;  // a counter never goes back
   };
+  const proto::TaskMetrics& now = latest.metrics;
+  const proto::TaskMetrics& then = base.metrics;
   TaskRates r;
-  r.records_in_per_second = per_second(s.last.records_in(), s.previous.records_in());
-  r.records_out_per_second = per_second(s.last.records_out(), s.previous.records_out());
-  r.bytes_in_per_second = per_second(s.last.bytes_in(), s.previous.bytes_in());
-  r.bytes_out_per_second = per_second(s.last.bytes_out(), s.previous.bytes_out());
-  r.busy_ms_per_second = std::min(1000.0, per_second(s.last.busy_ms(), s.previous.busy_ms()));
-  r.idle_ms_per_second = std::min(1000.0, per_second(s.last.idle_ms(), s.previous.idle_ms()));
+  r.records_in_per_second = per_second(now.records_in(), then.records_in());
+  r.records_out_per_second = per_second(now.records_out(), then.records_out());
+  r.bytes_in_per_second = per_second(now.bytes_in(), then.bytes_in());
+  r.bytes_out_per_second = per_second(now.bytes_out(), then.bytes_out());
+  r.busy_ms_per_second = std::min(1000.0, per_second(now.busy_ms(), then.busy_ms()));
+  r.idle_ms_per_second = std::min(1000.0, per_second(now.idle_ms(), then.idle_ms()));
   r.backpressured_ms_per_second =
-      std::min(1000.0, per_second(s.last.backpressured_ms(), s.previous.backpressured_ms()));
+      std::min(1000.0, per_second(now.backpressured_ms(), then.backpressured_ms()));
   return r;
 }
 

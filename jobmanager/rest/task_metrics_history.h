@@ -1,12 +1,16 @@
 // TaskMetricsHistory: the task metrics TaskManagers piggy-back on their heartbeats, kept by
-// the JobManager for the REST API: the latest two samples of every task (so rates per second
-// can be computed: records/s, busy / idle / backpressured ms per second) and, per
-// TaskManager, the tasks of its latest heartbeat. Fed by the Dispatcher's heartbeat hook
+// the JobManager for the REST API: the samples of every task over the last `window_ms` (so
+// rates per second can be computed: records/s, busy / idle / backpressured ms per second)
+// and, per TaskManager, the tasks of its latest heartbeat. Rates span the window (or the
+// two latest samples when heartbeats are rarer than that): a task counts a batch of records
+// when it takes it, and a slow sink takes one every few seconds, so rates between two
+// 200 ms heartbeats would read 0, 0, 0, 10000, 0 ... (Flink's meters average over 60 s). Fed by the Dispatcher's heartbeat hook
 // (DispatcherOptions::on_heartbeat), read by the REST handler. Samples not refreshed for
 // `retention_ms` are dropped. Thread-safe.
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
 #include <string>
@@ -21,7 +25,7 @@
 
 namespace sluice::jobmanager {
 
-// Per-second rates of one task between its two latest heartbeats.
+// Per-second rates of one task over the window.
 struct TaskRates {
   double records_in_per_second = 0;
   double records_out_per_second = 0;
@@ -34,8 +38,9 @@ struct TaskRates {
 
 class TaskMetricsHistory {
  public:
-  explicit TaskMetricsHistory(const Clock* clock, int64_t retention_ms = 120'000)
-      : clock_(clock), retention_ms_(retention_ms) {}
+  explicit TaskMetricsHistory(const Clock* clock, int64_t window_ms = 5'000,
+                              int64_t retention_ms = 120'000)
+      : clock_(clock), window_ms_(window_ms), retention_ms_(retention_ms) {}
 
   // Records the task metrics of one heartbeat.
   void Record(const proto::HeartbeatRequest& heartbeat);
@@ -48,12 +53,14 @@ class TaskMetricsHistory {
 
  private:
   using Key = std::tuple<std::string, int, int>;  // job, vertex, subtask
+  struct Sample {
+    int64_t at_ms = 0;
+    proto::TaskMetrics metrics;
+  };
   struct Samples {
     int attempt = 0;
-    int64_t last_ms = 0;
-    proto::TaskMetrics last;
-    std::optional<int64_t> previous_ms;
-    proto::TaskMetrics previous;
+    // Oldest first; the oldest is the newest one at least window_ms old (the rates' base).
+    std::deque<Sample> samples;
   };
   struct TaskManagerSample {
     int64_t at_ms = 0;
@@ -63,6 +70,7 @@ class TaskMetricsHistory {
   void EvictLocked(int64_t now_ms) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const Clock* clock_;
+  const int64_t window_ms_;
   const int64_t retention_ms_;
   mutable absl::Mutex mu_;
   std::map<Key, Samples> tasks_ ABSL_GUARDED_BY(mu_);

@@ -69,8 +69,9 @@ class RecordWriter {
   int pool_size() const { return partition_->pool().size(); }
   int pool_in_use() const { return partition_->pool().in_use(); }
   bool blocked_on_buffer() const { return partition_->pool().waiters() > 0; }
-  // Time Emit/Flush spent blocked waiting for a free buffer (backpressure), any thread.
-  int64_t backpressured_ns() const { return backpressured_ns_.load(std::memory_order_relaxed); }
+  // Time Emit/Flush spent blocked waiting for a free buffer (backpressure), including the
+  // wait in progress; any thread.
+  int64_t backpressured_ns() const;
 
  private:
   struct Pending {
@@ -121,7 +122,10 @@ class RecordWriter {
 
   std::atomic<int64_t> records_out_{0};
   std::atomic<int64_t> bytes_out_{0};
-  std::atomic<int64_t> backpressured_ns_{0};
+  static int64_t SteadyNanos();
+
+  std::atomic<int64_t> backpressured_ns_{0};   // finished waits
+  std::atomic<int64_t> blocked_since_ns_{0};   // start of the wait in progress, 0 = none
 };
 
 }  // namespace sluice::network

@@ -2,12 +2,17 @@
 // as processes, the job submitted with the real CLI): every endpoint answers with the
 // documented shape, unknown ids get 404 JSON, /metrics of the JobManager and of each
 // TaskManager pass `promtool check metrics`, task counters and REST rates move while an
-// unbounded datagen job runs, and POST /v1/jobs/{id}/cancel cancels it.
+// unbounded datagen job runs, and POST /v1/jobs/{id}/cancel cancels it. The dashboard's
+// files are served and path traversal on any route (Flink's CVE-2020-17519: "..", encoded and
+// double-encoded, absolute paths) never returns a file of the machine; oversized and malformed
+// requests get 4xx and the server keeps serving.
 #include <set>
 
+#include "absl/strings/str_cat.h"
 #include "common/http/http_client.h"
 #include "tests/integration/cluster_harness.h"
 #include "tests/promtool_util.h"
+#include "tests/raw_http_util.h"
 
 namespace sluice::testing {
 namespace {
@@ -51,6 +56,79 @@ void ExpectPromtoolAccepts(const std::string& text, const std::string& what) {
   EXPECT_EQ(PromtoolCheck(text, &out), 0) << what << ": " << out << "\n" << text;
 }
 
+// The dashboard is served from the binary; no request, however its path is spelled, returns
+// a file of the machine; oversized and malformed requests get 4xx and the server keeps going.
+void ExpectNoTraversalAndKeepsServing(const std::string& rest, const std::string& job) {
+  Reply page = Call("GET", rest, "/");
+  EXPECT_EQ(page.status, 200);
+  EXPECT_EQ(page.content_type, "text/html; charset=utf-8");
+  EXPECT_NE(page.text.find("<html"), std::string::npos) << page.text.substr(0, 200);
+  absl::StatusOr<http::HttpResult> headers = http::HttpCall("GET", rest, "/");
+  ASSERT_TRUE(headers.ok());
+  EXPECT_NE(headers->header("Content-Security-Policy").find("default-src 'self'"), std::string::npos);
+  EXPECT_EQ(headers->header("X-Content-Type-Options"), "nosniff");
+  Reply app = Call("GET", rest, "/web/app.js");
+  EXPECT_EQ(app.status, 200);
+  EXPECT_EQ(app.content_type, "text/javascript; charset=utf-8");
+  EXPECT_EQ(Call("POST", rest, "/web/app.js").status, 405);
+
+  const int port = std::stoi(rest.substr(rest.rfind(':') + 1));
+  const std::string secret = "root:x:0:0";  // /etc/passwd
+  const std::vector<std::string> attacks = {
+      "/../../../../etc/passwd",
+      "/web/../../../../etc/passwd",
+      "/web/%2e%2e/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+      "/web/..%2f..%2f..%2f..%2fetc%2fpasswd",
+      "/web/%2e%2e%2f%2e%2e%2f%2e%2e%2fetc%2fpasswd",
+      "/web/..%252f..%252f..%252fetc%252fpasswd",
+      "/web/%252e%252e/%252e%252e/etc/passwd",
+      "/web/..%5c..%5c..%5cetc%5cpasswd",
+      "/web/%c0%ae%c0%ae/%c0%ae%c0%ae/etc/passwd",
+      "//etc/passwd",
+      "/web//etc/passwd",
+      "/web/%2fetc%2fpasswd",
+      "/web/passwd",
+      "/web/.htaccess",
+      "/index.html/../../../etc/passwd",
+      "/v1/jobs/..%2f..%2f..%2f..%2fetc%2fpasswd",
+      "/v1/jobs/" + job + "/vertices/..%2f..%2f..%2fetc%2fpasswd",
+      "/metrics/../../../etc/passwd",
+      "/jobmanager/logs/..%252f..%252f..%252fetc%252fpasswd",  // the CVE's route
+      "/etc/passwd",
+      "/proc/self/environ",
+  };
+  for (const std::string& path : attacks) {
+    const std::string answer =
+        RawExchange(port, "GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    EXPECT_EQ(answer.find(secret), std::string::npos) << path << ":\n" << answer;
+    EXPECT_EQ(answer.find("SLUICE"), std::string::npos) << path << ":\n" << answer;  // environ
+    const bool client_error = answer.rfind("HTTP/1.1 4", 0) == 0;
+    EXPECT_TRUE(client_error) << path << ":\n" << answer.substr(0, 300);
+  }
+
+  // Oversized URI, oversized headers, oversized body, not HTTP at all: 4xx or a closed
+  // connection, never a crash.
+  const std::string long_uri =
+      RawExchange(port, "GET /v1/" + std::string(64 * 1024, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_TRUE(long_uri.empty() || long_uri.rfind("HTTP/1.1 4", 0) == 0) << long_uri.substr(0, 200);
+  const std::string long_header = RawExchange(
+      port, "GET /v1/overview HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(256 * 1024, 'b') +
+                "\r\n\r\n");
+  EXPECT_TRUE(long_header.empty() || long_header.rfind("HTTP/1.1 4", 0) == 0)
+      << long_header.substr(0, 200);
+  absl::StatusOr<http::HttpResult> big_body = http::HttpCall(
+      "POST", rest, "/v1/jobs/" + job + "/savepoints", std::string(2 * 1024 * 1024, '{'));
+  ASSERT_TRUE(big_body.ok()) << big_body.status();
+  EXPECT_EQ(big_body->status, 413);
+  const std::string garbage = RawExchange(port, "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n");
+  EXPECT_TRUE(garbage.empty() || garbage.rfind("HTTP/1.1 400", 0) == 0) << garbage;
+  Reply bad_json = Call("POST", rest, "/v1/jobs/" + job + "/savepoints");
+  EXPECT_EQ(bad_json.status, 400) << bad_json.text;
+
+  // Still serving.
+  EXPECT_EQ(GetJson(rest, "/v1/overview")["jobs"]["running"], 1);
+}
+
 TEST(RestApiTest, EveryEndpointMetricsMoveAndCancelCancels) {
   Cluster cluster("rest-api");
   ASSERT_NO_FATAL_FAILURE(cluster.Start(2, 2));
@@ -59,8 +137,9 @@ TEST(RestApiTest, EveryEndpointMetricsMoveAndCancelCancels) {
   ASSERT_FALSE(cluster.taskmanager_metrics_address(0).empty());
   ASSERT_FALSE(cluster.taskmanager_metrics_address(1).empty());
 
-  const std::string spec = cluster.WriteFile("job.yaml", R"yaml(name: rest-watch
+  const std::string spec = cluster.WriteFile("job.yaml", absl::StrCat(R"yaml(name: rest-watch
 parallelism: 2
+checkpointing: {interval: 500ms, dir: )yaml", cluster.dir().string(), R"yaml(/checkpoints}
 sources:
   - name: gen
     connector: datagen
@@ -78,7 +157,7 @@ operators:
     aggregate: {n: "count(*)", total: "sum(amount)"}
 sinks:
   - {name: out, input: per_card, connector: blackhole}
-)yaml");
+)yaml"));
   CommandResult run = cluster.Sluice({"run", spec, "--detached", "--output", "json"});
   ASSERT_EQ(run.exit_code, 0) << run.output;
   const std::string job = json::parse(run.output)["job_id"];
@@ -98,8 +177,17 @@ sinks:
       << detail.dump(2);
 
   // --- shapes ---
-  json index = GetJson(rest, "/");
+  json index = GetJson(rest, "/v1");
   EXPECT_FALSE(index["endpoints"].empty());
+  json config = GetJson(rest, "/v1/jobs/" + job + "/config");
+  EXPECT_EQ(config["name"], "rest-watch");
+  EXPECT_EQ(config["max_parallelism"], 128);
+  EXPECT_EQ(config["checkpointing"]["enabled"], true);
+  EXPECT_EQ(config["checkpointing"]["interval_ms"], 500);
+  EXPECT_TRUE(config["restart"].contains("strategy")) << config.dump();
+  ASSERT_GE(config["vertices"].size(), 2u);
+  EXPECT_EQ(config["vertices"][0]["operators"][0]["name"], "gen");
+  EXPECT_EQ(config["vertices"][0]["operators"][0]["kind"], "datagen_source");
 
   json overview = GetJson(rest, "/v1/overview");
   EXPECT_EQ(overview["taskmanagers"]["alive"], 2);
@@ -206,6 +294,22 @@ sinks:
   EXPECT_EQ(SumSamples(jm_metrics.text, "sluice_jobmanager_jobs", {"state=\"running\""}), 1);
   EXPECT_EQ(SumSamples(jm_metrics.text, "sluice_jobmanager_taskmanagers"), 2);
   EXPECT_EQ(SumSamples(jm_metrics.text, "sluice_job_restarts_total", {"job=\"" + job + "\""}), 0);
+  // Checkpoint metrics: completed ones counted, the latest one's size and duration shown.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        jm_metrics = Call("GET", rest, "/metrics");
+        return SumSamples(jm_metrics.text, "sluice_job_checkpoints_total",
+                          {"job=\"" + job + "\"", "status=\"completed\""}) >= 2;
+      },
+      std::chrono::seconds(30)))
+      << jm_metrics.text;
+  ExpectPromtoolAccepts(jm_metrics.text, "JobManager /metrics with checkpoints");
+  EXPECT_GT(SumSamples(jm_metrics.text, "sluice_job_last_checkpoint_size_bytes",
+                       {"job=\"" + job + "\""}),
+            0);
+  EXPECT_GE(SumSamples(jm_metrics.text, "sluice_job_last_checkpoint_duration_seconds",
+                       {"job=\"" + job + "\""}),
+            0);
 
   auto source_out = [&](std::string* page) {
     double total = 0;
@@ -250,6 +354,8 @@ sinks:
         return rate.is_number() && rate.get<double>() > 0;
       },
       std::chrono::seconds(20)));
+
+  ExpectNoTraversalAndKeepsServing(rest, job);
 
   // --- cancel through REST ---
   Reply cancel = Call("POST", rest, "/v1/jobs/" + job + "/cancel");

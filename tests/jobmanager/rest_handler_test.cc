@@ -2,6 +2,10 @@
 // ManualClock, task metrics fed as heartbeats, requests handed to RestHandler directly.
 #include "jobmanager/rest/rest_handler.h"
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -276,6 +280,117 @@ TEST_F(RestHandlerTest, CancelThenCancelAgainIsAConflict) {
   json exceptions = Get("/v1/jobs/" + job + "/exceptions");
   EXPECT_TRUE(exceptions["root_cause"].is_null());
   EXPECT_EQ(exceptions["history"], json::array());
+}
+
+TEST_F(RestHandlerTest, JobConfigShowsRestartCheckpointingAndOperatorChains) {
+  RegisterTaskManager();
+  const std::string job = StartJob();
+  json config = Get("/v1/jobs/" + job + "/config");
+  EXPECT_EQ(config["job_id"], job);
+  EXPECT_EQ(config["name"], "pipeline");
+  EXPECT_EQ(config["restart"]["strategy"], "none");
+  EXPECT_EQ(config["checkpointing"]["enabled"], false);
+  ASSERT_EQ(config["vertices"].size(), 2u);
+  EXPECT_EQ(config["vertices"][0]["name"], "src");
+  EXPECT_EQ(config["vertices"][0]["parallelism"], 2);
+  EXPECT_EQ(config["vertices"][0]["operators"][0]["name"], "src");
+  EXPECT_EQ(Get("/v1/jobs/" + std::string(32, 'a') + "/config", 404)["error"],
+            "no job with id " + std::string(32, 'a'));
+  EXPECT_EQ(Get("/v1")["dashboard"], "/");
+}
+
+// A task that takes a batch of 2000 records every 2 s, heartbeating every 200 ms: rates over
+// the 5 s window read ~1000 records/s at every heartbeat, not 0 between the batches.
+TEST(TaskMetricsHistoryTest, RatesSpanTheWindowSoBurstyTasksDoNotReadZero) {
+  ManualClock clock;
+  TaskMetricsHistory history(&clock, /*window_ms=*/5000);
+  int64_t records = 0;
+  auto beat = [&](int64_t busy_ms) {
+    proto::HeartbeatRequest hb;
+    hb.set_tm_id("tm-1");
+    proto::TaskMetrics* m = hb.add_tasks();
+    m->set_job_id("j");
+    m->set_vertex_id(1);
+    m->set_records_in(records);
+    m->set_busy_ms(busy_ms);
+    history.Record(hb);
+  };
+  EXPECT_FALSE(history.Rates("j", 0, 1, 0).has_value());
+  for (int tick = 0; tick <= 60; ++tick) {  // 12 s
+    if (tick % 10 == 0) records += 2000;
+    beat(tick * 100);  // busy half the time
+    if (tick >= 30) {  // a full window behind us
+      std::optional<TaskRates> r = history.Rates("j", 0, 1, 0);
+      ASSERT_TRUE(r.has_value());
+      EXPECT_GE(r->records_in_per_second, 800) << "tick " << tick;
+      EXPECT_LE(r->records_in_per_second, 1250) << "tick " << tick;
+      EXPECT_NEAR(r->busy_ms_per_second, 500, 1) << "tick " << tick;
+    }
+    clock.Advance(200);
+  }
+  // Another attempt starts from scratch.
+  proto::HeartbeatRequest restarted;
+  proto::TaskMetrics* m = restarted.add_tasks();
+  m->set_job_id("j");
+  m->set_attempt(1);
+  m->set_vertex_id(1);
+  history.Record(restarted);
+  EXPECT_FALSE(history.Rates("j", 1, 1, 0).has_value());
+  EXPECT_FALSE(history.Rates("j", 0, 1, 0).has_value());
+}
+
+// The development directory is the one place the dashboard reads files from disk: only
+// names of the dashboard's own form are read, only from that directory.
+TEST(DashboardFilesTest, ServesOnlyDashboardFilesFromTheDevelopmentDirectory) {
+  const std::filesystem::path root =
+      std::filesystem::temp_directory_path() / ("sluice-dashboard-" + std::to_string(getpid()));
+  std::filesystem::remove_all(root);
+  std::filesystem::create_directories(root / "web" / "sub");
+  auto write = [](const std::filesystem::path& path, const std::string& text) {
+    std::ofstream(path) << text;
+  };
+  write(root / "web" / "index.html", "<html>dev</html>");
+  write(root / "web" / "app.js", "export const x = 1;");
+  write(root / "web" / "notes.txt", "not ours");
+  write(root / "web" / ".hidden.js", "hidden");
+  write(root / "web" / "sub" / "deep.js", "deep");
+  write(root / "secret.js", "SECRET");
+  write(root / "secret.html", "SECRET");
+
+  const DashboardFiles files((root / "web").string());
+  auto body = [&](const std::string& path) -> std::string {
+    std::optional<http::HttpResponse> r = files.Serve(path);
+    return r.has_value() ? r->body : "<none>";
+  };
+  EXPECT_EQ(body("/"), "<html>dev</html>");
+  EXPECT_EQ(files.Serve("/")->content_type, "text/html; charset=utf-8");
+  EXPECT_EQ(body("/index.html"), "<html>dev</html>");
+  EXPECT_EQ(body("/web/app.js"), "export const x = 1;");
+  EXPECT_EQ(files.Serve("/web/app.js")->content_type, "text/javascript; charset=utf-8");
+  for (const std::string& path : std::vector<std::string>{
+           "/web/../secret.js", "/web/../secret.html", "/web/..", "/web/", "/web/notes.txt",
+        "/web/.hidden.js", "/web/sub/deep.js", "/web/sub%2fdeep.js", "/web//secret.js",
+        "/web/" + (root / "secret.js").string(), "/web/..\\secret.js", "/web/APP.JS",
+        "/web/app.js.", "/web/app..js", "/web/missing.js", "/secret.js", "/../secret.js",
+        "/app.js"}) {
+    EXPECT_FALSE(files.Serve(path).has_value()) << path;
+  }
+  std::filesystem::remove_all(root);
+
+  EXPECT_TRUE(DashboardFiles::IsDashboardFileName("dag-view_2.js"));
+  EXPECT_FALSE(DashboardFiles::IsDashboardFileName("x.map"));
+  EXPECT_FALSE(DashboardFiles::IsDashboardFileName(".js"));
+  EXPECT_FALSE(DashboardFiles::IsDashboardFileName("a/b.js"));
+}
+
+// Through the handler: the dashboard only answers GET; other paths stay 404 JSON.
+TEST_F(RestHandlerTest, DashboardRoutesAnswerGetOnly) {
+  EXPECT_EQ(Call("POST", "/").status, 405);
+  EXPECT_EQ(Call("DELETE", "/web/app.js").status, 405);
+  http::HttpResponse missing = Call("GET", "/web/../../etc/passwd");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(missing.content_type, "application/json");
+  EXPECT_EQ(Call("GET", "/web/nothing-here.js").status, 404);
 }
 
 }  // namespace

@@ -298,8 +298,14 @@ TEST_F(RecordWriterTest, ProducerBlocksWhenItsPoolIsFullAndResumes) {
   // A local consumer that does not poll: the producer fills its 3 buffers, then blocks.
   ASSERT_TRUE(producer.WaitBlockedAt(3));
   EXPECT_EQ(writer->pool_in_use(), 3);
-  // Backpressure time is counted when a blocked request returns; the first 3 never blocked.
-  EXPECT_EQ(writer->backpressured_ns(), 0);
+  // The wait in progress counts as backpressure while it lasts (a wait of seconds must not
+  // show as busy time until it ends), and keeps growing while the producer stays blocked.
+  const int64_t blocked = writer->backpressured_ns();
+  EXPECT_GT(blocked, 0);
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (writer->backpressured_ns() == blocked && absl::Now() < deadline) std::this_thread::yield();
+  EXPECT_GT(writer->backpressured_ns(), blocked);
+  EXPECT_EQ(producer.emitted(), 3);
   // Each consumed buffer lets exactly one more through.
   auto first = gate->PollNext();
   ASSERT_TRUE(first.ok() && first->has_value());

@@ -4,10 +4,12 @@
 // The task runs three ways: with its metrics (record counters, idle-time accounting) as in
 // production, with them off (kTaskCountersKey), and with them on while another thread reads
 // them ten times a second (a TaskManager heartbeat plus a Prometheus scrape are rarer).
-// Prints a table; the ratios are what matter (the machine is noisy).
+// Prints a table; the ratios are what matter (the machine is noisy). `chain_bench on|off`
+// runs one variant once, to count instructions with callgrind.
 #include <chrono>
 #include <cstdio>
 #include <cstdint>
+#include <string>
 
 #include "absl/synchronization/notification.h"
 #include "common/clock.h"
@@ -147,8 +149,20 @@ double RunHandLoop(int64_t* kept) {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
   int64_t records = 0, kept = 0;
+  // `chain_bench on|off`: one run of one variant, for instruction counts under
+  // `valgrind --tool=callgrind` (repeatable where seconds are not).
+  if (argc == 2) {
+    const std::string variant = argv[1];
+    if (variant != "on" && variant != "off") {
+      std::fprintf(stderr, "usage: chain_bench [on|off]\n");
+      return 2;
+    }
+    const double s = RunTask(variant == "on" ? Metrics::kOn : Metrics::kOff, &records);
+    std::printf("metrics %s: %.3f s\n", variant.c_str(), s);
+    return 0;
+  }
   double hand = 1e9, chain = 1e9, no_metrics = 1e9, read = 1e9;
   for (int rep = 0; rep < 5; ++rep) {  // best of five for each, interleaved
     hand = std::min(hand, RunHandLoop(&kept));

@@ -63,6 +63,8 @@ absl::Status LocalCluster::WaitReady(Child& child, const std::string& ready_path
         if (ready.is_object()) {
           const char* address_key = child.info.name == "jobmanager" ? "rpc_address" : "address";
           child.info.address = ready.value(address_key, "");
+          child.info.http_address =
+              ready.value(child.info.name == "jobmanager" ? "rest_address" : "metrics_address", "");
           child.info.tm_id = ready.value("tm_id", "");
           child.info.pid = ready.value("pid", static_cast<int64_t>(child.info.pid));
           return absl::OkStatus();
@@ -127,11 +129,15 @@ absl::Status LocalCluster::Start(const std::function<bool()>& interrupted) {
 nlohmann::json LocalCluster::ReadyJson() const {
   nlohmann::json tms = nlohmann::json::array();
   for (const LocalProcess& tm : taskmanagers_) {
-    tms.push_back(
-        {{"tm_id", tm.tm_id}, {"address", tm.address}, {"pid", tm.pid}, {"log", tm.log_path}});
+    tms.push_back({{"tm_id", tm.tm_id},
+                   {"address", tm.address},
+                   {"metrics_address", tm.http_address},
+                   {"pid", tm.pid},
+                   {"log", tm.log_path}});
   }
   return nlohmann::json{{"jobmanager", jobmanager_.address},
                         {"jobmanager_pid", jobmanager_.pid},
+                        {"rest_address", jobmanager_.http_address},
                         {"log_dir", options_.log_dir},
                         {"taskmanagers", std::move(tms)}};
 }

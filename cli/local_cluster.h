@@ -1,8 +1,9 @@
 // LocalCluster: the mini-cluster of `sluice local`: one `sluice-jobmanager` and N
 // `sluice-taskmanager` processes (real processes, found in bin_dir), each logging to a file in
 // log_dir and announcing itself through a ready file (JSON, written atomically):
-//   JobManager:  {"rpc_address": "127.0.0.1:PORT", "pid": N}
-//   TaskManager: {"tm_id": "...", "address": "127.0.0.1:PORT", "pid": N}
+//   JobManager:  {"rpc_address": "127.0.0.1:PORT", "rest_address": "...", "pid": N}
+//   TaskManager: {"tm_id": "...", "address": "127.0.0.1:PORT", "metrics_address": "...",
+//                 "pid": N}
 // Start() launches the JobManager (--set jobmanager.rpc.port=P), waits for it, then the
 // TaskManagers (--jobmanager <its address> --set taskmanager.port=0
 // --set taskmanager.slots=S), each with the user's --config and --set flags after ours.
@@ -41,6 +42,9 @@ struct LocalProcess {
   std::string name;     // "jobmanager", "taskmanager-1", ...
   std::string tm_id;    // TaskManagers only
   std::string address;  // host:port of its RPC server
+  // host:port of its HTTP server: the JobManager's REST API and dashboard, a TaskManager's
+  // /metrics (empty when it has none).
+  std::string http_address;
   int64_t pid = 0;
   std::string log_path;
 };
@@ -61,8 +65,8 @@ class LocalCluster {
   const std::vector<LocalProcess>& taskmanagers() const { return taskmanagers_; }
   const std::vector<std::string>& failed_log_tail() const { return failed_log_tail_; }
 
-  // {"jobmanager": "127.0.0.1:PORT", "jobmanager_pid": N, "log_dir": "...",
-  //  "taskmanagers": [{"tm_id", "address", "pid", "log"}, ...]}
+  // {"jobmanager": "127.0.0.1:PORT", "jobmanager_pid": N, "rest_address": "127.0.0.1:PORT",
+  //  "log_dir": "...", "taskmanagers": [{"tm_id", "address", "metrics_address", "pid", "log"}]}
   nlohmann::json ReadyJson() const;
 
   // Reaps children that exited since the last call; one line for each, e.g.

@@ -80,7 +80,11 @@ void PrintBanner(const LocalCluster& cluster, const LocalOptions& options,
                   tm.log_path});
   }
   table.Render(out);
-  out << "\nJobManager:   " << jm.address << "\n"
+  out << "\nJobManager:   " << jm.address << "\n";
+  if (!jm.http_address.empty()) {
+    out << "Dashboard:    http://" << jm.http_address << "/  (REST API under /v1, metrics at /metrics)\n";
+  }
+  out
       << "TaskManagers: " << cluster.taskmanagers().size() << " x " << options.slots
       << " slots\n"
       << "Logs:         " << log_dir << "\n"

@@ -310,7 +310,7 @@ export class DagView {
     const pillText = level === 'high' ? 'BACKPRESSURED' : level === 'low' ? 'backpressure low' : '';
     ref.pill.style.display = pillText ? '' : 'none';
     setText(ref.pill.querySelector('text'), pillText);
-    setText(ref.nameT, truncate(ref.name, pillText ? 17 : 29));
+    setText(ref.nameT, truncate(ref.name, pillText ? 13 : 29));
 
     setAttr(ref.dot, 'class', `state-dot state-${(v.state || 'unknown').replace(/[^a-z]/g, '')}`);
     const tasks = v.tasks || {};

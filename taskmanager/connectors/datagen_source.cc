@@ -263,21 +263,20 @@ void DatagenSource::Generate(int64_t first, int64_t step, size_t n) {
     const ColumnGen& gen = columns_[c];
     Column* col = &batch_.mutable_column(c);
     col->Reserve(n);
-    int64_t g = first;
-    for (size_t i = 0; i < n; ++i, g += step) {
-      switch (gen.kind) {
-        case ColumnGen::Kind::kSequence:
-          AppendSequence(gen, g, col, &scratch);
-          break;
-        case ColumnGen::Kind::kRandom:
-          AppendRandom(gen, g, col, &scratch);
-          break;
-        case ColumnGen::Kind::kChoice: {
-          uint64_t h = HashOf(gen.key, g);
-          col->AppendFrom(gen.choices, h % gen.choices.size());
-          break;
+    // One loop per kind: the row loops stay tight (no per-row switch).
+    const int64_t end = first + static_cast<int64_t>(n) * step;
+    switch (gen.kind) {
+      case ColumnGen::Kind::kSequence:
+        for (int64_t g = first; g != end; g += step) AppendSequence(gen, g, col, &scratch);
+        break;
+      case ColumnGen::Kind::kRandom:
+        for (int64_t g = first; g != end; g += step) AppendRandom(gen, g, col, &scratch);
+        break;
+      case ColumnGen::Kind::kChoice:
+        for (int64_t g = first; g != end; g += step) {
+          col->AppendFrom(gen.choices, HashOf(gen.key, g) % gen.choices.size());
         }
-      }
+        break;
     }
   }
   batch_.SetNumRows(n);

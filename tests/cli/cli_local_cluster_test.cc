@@ -35,7 +35,7 @@ printf '%s\n' "$@" > "$ready.args"
 )sh";
 
 constexpr char kGoodJobManager[] = R"sh(echo "jobmanager starting"
-printf '{"rpc_address":"127.0.0.1:7123","pid":%d}' $$ > "$ready.tmp" && mv "$ready.tmp" "$ready"
+printf '{"rpc_address":"127.0.0.1:7123","rest_address":"127.0.0.1:7124","pid":%d}' $$ > "$ready.tmp" && mv "$ready.tmp" "$ready"
 exec sleep 300
 )sh";
 
@@ -242,12 +242,14 @@ TEST_F(LocalClusterTest, LocalCommandRunsUntilInterruptedThenStopsEverything) {
   EXPECT_EQ(code, 0) << err.str();
   ASSERT_TRUE(ready.is_object()) << err.str();
   EXPECT_EQ(ready["jobmanager"], "127.0.0.1:7123");
+  EXPECT_EQ(ready["rest_address"], "127.0.0.1:7124");
   ASSERT_EQ(ready["taskmanagers"].size(), 2u);
   for (const auto& tm : ready["taskmanagers"]) EXPECT_FALSE(Alive(tm["pid"].get<int64_t>()));
   EXPECT_FALSE(Alive(ready["jobmanager_pid"].get<int64_t>()));
   EXPECT_FALSE(std::filesystem::exists(ready_file)) << "removed once the cluster is gone";
   EXPECT_THAT(out.str(), HasSubstr("Sluice local cluster is running (Ctrl-C stops it)."));
   EXPECT_THAT(out.str(), HasSubstr("JobManager:   127.0.0.1:7123\n"));
+  EXPECT_THAT(out.str(), HasSubstr("Dashboard:    http://127.0.0.1:7124/"));
   EXPECT_THAT(out.str(), HasSubstr("TaskManagers: 2 x 4 slots\n"));
   EXPECT_THAT(out.str(), HasSubstr(" --jobmanager 127.0.0.1:7123\n"));
   EXPECT_THAT(err.str(), HasSubstr("Local cluster stopped.\n"));

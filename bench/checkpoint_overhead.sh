@@ -11,17 +11,8 @@ ROWS=${1:-3000000}
 KEYS=${2:-1000000}
 INTERVAL=${3:-1s}
 RUNS=${4:-2}
-BIN=build/bin
-WORK=$(mktemp -d /tmp/sluice-ckpt-bench.XXXXXX)
-
-"$BIN/sluice" local --taskmanagers 2 --slots 2 --port 0 --ready-file "$WORK/ready.json" \
-  --log-dir "$WORK/logs" > "$WORK/local.out" 2>&1 &
-LOCAL_PID=$!
-cleanup() { kill -TERM "$LOCAL_PID" 2>/dev/null || true; wait "$LOCAL_PID" 2>/dev/null || true; rm -rf "$WORK"; }
-trap cleanup EXIT
-for _ in $(seq 1 300); do [ -f "$WORK/ready.json" ] && break; sleep 0.1; done
-[ -f "$WORK/ready.json" ] || { echo "the local cluster did not start"; cat "$WORK/local.out"; exit 2; }
-JM=$(python3 -c "import json; print(json.load(open('$WORK/ready.json'))['jobmanager'])")
+. bench/local_cluster.sh
+start_local_cluster 2 2
 
 spec() {  # $1 backend, $2 checkpointing line
   cat > "$WORK/job.yaml" <<YAML

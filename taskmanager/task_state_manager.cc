@@ -30,6 +30,11 @@ TaskStateManager::TaskStateManager(const proto::TaskDeploymentDescriptor& tdd,
 
 TaskStateManager::~TaskStateManager() = default;
 
+bool TaskStateManager::IncrementalCheckpoints() const {
+  auto it = tdd_.config().find("state.incremental");
+  return it == tdd_.config().end() || it->second != "false";
+}
+
 absl::StatusOr<state::KeyedStateBackend*> TaskStateManager::KeyedBackend() {
   if (keyed_ != nullptr) return keyed_.get();
   state::BackendOptions options;
@@ -137,7 +142,8 @@ void TaskStateManager::Checkpoint(int64_t checkpoint_id, const std::vector<State
     target.checkpoint_id = checkpoint_id;
     target.job_dir = base;
     target.exclusive_subdir = exclusive;
-    target.self_contained = savepoint;
+    // A savepoint, or a full (non-incremental) checkpoint: every file in its own directory.
+    target.self_contained = savepoint || !IncrementalCheckpoints();
     target.file_prefix = absl::StrCat("v", tdd_.vertex_id(), "-s", tdd_.subtask());
     absl::StatusOr<std::unique_ptr<state::SnapshotRunner>> started = keyed_->Snapshot(target);
     if (!started.ok()) return Decline(checkpoint_id, started.status());

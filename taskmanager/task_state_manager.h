@@ -59,6 +59,8 @@ class TaskStateManager {
 
  private:
   absl::StatusOr<state::KeyedStateBackend*> KeyedBackend();
+  // The job's state.incremental (default true; only RocksDB has incremental checkpoints).
+  bool IncrementalCheckpoints() const;
   void Decline(int64_t checkpoint_id, const absl::Status& why);
 
   const proto::TaskDeploymentDescriptor& tdd_;

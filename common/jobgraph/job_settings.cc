@@ -33,6 +33,9 @@ const std::vector<JobConfigKey>& JobConfigKeys() {
        "Completed checkpoints kept (default 1)."},
       {"state.backend", JobConfigType::kChoice, {"heap", "rocksdb"},
        "Keyed state backend: heap (default) or rocksdb."},
+      {"state.incremental", JobConfigType::kChoice, {"true", "false"},
+       "rocksdb: checkpoints upload only new SST files and share the rest (true, default) or "
+       "write every file into each checkpoint (false). heap checkpoints are always full."},
   };
   return keys;
 }

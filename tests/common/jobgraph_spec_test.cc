@@ -133,7 +133,7 @@ TEST(JobSpecTest, DatagenFormatOptionsAndSinksAreCopied) {
   const std::string yaml = R"(name: gen
 max_parallelism: 64
 config: {buffer_timeout: 5ms}
-state: {backend: rocksdb}
+state: {backend: rocksdb, incremental: false}
 sources:
   - name: readings
     connector: datagen
@@ -176,6 +176,7 @@ max_parallelism: 64
 restart { strategy: "none" }
 config { key: "buffer_timeout" value: "5ms" }
 config { key: "state.backend" value: "rocksdb" }
+config { key: "state.incremental" value: "false" }
 vertices {
   id: 0 name: "readings" parallelism: 1
   chain {
@@ -559,6 +560,8 @@ TEST(JobSpecTest, JobSettingMistakes) {
             "2s, 1m, 1h)");
   EXPECT_EQ(ErrorOf("name: t\nstate: {backend: disk}\n"),
             "job.yaml:2:18: state.backend must be one of heap, rocksdb, got 'disk'");
+  EXPECT_EQ(ErrorOf("name: t\nstate: {backend: rocksdb, incremental: maybe}\n"),
+            "job.yaml:2:40: state.incremental must be one of true, false, got 'maybe'");
   EXPECT_EQ(ErrorOf("name: t\nparallelism: 0\n"), "job.yaml:2:14: parallelism must be at least 1, got 0");
   EXPECT_EQ(ErrorOf("name: t\nparallelism: 200\n"),
             "job.yaml:2:14: parallelism 200 is larger than max_parallelism 128");

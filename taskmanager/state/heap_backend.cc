@@ -84,7 +84,9 @@ class HeapStateBase {
     virtual void EncodeGroup(int index, int64_t now_ms, std::string* out) = 0;
   };
   virtual std::unique_ptr<View> Share() = 0;
-  virtual int64_t CountKeys(int64_t now_ms) const = 0;
+  // Calls `fn(group index, key)` for every key with a live value.
+  virtual void ForEachLiveKey(int64_t now_ms,
+                              const std::function<void(int, absl::string_view)>& fn) const = 0;
   // Adds `count` entries decoded from a snapshot section to group `index`.
   virtual bool DecodeGroup(int index, Decoder& d) = 0;
 
@@ -214,22 +216,19 @@ class HeapTable : public HeapStateBase {
     return true;
   }
 
-  int64_t CountKeys(int64_t now_ms) const override {
-    int64_t n = 0;
-    for (const Group& g : groups_) {
-      if (ttl_ms_ <= 0 && g.delta == nullptr) {
-        n += static_cast<int64_t>(g.table->table.size());
-        continue;
-      }
+  void ForEachLiveKey(int64_t now_ms,
+                      const std::function<void(int, absl::string_view)>& fn) const override {
+    for (size_t i = 0; i < groups_.size(); ++i) {
+      const Group& g = groups_[i];
       for (const auto& [key, entry] : g.table->table) {
-        if (g.delta != nullptr && g.delta->contains(key)) continue;  // counted below
-        n += LiveEntry(entry, now_ms);
+        if (g.delta != nullptr && g.delta->contains(key)) continue;  // visited below
+        if (LiveEntry(entry, now_ms)) fn(static_cast<int>(i), key);
       }
-      if (g.delta != nullptr) {
-        for (const auto& [key, entry] : *g.delta) n += !IsTombstone(entry) && LiveEntry(entry, now_ms);
+      if (g.delta == nullptr) continue;
+      for (const auto& [key, entry] : *g.delta) {
+        if (!IsTombstone(entry) && LiveEntry(entry, now_ms)) fn(static_cast<int>(i), key);
       }
     }
-    return n;
   }
 
  protected:
@@ -685,10 +684,15 @@ absl::StatusOr<ReducingState*> HeapKeyedStateBackend::GetReducingState(const Sta
   return static_cast<HeapReducingState*>(s);
 }
 
-absl::StatusOr<int64_t> HeapKeyedStateBackend::NumKeys(absl::string_view name) {
+absl::Status HeapKeyedStateBackend::ForEachKey(
+    absl::string_view name, const std::function<void(int key_group, absl::string_view key)>& fn) {
   auto it = by_name_.find(name);
   if (it == by_name_.end()) return absl::NotFoundError(absl::StrCat("no state named '", name, "'"));
-  return it->second->CountKeys(NowMs());
+  const int first = key_groups_.first;
+  it->second->ForEachLiveKey(NowMs(), [&](int index, absl::string_view key) {
+    fn(first + index, key);
+  });
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::unique_ptr<SnapshotRunner>> HeapKeyedStateBackend::Snapshot(

@@ -46,7 +46,9 @@ class HeapKeyedStateBackend : public KeyedStateBackend {
   absl::StatusOr<ListState*> GetListState(const StateDescriptor& descriptor) override;
   absl::StatusOr<MapState*> GetMapState(const StateDescriptor& descriptor) override;
   absl::StatusOr<ReducingState*> GetReducingState(const StateDescriptor& descriptor) override;
-  absl::StatusOr<int64_t> NumKeys(absl::string_view name) override;
+  absl::Status ForEachKey(
+      absl::string_view name,
+      const std::function<void(int key_group, absl::string_view key)>& fn) override;
 
   absl::StatusOr<std::unique_ptr<SnapshotRunner>> Snapshot(const SnapshotTarget& target) override;
   absl::Status Restore(const std::string& job_dir,

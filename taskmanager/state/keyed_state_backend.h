@@ -119,8 +119,18 @@ class KeyedStateBackend {
   virtual absl::StatusOr<MapState*> GetMapState(const StateDescriptor& descriptor) = 0;
   virtual absl::StatusOr<ReducingState*> GetReducingState(const StateDescriptor& descriptor) = 0;
 
+  // Calls `fn` with the key group and key of every key with a live value in state `name`
+  // (order unspecified); NotFound if unregistered. `fn` may call SetCurrentKey and read any
+  // state, but must not write: timers rebuild their index with it after a restore.
+  virtual absl::Status ForEachKey(
+      absl::string_view name, const std::function<void(int key_group, absl::string_view key)>& fn) = 0;
   // Number of keys with a value in state `name` (tests, metrics); NotFound if unregistered.
-  virtual absl::StatusOr<int64_t> NumKeys(absl::string_view name) = 0;
+  absl::StatusOr<int64_t> NumKeys(absl::string_view name) {
+    int64_t n = 0;
+    absl::Status s = ForEachKey(name, [&n](int, absl::string_view) { ++n; });
+    if (!s.ok()) return s;
+    return n;
+  }
 
   // Synchronous part of a snapshot of every state. The runner does the I/O.
   virtual absl::StatusOr<std::unique_ptr<SnapshotRunner>> Snapshot(

@@ -171,7 +171,9 @@ class RocksDbBackend : public KeyedStateBackend {
   absl::StatusOr<ListState*> GetListState(const StateDescriptor& d) override;
   absl::StatusOr<MapState*> GetMapState(const StateDescriptor& d) override;
   absl::StatusOr<ReducingState*> GetReducingState(const StateDescriptor& d) override;
-  absl::StatusOr<int64_t> NumKeys(absl::string_view name) override;
+  absl::Status ForEachKey(
+      absl::string_view name,
+      const std::function<void(int key_group, absl::string_view key)>& fn) override;
   absl::StatusOr<std::unique_ptr<SnapshotRunner>> Snapshot(const SnapshotTarget& target) override;
   absl::Status Restore(const std::string& job_dir,
                        const std::vector<proto::KeyedStateHandle>& handles) override;
@@ -530,24 +532,28 @@ absl::StatusOr<ReducingState*> RocksDbBackend::GetReducingState(const StateDescr
   return s->reducing.get();
 }
 
-absl::StatusOr<int64_t> RocksDbBackend::NumKeys(absl::string_view name) {
+absl::Status RocksDbBackend::ForEachKey(
+    absl::string_view name, const std::function<void(int key_group, absl::string_view key)>& fn) {
   auto it = states_.find(std::string(name));
   if (it == states_.end()) return absl::NotFoundError(absl::StrCat("no state named '", name, "'"));
   CfState& s = *it->second;
   std::unique_ptr<rocksdb::Iterator> iter(db_->NewIterator(read_options_, s.handle));
-  int64_t n = 0;
+  // A map state stores one entry per user key under the same (key group, key) prefix.
   std::string last_prefix;
+  bool any = false;
   for (iter->SeekToFirst(); iter->Valid(); iter->Next()) {
     absl::string_view k = ToView(iter->key());
     if (!Live(s, ToView(iter->value()))) continue;
-    size_t plen = StateKeyPrefixLength(k);
+    const size_t plen = StateKeyPrefixLength(k);
+    if (plen == 0) continue;
     absl::string_view prefix = k.substr(0, plen);
-    if (n > 0 && prefix == last_prefix) continue;
+    if (any && prefix == last_prefix) continue;
+    any = true;
     last_prefix.assign(prefix.data(), prefix.size());
-    ++n;
+    const int key_group = (static_cast<unsigned char>(k[0]) << 8) | static_cast<unsigned char>(k[1]);
+    fn(key_group, prefix.substr(6));
   }
-  RETURN_IF_ERROR(FromRocks(iter->status(), absl::StrCat("rocksdb state '", name, "' scan")));
-  return n;
+  return FromRocks(iter->status(), absl::StrCat("rocksdb state '", name, "' scan"));
 }
 
 // The asynchronous part: copies the hard-linked checkpoint out of local_dir.

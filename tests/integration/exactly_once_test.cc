@@ -7,7 +7,7 @@
 // every update exactly once: for every key k, the rows n = 1..count(k) each exactly once, and
 // the last row's total equals the brute-force sum. Runs for both state backends.
 // Short by default (3 TaskManager kills, 1 JobManager kill); SLUICE_CHAOS_LONG=1 runs millions
-// of rows (6 M at 60 000 rows/s, so that even RocksDB is still running for every kill), 12
+// of rows (10 M at 60 000 rows/s, so that the job still runs for every kill), 12
 // TaskManager kills and 2 JobManager kills, and requires all of them.
 #include <algorithm>
 #include <csignal>
@@ -31,7 +31,7 @@ struct ChaosParams {
 };
 
 ChaosParams Params() {
-  if (std::getenv("SLUICE_CHAOS_LONG") != nullptr) return {6'000'000, 60'000, 12, 2};
+  if (std::getenv("SLUICE_CHAOS_LONG") != nullptr) return {10'000'000, 60'000, 12, 2};
   return {240'000, 40'000, 3, 1};
 }
 

@@ -2,7 +2,8 @@
 // against a brute-force std::map model under seeded random operations, TTL with a manual
 // clock, snapshot + restore, snapshots taken while the task keeps writing, rescaling by key
 // group (1 -> 2 and 2 -> 1), storage faults (truncated, corrupt, missing files, unwritable
-// directories) and, for RocksDB, incremental checkpoints.
+// directories), for RocksDB incremental checkpoints, and the TimerService kept in the
+// backend (against a brute-force model; through snapshot, restore and rescale).
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,12 +11,15 @@
 #include <fstream>
 #include <map>
 #include <random>
+#include <set>
+#include <tuple>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
 #include "gtest/gtest.h"
 #include "taskmanager/state/keyed_state_backend.h"
+#include "taskmanager/state/timer_service.h"
 
 namespace sluice::state {
 namespace {
@@ -697,6 +701,169 @@ TEST(StateBackendFactoryTest, ParsesKindsAndRejectsBadRanges) {
   BackendOptions o;
   o.key_groups = {0, 200};
   EXPECT_EQ(CreateKeyedStateBackend(o).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// ---- Timers (TimerService over the backend) ----
+
+// The brute-force model of a timer service: every (domain, time, key, namespace) registered
+// and not yet fired or deleted.
+using TimerModel = std::set<std::tuple<int, int64_t, std::string, std::string>>;
+
+std::vector<std::tuple<int, int64_t, std::string, std::string>> FireModel(TimerModel* model,
+                                                                          int domain,
+                                                                          int64_t time) {
+  std::vector<std::tuple<int, int64_t, std::string, std::string>> fired;
+  for (auto it = model->begin(); it != model->end();) {
+    if (std::get<0>(*it) == domain && std::get<1>(*it) <= time) {
+      fired.push_back(*it);
+      it = model->erase(it);
+    } else {
+      ++it;
+    }
+  }
+  std::stable_sort(fired.begin(), fired.end(), [](const auto& a, const auto& b) {
+    return std::get<1>(a) < std::get<1>(b);
+  });
+  return fired;
+}
+
+TYPED_TEST(StateBackendTest, TimersMatchABruteForceModelUnderRandomOperations) {
+  KeyedStateBackend* b = this->Make();
+  auto timers = TimerService::Create(b, "op.timers");
+  ASSERT_TRUE(timers.ok()) << timers.status();
+  TimerModel model;
+  std::mt19937 rng(77);
+  int64_t watermark = 0, now = 0;
+  int fired_total = 0;
+  for (int op = 0; op < 4000; ++op) {
+    const int domain = static_cast<int>(rng() % 2);
+    const std::string key = Key(static_cast<int>(rng() % 40));
+    const std::string ns = rng() % 3 == 0 ? "" : absl::StrCat("w", rng() % 4);
+    const int64_t base = domain == 0 ? watermark : now;
+    const int64_t time = base + static_cast<int64_t>(rng() % 200) - 20;
+    const TimeDomain d = domain == 0 ? TimeDomain::kEventTime : TimeDomain::kProcessingTime;
+    const int r = static_cast<int>(rng() % 10);
+    if (r < 6) {
+      ASSERT_TRUE((*timers)->Register(d, KeyGroupOf(key), key, ns, time).ok());
+      model.emplace(domain, time, key, ns);
+    } else if (r < 8) {
+      ASSERT_TRUE((*timers)->Delete(d, KeyGroupOf(key), key, ns, time).ok());
+      model.erase({domain, time, key, ns});
+    } else {
+      const int64_t to = base + static_cast<int64_t>(rng() % 100);
+      auto expected = FireModel(&model, domain, to);
+      std::vector<std::tuple<int, int64_t, std::string, std::string>> got;
+      auto fire = [&](const Timer& t) {
+        got.emplace_back(static_cast<int>(t.domain), t.timestamp, t.key, t.ns);
+        EXPECT_EQ(t.key_group, KeyGroupOf(t.key));
+        return absl::OkStatus();
+      };
+      if (domain == 0) {
+        ASSERT_TRUE((*timers)->AdvanceWatermark(to, fire).ok());
+        watermark = std::max(watermark, to);
+      } else {
+        ASSERT_TRUE((*timers)->AdvanceProcessingTime(to, fire).ok());
+        now = std::max(now, to);
+      }
+      // Same timers, in timestamp order (ties in any order).
+      ASSERT_EQ(got.size(), expected.size()) << "op " << op;
+      for (size_t i = 0; i + 1 < got.size(); ++i) {
+        EXPECT_LE(std::get<1>(got[i]), std::get<1>(got[i + 1]));
+      }
+      std::sort(got.begin(), got.end());
+      std::sort(expected.begin(), expected.end());
+      EXPECT_EQ(got, expected) << "op " << op;
+      fired_total += static_cast<int>(got.size());
+    }
+  }
+  EXPECT_GT(fired_total, 100);
+  size_t event = 0;
+  for (const auto& t : model) event += std::get<0>(t) == 0;
+  EXPECT_EQ((*timers)->size(TimeDomain::kEventTime), event);
+  EXPECT_EQ((*timers)->size(TimeDomain::kProcessingTime), model.size() - event);
+  std::optional<int64_t> next = (*timers)->NextProcessingTime();
+  if (model.size() > event) {
+    int64_t earliest = INT64_MAX;
+    for (const auto& t : model) {
+      if (std::get<0>(t) == 1) earliest = std::min(earliest, std::get<1>(t));
+    }
+    ASSERT_TRUE(next.has_value());
+    EXPECT_EQ(*next, earliest);
+  }
+}
+
+TYPED_TEST(StateBackendTest, AFiredTimerMayRegisterAnotherThatFiresInTheSameAdvance) {
+  KeyedStateBackend* b = this->Make();
+  auto timers = *TimerService::Create(b, "op.timers");
+  const std::string key = Key(1);
+  ASSERT_TRUE(timers->Register(TimeDomain::kEventTime, KeyGroupOf(key), key, "", 10).ok());
+  ASSERT_TRUE(timers->Register(TimeDomain::kEventTime, KeyGroupOf(key), key, "", 10).ok());
+  std::vector<int64_t> fired;
+  ASSERT_TRUE(timers
+                  ->AdvanceWatermark(30,
+                                     [&](const Timer& t) {
+                                       fired.push_back(t.timestamp);
+                                       if (t.timestamp == 10) {
+                                         return timers->Register(TimeDomain::kEventTime,
+                                                                 t.key_group, t.key, "", 20);
+                                       }
+                                       return absl::OkStatus();
+                                     })
+                  .ok());
+  EXPECT_EQ(fired, (std::vector<int64_t>{10, 20}));  // registered twice, fired once
+  EXPECT_EQ(timers->current_watermark(), 30);
+  // A watermark never goes back.
+  ASSERT_TRUE(timers->AdvanceWatermark(5, [](const Timer&) { return absl::OkStatus(); }).ok());
+  EXPECT_EQ(timers->current_watermark(), 30);
+  EXPECT_EQ(timers->size(TimeDomain::kEventTime), 0u);
+}
+
+// Timers are keyed state: a snapshot holds them, a restore brings them back, and a rescale
+// gives each new subtask exactly the timers of its key groups.
+TYPED_TEST(StateBackendTest, TimersSurviveSnapshotRestoreAndRescale) {
+  KeyedStateBackend* b = this->Make();
+  auto timers = *TimerService::Create(b, "op.timers");
+  TimerModel model;
+  for (int i = 0; i < 300; ++i) {
+    const std::string key = Key(i % 97);
+    const TimeDomain d = i % 3 == 0 ? TimeDomain::kProcessingTime : TimeDomain::kEventTime;
+    ASSERT_TRUE(timers->Register(d, KeyGroupOf(key), key, absl::StrCat("ns", i % 5), 1000 + i).ok());
+    model.emplace(static_cast<int>(d), 1000 + i, key, absl::StrCat("ns", i % 5));
+  }
+  proto::KeyedStateHandle h = this->SnapshotNow(b, this->Target(1));
+  // Fired after the snapshot: the restored state still has them.
+  ASSERT_TRUE(timers->AdvanceWatermark(5000, [](const Timer&) { return absl::OkStatus(); }).ok());
+  EXPECT_EQ(timers->size(TimeDomain::kEventTime), 0u);
+
+  auto collect = [](TimerService* t, TimerModel* out) {
+    auto add = [out](const Timer& timer) {
+      out->emplace(static_cast<int>(timer.domain), timer.timestamp, timer.key, timer.ns);
+      return absl::OkStatus();
+    };
+    EXPECT_TRUE(t->AdvanceWatermark(INT64_MAX, add).ok());
+    EXPECT_TRUE(t->AdvanceProcessingTime(INT64_MAX, add).ok());
+  };
+  KeyedStateBackend* restored = this->Make();
+  ASSERT_TRUE(restored->Restore(this->job_dir(), {h}).ok());
+  TimerModel all;
+  collect(TimerService::Create(restored, "op.timers")->get(), &all);
+  EXPECT_EQ(all, model);
+
+  // 1 -> 2 subtasks: each gets its key groups' timers; together, all of them.
+  TimerModel left, right;
+  KeyedStateBackend* low = this->Make({0, 63});
+  KeyedStateBackend* high = this->Make({64, kMaxParallelism - 1});
+  ASSERT_TRUE(low->Restore(this->job_dir(), {h}).ok());
+  ASSERT_TRUE(high->Restore(this->job_dir(), {h}).ok());
+  collect(TimerService::Create(low, "op.timers")->get(), &left);
+  collect(TimerService::Create(high, "op.timers")->get(), &right);
+  for (const auto& t : left) EXPECT_LE(KeyGroupOf(std::get<2>(t)), 63);
+  for (const auto& t : right) EXPECT_GE(KeyGroupOf(std::get<2>(t)), 64);
+  EXPECT_FALSE(left.empty());
+  EXPECT_FALSE(right.empty());
+  TimerModel both = left;
+  both.insert(right.begin(), right.end());
+  EXPECT_EQ(both, model);
 }
 
 }  // namespace

@@ -1,18 +1,16 @@
-// The `--output json` rendering of the CLI (a contract for scripts and tests): a protobuf
-// message of control.proto as JSON, shaped like the proto3 JSON mapping with the field names
-// of the .proto (`job_id`, `summary.state`), every field present (defaults included), enums
-// by name ("JOB_RUNNING", "HASH"), but 64-bit integers as JSON numbers instead of quoted
-// strings and bytes as base64. Pure functions, thread-safe.
+// The `--output json` rendering of the CLI (a contract for scripts and tests): messages as
+// JSON by ProtoToJson (common/proto_json.h), lists of them, and how JSON is printed.
+// Pure functions, thread-safe.
 #pragma once
 
 #include <ostream>
 
-#include "google/protobuf/message.h"
+#include "common/proto_json.h"
 #include "nlohmann/json.hpp"
 
 namespace sluice::cli {
 
-nlohmann::json ProtoToJson(const google::protobuf::Message& message);
+using ::sluice::ProtoToJson;
 
 // A JSON array of messages.
 template <typename Container>

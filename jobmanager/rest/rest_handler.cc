@@ -10,7 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "google/protobuf/util/json_util.h"
+#include "common/proto_json.h"
 #include "nlohmann/json.hpp"
 
 namespace sluice::jobmanager {
@@ -22,16 +22,6 @@ using http::HttpResponse;
 
 constexpr char kNoWatermarks[] =
     "watermarks are not built yet (issue 5): this JobManager does not track event time";
-
-// A message as JSON with proto field names (snake_case), defaults included.
-std::string ProtoToJson(const google::protobuf::Message& message) {
-  std::string out;
-  google::protobuf::util::JsonPrintOptions options;
-  options.preserve_proto_field_names = true;
-  options.always_print_primitive_fields = true;
-  if (!google::protobuf::util::MessageToJsonString(message, &out, options).ok()) return "{}";
-  return out;
-}
 
 std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
@@ -316,7 +306,8 @@ class Router {
                       {"GET /v1/overview", "GET /v1/jobs", "GET /v1/jobs/{job_id}",
                        "PATCH /v1/jobs/{job_id}?mode=cancel", "POST /v1/jobs/{job_id}/cancel",
                        "GET /v1/jobs/{job_id}/vertices/{vertex_id}",
-                       "GET /v1/jobs/{job_id}/exceptions", "GET /v1/jobs/{job_id}/config", "GET /v1/jobs/{job_id}/backpressure",
+                       "GET /v1/jobs/{job_id}/exceptions", "GET /v1/jobs/{job_id}/config",
+                       "GET /v1/jobs/{job_id}/backpressure",
                        "GET /v1/jobs/{job_id}/checkpoints", "POST /v1/jobs/{job_id}/savepoints",
                        "GET /v1/jobs/{job_id}/savepoints/{request_id}",
                        "POST /v1/jobs/{job_id}/stop",
@@ -518,13 +509,13 @@ class Router {
                           {"parallelism", v.parallelism()},
                           {"operators", operators}});
     }
-    json restart = json::parse(ProtoToJson(graph.restart()), nullptr, false);
+    json restart = ProtoToJson(graph.restart());
     json config = json::object();
     for (const auto& [key, value] : graph.config()) config[key] = value;
     return Json(200, json{{"job_id", job_id},
                           {"name", graph.name()},
                           {"max_parallelism", graph.max_parallelism()},
-                          {"restart", restart.is_discarded() ? json::object() : restart},
+                          {"restart", restart},
                           {"checkpointing", CheckpointConfigJson(*detail)},
                           {"config", config},
                           {"vertices", vertices}});

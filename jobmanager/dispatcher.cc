@@ -87,7 +87,7 @@ void Dispatcher::HandleLost(const LostTaskManager& lost) {
   }
 }
 
-void Dispatcher::Flush() {
+void Dispatcher::Flush(bool poke_timer) {
   {
     absl::MutexLock lock(&mu_);
     if (draining_) return;  // the thread draining now will send ours too
@@ -134,7 +134,7 @@ void Dispatcher::Flush() {
       }
     }
   }
-  if (options_.on_timers_changed) options_.on_timers_changed();
+  if (poke_timer && options_.on_timers_changed) options_.on_timers_changed();
 }
 
 void Dispatcher::OnDeployResult(const proto::TaskDeploymentDescriptor& tdd,
@@ -366,7 +366,7 @@ void Dispatcher::Poll() {
     ReleaseRecoveredJobs(nullptr);
     Reconcile();
   }
-  Flush();
+  Flush(/*poke_timer=*/false);  // the timer thread itself polls: it asks for the deadline next
 }
 
 std::optional<int64_t> Dispatcher::NextDeadlineMs() const {

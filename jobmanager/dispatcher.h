@@ -137,8 +137,9 @@ class Dispatcher {
   void ReleaseRecoveredJobs(const std::string* registered_tm_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Hands the queued RPCs to the gateway, without mu_, in queue order (one thread at a time
   // drains, so a CancelTasks never reaches the gateway before an earlier SubmitTask, even
-  // when callbacks run concurrently), then pokes the timer thread.
-  void Flush() ABSL_LOCKS_EXCLUDED(mu_);
+  // when callbacks run concurrently), then pokes the timer thread (on_timers_changed) unless
+  // the timer thread is the caller (Poll: poking itself would make it spin).
+  void Flush(bool poke_timer = true) ABSL_LOCKS_EXCLUDED(mu_);
   void OnDeployResult(const proto::TaskDeploymentDescriptor& tdd, const std::string& tm_id,
                       const absl::Status& status);
   void OnCancelResult(const std::string& job_id, int attempt, const std::string& tm_id,

@@ -115,9 +115,14 @@ void JobManagerServer::TimerLoop() {
     {
       absl::MutexLock lock(&timer_mu_);
       if (stopping_) return;
-      woken_ = false;
     }
     dispatcher_->Poll();
+    // Wakes that came while polling are covered by the NextDeadlineMs below (Poll itself does
+    // not wake this loop: it would spin); a wake from another thread from here on is kept.
+    {
+      absl::MutexLock lock(&timer_mu_);
+      woken_ = false;
+    }
     std::optional<int64_t> next = dispatcher_->NextDeadlineMs();
     int64_t wait_ms = kMaxWaitMs;
     if (next.has_value()) {

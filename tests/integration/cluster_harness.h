@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -62,7 +63,13 @@ class Process {
     args.push_back(nullptr);
     int rc = posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) pid_ = -1;
+    if (rc != 0) {  // e.g. the binary is being relinked: an exit code, never waitpid(-1)
+      pid_ = -1;
+      exited_ = true;
+      code_ = 127;
+      std::ofstream(log_path_, std::ios::app)
+          << "cannot start " << args[0] << ": " << std::strerror(rc) << "\n";
+    }
   }
   ~Process() { Kill(SIGKILL); }
 

@@ -163,6 +163,34 @@ class DispatcherTest : public ::testing::Test {
   Dispatcher dispatcher_;
 };
 
+// The timer thread calls Poll and then sleeps until NextDeadlineMs: Poll must not report a
+// timer change to it (on_timers_changed), or it would wake itself and spin (a JobManager once
+// burnt a core idling that way); requests from other threads do report theirs.
+TEST(DispatcherTimerTest, PollDoesNotWakeTheTimerThreadButRequestsDo) {
+  ManualClock clock;
+  FakeGateway gateway;
+  int pokes = 0;
+  DispatcherOptions options;
+  options.heartbeat_interval_ms = 1000;
+  options.heartbeat_timeout_ms = 10'000;
+  options.on_timers_changed = [&pokes] { ++pokes; };
+  Dispatcher dispatcher(&clock, &gateway, options);
+  proto::RegisterTaskManagerRequest r;
+  r.set_tm_id("tm-1");
+  r.set_control_address("tm-1:6124");
+  r.set_slots(2);
+  ASSERT_TRUE(dispatcher.RegisterTaskManager(r).ok());
+  EXPECT_GE(pokes, 1);  // a new TaskManager: a new heartbeat deadline
+  pokes = 0;
+  for (int i = 0; i < 5; ++i) {
+    dispatcher.Poll();
+    clock.Advance(100);
+  }
+  EXPECT_EQ(pokes, 0);
+  ASSERT_TRUE(dispatcher.SubmitJob(TwoVertexGraph(1)).ok());
+  EXPECT_GE(pokes, 1);
+}
+
 TEST_F(DispatcherTest, SubmittedJobIsDeployedAndRunsToFinished) {
   Register("tm-1");
   Register("tm-2");

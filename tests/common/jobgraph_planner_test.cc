@@ -189,13 +189,14 @@ TEST(PlannerTest, JobConfigIsValidatedAndCopied) {
       .Config("checkpointing.dir", "/tmp/chk")
       .Config("checkpointing.mode", "at_least_once")
       .Config("state.backend", "heap")
+      .Config("state.incremental", "false")
       .Config("buffer_timeout", "1ms");
   absl::StatusOr<proto::JobGraph> g = b.Build();
   ASSERT_TRUE(g.ok()) << g.status();
-  EXPECT_EQ(g->config().size(), 9u);
+  EXPECT_EQ(g->config().size(), 10u);
   EXPECT_EQ(g->config().at("checkpointing.interval"), "10s");
   EXPECT_EQ(g->config().at("checkpointing.max_concurrent"), "2");
-  EXPECT_EQ(JobConfigKeys().size(), 9u) << "every key is exercised above";
+  EXPECT_EQ(JobConfigKeys().size(), 10u) << "every key is exercised above";
 
   b.Config("checkpointing.max_concurrent", "0");
   EXPECT_EQ(b.Build().status().message(),

@@ -66,6 +66,8 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string&
     request.path = req.path;
     for (const auto& [key, value] : req.params) request.query.emplace(key, value);
     request.body = std::move(body);
+    request.host = req.get_header_value("Host");
+    request.origin = req.get_header_value("Origin");
     HttpResponse response = handler(request);
     res.status = response.status;
     if (!response.allow.empty()) res.set_header("Allow", response.allow);

@@ -27,6 +27,8 @@ struct HttpRequest {
   std::string path;                               // percent-decoded, without the query string
   std::multimap<std::string, std::string> query;  // decoded query parameters
   std::string body;
+  std::string host;    // the Host header ("" when absent)
+  std::string origin;  // the Origin header a browser sends ("" when absent: curl, scripts)
 };
 
 struct HttpResponse {

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "common/proto_json.h"
 #include "nlohmann/json.hpp"
 
@@ -80,6 +81,20 @@ std::optional<HttpResponse> RequireMethod(const HttpRequest& req,
                                            " (allowed: ", absl::StrJoin(methods, ", "), ")"));
   r.allow = absl::StrJoin(methods, ", ");
   return r;
+}
+
+// Cross-site request forgery: a page on another site can make a browser POST here (no
+// preflight for a body-less POST), so a request that changes something and carries an
+// Origin (browsers always send one on POST) must come from this server's own origin.
+// Requests without Origin (curl, scripts, the CLI) are not browsers acting for a page.
+std::optional<HttpResponse> RefuseCrossSite(const HttpRequest& req) {
+  if (req.method == "GET" || req.method == "HEAD" || req.method == "OPTIONS") return std::nullopt;
+  if (req.origin.empty()) return std::nullopt;
+  absl::string_view origin = req.origin;
+  if (!absl::ConsumePrefix(&origin, "http://")) absl::ConsumePrefix(&origin, "https://");
+  if (!req.host.empty() && origin == req.host) return std::nullopt;
+  return Error(403, absl::StrCat("cross-site request refused: Origin ", Shown(req.origin),
+                                 " is not this server (", Shown(req.host), ")"));
 }
 
 std::string Lower(std::string s) {
@@ -237,6 +252,7 @@ class Router {
   template <typename Fn>
   HttpResponse Guard(std::initializer_list<absl::string_view> methods, Fn&& fn) {
     if (std::optional<HttpResponse> bad = RequireMethod(req_, methods)) return *bad;
+    if (std::optional<HttpResponse> forged = RefuseCrossSite(req_)) return *forged;
     return fn();
   }
 

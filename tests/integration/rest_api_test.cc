@@ -125,7 +125,13 @@ void ExpectNoTraversalAndKeepsServing(const std::string& rest, const std::string
   Reply bad_json = Call("POST", rest, "/v1/jobs/" + job + "/savepoints");
   EXPECT_EQ(bad_json.status, 400) << bad_json.text;
 
-  // Still serving.
+  // A cross-site POST (a page elsewhere making the browser cancel the job) is refused.
+  const std::string forged = RawExchange(
+      port, "POST /v1/jobs/" + job + "/cancel HTTP/1.1\r\nHost: " + rest +
+                "\r\nOrigin: http://evil.example\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(forged.rfind("HTTP/1.1 403", 0), 0u) << forged;
+
+  // Still serving, and the job still runs.
   EXPECT_EQ(GetJson(rest, "/v1/overview")["jobs"]["running"], 1);
 }
 

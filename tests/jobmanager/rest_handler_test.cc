@@ -282,6 +282,31 @@ TEST_F(RestHandlerTest, CancelThenCancelAgainIsAConflict) {
   EXPECT_EQ(exceptions["history"], json::array());
 }
 
+// A browser on another site may POST here (no preflight without a body): a state-changing
+// request whose Origin is not this server is refused; same-origin (the dashboard) and
+// Origin-less requests (curl, scripts) are served; reads are never refused.
+TEST_F(RestHandlerTest, CrossSiteStateChangesAreRefused) {
+  RegisterTaskManager();
+  const std::string job = StartJob();
+  auto call = [&](const std::string& method, const std::string& path, const std::string& origin) {
+    http::HttpRequest r;
+    r.method = method;
+    r.path = path;
+    r.host = "127.0.0.1:8081";
+    r.origin = origin;
+    return handler_.Handle(r);
+  };
+  http::HttpResponse forged = call("POST", "/v1/jobs/" + job + "/cancel", "http://evil.example");
+  EXPECT_EQ(forged.status, 403);
+  EXPECT_THAT(json::parse(forged.body)["error"].get<std::string>(),
+              HasSubstr("cross-site request refused: Origin http://evil.example"));
+  EXPECT_EQ(call("PATCH", "/v1/jobs/" + job, "https://127.0.0.1:9999").status, 403);
+  EXPECT_EQ(call("POST", "/v1/jobs/" + job + "/savepoints", "null").status, 403);
+  EXPECT_EQ(Get("/v1/jobs/" + job)["state"], "running");
+  EXPECT_EQ(call("GET", "/v1/jobs/" + job, "http://evil.example").status, 200);
+  EXPECT_EQ(call("POST", "/v1/jobs/" + job + "/cancel", "http://127.0.0.1:8081").status, 202);
+}
+
 TEST_F(RestHandlerTest, JobConfigShowsRestartCheckpointingAndOperatorChains) {
   RegisterTaskManager();
   const std::string job = StartJob();

@@ -124,7 +124,7 @@ int RunCli(const std::vector<std::string>& args, CommandEnv& env) {
   local_cmd->add_option("--slots,-s", local.slots, "Task slots per TaskManager")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
-  local_cmd->add_flag("--kafka", local.kafka, "Also start an embedded Kafka (not available yet)");
+  local_cmd->add_flag("--kafka", local.kafka, "Also serve an embedded Kafka (librdkafka's mock cluster, in memory; development and tests only); its bootstrap address is printed and in the ready file");
   local_cmd->add_option("--config", local.config_file, "Cluster configuration file (YAML)");
   local_cmd->add_option("--set", local.set_flags, "Configuration override key=value (repeatable)")
       ->allow_extra_args(false);

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "cli/command_util.h"
 #include "cli/commands.h"
+#include "cli/embedded_kafka.h"
 #include "cli/json_output.h"
 #include "cli/local_cluster.h"
 #include "cli/table.h"
@@ -70,7 +71,7 @@ std::string ExampleSpec() {
 }
 
 void PrintBanner(const LocalCluster& cluster, const LocalOptions& options,
-                 const std::string& log_dir, std::ostream& out) {
+                 const std::string& log_dir, const EmbeddedKafka* kafka, std::ostream& out) {
   out << "Sluice local cluster is running (Ctrl-C stops it).\n\n";
   Table table({"PROCESS", "ID", "ADDRESS", {"PID", Align::kRight}, "LOG"}, "  ");
   const LocalProcess& jm = cluster.jobmanager();
@@ -81,6 +82,10 @@ void PrintBanner(const LocalCluster& cluster, const LocalOptions& options,
   }
   table.Render(out);
   out << "\nJobManager:   " << jm.address << "\n";
+  if (kafka != nullptr) {
+    out << "Kafka:        " << kafka->bootstrap()
+        << "  (embedded: in memory, for development and tests only)\n";
+  }
   if (!jm.http_address.empty()) {
     out << "Dashboard:    http://" << jm.http_address << "/  (REST API under /v1, metrics at /metrics)\n";
   }
@@ -95,9 +100,6 @@ void PrintBanner(const LocalCluster& cluster, const LocalOptions& options,
 }  // namespace
 
 int LocalCommand(const LocalOptions& options, CommandEnv& env) {
-  if (options.kafka) {
-    return Fail(env, kVerb, "--kafka: embedded Kafka is not available yet (it comes in a later release)");
-  }
   if (options.taskmanagers < 0) return Fail(env, kVerb, "--taskmanagers must be 0 or more");
   if (options.slots < 1) return Fail(env, kVerb, "--slots must be at least 1");
   if (options.port < 0 || options.port > 65535) {
@@ -115,6 +117,12 @@ int LocalCommand(const LocalOptions& options, CommandEnv& env) {
   if (absl::Status s = CheckBinaries(bin_dir); !s.ok()) return Fail(env, kVerb, s);
   absl::StatusOr<std::string> log_dir = PrepareLogDir(options.log_dir);
   if (!log_dir.ok()) return Fail(env, kVerb, log_dir.status());
+  std::unique_ptr<EmbeddedKafka> kafka;
+  if (options.kafka) {
+    absl::StatusOr<std::unique_ptr<EmbeddedKafka>> started = EmbeddedKafka::Start(/*brokers=*/1);
+    if (!started.ok()) return Fail(env, kVerb, started.status());
+    kafka = *std::move(started);
+  }
 
   LocalClusterOptions cluster_options;
   cluster_options.bin_dir = bin_dir;
@@ -145,9 +153,11 @@ int LocalCommand(const LocalOptions& options, CommandEnv& env) {
     return Fail(env, kVerb, started);
   }
 
-  PrintBanner(cluster, options, *log_dir, *env.out);
+  PrintBanner(cluster, options, *log_dir, kafka.get(), *env.out);
   if (!options.ready_file.empty()) {
-    if (absl::Status s = WriteFileAtomically(options.ready_file, cluster.ReadyJson().dump(2) + "\n");
+    nlohmann::json ready = cluster.ReadyJson();
+    if (kafka != nullptr) ready["kafka_bootstrap"] = kafka->bootstrap();
+    if (absl::Status s = WriteFileAtomically(options.ready_file, ready.dump(2) + "\n");
         !s.ok()) {
       cluster.Stop();
       return Fail(env, kVerb, s);

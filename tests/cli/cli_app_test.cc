@@ -83,11 +83,6 @@ TEST(CliAppTest, HelpExitsZeroOnStdout) {
   EXPECT_THAT(r.out, HasSubstr("--from-savepoint"));
 }
 
-TEST(CliAppTest, UnsupportedVerbsSaySo) {
-  ExpectUsageError(RunSluice({"local", "--kafka"}),
-                   "sluice local: --kafka: embedded Kafka is not available yet", "later");
-}
-
 TEST(CliAppTest, SpecErrorIsOneLineWithFileAndLine) {
   const std::string spec = WriteTempFile("broken.yaml", "name: bad\nsources:\n  - name: [txns\n");
   ExpectUsageError(RunSluice({"run", spec, "--jobmanager", "127.0.0.1:1"}), "sluice run: " + spec + ":",

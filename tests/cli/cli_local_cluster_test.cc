@@ -255,5 +255,60 @@ TEST_F(LocalClusterTest, LocalCommandRunsUntilInterruptedThenStopsEverything) {
   EXPECT_THAT(err.str(), HasSubstr("Local cluster stopped.\n"));
 }
 
+// Runs `command` through the shell; its stdout (stderr is dropped).
+std::string Shell(const std::string& command) {
+  std::string out;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) out.append(buf, n);
+  pclose(pipe);
+  return out;
+}
+
+// `sluice local --kafka` serves an embedded Kafka that a real Kafka client (kcat) produces to
+// and consumes from; its address is printed and in the ready file.
+TEST_F(LocalClusterTest, LocalCommandWithKafkaServesAKafkaKcatCanUse) {
+  WriteBinaries(kGoodJobManager, kGoodTaskManager);
+  const std::string ready_file = (dir_ / "cluster.json").string();
+  std::atomic<bool> interrupted{false};
+  std::ostringstream out;
+  std::ostringstream err;
+  CommandEnv env;
+  env.out = &out;
+  env.err = &err;
+  env.interrupted = &interrupted;
+  LocalOptions options;
+  options.taskmanagers = 1;
+  options.port = 0;
+  options.kafka = true;
+  options.ready_file = ready_file;
+  options.log_dir = (dir_ / "logs").string();
+  options.bin_dir = (dir_ / "bin").string();
+  int code = -1;
+  std::thread local([&] { code = LocalCommand(options, env); });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!std::filesystem::exists(ready_file) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  nlohmann::json ready = nlohmann::json::parse(ReadFile(ready_file).value_or("null"));
+  ASSERT_TRUE(ready.is_object() && ready.contains("kafka_bootstrap")) << err.str();
+  const std::string bootstrap = ready["kafka_bootstrap"];
+  EXPECT_THAT(bootstrap, ::testing::StartsWith("127.0.0.1:"));
+  EXPECT_THAT(out.str(), HasSubstr("Kafka:        " + bootstrap));
+
+  const std::string produced = Shell("printf 'hello-sluice\\nsecond\\n' | timeout 30 kcat -b " +
+                                     bootstrap + " -t sluice-local-test -P 2>&1; echo rc=$?");
+  EXPECT_THAT(produced, HasSubstr("rc=0"));
+  const std::string consumed = Shell("timeout 30 kcat -b " + bootstrap +
+                                     " -t sluice-local-test -C -o beginning -c 2 -e -q 2>/dev/null");
+  EXPECT_EQ(consumed, "hello-sluice\nsecond\n");
+
+  interrupted = true;
+  local.join();
+  EXPECT_EQ(code, 0) << err.str();
+}
+
 }  // namespace
 }  // namespace sluice::cli

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <thread>
 
 #include "absl/strings/str_split.h"
@@ -75,6 +76,46 @@ class LocalClusterTest : public ::testing::Test {
     std::ofstream(path) << kReadyPrologue << body;
     ::chmod(path.c_str(), 0755);
   }
+  // What `sluice local` printed, its exit code and the ready file it wrote.
+  struct LocalRun {
+    int code = -1;
+    std::string out;
+    std::string err;
+    nlohmann::json ready;
+  };
+  // Runs LocalCommand (ready file and logs in the test dir, fake binaries) on a thread,
+  // waits (bounded) for its ready file as a script would, calls `while_running` with it,
+  // then interrupts it like Ctrl-C and waits for it to stop.
+  LocalRun RunLocal(LocalOptions options,
+                    const std::function<void(const nlohmann::json&)>& while_running) {
+    const std::string ready_file = (dir_ / "cluster.json").string();
+    std::atomic<bool> interrupted{false};
+    std::ostringstream out;
+    std::ostringstream err;
+    CommandEnv env;
+    env.out = &out;
+    env.err = &err;
+    env.interrupted = &interrupted;
+    options.port = 0;
+    options.ready_file = ready_file;
+    options.log_dir = (dir_ / "logs").string();
+    options.bin_dir = (dir_ / "bin").string();
+    LocalRun run;
+    std::thread local([&] { run.code = LocalCommand(options, env); });
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (!std::filesystem::exists(ready_file) && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    run.ready = nlohmann::json::parse(ReadFile(ready_file).value_or("null"));
+    if (run.ready.is_object()) while_running(run.ready);
+    interrupted = true;
+    local.join();
+    run.out = out.str();
+    run.err = err.str();
+    EXPECT_FALSE(std::filesystem::exists(ready_file)) << "removed once the cluster is gone";
+    return run;
+  }
+
   LocalClusterOptions Options(int taskmanagers) {
     LocalClusterOptions options;
     options.bin_dir = (dir_ / "bin").string();
@@ -212,47 +253,26 @@ TEST_F(LocalClusterTest, LocalCommandRejectsBadSettingsAndMissingBinaries) {
 
 TEST_F(LocalClusterTest, LocalCommandRunsUntilInterruptedThenStopsEverything) {
   WriteBinaries(kGoodJobManager, kGoodTaskManager);
-  const std::string ready_file = (dir_ / "cluster.json").string();
-  std::atomic<bool> interrupted{false};
-  std::ostringstream out;
-  std::ostringstream err;
-  CommandEnv env;
-  env.out = &out;
-  env.err = &err;
-  env.interrupted = &interrupted;
   LocalOptions options;
   options.taskmanagers = 2;
   options.slots = 4;
-  options.port = 0;
-  options.ready_file = ready_file;
-  options.log_dir = (dir_ / "logs").string();
-  options.bin_dir = (dir_ / "bin").string();
-  int code = -1;
-  std::thread local([&] { code = LocalCommand(options, env); });
+  LocalRun run = RunLocal(options, [](const nlohmann::json&) {});
 
-  // Wait (bounded) for the cluster's ready file, as a script would.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (!std::filesystem::exists(ready_file) && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  nlohmann::json ready = nlohmann::json::parse(ReadFile(ready_file).value_or("null"));
-  interrupted = true;
-  local.join();
-
-  EXPECT_EQ(code, 0) << err.str();
-  ASSERT_TRUE(ready.is_object()) << err.str();
+  EXPECT_EQ(run.code, 0) << run.err;
+  const nlohmann::json& ready = run.ready;
+  ASSERT_TRUE(ready.is_object()) << run.err;
   EXPECT_EQ(ready["jobmanager"], "127.0.0.1:7123");
   EXPECT_EQ(ready["rest_address"], "127.0.0.1:7124");
   ASSERT_EQ(ready["taskmanagers"].size(), 2u);
   for (const auto& tm : ready["taskmanagers"]) EXPECT_FALSE(Alive(tm["pid"].get<int64_t>()));
   EXPECT_FALSE(Alive(ready["jobmanager_pid"].get<int64_t>()));
-  EXPECT_FALSE(std::filesystem::exists(ready_file)) << "removed once the cluster is gone";
-  EXPECT_THAT(out.str(), HasSubstr("Sluice local cluster is running (Ctrl-C stops it)."));
-  EXPECT_THAT(out.str(), HasSubstr("JobManager:   127.0.0.1:7123\n"));
-  EXPECT_THAT(out.str(), HasSubstr("Dashboard:    http://127.0.0.1:7124/"));
-  EXPECT_THAT(out.str(), HasSubstr("TaskManagers: 2 x 4 slots\n"));
-  EXPECT_THAT(out.str(), HasSubstr(" --jobmanager 127.0.0.1:7123\n"));
-  EXPECT_THAT(err.str(), HasSubstr("Local cluster stopped.\n"));
+  EXPECT_FALSE(ready.contains("kafka_bootstrap"));
+  EXPECT_THAT(run.out, HasSubstr("Sluice local cluster is running (Ctrl-C stops it)."));
+  EXPECT_THAT(run.out, HasSubstr("JobManager:   127.0.0.1:7123\n"));
+  EXPECT_THAT(run.out, HasSubstr("Dashboard:    http://127.0.0.1:7124/"));
+  EXPECT_THAT(run.out, HasSubstr("TaskManagers: 2 x 4 slots\n"));
+  EXPECT_THAT(run.out, HasSubstr(" --jobmanager 127.0.0.1:7123\n"));
+  EXPECT_THAT(run.err, HasSubstr("Local cluster stopped.\n"));
 }
 
 // Runs `command` through the shell; its stdout (stderr is dropped).
@@ -271,43 +291,23 @@ std::string Shell(const std::string& command) {
 // and consumes from; its address is printed and in the ready file.
 TEST_F(LocalClusterTest, LocalCommandWithKafkaServesAKafkaKcatCanUse) {
   WriteBinaries(kGoodJobManager, kGoodTaskManager);
-  const std::string ready_file = (dir_ / "cluster.json").string();
-  std::atomic<bool> interrupted{false};
-  std::ostringstream out;
-  std::ostringstream err;
-  CommandEnv env;
-  env.out = &out;
-  env.err = &err;
-  env.interrupted = &interrupted;
   LocalOptions options;
   options.taskmanagers = 1;
-  options.port = 0;
   options.kafka = true;
-  options.ready_file = ready_file;
-  options.log_dir = (dir_ / "logs").string();
-  options.bin_dir = (dir_ / "bin").string();
-  int code = -1;
-  std::thread local([&] { code = LocalCommand(options, env); });
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (!std::filesystem::exists(ready_file) && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  nlohmann::json ready = nlohmann::json::parse(ReadFile(ready_file).value_or("null"));
-  ASSERT_TRUE(ready.is_object() && ready.contains("kafka_bootstrap")) << err.str();
-  const std::string bootstrap = ready["kafka_bootstrap"];
-  EXPECT_THAT(bootstrap, ::testing::StartsWith("127.0.0.1:"));
-  EXPECT_THAT(out.str(), HasSubstr("Kafka:        " + bootstrap));
-
-  const std::string produced = Shell("printf 'hello-sluice\\nsecond\\n' | timeout 30 kcat -b " +
-                                     bootstrap + " -t sluice-local-test -P 2>&1; echo rc=$?");
+  std::string bootstrap, produced, consumed;
+  LocalRun run = RunLocal(options, [&](const nlohmann::json& ready) {
+    bootstrap = ready.value("kafka_bootstrap", "");
+    if (bootstrap.empty()) return;
+    produced = Shell("printf 'hello-sluice\\nsecond\\n' | timeout 30 kcat -b " + bootstrap +
+                     " -t sluice-local-test -P 2>&1; echo rc=$?");
+    consumed = Shell("timeout 30 kcat -b " + bootstrap +
+                     " -t sluice-local-test -C -o beginning -c 2 -e -q 2>/dev/null");
+  });
+  EXPECT_EQ(run.code, 0) << run.err;
+  EXPECT_THAT(bootstrap, ::testing::StartsWith("127.0.0.1:")) << run.ready.dump();
+  EXPECT_THAT(run.out, HasSubstr("Kafka:        " + bootstrap));
   EXPECT_THAT(produced, HasSubstr("rc=0"));
-  const std::string consumed = Shell("timeout 30 kcat -b " + bootstrap +
-                                     " -t sluice-local-test -C -o beginning -c 2 -e -q 2>/dev/null");
   EXPECT_EQ(consumed, "hello-sluice\nsecond\n");
-
-  interrupted = true;
-  local.join();
-  EXPECT_EQ(code, 0) << err.str();
 }
 
 }  // namespace

@@ -34,8 +34,7 @@ sinks:
   - {name: out, input: per_id, connector: blackhole}
 YAML
   local job
-  job=$("$BIN/sluice" run "$WORK/job-$1.yaml" --detached --output json --jobmanager "$JM" 2>&1 |
-        python3 -c "import sys, json; t = sys.stdin.read(); print(json.loads(t[t.index('{'):])['job_id'])")
+  job=$(submit_detached "$WORK/job-$1.yaml")
   echo "incremental=$1: job $job runs ${SECONDS_RUN}s" >&2
   sleep "$SECONDS_RUN"
   curl -s "http://$REST/v1/jobs/$job/checkpoints" > "$WORK/history-$1.json"

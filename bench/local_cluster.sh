@@ -2,6 +2,7 @@
 # as real processes) in a fresh $WORK directory and stops it on exit.
 #   start_local_cluster TASKMANAGERS SLOTS [--set key=value ...]
 # sets WORK, LOCAL_PID, JM (RPC address) and REST (REST address); BIN is build/bin.
+#   submit_detached SPEC   prints the job id of SPEC submitted to that cluster
 BIN=build/bin
 
 start_local_cluster() {
@@ -22,4 +23,10 @@ stop_local_cluster() {
   kill -TERM "$LOCAL_PID" 2>/dev/null || true
   wait "$LOCAL_PID" 2>/dev/null || true
   rm -rf "$WORK"
+}
+
+# submit_detached SPEC: submits the job spec SPEC to the cluster; prints its job id.
+submit_detached() {
+  "$BIN/sluice" run "$1" --detached --output json --jobmanager "$JM" 2>&1 |
+    python3 -c "import sys, json; t = sys.stdin.read(); print(json.loads(t[t.index('{'):])['job_id'])"
 }

@@ -39,8 +39,7 @@ operators:
 sinks:
   - {name: out, input: per_id, connector: blackhole}
 YAML
-JOB=$("$BIN/sluice" run "$WORK/job.yaml" --detached --output json --jobmanager "$JM" 2>&1 |
-      python3 -c "import sys, json; t = sys.stdin.read(); print(json.loads(t[t.index('{'):])['job_id'])")
+JOB=$(submit_detached "$WORK/job.yaml")
 
 python3 - "$REST" "$JOB" "$STATE_MB" "$WORK/ready.json" <<'PY'
 import json, os, signal, sys, time, urllib.request

@@ -21,4 +21,10 @@ SystemClock* SystemClock::Get() {
   return &clock;
 }
 
+int64_t MonotonicNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace sluice

@@ -35,4 +35,8 @@ class ManualClock : public Clock {
   std::atomic<int64_t> now_;
 };
 
+// Nanoseconds on the steady clock, for measuring how long something took (metrics,
+// durations in reports): never for deciding what happens, which goes through a Clock.
+int64_t MonotonicNanos();
+
 }  // namespace sluice

@@ -303,6 +303,13 @@ absl::StatusOr<proto::JobDetail> Dispatcher::GetJob(absl::string_view job_id) co
   return job->Detail();
 }
 
+absl::StatusOr<proto::JobGraph> Dispatcher::GetJobGraph(absl::string_view job_id) const {
+  absl::MutexLock lock(&mu_);
+  const JobMaster* job = FindJob(job_id);
+  if (job == nullptr) return NoSuchJob(job_id);
+  return job->graph();
+}
+
 absl::Status Dispatcher::CancelJob(absl::string_view job_id) {
   {
     absl::MutexLock lock(&mu_);

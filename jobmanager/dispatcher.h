@@ -89,6 +89,8 @@ class Dispatcher {
   std::vector<proto::JobSummary> ListJobs() const;
   // NotFound "no job with id X".
   absl::StatusOr<proto::JobDetail> GetJob(absl::string_view job_id) const;
+  // The job graph as submitted (REST: the job's configuration). NotFound as GetJob.
+  absl::StatusOr<proto::JobGraph> GetJobGraph(absl::string_view job_id) const;
   // NotFound "no job with id X"; FailedPrecondition when it already ended; OK while cancelling.
   absl::Status CancelJob(absl::string_view job_id);
 

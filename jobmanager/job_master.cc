@@ -504,7 +504,6 @@ proto::JobDetail JobMaster::Detail() const {
   d.set_checkpoint_dir(checkpoints_.options().job_dir);
   d.set_checkpoint_interval_ms(checkpoints_.options().interval_ms);
   for (const std::string& e : exceptions_) d.add_exceptions(e);
-  *d.mutable_graph() = graph_;
   d.set_checkpoints_completed(checkpoints_.num_completed());
   d.set_checkpoints_failed(checkpoints_.num_failed());
   return d;

@@ -114,6 +114,7 @@ class JobMaster {
 
   proto::JobSummary Summary() const;
   proto::JobDetail Detail() const;
+  const proto::JobGraph& graph() const { return graph_; }
 
  private:
   void SetState(proto::JobState state, absl::string_view why);

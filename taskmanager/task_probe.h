@@ -7,19 +7,12 @@
 #pragma once
 
 #include <atomic>
-#include <chrono>
 #include <cstdint>
 
+#include "common/clock.h"
 #include "proto/control.pb.h"
 
 namespace sluice::taskmanager {
-
-// Nanoseconds on the monotonic clock (time accounting only; timers use the injected Clock).
-inline int64_t MonotonicNanos() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 class TaskProbe {
  public:

@@ -1,6 +1,5 @@
 #include "taskmanager/task_state_manager.h"
 
-#include <chrono>
 #include <filesystem>
 #include <system_error>
 #include <utility>
@@ -11,11 +10,7 @@
 namespace sluice::taskmanager {
 namespace {
 
-int64_t SteadyMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
+int64_t SteadyMicros() { return MonotonicNanos() / 1000; }
 
 bool Overlaps(const proto::KeyedStateHandle& handle, const state::KeyGroupRange& range) {
   return handle.key_group_first() <= range.last && handle.key_group_last() >= range.first;

@@ -511,7 +511,9 @@ class Router {
   HttpResponse JobConfig(const std::string& job_id) {
     absl::StatusOr<proto::JobDetail> detail = dispatcher_->GetJob(job_id);
     if (!detail.ok()) return FromStatus(detail.status());
-    const proto::JobGraph& graph = detail->graph();
+    absl::StatusOr<proto::JobGraph> graph_or = dispatcher_->GetJobGraph(job_id);
+    if (!graph_or.ok()) return FromStatus(graph_or.status());
+    const proto::JobGraph& graph = *graph_or;
     json vertices = json::array();
     for (const proto::JobVertex& v : graph.vertices()) {
       json operators = json::array();

@@ -1,9 +1,9 @@
 #include "taskmanager/network/record_writer.h"
 
 #include <algorithm>
-#include <chrono>
 
 #include "absl/strings/str_cat.h"
+#include "common/clock.h"
 #include "common/status_macros.h"
 #include "common/types/batch_serde.h"
 #include "taskmanager/network/key_groups.h"
@@ -275,19 +275,13 @@ absl::Status RecordWriter::Append(int slot, const types::RecordBatch& batch, con
   return absl::OkStatus();
 }
 
-int64_t RecordWriter::SteadyNanos() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 int64_t RecordWriter::backpressured_ns() const {
   // Read the wait in progress first: if it ends in between, the total counted it already
   // or counts it now; a wait is never counted twice by more than the race's nanoseconds.
   const int64_t since = blocked_since_ns_.load(std::memory_order_relaxed);
   const int64_t total = backpressured_ns_.load(std::memory_order_relaxed);
   if (since == 0) return total;
-  return total + std::max<int64_t>(0, SteadyNanos() - since);
+  return total + std::max<int64_t>(0, MonotonicNanos() - since);
 }
 
 absl::Status RecordWriter::FlushSlot(int slot) {
@@ -303,11 +297,11 @@ absl::Status RecordWriter::FlushSlot(int slot) {
 absl::Status RecordWriter::Ship(int slot, const types::RecordBatch& batch) {
   BufferRef buffer = partition_->pool().TryRequest();
   if (buffer == nullptr) {  // no free buffer: backpressure (timed only when it happens)
-    const int64_t start = SteadyNanos();
+    const int64_t start = MonotonicNanos();
     // Readers add the wait in progress: a wait of seconds shows while it lasts.
     blocked_since_ns_.store(start, std::memory_order_relaxed);
     absl::StatusOr<BufferRef> requested = partition_->pool().Request(canceled_);
-    backpressured_ns_.fetch_add(SteadyNanos() - start, std::memory_order_relaxed);
+    backpressured_ns_.fetch_add(MonotonicNanos() - start, std::memory_order_relaxed);
     blocked_since_ns_.store(0, std::memory_order_relaxed);
     if (!requested.ok()) return requested.status();
     buffer = *std::move(requested);

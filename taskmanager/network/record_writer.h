@@ -122,8 +122,6 @@ class RecordWriter {
 
   std::atomic<int64_t> records_out_{0};
   std::atomic<int64_t> bytes_out_{0};
-  static int64_t SteadyNanos();
-
   std::atomic<int64_t> backpressured_ns_{0};   // finished waits
   std::atomic<int64_t> blocked_since_ns_{0};   // start of the wait in progress, 0 = none
 };

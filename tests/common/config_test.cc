@@ -7,6 +7,7 @@
 
 #include "common/duration.h"
 #include "gtest/gtest.h"
+#include "tests/test_dirs.h"
 
 namespace sluice {
 namespace {
@@ -66,9 +67,7 @@ TEST(ConfigTest, SizesAndDurations) {
 }
 
 TEST(ConfigTest, DocsAreGeneratedFromTheTable) {
-  const char* root = std::getenv("SLUICE_SOURCE_DIR");
-  ASSERT_NE(root, nullptr);
-  std::ifstream in(std::string(root) + "/docs/configuration.md");
+  std::ifstream in(::sluice::testing::SourceDir() / "docs" / "configuration.md");
   std::stringstream ss;
   ss << in.rdbuf();
   EXPECT_EQ(ss.str(), ConfigDocsMarkdown())

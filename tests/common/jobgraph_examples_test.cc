@@ -7,16 +7,12 @@
 
 #include "common/jobgraph/job_spec.h"
 #include "gtest/gtest.h"
+#include "tests/test_dirs.h"
 
 namespace sluice::jobgraph {
 namespace {
 
-std::filesystem::path ExamplesDir() {
-  // ctest sets SLUICE_SOURCE_DIR; when run by hand, find the tree from this file's path.
-  const char* root = std::getenv("SLUICE_SOURCE_DIR");
-  if (root != nullptr) return std::filesystem::path(root) / "examples";
-  return std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "examples";
-}
+std::filesystem::path ExamplesDir() { return ::sluice::testing::SourceDir() / "examples"; }
 
 std::vector<std::filesystem::path> ExampleSpecs() {
   std::vector<std::filesystem::path> specs;

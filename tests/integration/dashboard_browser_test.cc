@@ -9,19 +9,15 @@
 
 #include "absl/strings/str_cat.h"
 #include "tests/integration/cluster_harness.h"
+#include "tests/test_dirs.h"
 
 namespace sluice::testing {
 namespace {
 
 using json = nlohmann::json;
 
-std::string SourceDir() {
-  const char* dir = std::getenv("SLUICE_SOURCE_DIR");
-  return dir != nullptr ? dir : ".";
-}
-
 TEST(DashboardBrowserTest, PagesDagRatesBackpressureAndCancelInChromium) {
-  const std::filesystem::path web_tests = std::filesystem::path(SourceDir()) / "tests" / "web";
+  const std::filesystem::path web_tests = SourceDir() / "tests" / "web";
   ASSERT_TRUE(std::filesystem::exists(web_tests / "node_modules" / "playwright-core"))
       << "run scripts/install-deps.sh (npm ci in tests/web)";
   ASSERT_TRUE(std::filesystem::exists("/usr/bin/chromium")) << "run scripts/install-deps.sh";

@@ -9,6 +9,7 @@
 
 #include "common/file_util.h"
 #include "gtest/gtest.h"
+#include "tests/test_dirs.h"
 
 namespace sluice::jobmanager {
 namespace {
@@ -19,9 +20,7 @@ using TaskKey = CheckpointCoordinator::TaskKey;
 class CheckpointCoordinatorTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("sluice-coordinator-" + std::to_string(getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
+    dir_ = ::sluice::testing::FreshTestDir("sluice-coordinator");
     proto::JobVertex* v = graph_.add_vertices();
     v->set_id(0);
     v->set_name("source");

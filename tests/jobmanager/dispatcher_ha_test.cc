@@ -9,6 +9,7 @@
 #include <set>
 
 #include "gtest/gtest.h"
+#include "tests/test_dirs.h"
 #include "jobmanager/dispatcher.h"
 #include "jobmanager/job_store.h"
 
@@ -43,9 +44,7 @@ class RecordingGateway : public TaskManagerGateway {
 class DispatcherHaTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("sluice-dispatcher-ha-" + std::to_string(getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
+    dir_ = ::sluice::testing::FreshTestDir("sluice-dispatcher-ha");
     auto store = DirectoryJobStore::Open((dir_ / "ha").string());
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);

@@ -13,6 +13,7 @@
 #include "common/file_util.h"
 #include "common/ha_leader.h"
 #include "gtest/gtest.h"
+#include "tests/test_dirs.h"
 #include "jobmanager/checkpoint_coordinator.h"
 
 namespace sluice::jobmanager {
@@ -23,9 +24,7 @@ namespace fs = std::filesystem;
 class JobStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("sluice-job-store-" + std::to_string(getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
+    dir_ = ::sluice::testing::FreshTestDir("sluice-job-store");
     proto::JobVertex* v = graph_.add_vertices();
     v->set_id(0);
     v->set_name("source");

@@ -32,14 +32,19 @@ void PrintJobDetail(const proto::JobDetail& job, int64_t now_ms, std::ostream& o
 
   out << "\nVertices:\n";
   Table vertices({"ID", "NAME", {"PARALLELISM", Align::kRight}, "STATE",
-                  {"RECORDS IN", Align::kRight}, {"RECORDS OUT", Align::kRight}},
+                  {"RECORDS IN", Align::kRight}, {"RECORDS OUT", Align::kRight}, "WATERMARK"},
                  "  ");
+  int64_t late = 0;
   for (const auto& v : job.vertices()) {
     vertices.AddRow({absl::StrCat(v.id()), v.name(), absl::StrCat(v.parallelism()),
                      SubtaskStateSummary(v), absl::StrCat(v.records_in()),
-                     absl::StrCat(v.records_out())});
+                     absl::StrCat(v.records_out()), VertexWatermarkText(v)});
+    late += v.late_records_dropped();
   }
   vertices.Render(out);
+  if (late > 0) {
+    out << "Late records dropped (after their windows' allowed lateness): " << late << "\n";
+  }
 
   if (job.edges_size() > 0) {
     out << "\nEdges:\n";

@@ -1,11 +1,13 @@
 #include "cli/job_view.h"
 
+#include <climits>
 #include <map>
 #include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "cli/format.h"
+#include "common/types/timestamp.h"
 
 namespace sluice::cli {
 
@@ -32,6 +34,13 @@ std::vector<std::pair<std::string, int>> SubtaskStateCounts(const proto::VertexD
     result.emplace_back(TaskStateName(static_cast<proto::TaskState>(state)), n);
   }
   return result;
+}
+
+std::string VertexWatermarkText(const proto::VertexDetail& vertex) {
+  if (vertex.watermark_idle() && vertex.subtasks_size() > 0) return "idle";
+  if (!vertex.has_watermark()) return "-";
+  if (vertex.watermark() == INT64_MAX) return "end of input";
+  return types::FormatTimestamp(vertex.watermark());
 }
 
 std::string SubtaskStateSummary(const proto::VertexDetail& vertex) {

@@ -27,6 +27,10 @@ std::vector<std::pair<std::string, int>> SubtaskStateCounts(const proto::VertexD
 // "2 RUNNING", "1 RUNNING, 1 FINISHED"; "-" when the vertex has no subtasks yet.
 std::string SubtaskStateSummary(const proto::VertexDetail& vertex);
 
+// A vertex's event time: "2026-11-28T12:00:00.000000Z", "idle", "end of input" (its inputs
+// ended) or "-" (none yet, or no event time).
+std::string VertexWatermarkText(const proto::VertexDetail& vertex);
+
 // Names of the key columns of a HASH edge (from its schema; "#i" when out of range).
 std::vector<std::string> EdgeKeyColumns(const proto::JobEdge& edge);
 // "FORWARD", "REBALANCE", "BROADCAST", "HASH(card, country)".

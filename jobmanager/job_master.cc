@@ -1,5 +1,6 @@
 #include "jobmanager/job_master.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -485,6 +486,9 @@ proto::JobDetail JobMaster::Detail() const {
     vd->set_parallelism(vertex.parallelism());
     int64_t records_in = 0;
     int64_t records_out = 0;
+    int64_t late = 0;
+    int64_t watermark = INT64_MAX;
+    bool all_have_watermark = true, all_idle = true;
     for (int s = 0; s < vertex.parallelism(); ++s) {
       const Execution& e = executions_.execution(v, s);
       proto::SubtaskDetail* sd = vd->add_subtasks();
@@ -494,9 +498,20 @@ proto::JobDetail JobMaster::Detail() const {
       *sd->mutable_metrics() = e.metrics;
       records_in += e.metrics.records_in();
       records_out += e.metrics.records_out();
+      late += e.metrics.late_records_dropped();
+      if (e.metrics.watermark_idle()) continue;
+      all_idle = false;
+      if (!e.metrics.has_watermark()) all_have_watermark = false;
+      watermark = std::min(watermark, e.metrics.watermark());
     }
     vd->set_records_in(records_in);
     vd->set_records_out(records_out);
+    vd->set_late_records_dropped(late);
+    vd->set_watermark_idle(all_idle);
+    if (!all_idle && all_have_watermark) {
+      vd->set_has_watermark(true);
+      vd->set_watermark(watermark);
+    }
   }
   *d.mutable_edges() = graph_.edges();
   d.set_failure_cause(failure_cause_);

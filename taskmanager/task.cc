@@ -58,6 +58,23 @@ class Task::CountingCollector : public Collector {
   std::atomic<int64_t>* count_;
 };
 
+// A source's batches pass through its watermark generator on the way to the chain: a source
+// that was idle announces it is active before its batch.
+class Task::EventTimeCollector : public Collector {
+ public:
+  EventTimeCollector(Task* task, Collector* next) : task_(task), next_(next) {}
+  absl::Status Collect(types::RecordBatch& batch) override {
+    if (std::optional<WatermarkEvent> e = task_->watermarks_->OnBatch(batch)) {
+      RETURN_IF_ERROR(task_->ApplyWatermarkEvent(*e));
+    }
+    return next_->Collect(batch);
+  }
+
+ private:
+  Task* task_;
+  Collector* next_;
+};
+
 Task::Task(proto::TaskDeploymentDescriptor tdd, network::NetworkEnvironment* network,
            const Clock* clock, TaskStateListener listener,
            TaskCheckpointServices checkpoint_services)
@@ -190,6 +207,15 @@ proto::TaskMetrics Task::Metrics() const {
     m.set_in_pool_used(in_used);
   }
   probe_.Fill(backpressured_ns, &m);
+  const int64_t watermark = event_time_metric_.load(std::memory_order_relaxed);
+  m.set_has_watermark(watermark != INT64_MIN);
+  if (watermark != INT64_MIN) m.set_watermark(watermark);
+  m.set_watermark_idle(idle_metric_.load(std::memory_order_relaxed));
+  if (built_.load(std::memory_order_acquire)) {
+    int64_t late = 0;
+    for (const auto& op : operators_) late += op->late_records_dropped();
+    m.set_late_records_dropped(late);
+  }
   return m;
 }
 
@@ -258,6 +284,18 @@ absl::Status Task::Build() {
   } else {
     head_ = first_link;
   }
+  if (source_ && !chain[0].watermark().column().empty()) {
+    ASSIGN_OR_RETURN(types::SchemaPtr schema, OutputSchemaOf(chain[0]));
+    absl::StatusOr<WatermarkGenerator> generator =
+        WatermarkGenerator::Create(chain[0].watermark(), *schema, clock_);
+    if (!generator.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("source '", chain[0].name(), "': ", generator.status().message()));
+    }
+    watermarks_.emplace(*std::move(generator));
+    event_time_head_ = std::make_unique<EventTimeCollector>(this, head_);
+    head_ = event_time_head_.get();
+  }
 
   built_.store(true, std::memory_order_release);
 
@@ -298,6 +336,11 @@ absl::Status Task::RunSource() {
     RETURN_IF_ERROR(RunActions());
     if (canceled_) return absl::CancelledError("task canceled");
     ASSIGN_OR_RETURN(SourcePoll poll, source_->PollNext(*head_));
+    if (watermarks_) {
+      if (std::optional<WatermarkEvent> e = watermarks_->Poll()) {
+        RETURN_IF_ERROR(ApplyWatermarkEvent(*e));
+      }
+    }
     RETURN_IF_ERROR(FlushOutputsIfDue());
     if (poll == SourcePoll::kEnd) return absl::OkStatus();
     if (poll == SourcePoll::kIdle) WaitForInput(NextWakeupMs(source_->idle_wait_ms()));
@@ -306,13 +349,15 @@ absl::Status Task::RunSource() {
 
 absl::Status Task::RunInputs() {
   Operator* head = operators_.empty() ? nullptr : operators_[0].get();
-  Collector* after_head = links_.size() > 1 ? static_cast<Collector*>(links_[1].get()) : output_.get();
+  Collector* after_head = head != nullptr ? NextOf(0) : nullptr;
   while (true) {
     RETURN_IF_ERROR(RunActions());
     if (canceled_) return absl::CancelledError("task canceled");
     bool progressed = false;
     for (size_t g = 0; g < gates_.size(); ++g) {
       ASSIGN_OR_RETURN(std::optional<types::RecordBatch> batch, gates_[g]->PollNext());
+      // Watermarks PollNext took came before `batch` on their channels.
+      RETURN_IF_ERROR(UpdateInputWatermark());
       if (!batch) continue;
       progressed = true;
       if (count_metrics_) records_in_.fetch_add(batch->num_rows(), std::memory_order_relaxed);
@@ -332,11 +377,54 @@ absl::Status Task::RunInputs() {
   }
 }
 
-absl::Status Task::FinishChain() {
+Collector* Task::NextOf(size_t i) const {
+  return i + 1 < operators_.size() ? static_cast<Collector*>(links_[i + 1].get()) : output_.get();
+}
+
+absl::Status Task::AdvanceEventTime(int64_t watermark) {
+  if (watermark <= event_time_) return absl::OkStatus();
+  event_time_ = watermark;
   for (size_t i = 0; i < operators_.size(); ++i) {
-    Collector* next = i + 1 < operators_.size() ? static_cast<Collector*>(links_[i + 1].get())
-                                                : output_.get();
-    RETURN_IF_ERROR(operators_[i]->Finish(*next));
+    RETURN_IF_ERROR(operators_[i]->ProcessWatermark(watermark, *NextOf(i)));
+  }
+  for (auto& writer : writers_) RETURN_IF_ERROR(writer->BroadcastWatermark(watermark, false));
+  event_time_metric_.store(watermark, std::memory_order_relaxed);
+  return absl::OkStatus();
+}
+
+absl::Status Task::SetIdle(bool idle) {
+  if (idle == idle_) return absl::OkStatus();
+  idle_ = idle;
+  for (auto& writer : writers_) RETURN_IF_ERROR(writer->BroadcastWatermark(event_time_, idle));
+  idle_metric_.store(idle, std::memory_order_relaxed);
+  return absl::OkStatus();
+}
+
+absl::Status Task::ApplyWatermarkEvent(const WatermarkEvent& event) {
+  if (event.idle) return SetIdle(true);
+  RETURN_IF_ERROR(SetIdle(false));
+  return AdvanceEventTime(event.watermark);
+}
+
+absl::Status Task::UpdateInputWatermark() {
+  int64_t watermark = INT64_MAX;
+  bool all_idle = true;
+  for (const auto& gate : gates_) {
+    const network::GateWatermark w = gate->watermark();
+    if (w.idle) continue;
+    all_idle = false;
+    watermark = std::min(watermark, w.watermark);
+  }
+  if (all_idle && !gates_.empty()) return SetIdle(true);
+  RETURN_IF_ERROR(SetIdle(false));
+  return AdvanceEventTime(watermark);
+}
+
+absl::Status Task::FinishChain() {
+  // The end of the input is the end of event time: every window fires.
+  RETURN_IF_ERROR(AdvanceEventTime(INT64_MAX));
+  for (size_t i = 0; i < operators_.size(); ++i) {
+    RETURN_IF_ERROR(operators_[i]->Finish(*NextOf(i)));
   }
   for (auto& writer : writers_) RETURN_IF_ERROR(writer->Finish());
   return absl::OkStatus();

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -18,6 +19,7 @@
 #include "taskmanager/mailbox.h"
 #include "taskmanager/network/network_environment.h"
 #include "taskmanager/operators/operator.h"
+#include "taskmanager/operators/watermark_generator.h"
 #include "taskmanager/task_probe.h"
 #include "taskmanager/task_state_manager.h"
 
@@ -59,12 +61,24 @@ class Task {
   class ChainLink;
   class OutputCollector;
   class CountingCollector;
+  class EventTimeCollector;
 
   void Run();
   absl::Status Build();
   absl::Status RunSource();
   absl::Status RunInputs();
   absl::Status FinishChain();
+  // Where operators_[i] emits: the next operator, or the outputs.
+  Collector* NextOf(size_t i) const;
+  // Event time: the chain fires what is due at `watermark`, then every output gets it.
+  // No-op unless it moves the task's event time forward.
+  absl::Status AdvanceEventTime(int64_t watermark);
+  // Tells every output that this task is idle (or active again).
+  absl::Status SetIdle(bool idle);
+  // A source's watermark generator said `event`.
+  absl::Status ApplyWatermarkEvent(const WatermarkEvent& event);
+  // The minimum watermark over the input gates (idle gates ignored) reached the chain.
+  absl::Status UpdateInputWatermark();
   absl::Status FlushOutputsIfDue();
   int64_t NextWakeupMs(int64_t cap_ms) const;
   void Report(proto::TaskState state, const std::string& error);
@@ -101,6 +115,7 @@ class Task {
   std::vector<std::unique_ptr<ChainLink>> links_;
   std::unique_ptr<OutputCollector> output_;
   std::unique_ptr<CountingCollector> counting_head_;  // null when the counters are off
+  std::unique_ptr<EventTimeCollector> event_time_head_;  // sources with a watermark
   Collector* head_ = nullptr;                         // where a source's batches go
   std::vector<std::unique_ptr<network::InputGate>> gates_;
   std::vector<std::unique_ptr<network::RecordWriter>> writers_;
@@ -109,6 +124,14 @@ class Task {
   // Records in/out and idle time accounting; off only with kTaskCountersKey = "false".
   const bool count_metrics_;
   absl::Status action_error_;   // set by a mailbox action
+  // Event time (task thread): the watermark the chain has seen and whether the outputs were
+  // told this task is idle; the source's generator when it has `watermark:`. Mirrored into
+  // atomics for Metrics().
+  std::optional<WatermarkGenerator> watermarks_;
+  int64_t event_time_ = INT64_MIN;
+  bool idle_ = false;
+  std::atomic<int64_t> event_time_metric_{INT64_MIN};
+  std::atomic<bool> idle_metric_{false};
   int64_t aligning_id_ = 0;     // barrier being aligned
   int64_t aligning_since_us_ = 0;
 };

@@ -1,5 +1,6 @@
 #include "taskmanager/taskmanager_metrics.h"
 
+#include <climits>
 #include <set>
 #include <tuple>
 
@@ -51,6 +52,16 @@ void WriteTaskMetrics(const std::vector<proto::TaskMetrics>& tasks, metrics::Met
     out.Gauge("sluice_task_in_pool_usage",
               "Share of the receive buffers holding data not yet consumed (0..1).", labels,
               Ratio(t.in_pool_used(), t.in_pool_buffers()));
+    // Event time (only while the task has a watermark that is not the end of its input);
+    // the lag is `time() - sluice_task_watermark_seconds` in PromQL.
+    if (t.has_watermark() && t.watermark() != INT64_MAX && !t.watermark_idle()) {
+      out.Gauge("sluice_task_watermark_seconds",
+                "The task's current watermark (event time), seconds since the epoch.", labels,
+                static_cast<double>(t.watermark()) / 1e6);
+    }
+    out.Counter("sluice_task_late_records_dropped_total",
+                "Records dropped because they were later than their windows' allowed lateness.",
+                labels, static_cast<double>(t.late_records_dropped()));
   }
 }
 

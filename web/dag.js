@@ -323,7 +323,9 @@ export class DagView {
     setText(ref.outT, ended ? fmt.compact(m.records_out) : fmt.rate(m.records_out_per_second));
     setText(ref.busyT, ended ? `${v.state}: records in/out in total` : `busy ${fmt.percent(busy)} · backpressured ${fmt.percent(bp)}`);
     let wm = 'no watermark';
-    if (Object.hasOwn(m, 'watermark_ms')) wm = m.watermark_ms === null ? 'watermark —' : `watermark ${fmt.time(m.watermark_ms)}`;
+    if (m.watermark_state === 'idle') wm = 'watermark: idle';
+    else if (m.watermark_state === 'end') wm = 'watermark: end of input';
+    else if (Object.hasOwn(m, 'watermark_ms')) wm = m.watermark_ms === null ? 'watermark —' : `watermark ${fmt.time(m.watermark_ms)}`;
     setText(ref.wmT, wm);
     setAttr(ref.busyBar, 'width', r(ref.barW * (busy ?? 0)));
     setAttr(ref.bpBar, 'x', r(12 + ref.barW * (1 - (bp ?? 0))));

@@ -54,6 +54,20 @@ JobBuilder& JobBuilder::NodeParallelism(absl::string_view node, int parallelism)
   return *this;
 }
 
+namespace {
+
+WatermarkDef WatermarkOf(const std::optional<WatermarkOptions>& options) {
+  WatermarkDef w;
+  if (!options) return w;
+  w.present = true;
+  w.column = Text(options->column);
+  w.max_delay = Text(options->max_delay);
+  w.idle_timeout = Text(options->idle_timeout);
+  return w;
+}
+
+}  // namespace
+
 LogicalNode& JobBuilder::AddNode(NodeOp op, absl::string_view name,
                                  const std::vector<std::string>& inputs) {
   LogicalNode& node = plan_.nodes.emplace_back();
@@ -72,6 +86,7 @@ JobBuilder& JobBuilder::FileSource(absl::string_view name, absl::string_view pat
   node.format_options = Options(options.format_options);
   node.on_error = Text(options.on_error);
   node.schema = Columns(schema);
+  node.watermark = WatermarkOf(options.watermark);
   return *this;
 }
 
@@ -91,6 +106,7 @@ JobBuilder& JobBuilder::Datagen(absl::string_view name, const types::Schema& sch
     for (const std::string& v : spec.values) field.values.push_back(Text(v));
     node.fields.push_back(std::move(field));
   }
+  node.watermark = WatermarkOf(options.watermark);
   return *this;
 }
 
@@ -118,6 +134,21 @@ JobBuilder& JobBuilder::Aggregate(absl::string_view name, absl::string_view inpu
     node.aggregates.push_back(
         AggregateCallSpec{Text(call.name), Text(call.function), Text(call.argument)});
   }
+  return *this;
+}
+
+JobBuilder& JobBuilder::WindowAggregate(absl::string_view name, absl::string_view input,
+                                        const std::vector<std::string>& key_by,
+                                        const WindowOptions& window,
+                                        const std::vector<AggregateCall>& calls) {
+  Aggregate(name, input, key_by, calls);
+  WindowDef& w = plan_.nodes.back().window;
+  w.present = true;
+  w.kind = Text(window.kind);
+  w.size = Text(window.size);
+  w.every = Text(window.every);
+  w.allowed_lateness = Text(window.allowed_lateness);
+  w.on = Text(window.on);
   return *this;
 }
 

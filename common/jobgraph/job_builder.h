@@ -35,13 +35,31 @@ namespace sluice::jobgraph {
 // One output column of an aggregate: {"total", "sum", "amount"}; count(*) is {"n", "count", ""}.
 struct AggregateCall {
   std::string name;
-  std::string function;  // count | sum | min | max | avg
+  std::string function;  // count | sum | min | max | avg | first | last | count_distinct
   std::string argument;  // expression; empty for count
+};
+
+// A source's event time, as a spec's `watermark:` (durations written "2s", "" = 0 / never).
+struct WatermarkOptions {
+  std::string column;
+  std::string max_delay;
+  std::string idle_timeout;
+};
+
+// A window, as a spec's `window:`: kind tumble | slide | session, size (the gap of a
+// session), every (slide), allowed_lateness, on (time column; "" = the input's event time).
+struct WindowOptions {
+  std::string kind;
+  std::string size;
+  std::string every;
+  std::string allowed_lateness;
+  std::string on;
 };
 
 struct FileSourceOptions {
   std::map<std::string, std::string> format_options;  // e.g. {{"timestamp_unit", "s"}}
   std::string on_error = "fail";                      // fail | skip
+  std::optional<WatermarkOptions> watermark;
 };
 
 // How datagen fills one column (see DESIGN.md "datagen").
@@ -57,6 +75,7 @@ struct DatagenOptions {
   double rows_per_second = 0;    // 0: as fast as possible
   uint64_t seed = 0;
   std::map<std::string, DatagenColumn> fields;
+  std::optional<WatermarkOptions> watermark;
 };
 
 class JobBuilder {
@@ -91,6 +110,11 @@ class JobBuilder {
   JobBuilder& Aggregate(absl::string_view name, absl::string_view input,
                         const std::vector<std::string>& key_by,
                         const std::vector<AggregateCall>& calls);
+  // Windowed keyed aggregate: output = key columns, window_start, window_end, then one
+  // column per call.
+  JobBuilder& WindowAggregate(absl::string_view name, absl::string_view input,
+                              const std::vector<std::string>& key_by, const WindowOptions& window,
+                              const std::vector<AggregateCall>& calls);
   JobBuilder& Union(absl::string_view name, const std::vector<std::string>& inputs);
 
   // Sinks.

@@ -403,6 +403,71 @@ class SpecReader {
     return absl::OkStatus();
   }
 
+  // watermark: {column: ts, max_delay: 2s, idle_timeout: 30s}
+  absl::Status ReadWatermark(const Entry& e, LogicalNode* node) const {
+    ASSIGN_OR_RETURN(Map map, ReadMap(e, "a map {column, max_delay, idle_timeout}"));
+    RETURN_IF_ERROR(CheckKeys(map, "watermark", {"column", "max_delay", "idle_timeout"}));
+    WatermarkDef& w = node->watermark;
+    w.present = true;
+    w.pos = e.key_pos;
+    const Entry* column = map.Find("column");
+    if (column == nullptr) {
+      return Error(e.key_pos, "watermark needs a column (the timestamp column of event time)");
+    }
+    ASSIGN_OR_RETURN(w.column, ScalarValue(*column, "a column name"));
+    if (const Entry* d = map.Find("max_delay")) {
+      ASSIGN_OR_RETURN(w.max_delay, ScalarValue(*d, "a duration like 2s"));
+    }
+    if (const Entry* d = map.Find("idle_timeout")) {
+      ASSIGN_OR_RETURN(w.idle_timeout, ScalarValue(*d, "a duration like 30s"));
+    }
+    return absl::OkStatus();
+  }
+
+  // window: {tumble: 1m} | {slide: 5m, every: 1m} | {session: 30s}, + allowed_lateness, on.
+  absl::Status ReadWindow(const Entry& e, LogicalNode* node) const {
+    ASSIGN_OR_RETURN(Map map, ReadMap(e, "a map like {tumble: 1m}, {slide: 5m, every: 1m} or "
+                                         "{session: 30s}"));
+    RETURN_IF_ERROR(CheckKeys(map, "window", {"tumble", "slide", "session", "every",
+                                              "allowed_lateness", "late_output", "on"}));
+    WindowDef& w = node->window;
+    w.present = true;
+    w.pos = e.key_pos;
+    for (const Entry& k : map.entries) {
+      if (k.key != "tumble" && k.key != "slide" && k.key != "session") continue;
+      if (!w.kind.empty()) {
+        return Error(k.key_pos, absl::StrCat("window has both ", w.kind.text, " and ", k.key,
+                                             "; use one"));
+      }
+      w.kind = Located{k.key, k.key_pos, false};
+      ASSIGN_OR_RETURN(w.size, ScalarValue(k, "a duration like 1m"));
+    }
+    if (w.kind.empty()) {
+      return Error(e.key_pos, "window needs one of tumble: D, slide: D (with every: D) or "
+                              "session: D");
+    }
+    const Entry* every = map.Find("every");
+    if (every != nullptr) {
+      if (w.kind.text != "slide") {
+        return Error(every->key_pos, absl::StrCat("every belongs to slide windows, not ",
+                                                  w.kind.text));
+      }
+      ASSIGN_OR_RETURN(w.every, ScalarValue(*every, "a duration like 1m"));
+    } else if (w.kind.text == "slide") {
+      return Error(w.kind.pos, "a slide window needs every: D (how often a window starts)");
+    }
+    if (const Entry* k = map.Find("allowed_lateness")) {
+      ASSIGN_OR_RETURN(w.allowed_lateness, ScalarValue(*k, "a duration like 30s"));
+    }
+    if (const Entry* k = map.Find("on")) {
+      ASSIGN_OR_RETURN(w.on, ScalarValue(*k, "a column name"));
+    }
+    if (const Entry* k = map.Find("late_output")) {
+      ASSIGN_OR_RETURN(w.late_output, ScalarValue(*k, "a node name"));
+    }
+    return absl::OkStatus();
+  }
+
   absl::Status ReadSource(const YAML::Node& item, LogicalPlan* plan) {
     ASSIGN_OR_RETURN(Map map, ReadMap(item, Position{}, "a source"));
     LogicalNode node;
@@ -421,9 +486,7 @@ class SpecReader {
                                 {"name", "connector", "schema", "count", "rows_per_second", "seed",
                                  "fields", "parallelism", "watermark"}));
     }
-    if (const Entry* e = map.Find("watermark")) {
-      return Error(e->key_pos, "watermark is not supported yet (event time comes later)");
-    }
+    if (const Entry* e = map.Find("watermark")) RETURN_IF_ERROR(ReadWatermark(*e, &node));
     RETURN_IF_ERROR(ReadParallelism(map, &node));
     if (const Entry* e = map.Find("schema")) RETURN_IF_ERROR(ReadSchema(*e, &node));
     if (node.op == NodeOp::kFileSource) {
@@ -562,7 +625,7 @@ class SpecReader {
     RETURN_IF_ERROR(CheckKeys(map, what,
                               {"name", "input", "inputs", "parallelism", "filter", "select",
                                "key_by", "aggregate", "union", "window", "join", "pattern"}));
-    for (absl::string_view later : {"window", "join", "pattern"}) {
+    for (absl::string_view later : {"join", "pattern"}) {
       if (const Entry* e = map.Find(later)) {
         return Error(e->key_pos, absl::StrCat(later, " is not supported yet"));
       }
@@ -591,6 +654,13 @@ class SpecReader {
     if (key_by != nullptr) {
       ASSIGN_OR_RETURN(node.key_by, NameList(*key_by));
       node.key_by_pos = ValuePos(*key_by);
+    }
+    if (const Entry* window = map.Find("window")) {
+      if (kind->key != "aggregate") {
+        return Error(window->key_pos, "window needs key_by + aggregate (the aggregates computed "
+                                      "per key and window)");
+      }
+      RETURN_IF_ERROR(ReadWindow(*window, &node));
     }
     if (kind->key == "filter") {
       node.op = NodeOp::kFilter;

@@ -11,17 +11,22 @@
 //   state: {backend}, config: {buffer_timeout}   (all copied into JobGraph.config),
 //   sources: [{name, connector: file, path, format: json|csv, schema: {col: type},
 //              format_options: {..}, timestamp_unit, csv: {delimiter, header}, on_error,
-//              parallelism}
+//              parallelism, watermark}
 //             | {name, connector: datagen, schema, count, rows_per_second, seed,
-//                fields: {col: {kind: sequence|random|choice, min, max, values}}, parallelism}],
+//                fields: {col: {kind: sequence|random|choice, min, max, values}}, parallelism,
+//                watermark}],
+//     watermark: {column: <timestamp column>, max_delay: D, idle_timeout: D}
 //   operators: [{name, input | inputs, parallelism, one of:
 //                  filter: "expr" | select: {col: "expr"} or [col, "expr as col"] |
-//                  key_by: [cols] + aggregate: {col: "count(*)|sum(e)|min(e)|max(e)|avg(e)"} |
+//                  key_by: [cols] + aggregate: {col: "count(*)|sum(e)|min(e)|max(e)|avg(e)|
+//                                               first(e)|last(e)|count_distinct(e)"}
+//                    [+ window: {tumble: D | slide: D, every: D | session: D,
+//                                allowed_lateness: D, on: <timestamp column>}] |
 //                  union: true (with inputs: [a, b, ...])}],
 //   sinks: [{name, input, parallelism, connector: file (path, format, format_options, csv) |
 //            print | blackhole (rows_per_second: throttle, 0 = none)}].
-// Not yet available, with a clear error: connectors kafka and nexmark, watermark, window, join,
-// pattern.
+// Not yet available, with a clear error: connectors kafka and nexmark, window late_output,
+// join, pattern.
 //
 // Errors are InvalidArgument with one line "<file>:<line>:<column>: <message>" (1-based).
 // Stateless functions; thread-safe.

@@ -85,6 +85,28 @@ struct DatagenField {
   std::vector<Located> values;
 };
 
+// A source's event time: `watermark: {column, max_delay, idle_timeout}`.
+struct WatermarkDef {
+  bool present = false;
+  Position pos;            // of the watermark key
+  Located column;          // a TIMESTAMP column of the source
+  Located max_delay;       // duration; empty: 0
+  Located idle_timeout;    // duration; empty: never idle
+};
+
+// The window of a keyed aggregate: `window: {tumble: D} | {slide: D, every: D} |
+// {session: D}` with optional `allowed_lateness: D` and `on: column`.
+struct WindowDef {
+  bool present = false;
+  Position pos;               // of the window key
+  Located kind;               // tumble | slide | session (the key as written)
+  Located size;               // tumble/slide size, session gap
+  Located every;              // slide only
+  Located allowed_lateness;   // empty: 0
+  Located on;                 // the time column; empty: the input's event-time column
+  Located late_output;        // not supported yet (an error names it)
+};
+
 struct LogicalNode {
   NodeOp op;
   Located name;
@@ -118,6 +140,9 @@ struct LogicalNode {
   Position key_by_pos;
   std::vector<AggregateCallSpec> aggregates;
   Position aggregates_pos;
+  // Sources: event time. Aggregates: a window.
+  WatermarkDef watermark;
+  WindowDef window;
 };
 
 struct LogicalPlan {

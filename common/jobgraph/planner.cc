@@ -14,6 +14,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/duration.h"
 #include "common/expr/expr.h"
 #include "common/jobgraph/job_settings.h"
 #include "common/suggest.h"
@@ -72,6 +73,7 @@ class Planner {
     RETURN_IF_ERROR(ResolveInputs());
     RETURN_IF_ERROR(SortNodes());
     output_.resize(n_);
+    time_column_.resize(n_);
     specs_.resize(n_);
     parallelism_.resize(n_);
     for (int i : order_) RETURN_IF_ERROR(PlanNode(i));
@@ -478,9 +480,109 @@ class Planner {
     return Schema(std::move(fields));
   }
 
-  absl::StatusOr<Schema> PlanAggregate(const LogicalNode& node, const Schema& in,
+  // A duration of the spec in µs; `what` names it in errors. Empty text: `absent`.
+  absl::StatusOr<int64_t> DurationMicros(const LogicalNode& node, const Located& text,
+                                         absl::string_view what, bool positive,
+                                         int64_t absent = 0) const {
+    if (text.empty()) return absent;
+    absl::StatusOr<int64_t> ms = ParseDurationMillis(text.text);
+    if (!ms.ok()) {
+      return Error(node, text.pos, absl::StrCat(what, ": ", ms.status().message()));
+    }
+    if (*ms < 0 || (positive && *ms == 0)) {
+      return Error(node, text.pos, absl::StrCat(what, " must be ", positive ? "> 0" : ">= 0",
+                                                ", got '", text.text, "'"));
+    }
+    return *ms * 1000;
+  }
+
+  absl::Status PlanWatermark(const LogicalNode& node, const Schema& schema,
+                             proto::OperatorSpec* spec, int i) {
+    const WatermarkDef& w = node.watermark;
+    if (!w.present) return absl::OkStatus();
+    std::optional<int> index = schema.IndexOf(w.column.text);
+    if (!index) {
+      std::vector<std::string> columns;
+      for (const types::Field& f : schema.fields()) columns.push_back(f.name);
+      return Error(node, w.column.pos,
+                   absl::StrCat("unknown watermark column '", w.column.text, "'",
+                                DidYouMean(w.column.text, columns)));
+    }
+    if (schema.field(*index).type != TypeId::kTimestamp) {
+      return Error(node, w.column.pos,
+                   absl::StrCat("watermark column '", w.column.text, "' is ",
+                                types::TypeName(schema.field(*index).type),
+                                ", but event time needs a timestamp column"));
+    }
+    proto::WatermarkSpec* out = spec->mutable_watermark();
+    out->set_column(w.column.text);
+    ASSIGN_OR_RETURN(int64_t delay, DurationMicros(node, w.max_delay, "max_delay", false));
+    ASSIGN_OR_RETURN(int64_t idle, DurationMicros(node, w.idle_timeout, "idle_timeout", true));
+    out->set_max_delay_us(delay);
+    out->set_idle_timeout_ms(idle / 1000);
+    time_column_[i] = w.column.text;
+    return absl::OkStatus();
+  }
+
+  // The window of an aggregate: spec->aggregate().window and the time column.
+  absl::Status PlanWindow(const LogicalNode& node, const Schema& in, int i,
+                          proto::AggregateSpec* agg) const {
+    const WindowDef& w = node.window;
+    if (node.key_by.empty()) {
+      return Error(node, w.pos, "a window needs a keyed stream: add key_by: [columns]");
+    }
+    if (!w.late_output.empty()) {
+      return Error(node, w.late_output.pos,
+                   "late_output is not supported yet (late records are dropped and counted in "
+                   "late_records_dropped)");
+    }
+    proto::WindowSpec* out = agg->mutable_window();
+    out->set_kind(w.kind.text);
+    const std::string what = absl::StrCat(w.kind.text, " window ", w.kind.text == "session" ? "gap" : "size");
+    ASSIGN_OR_RETURN(int64_t size, DurationMicros(node, w.size, what, true));
+    if (w.kind.text == "session") {
+      out->set_gap_us(size);
+    } else {
+      out->set_size_us(size);
+      out->set_slide_us(size);
+    }
+    if (w.kind.text == "slide") {
+      ASSIGN_OR_RETURN(int64_t every, DurationMicros(node, w.every, "every", true));
+      if (every > size) {
+        return Error(node, w.every.pos,
+                     absl::StrCat("every (", w.every.text, ") is longer than the window (",
+                                  w.size.text, "): records between windows would be lost"));
+      }
+      out->set_slide_us(every);
+    }
+    ASSIGN_OR_RETURN(int64_t lateness,
+                     DurationMicros(node, w.allowed_lateness, "allowed_lateness", false));
+    out->set_allowed_lateness_us(lateness);
+    std::string column = w.on.text;
+    if (column.empty()) {
+      column = time_column_[inputs_[i][0]];
+      if (column.empty()) {
+        return Error(node, w.pos,
+                     "the window needs event time: give the source a watermark: {column: ...} "
+                     "(or name a timestamp column with window: {on: column})");
+      }
+    }
+    std::optional<int> index = in.IndexOf(column);
+    if (!index || in.field(*index).type != TypeId::kTimestamp) {
+      return Error(node, w.on.empty() ? w.pos : w.on.pos,
+                   absl::StrCat("window time column '", column, "' ",
+                                index ? absl::StrCat("is ", types::TypeName(in.field(*index).type),
+                                                     ", not a timestamp")
+                                      : "does not exist"));
+    }
+    out->set_time_column(column);
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<Schema> PlanAggregate(const LogicalNode& node, const Schema& in, int i,
                                        proto::OperatorSpec* spec) const {
     proto::AggregateSpec* agg = spec->mutable_aggregate();
+    if (node.window.present) RETURN_IF_ERROR(PlanWindow(node, in, i, agg));
     if (node.key_by.empty()) {
       return Error(node, node.aggregates_pos,
                    "aggregate needs key_by: [columns] (a running aggregate per key)");
@@ -501,6 +603,12 @@ class Planner {
       fields.push_back(in.field(*index));
       agg->add_key_columns(key.text);
     }
+    if (node.window.present) {
+      for (const char* column : {"window_start", "window_end"}) {
+        names.insert(column);
+        fields.push_back({column, TypeId::kTimestamp});
+      }
+    }
     if (node.aggregates.empty()) {
       return Error(node, node.aggregates_pos, "aggregate needs at least one output column");
     }
@@ -509,13 +617,15 @@ class Planner {
       if (name.empty()) return Error(node, call.name.pos, "an aggregate column needs a name");
       if (!names.insert(name).second) {
         return Error(node, call.name.pos,
-                     absl::StrCat("output column '", name, "' appears twice (key columns come first)"));
+                     absl::StrCat("output column '", name, "' appears twice (key columns come first",
+                                  node.window.present ? ", then window_start and window_end)" : ")"));
       }
       const std::string function = absl::AsciiStrToLower(call.function.text);
-      static const std::vector<std::string> kFunctions = {"count", "sum", "min", "max", "avg"};
+      static const std::vector<std::string> kFunctions = {
+          "count", "sum", "min", "max", "avg", "first", "last", "count_distinct"};
       if (std::find(kFunctions.begin(), kFunctions.end(), function) == kFunctions.end()) {
         std::string hint = DidYouMean(function, kFunctions);
-        if (hint.empty()) hint = " (use count, sum, min, max or avg)";
+        if (hint.empty()) hint = " (use count, sum, min, max, avg, first, last or count_distinct)";
         return Error(node, call.function.pos,
                      absl::StrCat("unknown aggregate function '", call.function.text, "'", hint));
       }
@@ -542,6 +652,8 @@ class Planner {
         }
         if (function == "avg") {
           type = TypeId::kFloat64;
+        } else if (function == "count_distinct") {
+          type = TypeId::kInt64;
         } else if (function == "sum") {
           type = arg == TypeId::kFloat64 ? TypeId::kFloat64 : TypeId::kInt64;
         } else {
@@ -604,11 +716,13 @@ class Planner {
       case NodeOp::kFileSource: {
         ASSIGN_OR_RETURN(out, CheckSchema(node));
         RETURN_IF_ERROR(PlanFileSource(node, &spec));
+        RETURN_IF_ERROR(PlanWatermark(node, out, &spec, i));
         break;
       }
       case NodeOp::kDatagenSource: {
         ASSIGN_OR_RETURN(out, CheckSchema(node));
         RETURN_IF_ERROR(PlanDatagen(node, out, &spec));
+        RETURN_IF_ERROR(PlanWatermark(node, out, &spec, i));
         break;
       }
       case NodeOp::kFilter: {
@@ -623,21 +737,32 @@ class Planner {
         }
         spec.mutable_filter()->set_predicate(node.predicate.text);
         out = in;
+        time_column_[i] = time_column_[inputs_[i][0]];
         break;
       }
       case NodeOp::kSelect: {
         ASSIGN_OR_RETURN(out, PlanSelect(node, in, &spec));
+        // Event time goes on under the name of a column that just passes it on.
+        for (const NamedExpression& column : node.select) {
+          if (column.expr.text == time_column_[inputs_[i][0]]) time_column_[i] = column.name.text;
+        }
         break;
       }
       case NodeOp::kAggregate: {
-        ASSIGN_OR_RETURN(out, PlanAggregate(node, in, &spec));
+        ASSIGN_OR_RETURN(out, PlanAggregate(node, in, i, &spec));
         break;
       }
-      case NodeOp::kUnion:
+      case NodeOp::kUnion: {
         RETURN_IF_ERROR(CheckUnion(node, i));
         spec.mutable_union_op();
         out = in;
+        // Event time when every input has it in the same column.
+        time_column_[i] = time_column_[inputs_[i][0]];
+        for (int input : inputs_[i]) {
+          if (time_column_[input] != time_column_[i]) time_column_[i].clear();
+        }
         break;
+      }
       case NodeOp::kFileSink: {
         proto::FileSinkSpec* file = spec.mutable_file_sink();
         if (node.path.text.empty()) {
@@ -731,6 +856,9 @@ class Planner {
   std::vector<std::vector<int>> consumers_;
   std::vector<int> order_;  // topological
   std::vector<Schema> output_;
+  // Per node: the TIMESTAMP column of its output that carries event time (from a source's
+  // watermark, kept through filters, unions and selects that pass it on); "" when none.
+  std::vector<std::string> time_column_;
   std::vector<proto::OperatorSpec> specs_;
   std::vector<int> parallelism_;
 };

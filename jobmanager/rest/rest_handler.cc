@@ -1,6 +1,7 @@
 #include "jobmanager/rest/rest_handler.h"
 
 #include <algorithm>
+#include <climits>
 #include <map>
 #include <optional>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/proto_json.h"
+#include "common/types/timestamp.h"
 #include "nlohmann/json.hpp"
 
 namespace sluice::jobmanager {
@@ -20,9 +22,6 @@ namespace {
 using json = nlohmann::json;
 using http::HttpRequest;
 using http::HttpResponse;
-
-constexpr char kNoWatermarks[] =
-    "watermarks are not built yet (issue 5): this JobManager does not track event time";
 
 std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
@@ -169,6 +168,26 @@ json TaskMetricsJson(const proto::TaskMetrics& m, const std::optional<TaskRates>
   return j;
 }
 
+// A vertex's event time: watermark_ms (null: none), watermark (RFC 3339 or null),
+// watermark_state none | active | idle | end (its input ended), late_records_dropped.
+json VertexWatermarkJson(const proto::VertexDetail& v) {
+  std::string state = "none";
+  json ms = nullptr, text = nullptr;
+  if (v.watermark_idle() && v.subtasks_size() > 0) {
+    state = "idle";
+  } else if (v.has_watermark() && v.watermark() == INT64_MAX) {
+    state = "end";
+  } else if (v.has_watermark()) {
+    state = "active";
+    ms = v.watermark() / 1000;
+    text = types::FormatTimestamp(v.watermark());
+  }
+  return {{"watermark_ms", ms},
+          {"watermark", text},
+          {"watermark_state", state},
+          {"late_records_dropped", v.late_records_dropped()}};
+}
+
 // A vertex's state from its subtasks': the common one, else the most telling.
 proto::TaskState VertexState(const proto::VertexDetail& v) {
   std::map<proto::TaskState, int> counts;
@@ -240,11 +259,7 @@ class Router {
       return Guard({"GET"}, [&] { return SavepointStatus(job_id, segs_[4]); });
     }
     if (sub == "stop" && n == 4) return Guard({"POST"}, [&] { return TriggerSavepoint(job_id, true); });
-    if (sub == "watermarks") {
-      absl::StatusOr<proto::JobDetail> job = dispatcher_->GetJob(job_id);
-      if (!job.ok()) return FromStatus(job.status());
-      return Error(501, kNoWatermarks);
-    }
+    if (sub == "watermarks" && n == 4) return Guard({"GET"}, [&] { return Watermarks(job_id); });
     return NotFound();
   }
 
@@ -254,6 +269,19 @@ class Router {
     if (std::optional<HttpResponse> bad = RequireMethod(req_, methods)) return *bad;
     if (std::optional<HttpResponse> forged = RefuseCrossSite(req_)) return *forged;
     return fn();
+  }
+
+  // Every vertex's event time.
+  HttpResponse Watermarks(const std::string& job_id) {
+    absl::StatusOr<proto::JobDetail> job = dispatcher_->GetJob(job_id);
+    if (!job.ok()) return FromStatus(job.status());
+    json vertices = json::array();
+    for (const proto::VertexDetail& v : job->vertices()) {
+      json j = {{"id", v.id()}, {"name", v.name()}};
+      j.update(VertexWatermarkJson(v));
+      vertices.push_back(std::move(j));
+    }
+    return Json(200, {{"job_id", job_id}, {"vertices", std::move(vertices)}});
   }
 
   // Checkpoint configuration, counts and history (newest last).
@@ -434,6 +462,7 @@ class Router {
               {"backpressure",
                vertex_rates ? json(BackpressureLevel(vertex_rates->backpressured_ms_per_second))
                             : json(nullptr)}};
+    j["metrics"].update(VertexWatermarkJson(v));
     if (with_subtasks) j["subtasks"] = std::move(subtasks);
     return j;
   }

@@ -1,13 +1,13 @@
 // RestHandler: the JobManager's HTTP API, as one function from request to response (the
 // HttpServer calls it on its worker threads; tests call it directly). Routes (docs/rest.md):
 //   GET  /v1/overview, /v1/jobs, /v1/jobs/{id}, /v1/jobs/{id}/vertices/{vertex_id},
-//        /v1/jobs/{id}/exceptions, /v1/jobs/{id}/backpressure, /v1/taskmanagers,
+//        /v1/jobs/{id}/exceptions, /v1/jobs/{id}/backpressure, /v1/jobs/{id}/watermarks,
+//        /v1/taskmanagers,
 //        /v1/taskmanagers/{tm_id}, /metrics (Prometheus text format)
 //   POST /v1/jobs/{id}/cancel (also PATCH /v1/jobs/{id}?mode=cancel, as Flink)
-//   501: /v1/jobs/{id}/checkpoints..., savepoints, stop, watermarks (not built yet)
 // Every answer but /metrics is JSON; errors are {"error": "..."} with 400 (bad id or
 // parameter), 404 (unknown path, job, vertex or TaskManager), 405 (with Allow), 409 (cancel of
-// an ended job), 501. Ids in paths are only looked up, never used as file names.
+// an ended job). Ids in paths are only looked up, never used as file names.
 // Reads the Dispatcher (thread-safe), the TaskMetricsHistory and the MetricsRegistry; it holds
 // no state of its own besides its request metrics. Thread-safe.
 #pragma once

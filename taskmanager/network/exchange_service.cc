@@ -239,16 +239,18 @@ bool ServerStream::TakeNext(std::optional<Outgoing>* out) {
     if (o.item->kind == SubpartitionItem::Kind::kError) o.error = o.item->error;
   }
   const bool data = o.error.ok() && o.item->kind == SubpartitionItem::Kind::kData;
-  const bool barrier = o.error.ok() && o.item->kind == SubpartitionItem::Kind::kBarrier;
+  // Barriers and watermarks are events: in order with the data, needing no credit.
+  const bool event = o.error.ok() && (o.item->kind == SubpartitionItem::Kind::kBarrier ||
+                                        o.item->kind == SubpartitionItem::Kind::kWatermark);
   absl::MutexLock lock(&mu_);
   Channel& channel = *o.channel;
   o.seq = channel.next_seq++;
-  if (!data && !barrier) {
+  if (!data && !event) {
     // END_OF_PARTITION or PARTITION_ERROR: the channel is done.
     auto it = channels_.find(o.id);
     if (it != channels_.end() && it->second == o.channel) channels_.erase(it);
   } else {
-    if (data) --channel.credit;  // a barrier is an event: it needs no credit
+    if (data) --channel.credit;  // an event needs no credit
     if (o.item->more_available && (channel.credit > 0 || o.item->next_is_event)) {
       Enqueue(o.id, &channel);
     }
@@ -319,6 +321,10 @@ void ServerStream::Pump() {
         b->set_kind(proto::CHECKPOINT_BARRIER);
         b->set_checkpoint_id(o.item->checkpoint_id);
         b->set_savepoint_dir(o.item->savepoint_dir);
+      } else if (o.item->kind == SubpartitionItem::Kind::kWatermark) {
+        b->set_kind(proto::WATERMARK);
+        b->set_watermark(o.item->watermark);
+        b->set_idle(o.item->idle);
       } else {
         b->set_kind(proto::END_OF_PARTITION);
       }

@@ -1,5 +1,7 @@
 #include "taskmanager/network/input_gate.h"
 
+#include <algorithm>
+#include <climits>
 #include <deque>
 #include <tuple>
 #include <vector>
@@ -27,6 +29,7 @@ class InputGate::Core : public std::enable_shared_from_this<Core> {
   int64_t pending_barrier() const;
   std::string pending_savepoint_dir() const;
   void ResumeAfterBarrier();
+  GateWatermark watermark() const;
 
   // Callbacks from the transport and from local producers.
   void OnRemoteBuffer(int index, proto::Buffer* buffer);
@@ -40,8 +43,11 @@ class InputGate::Core : public std::enable_shared_from_this<Core> {
  private:
   struct Received {
     bool end = false;            // END_OF_PARTITION
-    int64_t checkpoint_id = 0;   // > 0: a CHECKPOINT_BARRIER; else DATA unless `end`
+    int64_t checkpoint_id = 0;   // > 0: a CHECKPOINT_BARRIER; else DATA unless `end`/`watermark`
     std::string data;            // DATA; a barrier's savepoint directory
+    bool is_watermark = false;   // WATERMARK: `watermark` / `idle`
+    int64_t watermark = 0;
+    bool idle = false;
   };
   struct Channel {
     proto::ResultPartitionRef ref;
@@ -59,6 +65,9 @@ class InputGate::Core : public std::enable_shared_from_this<Core> {
     bool queued = false;  // in available_
     bool finished = false;
     bool blocked = false;  // delivered the barrier being aligned: not read until resumed
+    // Event time: the last watermark the channel delivered, and whether it is idle.
+    int64_t watermark = INT64_MIN;
+    bool idle = false;
   };
   // AddCredit calls to make once the lock is released.
   using CreditCalls = std::vector<std::tuple<std::shared_ptr<Connection>, int64_t, int>>;
@@ -277,6 +286,14 @@ void InputGate::Core::OnRemoteBuffer(int index, proto::Buffer* buffer) {
           ch.received.back().data.swap(*buffer->mutable_data());
           ++queued_buffers_;
           break;
+        case proto::WATERMARK: {
+          Received r;
+          r.is_watermark = true;
+          r.watermark = buffer->watermark();
+          r.idle = buffer->idle();
+          ch.received.push_back(std::move(r));
+          break;
+        }
         case proto::END_OF_PARTITION:
           ch.end_received = true;
           ch.received.push_back(Received{true, 0, {}});
@@ -375,6 +392,9 @@ absl::StatusOr<std::optional<types::RecordBatch>> InputGate::Core::PollNext() {
         if (!ch.received.empty()) MarkAvailable(index);
         if (r.checkpoint_id > 0) {
           OnBarrier(index, r.checkpoint_id, std::move(r.data));
+        } else if (r.is_watermark) {
+          ch.watermark = std::max(ch.watermark, r.watermark);
+          ch.idle = r.idle;
         } else if (!r.end) {
           remote_data = std::move(r.data);
           data = true;
@@ -398,6 +418,10 @@ absl::StatusOr<std::optional<types::RecordBatch>> InputGate::Core::PollNext() {
             break;
           case SubpartitionItem::Kind::kBarrier:
             OnBarrier(index, item->checkpoint_id, std::move(item->savepoint_dir));
+            break;
+          case SubpartitionItem::Kind::kWatermark:
+            ch.watermark = std::max(ch.watermark, item->watermark);
+            ch.idle = item->idle;
             break;
           case SubpartitionItem::Kind::kEndOfPartition:
             ch.finished = true;
@@ -500,6 +524,24 @@ void InputGate::Core::ResumeAfterBarrier() {
   aligned_ = 0;
 }
 
+GateWatermark InputGate::Core::watermark() const {
+  absl::MutexLock lock(&mu_);
+  GateWatermark w;
+  w.watermark = INT64_MAX;  // every channel ended
+  bool any_active = false, any_idle = false;
+  for (const Channel& ch : channels_) {
+    if (ch.finished) continue;
+    if (ch.idle) {
+      any_idle = true;
+      continue;
+    }
+    any_active = true;
+    w.watermark = std::min(w.watermark, ch.watermark);
+  }
+  w.idle = !any_active && any_idle;
+  return w;
+}
+
 bool InputGate::Core::IsFinished() const {
   absl::MutexLock lock(&mu_);
   return finished_ == static_cast<int>(channels_.size());
@@ -567,5 +609,6 @@ int64_t InputGate::aligned_barrier() const { return core_->aligned_barrier(); }
 int64_t InputGate::pending_barrier() const { return core_->pending_barrier(); }
 std::string InputGate::pending_savepoint_dir() const { return core_->pending_savepoint_dir(); }
 void InputGate::ResumeAfterBarrier() { core_->ResumeAfterBarrier(); }
+GateWatermark InputGate::watermark() const { return core_->watermark(); }
 
 }  // namespace sluice::network

@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <climits>
 
 #include "absl/status/statusor.h"
 #include "common/types/record_batch.h"
@@ -35,6 +36,14 @@ struct InputGateStats {
   int outstanding_credit = 0;     // credits the producers hold
   int free_floating_buffers = 0;
   int reserved_buffers = 0;       // taken from the NetworkBufferPool
+};
+
+// Event time of a gate: the minimum watermark over its channels that are neither idle nor
+// ended (INT64_MIN until each of them delivered one; INT64_MAX once all ended). `idle`: every
+// channel not ended is idle (then `watermark` is meaningless).
+struct GateWatermark {
+  int64_t watermark = INT64_MIN;
+  bool idle = false;
 };
 
 class InputGate {
@@ -80,6 +89,9 @@ class InputGate {
   // The savepoint directory of the barrier being aligned ("" for a checkpoint).
   std::string pending_savepoint_dir() const;
   void ResumeAfterBarrier();
+  // The gate's watermark after the items PollNext has consumed so far (a watermark is taken
+  // in order with the channel's data). Task thread.
+  GateWatermark watermark() const;
 
   int64_t records_in() const;
   int64_t bytes_in() const;  // serialized bytes

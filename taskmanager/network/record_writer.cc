@@ -341,6 +341,16 @@ absl::Status RecordWriter::BroadcastBarrier(int64_t checkpoint_id,
   return absl::OkStatus();
 }
 
+absl::Status RecordWriter::BroadcastWatermark(int64_t watermark, bool idle) {
+  if (state_ != State::kOpen) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("watermark on the finished or failed writer of partition ", partition_->id()));
+  }
+  RETURN_IF_ERROR(Flush());
+  partition_->BroadcastWatermark(watermark, idle);
+  return absl::OkStatus();
+}
+
 absl::Status RecordWriter::Finish() {
   if (state_ != State::kOpen) {
     return absl::FailedPreconditionError(

@@ -56,6 +56,9 @@ class RecordWriter {
   // overtakes no data and needs no credit).
   // `savepoint_dir` non-empty: the barrier of a savepoint writing there.
   absl::Status BroadcastBarrier(int64_t checkpoint_id, const std::string& savepoint_dir = "");
+  // Flush, then a watermark (or, `idle`, the producer's idleness) on every subpartition (an
+  // event, like a barrier).
+  absl::Status BroadcastWatermark(int64_t watermark, bool idle);
   // Flush, then END_OF_PARTITION on every subpartition. No Emit afterwards.
   absl::Status Finish();
   // The producer failed: consumers get PARTITION_ERROR with `cause`.

@@ -4,10 +4,23 @@
 
 namespace sluice::network {
 
-void ResultSubpartition::Add(BufferRef buffer) { Enqueue(Entry{std::move(buffer), 0, {}}); }
+void ResultSubpartition::Add(BufferRef buffer) { Enqueue(Entry{std::move(buffer)}); }
 
 void ResultSubpartition::AddBarrier(int64_t checkpoint_id, const std::string& savepoint_dir) {
   Enqueue(Entry{nullptr, checkpoint_id, savepoint_dir});
+}
+
+void ResultSubpartition::AddWatermark(int64_t watermark, bool idle) {
+  {
+    absl::MutexLock lock(&mu_);
+    // A newer watermark replaces one the reader has not taken yet (nothing after it).
+    if (!queue_.empty() && queue_.back().buffer == nullptr && queue_.back().checkpoint_id == 0) {
+      queue_.back().watermark = watermark;
+      queue_.back().idle = idle;
+      return;
+    }
+  }
+  Enqueue(Entry{nullptr, 0, {}, watermark, idle});
 }
 
 void ResultSubpartition::Enqueue(Entry entry) {
@@ -82,10 +95,14 @@ std::optional<SubpartitionItem> ResultSubpartition::Poll(bool allow_data) {
         item.kind = SubpartitionItem::Kind::kData;
         item.buffer = std::move(front.buffer);
         --data_buffers_;
-      } else {
+      } else if (front.checkpoint_id > 0) {
         item.kind = SubpartitionItem::Kind::kBarrier;
         item.checkpoint_id = front.checkpoint_id;
         item.savepoint_dir = std::move(front.savepoint_dir);
+      } else {
+        item.kind = SubpartitionItem::Kind::kWatermark;
+        item.watermark = front.watermark;
+        item.idle = front.idle;
       }
       queue_.pop_front();
       item.backlog = data_buffers_;
@@ -135,6 +152,10 @@ absl::StatusOr<std::unique_ptr<SubpartitionView>> ResultPartition::CreateView(
 
 void ResultPartition::BroadcastBarrier(int64_t checkpoint_id, const std::string& savepoint_dir) {
   for (auto& sub : subpartitions_) sub->AddBarrier(checkpoint_id, savepoint_dir);
+}
+
+void ResultPartition::BroadcastWatermark(int64_t watermark, bool idle) {
+  for (auto& sub : subpartitions_) sub->AddWatermark(watermark, idle);
 }
 
 void ResultPartition::Finish() {

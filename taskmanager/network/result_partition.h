@@ -23,11 +23,13 @@ namespace sluice::network {
 
 // What a reader takes from a subpartition.
 struct SubpartitionItem {
-  enum class Kind { kData, kBarrier, kEndOfPartition, kError };
+  enum class Kind { kData, kBarrier, kWatermark, kEndOfPartition, kError };
   Kind kind = Kind::kData;
   BufferRef buffer;     // kData
   int64_t checkpoint_id = 0;  // kBarrier
   std::string savepoint_dir;  // kBarrier of a savepoint
+  int64_t watermark = 0;      // kWatermark: µs
+  bool idle = false;          // kWatermark: the producer is idle (watermark not meaningful)
   absl::Status error;   // kError: why the producer failed or the partition was released
   int backlog = 0;      // data buffers still queued after this one
   bool more_available = false;  // something (data or an event) is queued after this one
@@ -44,6 +46,8 @@ class ResultSubpartition {
   void Add(BufferRef buffer);
   // Queued in order with the data; needs no credit. `savepoint_dir` non-empty: a savepoint.
   void AddBarrier(int64_t checkpoint_id, const std::string& savepoint_dir);
+  // An event-time watermark (or idleness), in order with the data; needs no credit.
+  void AddWatermark(int64_t watermark, bool idle);
   void Finish();                         // queues END_OF_PARTITION
   void Fail(const absl::Status& cause);  // drops queued data; the reader gets `cause`
 
@@ -65,11 +69,14 @@ class ResultSubpartition {
   ResultPartition* const parent_;
   const int index_;
   mutable absl::Mutex mu_;
-  // A queued data buffer, or a barrier (buffer null, checkpoint_id > 0).
+  // A queued data buffer, or an event (buffer null): a barrier (checkpoint_id > 0) or a
+  // watermark.
   struct Entry {
     BufferRef buffer;
     int64_t checkpoint_id = 0;
     std::string savepoint_dir;
+    int64_t watermark = 0;
+    bool idle = false;
   };
   void Enqueue(Entry entry);
   std::deque<Entry> queue_ ABSL_GUARDED_BY(mu_);  // END_OF_PARTITION follows them
@@ -118,6 +125,8 @@ class ResultPartition : public std::enable_shared_from_this<ResultPartition> {
 
   // A checkpoint barrier on every subpartition (after the buffers queued so far).
   void BroadcastBarrier(int64_t checkpoint_id, const std::string& savepoint_dir);
+  // A watermark (or idleness) on every subpartition.
+  void BroadcastWatermark(int64_t watermark, bool idle);
   // END_OF_PARTITION on every subpartition.
   void Finish();
   // The producer failed (or was released with `cause`): readers get the cause, a blocked

@@ -87,8 +87,17 @@ class Operator : public StatefulOperator {
   virtual absl::Status Open(const OperatorContext& ctx) { return absl::OkStatus(); }
   // One batch from input `input` (index of the vertex input edge; 0 inside a chain).
   virtual absl::Status ProcessBatch(int input, types::RecordBatch& batch, Collector& out) = 0;
+  // Event time reached `watermark` (µs; the minimum over the task's inputs, INT64_MAX once
+  // they all ended): fire what is due (windows, timers) into `out`. Called in order with
+  // the batches: every batch before the watermark was processed, none after it.
+  virtual absl::Status ProcessWatermark(int64_t watermark, Collector& out) {
+    return absl::OkStatus();
+  }
+  // Records dropped because they came later than their windows' allowed lateness (metrics;
+  // any thread).
+  virtual int64_t late_records_dropped() const { return 0; }
   // Every input has ended (bounded stream): emit what is buffered and finish, e.g. a file
-  // sink commits its part file here.
+  // sink commits its part file here. The watermark reached INT64_MAX before.
   virtual absl::Status Finish(Collector& out) { return absl::OkStatus(); }
   // Releases resources; called after Finish, or instead of it on failure or cancellation
   // (then nothing is committed).

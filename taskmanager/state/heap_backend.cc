@@ -481,7 +481,8 @@ class HeapMapState final : public HeapTable<StringMap>, public MapState {
     Entry<StringMap>* e = Find();
     if (e == nullptr) return false;
     auto it = e->value.find(key);
-    if (it == e->value.end() || !Live(ttl_ms_, it->second.write_ms, backend_->NowMs())) {
+    if (it == e->value.end() ||
+        (ttl_ms_ > 0 && !Live(ttl_ms_, it->second.write_ms, backend_->NowMs()))) {
       return false;
     }
     value->assign(it->second.value);

@@ -1,5 +1,6 @@
 #include "taskmanager/state/timer_service.h"
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -20,13 +21,13 @@ absl::StatusOr<std::unique_ptr<TimerService>> TimerService::Create(KeyedStateBac
 }
 
 // domain (1 byte) | timestamp (8 bytes, big-endian, sign bit flipped: sorts by time) | ns
-std::string TimerService::EncodeEntry(TimeDomain domain, int64_t timestamp, absl::string_view ns) {
-  std::string out;
-  out.push_back(static_cast<char>(domain));
+void TimerService::EncodeEntry(TimeDomain domain, int64_t timestamp, absl::string_view ns,
+                               std::string* out) {
+  out->clear();
+  out->push_back(static_cast<char>(domain));
   const uint64_t biased = static_cast<uint64_t>(timestamp) ^ (uint64_t{1} << 63);
-  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>(biased >> shift));
-  out.append(ns.data(), ns.size());
-  return out;
+  for (int shift = 56; shift >= 0; shift -= 8) out->push_back(static_cast<char>(biased >> shift));
+  out->append(ns.data(), ns.size());
 }
 
 bool TimerService::DecodeEntry(absl::string_view stored, TimeDomain* domain, int64_t* timestamp,
@@ -58,7 +59,7 @@ absl::Status TimerService::Rebuild() {
         malformed = true;
         return false;
       }
-      index_[Slot(domain)].emplace(timestamp, key_group, key, std::move(ns));
+      index_[Slot(domain)].Insert(timestamp, Index::Ref(key_group, key, std::move(ns)));
       return true;
     }));
     if (malformed) {
@@ -71,37 +72,82 @@ absl::Status TimerService::Rebuild() {
 
 absl::Status TimerService::Register(TimeDomain domain, int key_group, absl::string_view key,
                                     absl::string_view ns, int64_t timestamp) {
-  auto [it, added] = index_[Slot(domain)].emplace(timestamp, key_group, std::string(key),
-                                                  std::string(ns));
-  if (!added) return absl::OkStatus();
+  Index::Ref ref(key_group, std::string(key), std::string(ns));
+  if (!index_[Slot(domain)].Insert(timestamp, ref)) return absl::OkStatus();
   backend_->SetCurrentKey(key_group, key);
-  absl::Status s = timers_->Put(EncodeEntry(domain, timestamp, ns), "");
-  if (!s.ok()) index_[Slot(domain)].erase(it);
+  EncodeEntry(domain, timestamp, ns, &entry_scratch_);
+  absl::Status s = timers_->Put(entry_scratch_, "");
+  if (!s.ok()) index_[Slot(domain)].Erase(timestamp, ref);
   return s;
 }
 
 absl::Status TimerService::Delete(TimeDomain domain, int key_group, absl::string_view key,
                                   absl::string_view ns, int64_t timestamp) {
-  if (index_[Slot(domain)].erase(Entry(timestamp, key_group, std::string(key), std::string(ns))) ==
-      0) {
+  if (!index_[Slot(domain)].Erase(timestamp,
+                                  Index::Ref(key_group, std::string(key), std::string(ns)))) {
     return absl::OkStatus();
   }
   backend_->SetCurrentKey(key_group, key);
-  return timers_->Remove(EncodeEntry(domain, timestamp, ns));
+  EncodeEntry(domain, timestamp, ns, &entry_scratch_);
+  return timers_->Remove(entry_scratch_);
 }
 
 absl::Status TimerService::FireUpTo(TimeDomain domain, int64_t time, const FireFn& fire) {
-  std::set<Entry>& index = index_[Slot(domain)];
-  while (!index.empty() && std::get<0>(*index.begin()) <= time) {
-    auto node = index.extract(index.begin());
+  Index& index = index_[Slot(domain)];
+  while (std::optional<std::pair<int64_t, Index::Ref>> due = index.PopDue(time)) {
     Timer timer;
     timer.domain = domain;
-    std::tie(timer.timestamp, timer.key_group, timer.key, timer.ns) = std::move(node.value());
+    timer.timestamp = due->first;
+    std::tie(timer.key_group, timer.key, timer.ns) = std::move(due->second);
     backend_->SetCurrentKey(timer.key_group, timer.key);
-    RETURN_IF_ERROR(timers_->Remove(EncodeEntry(domain, timer.timestamp, timer.ns)));
+    EncodeEntry(domain, timer.timestamp, timer.ns, &entry_scratch_);
+    RETURN_IF_ERROR(timers_->Remove(entry_scratch_));
     RETURN_IF_ERROR(fire(timer));
   }
   return absl::OkStatus();
+}
+
+bool TimerService::Index::Insert(int64_t timestamp, Ref ref) {
+  if (!buckets_[timestamp].insert(std::move(ref)).second) return false;
+  ++size_;
+  return true;
+}
+
+bool TimerService::Index::Erase(int64_t timestamp, const Ref& ref) {
+  auto bucket = buckets_.find(timestamp);
+  if (bucket == buckets_.end() || bucket->second.erase(ref) == 0) return false;
+  --size_;
+  if (bucket->second.empty()) buckets_.erase(bucket);
+  return true;
+}
+
+std::optional<std::pair<int64_t, TimerService::Index::Ref>> TimerService::Index::PopDue(
+    int64_t time) {
+  while (!buckets_.empty() && buckets_.begin()->first <= time) {
+    auto bucket = buckets_.begin();
+    if (bucket->first != firing_time_ || firing_next_ >= firing_.size()) {
+      // Start (or, after timers were added to it meanwhile, restart) this bucket in order.
+      firing_time_ = bucket->first;
+      firing_.assign(bucket->second.begin(), bucket->second.end());
+      std::sort(firing_.begin(), firing_.end());
+      firing_next_ = 0;
+    }
+    while (firing_next_ < firing_.size()) {
+      Ref& ref = firing_[firing_next_++];
+      if (bucket->second.erase(ref) == 0) continue;  // deleted since the sort
+      --size_;
+      const int64_t timestamp = bucket->first;
+      if (bucket->second.empty()) buckets_.erase(bucket);
+      return std::make_pair(timestamp, std::move(ref));
+    }
+    if (bucket->second.empty()) buckets_.erase(bucket);
+  }
+  return std::nullopt;
+}
+
+std::optional<int64_t> TimerService::Index::first_time() const {
+  if (buckets_.empty()) return std::nullopt;
+  return buckets_.begin()->first;
 }
 
 absl::Status TimerService::AdvanceWatermark(int64_t watermark, const FireFn& fire) {
@@ -114,9 +160,7 @@ absl::Status TimerService::AdvanceProcessingTime(int64_t now_ms, const FireFn& f
 }
 
 std::optional<int64_t> TimerService::NextProcessingTime() const {
-  const std::set<Entry>& index = index_[Slot(TimeDomain::kProcessingTime)];
-  if (index.empty()) return std::nullopt;
-  return std::get<0>(*index.begin());
+  return index_[Slot(TimeDomain::kProcessingTime)].first_time();
 }
 
 }  // namespace sluice::state

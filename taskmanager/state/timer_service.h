@@ -14,10 +14,13 @@
 #include <functional>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <tuple>
+#include <utility>
+#include <vector>
 
+#include "absl/container/btree_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -29,7 +32,7 @@ enum class TimeDomain : uint8_t { kEventTime = 0, kProcessingTime = 1 };
 
 struct Timer {
   TimeDomain domain = TimeDomain::kEventTime;
-  int64_t timestamp = 0;  // ms
+  int64_t timestamp = 0;  // event time: µs (the TIMESTAMP unit); processing time: ms
   int key_group = 0;
   std::string key;
   std::string ns;  // namespace: "" or what the operator chose (a window's bounds)
@@ -64,13 +67,35 @@ class TimerService {
   size_t size(TimeDomain domain) const { return index_[Slot(domain)].size(); }
 
  private:
-  // Ordered by timestamp, then key group, key, namespace.
-  using Entry = std::tuple<int64_t, int, std::string, std::string>;
+  // The in-memory index of one domain's timers: a bucket per timestamp (many timers share
+  // one: every key's window ending at the same minute), a hash set in each, so adding and
+  // deleting a timer are O(1) on average. The due bucket is sorted once when it fires, for
+  // the (timestamp, key group, key, namespace) firing order.
+  class Index {
+   public:
+    using Ref = std::tuple<int, std::string, std::string>;  // key group, key, namespace
+    bool Insert(int64_t timestamp, Ref ref);  // false: already there
+    bool Erase(int64_t timestamp, const Ref& ref);  // false: not there
+    // Removes and returns the first timer due at `time` (timestamp <= time), if any.
+    std::optional<std::pair<int64_t, Ref>> PopDue(int64_t time);
+    std::optional<int64_t> first_time() const;
+    size_t size() const { return size_; }
+
+   private:
+    absl::btree_map<int64_t, absl::flat_hash_set<Ref>> buckets_;
+    size_t size_ = 0;
+    // The bucket being fired, sorted: its timestamp and the entries not yet taken.
+    int64_t firing_time_ = 0;
+    std::vector<Ref> firing_;
+    size_t firing_next_ = 0;
+  };
 
   TimerService(KeyedStateBackend* backend, std::string name, MapState* timers)
       : backend_(backend), name_(std::move(name)), timers_(timers) {}
   static int Slot(TimeDomain d) { return d == TimeDomain::kEventTime ? 0 : 1; }
-  static std::string EncodeEntry(TimeDomain domain, int64_t timestamp, absl::string_view ns);
+  // The stored key of a timer, into `out` (reused: no allocation per timer).
+  static void EncodeEntry(TimeDomain domain, int64_t timestamp, absl::string_view ns,
+                          std::string* out);
   static bool DecodeEntry(absl::string_view stored, TimeDomain* domain, int64_t* timestamp,
                           std::string* ns);
   absl::Status Rebuild();
@@ -79,7 +104,8 @@ class TimerService {
   KeyedStateBackend* backend_;
   const std::string name_;
   MapState* timers_;
-  std::set<Entry> index_[2];
+  std::string entry_scratch_;
+  Index index_[2];
   int64_t watermark_ = INT64_MIN;
 };
 

@@ -83,9 +83,9 @@ TEST_F(CommandsTest, InfoShowsVerticesEdgesAndFailure) {
   EXPECT_THAT(r.out, HasSubstr("Duration:  3m 12s\n"));
   EXPECT_THAT(r.out, HasSubstr("Records:   1000 read, 400 to sinks\n"));
   EXPECT_THAT(r.out,
-              HasSubstr("  ID  NAME             PARALLELISM  STATE                 RECORDS IN  RECORDS OUT\n"
-                        "  1   txns -> big                2  1 FAILED, 1 CANCELED        1000          400\n"
-                        "  2   per_card -> out            2  1 FAILED, 1 CANCELED         400            0\n"));
+              HasSubstr("  ID  NAME             PARALLELISM  STATE                 RECORDS IN  RECORDS OUT  WATERMARK\n"
+                        "  1   txns -> big                2  1 FAILED, 1 CANCELED        1000          400  -\n"
+                        "  2   per_card -> out            2  1 FAILED, 1 CANCELED         400            0  -\n"));
   EXPECT_THAT(r.out, HasSubstr("Edges:\n  EDGE    PARTITIONING\n  1 -> 2  HASH(k)\n"));
   EXPECT_THAT(r.out, HasSubstr("Failure cause: TaskManager tm-1 lost (no heartbeat for 10s)\n"));
   EXPECT_THAT(r.out, HasSubstr("Exceptions (oldest first):\n  1. attempt 0: TaskManager tm-1 lost"));

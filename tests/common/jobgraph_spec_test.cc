@@ -5,6 +5,7 @@
 #include <string>
 
 #include "common/jobgraph/job_spec.h"
+#include "common/types/schema.h"
 #include "gtest/gtest.h"
 #include "tests/common/jobgraph_test_util.h"
 
@@ -450,6 +451,72 @@ sinks:
             "string)");
 }
 
+// The same source with event time.
+std::string WithEventTime(const std::string& operators, const std::string& watermark =
+                                                            "{column: ts, max_delay: 2s}") {
+  std::string yaml = WithOperators(operators);
+  yaml.insert(yaml.find("operators:"), "    watermark: " + watermark + "\n");
+  return yaml;
+}
+
+TEST(JobSpecTest, WatermarksAndWindowsBecomeSpecs) {
+  absl::StatusOr<proto::JobGraph> graph = ParseJobSpec(
+      WithEventTime("  - {name: big, input: txns, key_by: [card], window: {slide: 5m, every: 1m, "
+                    "allowed_lateness: 30s}, aggregate: {n: \"count(*)\", f: \"first(amount)\", "
+                    "d: \"count_distinct(country)\"}}\n",
+                    "{column: ts, max_delay: 2s, idle_timeout: 30s}"),
+      "job.yaml", {});
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  const proto::OperatorSpec& source = graph->vertices(0).chain(0);
+  EXPECT_EQ(source.watermark().column(), "ts");
+  EXPECT_EQ(source.watermark().max_delay_us(), 2'000'000);
+  EXPECT_EQ(source.watermark().idle_timeout_ms(), 30'000);
+  const proto::OperatorSpec& window = graph->vertices(1).chain(0);
+  const proto::WindowSpec& w = window.aggregate().window();
+  EXPECT_EQ(w.kind(), "slide");
+  EXPECT_EQ(w.size_us(), 300'000'000);
+  EXPECT_EQ(w.slide_us(), 60'000'000);
+  EXPECT_EQ(w.allowed_lateness_us(), 30'000'000);
+  EXPECT_EQ(w.time_column(), "ts");  // from the source's watermark
+  EXPECT_EQ(sluice::types::Schema::FromProto(window.output_schema())->ToString(),
+            "card int64, window_start timestamp, window_end timestamp, n int64, f float64, "
+            "d int64");
+}
+
+TEST(JobSpecTest, BadEventTimeIsAClearErrorAtItsPosition) {
+  EXPECT_EQ(ErrorOf(WithEventTime("  - {name: big, input: txns, filter: \"true\"}\n",
+                                  "{column: country}")),
+            "job.yaml:8:25: watermark column 'country' is string, but event time needs a "
+            "timestamp column");
+  EXPECT_EQ(ErrorOf(WithEventTime("  - {name: big, input: txns, filter: \"true\"}\n",
+                                  "{column: tss}")),
+            "job.yaml:8:25: unknown watermark column 'tss' (did you mean 'ts'?)");
+  EXPECT_EQ(ErrorOf(WithEventTime("  - {name: big, input: txns, filter: \"true\"}\n",
+                                  "{column: ts, max_delay: soon}")),
+            "job.yaml:8:40: max_delay: 'soon' is not a duration (write e.g. 500ms, 2s, 1m, 1h)");
+  EXPECT_EQ(ErrorOf(WithEventTime("  - {name: big, input: txns, window: {tumble: 1m}, "
+                                  "aggregate: {n: \"count(*)\"}}\n")),
+            "job.yaml:10:30: a window needs a keyed stream: add key_by: [columns]");
+  EXPECT_EQ(ErrorOf(WithOperators("  - {name: big, input: txns, key_by: [card], window: {tumble: 1m}, "
+                                  "aggregate: {n: \"count(*)\"}}\n")),
+            "job.yaml:9:46: the window needs event time: give the source a watermark: {column: "
+            "...} (or name a timestamp column with window: {on: column})");
+  EXPECT_EQ(ErrorOf(WithOperators("  - {name: big, input: txns, key_by: [card], window: {tumble: 1m, "
+                                  "on: amount}, aggregate: {n: \"count(*)\"}}\n")),
+            "job.yaml:9:71: window time column 'amount' is float64, not a timestamp");
+  EXPECT_EQ(ErrorOf(WithEventTime("  - {name: big, input: txns, key_by: [card], window: {slide: 5m}, "
+                                  "aggregate: {n: \"count(*)\"}}\n")),
+            "job.yaml:10:55: a slide window needs every: D (how often a window starts)");
+  EXPECT_EQ(ErrorOf(WithEventTime("  - {name: big, input: txns, key_by: [card], window: {tumble: 1m, "
+                                  "late_output: late}, aggregate: {n: \"count(*)\"}}\n")),
+            "job.yaml:10:80: late_output is not supported yet (late records are dropped and "
+            "counted in late_records_dropped)");
+  EXPECT_EQ(ErrorOf(WithEventTime("  - {name: big, input: txns, filter: \"true\", "
+                                  "window: {tumble: 1m}}\n")),
+            "job.yaml:10:46: window needs key_by + aggregate (the aggregates computed per key "
+            "and window)");
+}
+
 TEST(JobSpecTest, NotYetAvailableFeaturesSaySo) {
   EXPECT_EQ(ErrorOf("name: t\nsources:\n  - {name: k, connector: kafka, topic: txns}\n"),
             "job.yaml:3:26: connector 'kafka' is not available yet (use file, datagen)");
@@ -459,11 +526,6 @@ TEST(JobSpecTest, NotYetAvailableFeaturesSaySo) {
             "job.yaml:3:26: unknown source connector 'fiel' (did you mean 'file'?)");
   EXPECT_EQ(ErrorOf(std::string(kSource) + "sinks:\n  - {name: o, input: txns, connector: kafka}\n"),
             "job.yaml:9:39: connector 'kafka' is not available yet (use file, print, blackhole)");
-  EXPECT_EQ(ErrorOf(std::string(kSource) + "    watermark: {column: ts, max_delay: 2s}\n"),
-            "job.yaml:8:5: watermark is not supported yet (event time comes later)");
-  EXPECT_EQ(ErrorOf(WithOperators("  - {name: big, input: txns, key_by: [card], window: {tumble: 1m}, "
-                                  "aggregate: {n: \"count(*)\"}}\n")),
-            "job.yaml:9:46: window is not supported yet");
   EXPECT_EQ(ErrorOf(WithOperators("  - {name: big, inputs: [txns, txns], join: {on: [card]}}\n")),
             "job.yaml:9:39: join is not supported yet");
   EXPECT_EQ(ErrorOf(WithOperators("  - {name: big, input: txns, pattern: {}}\n")),

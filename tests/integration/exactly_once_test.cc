@@ -5,7 +5,9 @@
 // high_availability.dir: it recovers the job from its job store and the surviving
 // TaskManagers register with it again). The committed output must hold
 // every update exactly once: for every key k, the rows n = 1..count(k) each exactly once, and
-// the last row's total equals the brute-force sum. Runs for both state backends.
+// the last row's total equals the brute-force sum. Runs for both state backends, and again
+// with tumbling event-time windows instead of the running count (every (key, window) row
+// exactly once, with its brute-force count and sum: window state and timers recover too).
 // Short by default (3 TaskManager kills, 1 JobManager kill); SLUICE_CHAOS_LONG=1 runs millions
 // of rows (10 M at 60 000 rows/s, so that the job still runs for every kill), 12
 // TaskManager kills and 2 JobManager kills, and requires all of them.
@@ -35,8 +37,18 @@ ChaosParams Params() {
   return {240'000, 40'000, 3, 1};
 }
 
-std::string JobSpec(const ChaosParams& p, const std::string& backend, const std::string& dir) {
+// A chaos run: a state backend, and the running aggregate or tumbling event-time windows.
+struct ChaosCase {
+  std::string backend;
+  int64_t window_ms = 0;
+};
+
+constexpr int64_t kWindowMs = 1000;
+
+std::string JobSpec(const ChaosParams& p, const ChaosCase& chaos, const std::string& dir) {
+  const std::string& backend = chaos.backend;
   KeyedCountJob job;
+  job.window_ms = chaos.window_ms;
   job.name = "exactly-once-chaos";
   job.rows = p.rows;
   job.keys = kKeys;
@@ -58,17 +70,18 @@ int64_t LatestCompleted(const nlohmann::json& info) {
   return latest;
 }
 
-class ExactlyOnceTest : public ::testing::TestWithParam<std::string> {};
+class ExactlyOnceTest : public ::testing::TestWithParam<ChaosCase> {};
 
 TEST_P(ExactlyOnceTest, KilledTaskManagersLoseAndDuplicateNothing) {
-  const std::string backend = GetParam();
+  const ChaosCase chaos = GetParam();
+  const std::string backend = chaos.backend + (chaos.window_ms > 0 ? "-windows" : "");
   const ChaosParams p = Params();
   Cluster cluster("exactly-once-" + backend);
   cluster.UseHighAvailability();
   constexpr int kTaskManagers = 3;
   ASSERT_NO_FATAL_FAILURE(cluster.Start(kTaskManagers, 2));
   const std::string spec = cluster.WriteFile(
-      "job.yaml", JobSpec(p, backend, (cluster.dir() / "checkpoints").string()));
+      "job.yaml", JobSpec(p, chaos, (cluster.dir() / "checkpoints").string()));
   CommandResult run = cluster.Sluice({"run", spec, "--detached", "--output", "json"});
   ASSERT_EQ(run.exit_code, 0) << run.output;
   const std::string job_id = nlohmann::json::parse(run.output)["job_id"].get<std::string>();
@@ -112,7 +125,9 @@ TEST_P(ExactlyOnceTest, KilledTaskManagersLoseAndDuplicateNothing) {
                       std::chrono::seconds(240)))
       << cluster.JobInfo(job_id).dump(2);
 
-  const ExactlyOnceCounts c = CheckKeyedCounts(cluster.dir() / "out", p.rows, kKeys);
+  const ExactlyOnceCounts c =
+      chaos.window_ms > 0 ? CheckWindowCounts(cluster.dir() / "out", p.rows, kKeys, chaos.window_ms)
+                          : CheckKeyedCounts(cluster.dir() / "out", p.rows, kKeys);
   nlohmann::json info = cluster.JobInfo(job_id);
   std::printf("[chaos %s] kills survived: %d (TaskManagers %d, JobManager %d), restarts since "
               "the last JobManager start: %d, checkpoints completed: %d (latest %lld), records "
@@ -129,7 +144,13 @@ TEST_P(ExactlyOnceTest, KilledTaskManagersLoseAndDuplicateNothing) {
   EXPECT_EQ(jm_kills, p.jm_kills);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, ExactlyOnceTest, ::testing::Values("heap", "rocksdb"));
+INSTANTIATE_TEST_SUITE_P(Backends, ExactlyOnceTest,
+                         ::testing::Values(ChaosCase{"heap"}, ChaosCase{"rocksdb"},
+                                           ChaosCase{"heap", kWindowMs},
+                                           ChaosCase{"rocksdb", kWindowMs}),
+                         [](const ::testing::TestParamInfo<ChaosCase>& info) {
+                           return info.param.backend + (info.param.window_ms > 0 ? "_windows" : "");
+                         });
 
 }  // namespace
 }  // namespace sluice::testing

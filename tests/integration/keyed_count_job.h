@@ -3,6 +3,10 @@
 // sum(id) as total per key and emits every update to a file sink. A run is exactly once when
 // the committed part files hold, for every key, the updates n = 1..count(k) each exactly once
 // and the update n = count(k) carries the key's full sum.
+// With `window_ms` > 0 the same job runs on event time: each row has ts = 2026-01-01 + id ms
+// (datagen's timestamp sequence), the source emits watermarks, and `sums` is a tumbling
+// window of window_ms per key: exactly once means every (k, window) row exactly once with
+// the brute-force count and sum.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +15,7 @@
 #include <map>
 #include <string>
 
+#include "common/types/timestamp.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/integration/cluster_harness.h"
@@ -27,9 +32,11 @@ struct KeyedCountJob {
   std::string settings;
   std::string sums_name = "sums";
   std::string out = "out";
+  int64_t window_ms = 0;  // > 0: tumbling event-time windows instead of a running aggregate
 };
 
 inline std::string KeyedCountSpec(const KeyedCountJob& job) {
+  const bool windowed = job.window_ms > 0;
   return "name: " + job.name + "\nparallelism: 2\nconfig: {buffer_timeout: 5ms}\n" + job.settings +
          R"yaml(sources:
   - name: numbers
@@ -37,16 +44,18 @@ inline std::string KeyedCountSpec(const KeyedCountJob& job) {
     count: )yaml" + std::to_string(job.rows) + R"yaml(
     rows_per_second: )yaml" + std::to_string(job.rows_per_second) + R"yaml(
     seed: )yaml" + std::to_string(job.seed) + R"yaml(
-    schema: {id: int64}
+    schema: {id: int64)yaml" + (windowed ? ", ts: timestamp" : "") + R"yaml(}
     fields: {id: {kind: sequence, min: 0}}
-operators:
+)yaml" + (windowed ? "    watermark: {column: ts, max_delay: 0s}\n" : "") + R"yaml(operators:
   - name: keyed
     input: numbers
-    select: {k: "id % )yaml" + std::to_string(job.keys) + R"yaml(", v: "id"}
+    select: {k: "id % )yaml" + std::to_string(job.keys) + R"yaml(", v: "id")yaml" +
+         (windowed ? ", ts: \"ts\"" : "") + R"yaml(}
   - name: )yaml" + job.sums_name + R"yaml(
     input: keyed
     key_by: [k]
-    aggregate: {n: "count(*)", total: "sum(v)"}
+)yaml" + (windowed ? "    window: {tumble: " + std::to_string(job.window_ms) + "ms}\n" : "") +
+         R"yaml(    aggregate: {n: "count(*)", total: "sum(v)"}
 sinks:
   - {name: out, input: )yaml" + job.sums_name + R"yaml(, connector: file, path: )yaml" + job.out +
          R"yaml(, format: json}
@@ -99,6 +108,52 @@ inline ExactlyOnceCounts CheckKeyedCounts(const std::filesystem::path& out_dir, 
     if (!expected.count(kn.first) || kn.second < 1 || kn.second > expected[kn.first].first) {
       c.duplicated += times;
     }
+  }
+  return c;
+}
+
+// The windowed job's check: every (k, window) row exactly once, with its count and sum.
+inline ExactlyOnceCounts CheckWindowCounts(const std::filesystem::path& out_dir, int64_t rows,
+                                           int64_t keys, int64_t window_ms) {
+  std::map<std::pair<int64_t, int64_t>, std::pair<int64_t, int64_t>> expected;  // (k, w) -> n, sum
+  for (int64_t id = 0; id < rows; ++id) {
+    auto& e = expected[{id % keys, id / window_ms}];
+    ++e.first;
+    e.second += id;
+  }
+  // The window index from window_start (2026-01-01 + w * window_ms).
+  constexpr int64_t kEpochMs = 1767225600000;  // 2026-01-01T00:00:00Z
+  std::map<std::pair<int64_t, int64_t>, int> seen;
+  for (const auto& entry : std::filesystem::directory_iterator(out_dir)) {
+    if (entry.path().filename().string().rfind("part-", 0) != 0) continue;  // not committed
+    std::ifstream in(entry.path());
+    std::string line;
+    while (std::getline(in, line)) {
+      auto row = nlohmann::json::parse(line);
+      absl::StatusOr<int64_t> start = types::ParseTimestamp(row["window_start"].get<std::string>());
+      EXPECT_TRUE(start.ok()) << line;
+      if (!start.ok()) continue;
+      const std::pair<int64_t, int64_t> key = {row["k"].get<int64_t>(),
+                                               (*start / 1000 - kEpochMs) / window_ms};
+      ++seen[key];
+      auto it = expected.find(key);
+      if (it == expected.end()) continue;
+      EXPECT_EQ(row["n"].get<int64_t>(), it->second.first) << line;
+      EXPECT_EQ(row["total"].get<int64_t>(), it->second.second) << line;
+    }
+  }
+  ExactlyOnceCounts c;
+  for (const auto& [key, e] : expected) {
+    ++c.checked;
+    auto it = seen.find(key);
+    if (it == seen.end()) {
+      ++c.lost;
+    } else {
+      c.duplicated += it->second - 1;
+    }
+  }
+  for (const auto& [key, times] : seen) {
+    if (!expected.count(key)) c.duplicated += times;
   }
   return c;
 }

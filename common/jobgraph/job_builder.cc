@@ -152,6 +152,18 @@ JobBuilder& JobBuilder::WindowAggregate(absl::string_view name, absl::string_vie
   return *this;
 }
 
+JobBuilder& JobBuilder::Join(absl::string_view name, absl::string_view left,
+                             absl::string_view right, const JoinOptions& join) {
+  LogicalNode& node = AddNode(NodeOp::kJoin, name, {std::string(left), std::string(right)});
+  for (const std::string& key : join.on) node.key_by.push_back(Text(key));
+  node.join.present = true;
+  node.join.within = Text(join.within);
+  node.join.lower = Text(join.lower);
+  node.join.upper = Text(join.upper);
+  node.join.type = Text(join.type);
+  return *this;
+}
+
 JobBuilder& JobBuilder::Union(absl::string_view name, const std::vector<std::string>& inputs) {
   AddNode(NodeOp::kUnion, name, inputs);
   return *this;

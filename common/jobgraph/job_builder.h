@@ -56,6 +56,16 @@ struct WindowOptions {
   std::string on;
 };
 
+// An interval join, as a spec's `join:`: within ("10m": |right.time - left.time| <= 10m) or
+// lower and upper (bounds of right.time - left.time, e.g. "-5m", "10m"); type inner | left.
+struct JoinOptions {
+  std::vector<std::string> on;
+  std::string within;
+  std::string lower;
+  std::string upper;
+  std::string type;
+};
+
 struct FileSourceOptions {
   std::map<std::string, std::string> format_options;  // e.g. {{"timestamp_unit", "s"}}
   std::string on_error = "fail";                      // fail | skip
@@ -116,6 +126,10 @@ class JobBuilder {
                               const std::vector<std::string>& key_by, const WindowOptions& window,
                               const std::vector<AggregateCall>& calls);
   JobBuilder& Union(absl::string_view name, const std::vector<std::string>& inputs);
+  // Interval join of two inputs with event time: output = the left columns, then the right
+  // columns that are not join keys.
+  JobBuilder& Join(absl::string_view name, absl::string_view left, absl::string_view right,
+                   const JoinOptions& join);
 
   // Sinks.
   JobBuilder& FileSink(absl::string_view name, absl::string_view input, absl::string_view path,

@@ -468,6 +468,26 @@ class SpecReader {
     return absl::OkStatus();
   }
 
+  // join: {on: [cols], within: D} | {on: [cols], lower: D, upper: D}, + type: inner|left.
+  absl::Status ReadJoin(const Entry& e, LogicalNode* node) const {
+    ASSIGN_OR_RETURN(Map map, ReadMap(e, "a map like {on: [card], within: 10m}"));
+    RETURN_IF_ERROR(CheckKeys(map, "join", {"on", "within", "lower", "upper", "type"}));
+    JoinDef& j = node->join;
+    j.present = true;
+    j.pos = e.key_pos;
+    const Entry* on = map.Find("on");
+    if (on == nullptr) return Error(e.key_pos, "join needs on: [columns] (the join keys)");
+    ASSIGN_OR_RETURN(node->key_by, NameList(*on));
+    node->key_by_pos = ValuePos(*on);
+    for (auto [key, field] : {std::pair<const char*, Located*>{"within", &j.within},
+                              {"lower", &j.lower}, {"upper", &j.upper}, {"type", &j.type}}) {
+      if (const Entry* k = map.Find(key)) {
+        ASSIGN_OR_RETURN(*field, ScalarValue(*k));
+      }
+    }
+    return absl::OkStatus();
+  }
+
   absl::Status ReadSource(const YAML::Node& item, LogicalPlan* plan) {
     ASSIGN_OR_RETURN(Map map, ReadMap(item, Position{}, "a source"));
     LogicalNode node;
@@ -625,14 +645,15 @@ class SpecReader {
     RETURN_IF_ERROR(CheckKeys(map, what,
                               {"name", "input", "inputs", "parallelism", "filter", "select",
                                "key_by", "aggregate", "union", "window", "join", "pattern"}));
-    for (absl::string_view later : {"join", "pattern"}) {
+    for (absl::string_view later : {"pattern"}) {
       if (const Entry* e = map.Find(later)) {
         return Error(e->key_pos, absl::StrCat(later, " is not supported yet"));
       }
     }
     const Entry* kind = nullptr;
     for (const Entry& e : map.entries) {
-      if (e.key != "filter" && e.key != "select" && e.key != "aggregate" && e.key != "union") {
+      if (e.key != "filter" && e.key != "select" && e.key != "aggregate" && e.key != "union" &&
+          e.key != "join") {
         continue;
       }
       if (kind != nullptr) {
@@ -646,8 +667,8 @@ class SpecReader {
       if (key_by != nullptr) {
         return Error(key_by->key_pos, "key_by needs an aggregate (key_by alone is not supported yet)");
       }
-      return Error(node.pos, absl::StrCat(what, " needs one of filter, select, key_by + aggregate "
-                                                "or union"));
+      return Error(node.pos, absl::StrCat(what, " needs one of filter, select, key_by + aggregate, "
+                                                "union or join"));
     }
     RETURN_IF_ERROR(ReadInputs(map, &node));
     RETURN_IF_ERROR(ReadParallelism(map, &node));
@@ -671,6 +692,12 @@ class SpecReader {
     } else if (kind->key == "aggregate") {
       node.op = NodeOp::kAggregate;
       RETURN_IF_ERROR(ReadAggregate(*kind, &node));
+    } else if (kind->key == "join") {
+      if (key_by != nullptr) {
+        return Error(key_by->key_pos, "a join is keyed by its on: [columns], not key_by");
+      }
+      node.op = NodeOp::kJoin;
+      RETURN_IF_ERROR(ReadJoin(*kind, &node));
     } else {
       node.op = NodeOp::kUnion;
       ASSIGN_OR_RETURN(Located flag, ScalarValue(*kind, "true"));

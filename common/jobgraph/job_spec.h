@@ -22,11 +22,13 @@
 //                                               first(e)|last(e)|count_distinct(e)"}
 //                    [+ window: {tumble: D | slide: D, every: D | session: D,
 //                                allowed_lateness: D, on: <timestamp column>}] |
-//                  union: true (with inputs: [a, b, ...])}],
+//                  union: true (with inputs: [a, b, ...]) |
+//                  join: {on: [cols], within: D | lower: D, upper: D, type: inner|left}
+//                    (with inputs: [left, right])}],
 //   sinks: [{name, input, parallelism, connector: file (path, format, format_options, csv) |
 //            print | blackhole (rows_per_second: throttle, 0 = none)}].
 // Not yet available, with a clear error: connectors kafka and nexmark, window late_output,
-// join, pattern.
+// pattern.
 //
 // Errors are InvalidArgument with one line "<file>:<line>:<column>: <message>" (1-based).
 // Stateless functions; thread-safe.

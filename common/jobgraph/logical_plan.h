@@ -46,6 +46,7 @@ enum class NodeOp {
   kSelect,
   kAggregate,
   kUnion,
+  kJoin,
   kFileSink,
   kPrintSink,
   kBlackholeSink,
@@ -107,6 +108,17 @@ struct WindowDef {
   Located late_output;        // not supported yet (an error names it)
 };
 
+// An interval join: `join: {on: [cols], within: D}` or `{on, lower: D, upper: D}` (bounds of
+// right.time - left.time, may be negative), `type: inner|left`.
+struct JoinDef {
+  bool present = false;
+  Position pos;  // of the join key
+  Located within;
+  Located lower;
+  Located upper;
+  Located type;  // empty: inner
+};
+
 struct LogicalNode {
   NodeOp op;
   Located name;
@@ -143,6 +155,8 @@ struct LogicalNode {
   // Sources: event time. Aggregates: a window.
   WatermarkDef watermark;
   WindowDef window;
+  // Join (its `on` columns are `key_by`).
+  JoinDef join;
 };
 
 struct LogicalPlan {

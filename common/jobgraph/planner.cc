@@ -180,6 +180,12 @@ class Planner {
           return Error(node, node.inputs[0].pos,
                        absl::StrCat("union '", node.name.text, "' needs at least two inputs"));
         }
+      } else if (node.op == NodeOp::kJoin) {
+        if (node.inputs.size() != 2) {
+          return Error(node, node.inputs.size() < 2 ? node.inputs[0].pos : node.inputs[2].pos,
+                       absl::StrCat("join '", node.name.text,
+                                    "' takes two inputs: inputs: [left, right]"));
+        }
       } else if (node.inputs.size() != 1) {
         return Error(node, node.inputs[1].pos,
                      absl::StrCat(Describe(node),
@@ -669,6 +675,104 @@ class Planner {
     return Schema(std::move(fields));
   }
 
+  // A signed duration ("-5m", "10m") in µs.
+  absl::StatusOr<int64_t> SignedDurationMicros(const LogicalNode& node, const Located& text,
+                                               absl::string_view what) const {
+    const bool negative = !text.text.empty() && text.text[0] == '-';
+    Located magnitude = negative ? text.Sub(1, text.text.size() - 1) : text;
+    ASSIGN_OR_RETURN(int64_t us, DurationMicros(node, magnitude, what, false));
+    return negative ? -us : us;
+  }
+
+  // An interval join of inputs_[i][0] (left) and inputs_[i][1] (right) on node.key_by.
+  absl::StatusOr<Schema> PlanJoin(const LogicalNode& node, int i, proto::OperatorSpec* spec) const {
+    const JoinDef& j = node.join;
+    proto::JoinSpec* join = spec->mutable_join();
+    const Schema& left = output_[inputs_[i][0]];
+    const Schema& right = output_[inputs_[i][1]];
+    const std::string& right_name = node.inputs[1].text;
+    if (node.key_by.empty()) return Error(node, node.key_by_pos, "join needs at least one on: column");
+    absl::flat_hash_set<std::string> keys;
+    for (const Located& key : node.key_by) {
+      for (const auto& [schema, input] : {std::pair<const Schema*, const Located*>{&left, &node.inputs[0]},
+                                          {&right, &node.inputs[1]}}) {
+        if (!schema->IndexOf(key.text)) {
+          std::vector<std::string> columns;
+          for (const types::Field& f : schema->fields()) columns.push_back(f.name);
+          return Error(node, key.pos,
+                       absl::StrCat("join column '", key.text, "' is not a column of '", input->text,
+                                    "'", DidYouMean(key.text, columns)));
+        }
+      }
+      const TypeId lt = left.field(*left.IndexOf(key.text)).type;
+      const TypeId rt = right.field(*right.IndexOf(key.text)).type;
+      if (lt != rt) {
+        return Error(node, key.pos,
+                     absl::StrCat("join column '", key.text, "' is ", types::TypeName(lt), " in '",
+                                  node.inputs[0].text, "' but ", types::TypeName(rt), " in '",
+                                  right_name, "'"));
+      }
+      if (!keys.insert(key.text).second) {
+        return Error(node, key.pos, absl::StrCat("join column '", key.text, "' is listed twice"));
+      }
+      join->add_key_columns(key.text);
+    }
+    // Bounds of right.time - left.time.
+    if (!j.within.empty() && (!j.lower.empty() || !j.upper.empty())) {
+      return Error(node, j.within.pos, "use either within or lower + upper, not both");
+    }
+    int64_t lower = 0, upper = 0;
+    if (!j.within.empty()) {
+      ASSIGN_OR_RETURN(upper, DurationMicros(node, j.within, "within", false));
+      lower = -upper;
+    } else if (!j.lower.empty() && !j.upper.empty()) {
+      ASSIGN_OR_RETURN(lower, SignedDurationMicros(node, j.lower, "lower"));
+      ASSIGN_OR_RETURN(upper, SignedDurationMicros(node, j.upper, "upper"));
+      if (lower > upper) {
+        return Error(node, j.lower.pos,
+                     absl::StrCat("lower (", j.lower.text, ") is after upper (", j.upper.text, ")"));
+      }
+    } else {
+      return Error(node, j.pos,
+                   "an interval join needs within: D (|right.time - left.time| <= D) or lower: D "
+                   "and upper: D (bounds of right.time - left.time)");
+    }
+    join->set_lower_us(lower);
+    join->set_upper_us(upper);
+    const std::string type = j.type.empty() ? "inner" : j.type.text;
+    if (type != "inner" && type != "left") {
+      return Error(node, j.type.pos,
+                   absl::StrCat("unknown join type '", type, "' (use inner or left)"));
+    }
+    join->set_type(type);
+    for (int side = 0; side < 2; ++side) {
+      const std::string& column = time_column_[inputs_[i][side]];
+      if (column.empty()) {
+        return Error(node, node.inputs[side].pos,
+                     absl::StrCat("join input '", node.inputs[side].text,
+                                  "' has no event time: give its source a watermark: {column: ...}"));
+      }
+      if (side == 0) join->set_left_time_column(column);
+      else join->set_right_time_column(column);
+    }
+    *join->mutable_right_schema() = right.ToProto();
+    // Output: the left columns, then the right ones that are not keys.
+    std::vector<types::Field> fields = left.fields();
+    absl::flat_hash_set<std::string> names;
+    for (const types::Field& f : fields) names.insert(f.name);
+    for (const types::Field& f : right.fields()) {
+      if (keys.contains(f.name)) continue;
+      std::string name = names.contains(f.name) ? absl::StrCat(right_name, "_", f.name) : f.name;
+      if (!names.insert(name).second) {
+        return Error(node, node.inputs[1].pos,
+                     absl::StrCat("joined column '", name, "' would appear twice (rename a column "
+                                  "with a select before the join)"));
+      }
+      fields.push_back({name, f.type});
+    }
+    return Schema(std::move(fields));
+  }
+
   // Union inputs must have the schema of the first input.
   absl::Status CheckUnion(const LogicalNode& node, int i) const {
     const Schema& first = output_[inputs_[i][0]];
@@ -702,7 +806,7 @@ class Planner {
     spec.set_name(node.name.text);
     spec.set_yaml_line(node.pos.line);
     parallelism_[i] = node.parallelism > 0 ? node.parallelism : plan_.parallelism;
-    if (!node.key_by.empty() && node.op != NodeOp::kAggregate) {
+    if (!node.key_by.empty() && node.op != NodeOp::kAggregate && node.op != NodeOp::kJoin) {
       return Error(node, node.key_by_pos,
                    "key_by needs an aggregate (key_by alone is not supported yet)");
     }
@@ -750,6 +854,10 @@ class Planner {
       }
       case NodeOp::kAggregate: {
         ASSIGN_OR_RETURN(out, PlanAggregate(node, in, i, &spec));
+        break;
+      }
+      case NodeOp::kJoin: {
+        ASSIGN_OR_RETURN(out, PlanJoin(node, i, &spec));
         break;
       }
       case NodeOp::kUnion: {

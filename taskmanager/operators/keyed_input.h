@@ -32,6 +32,11 @@ class KeyedInput {
   // The backend (the private one is created on first call when InitializeState did not bind
   // one).
   absl::StatusOr<state::KeyedStateBackend*> backend();
+  // Uses `backend` when none is bound yet (a second input of the same operator shares the
+  // first one's backend, private or not).
+  void ShareBackend(state::KeyedStateBackend* backend) {
+    if (backend_ == nullptr) backend_ = backend;
+  }
 
   // Hashes the keys of `batch` (before SetKey on its rows).
   void HashBatch(const types::RecordBatch& batch);

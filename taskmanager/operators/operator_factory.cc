@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "taskmanager/connectors/sink_factory.h"
 #include "taskmanager/operators/aggregate_operator.h"
+#include "taskmanager/operators/interval_join_operator.h"
 #include "taskmanager/operators/window_operator.h"
 #include "taskmanager/operators/basic_operators.h"
 #include "taskmanager/operators/operator.h"
@@ -34,6 +35,8 @@ absl::StatusOr<std::unique_ptr<Operator>> CreateOperator(const proto::OperatorSp
       return FilterOperator::Create(spec);
     case proto::OperatorSpec::kSelect:
       return SelectOperator::Create(spec);
+    case proto::OperatorSpec::kJoin:
+      return IntervalJoinOperator::Create(spec);
     case proto::OperatorSpec::kAggregate:
       if (!spec.aggregate().window().kind().empty()) return WindowOperator::Create(spec);
       return AggregateOperator::Create(spec);

@@ -6,23 +6,12 @@
 #include "common/status_macros.h"
 #include "spdlog/spdlog.h"
 #include "taskmanager/operators/basic_operators.h"
+#include "taskmanager/operators/time_windows.h"
 
 namespace sluice::taskmanager {
 namespace {
 
 constexpr size_t kOutputBatchRows = 1024;
-
-int64_t SaturatingAdd(int64_t a, int64_t b) {
-  int64_t r;
-  if (__builtin_add_overflow(a, b, &r)) return b > 0 ? INT64_MAX : INT64_MIN;
-  return r;
-}
-
-// The largest multiple of `step` <= ts (also for negative times).
-int64_t FloorTo(int64_t ts, int64_t step) {
-  const int64_t rem = ts % step;
-  return rem < 0 ? ts - rem - step : ts - rem;
-}
 
 }  // namespace
 
@@ -191,11 +180,13 @@ absl::Status WindowOperator::FlushOutput(Collector& out) {
 
 absl::StatusOr<bool> WindowOperator::AddToTimeWindows(const types::RecordBatch& batch, size_t row,
                                                       int64_t ts, Collector& out) {
-  bool added = false;
-  for (int64_t start = FloorTo(ts, slide_); start > ts - size_; start -= slide_) {
-    const Window w{start, SaturatingAdd(start, size_)};
-    if (CleanupTime(w) <= watermark_) continue;  // this window is gone
-    added = true;
+  std::vector<Window>& windows = windows_scratch_;
+  windows.clear();
+  ForEachTimeWindow(ts, size_, slide_, [&](int64_t start, int64_t end) {
+    const Window w{start, end};
+    if (CleanupTime(w) > watermark_) windows.push_back(w);  // else this window is gone
+  });
+  for (const Window& w : windows) {
     ASSIGN_OR_RETURN(bool found, windows_->Get(EncodeWindow(w), &value_scratch_));
     if (!found) {
       calls_.Reset(accs_);
@@ -209,7 +200,7 @@ absl::StatusOr<bool> WindowOperator::AddToTimeWindows(const types::RecordBatch& 
     RETURN_IF_ERROR(windows_->Put(EncodeWindow(w), value_scratch_));
     if (w.end - 1 <= watermark_) RETURN_IF_ERROR(Emit(w, accs_, &batch, row, {}, out));  // late update
   }
-  return added;
+  return !windows.empty();
 }
 
 absl::StatusOr<bool> WindowOperator::AddToSession(const types::RecordBatch& batch, size_t row,

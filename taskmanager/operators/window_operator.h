@@ -90,6 +90,7 @@ class WindowOperator : public Operator {
   std::atomic<int64_t> late_dropped_{0};
   int64_t null_time_dropped_ = 0;
   std::vector<Accumulator> accs_, merged_;  // scratch
+  std::vector<Window> windows_scratch_;
   std::string value_scratch_;
   std::string ns_;
   types::RecordBatch batch_;  // output, flushed at 1024 rows and after each input

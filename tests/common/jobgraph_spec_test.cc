@@ -398,7 +398,8 @@ TEST(JobSpecTest, WrongValueTypesAndMissingKeys) {
   EXPECT_EQ(ErrorOf(WithOperators("  - {name: big, filter: \"amount > 1\"}\n")),
             "job.yaml:9:5: operator 'big' needs an input");
   EXPECT_EQ(ErrorOf(WithOperators("  - {name: big, input: txns}\n")),
-            "job.yaml:9:5: operator 'big' needs one of filter, select, key_by + aggregate or union");
+            "job.yaml:9:5: operator 'big' needs one of filter, select, key_by + aggregate, union or "
+            "join");
   EXPECT_EQ(ErrorOf(WithOperators("  - {name: big, input: txns, filter: \"amount > 1\", select: [card]}\n")),
             "job.yaml:9:52: operator 'big' has both filter and select; use one per operator");
   EXPECT_EQ(ErrorOf(WithOperators("  - {name: big, input: txns, inputs: [txns], filter: \"amount > 1\"}\n")),
@@ -517,6 +518,52 @@ TEST(JobSpecTest, BadEventTimeIsAClearErrorAtItsPosition) {
             "and window)");
 }
 
+// Two sources with event time and a join of them.
+std::string JoinJob(const std::string& join, const std::string& payments_schema =
+                                                 "{card: int64, paid: float64, ts: timestamp}") {
+  return R"(name: t
+sources:
+  - {name: txns, connector: file, path: a.jsonl, format: json, schema: {card: int64, amount: float64, ts: timestamp}, watermark: {column: ts}}
+  - {name: pay, connector: file, path: b.jsonl, format: json, schema: )" + payments_schema + R"(, watermark: {column: ts}}
+operators:
+  - {name: j, inputs: [txns, pay], join: )" + join + R"(}
+sinks:
+  - {name: out, input: j, connector: blackhole}
+)";
+}
+
+TEST(JobSpecTest, IntervalJoinBecomesASpec) {
+  absl::StatusOr<proto::JobGraph> graph =
+      ParseJobSpec(JoinJob("{on: [card], lower: -5m, upper: 10m, type: left}"), "job.yaml", {});
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  ASSERT_EQ(graph->vertices_size(), 3);  // two sources, the join (the sink chained to it)
+  const proto::OperatorSpec& join = graph->vertices(2).chain(0);
+  ASSERT_TRUE(join.has_join());
+  EXPECT_EQ(join.join().lower_us(), -300'000'000);
+  EXPECT_EQ(join.join().upper_us(), 600'000'000);
+  EXPECT_EQ(join.join().type(), "left");
+  EXPECT_EQ(join.join().left_time_column(), "ts");
+  EXPECT_EQ(sluice::types::Schema::FromProto(join.output_schema())->ToString(),
+            "card int64, amount float64, ts timestamp, paid float64, pay_ts timestamp");
+  int hashed = 0;
+  for (const proto::JobEdge& e : graph->edges()) hashed += e.partitioning() == proto::HASH;
+  EXPECT_EQ(hashed, 2);  // both inputs by card
+}
+
+TEST(JobSpecTest, BadJoinsAreClearErrors) {
+  EXPECT_EQ(ErrorOf(JoinJob("{on: [card]}")),
+            "job.yaml:6:36: an interval join needs within: D (|right.time - left.time| <= D) or "
+            "lower: D and upper: D (bounds of right.time - left.time)");
+  EXPECT_EQ(ErrorOf(JoinJob("{on: [crad], within: 1m}")),
+            "job.yaml:6:48: join column 'crad' is not a column of 'txns' (did you mean 'card'?)");
+  EXPECT_EQ(ErrorOf(JoinJob("{on: [card], within: 1m}", "{card: string, paid: float64, ts: timestamp}")),
+            "job.yaml:6:48: join column 'card' is int64 in 'txns' but string in 'pay'");
+  EXPECT_EQ(ErrorOf(JoinJob("{on: [card], within: 1m, type: full}")),
+            "job.yaml:6:73: unknown join type 'full' (use inner or left)");
+  EXPECT_EQ(ErrorOf(JoinJob("{on: [card], lower: 5m, upper: 1m}")),
+            "job.yaml:6:62: lower (5m) is after upper (1m)");
+}
+
 TEST(JobSpecTest, NotYetAvailableFeaturesSaySo) {
   EXPECT_EQ(ErrorOf("name: t\nsources:\n  - {name: k, connector: kafka, topic: txns}\n"),
             "job.yaml:3:26: connector 'kafka' is not available yet (use file, datagen)");
@@ -526,8 +573,6 @@ TEST(JobSpecTest, NotYetAvailableFeaturesSaySo) {
             "job.yaml:3:26: unknown source connector 'fiel' (did you mean 'file'?)");
   EXPECT_EQ(ErrorOf(std::string(kSource) + "sinks:\n  - {name: o, input: txns, connector: kafka}\n"),
             "job.yaml:9:39: connector 'kafka' is not available yet (use file, print, blackhole)");
-  EXPECT_EQ(ErrorOf(WithOperators("  - {name: big, inputs: [txns, txns], join: {on: [card]}}\n")),
-            "job.yaml:9:39: join is not supported yet");
   EXPECT_EQ(ErrorOf(WithOperators("  - {name: big, input: txns, pattern: {}}\n")),
             "job.yaml:9:30: pattern is not supported yet");
   std::string avro = std::string(kSource) + "sinks:\n  - {name: o, input: txns, connector: print}\n";

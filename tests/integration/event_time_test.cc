@@ -250,6 +250,99 @@ TEST(EventTimeTest, LateRecordsAreDroppedAndCounted) {
   EXPECT_NE(text.output.find("Late records dropped"), std::string::npos) << text.output;
 }
 
+// Orders x payments: a left interval join (payment 0..10 minutes after the order) at
+// parallelism 2 over two files per side; every output row must equal the brute-force join.
+TEST(EventTimeTest, IntervalJoinMatchesBruteForce) {
+  Cluster cluster("event-time-join");
+  ASSERT_NO_FATAL_FAILURE(cluster.Start(/*taskmanagers=*/2, /*slots=*/2));
+  struct Order {
+    int64_t id, total, ts_ms;
+  };
+  std::mt19937_64 rng(99);
+  std::vector<Order> orders, payments;  // a payment: its order id, amount, time
+  int64_t now = 1'795'000'000'000;
+  for (int64_t id = 0; id < 20'000; ++id) {
+    now += static_cast<int64_t>(rng() % 200);
+    orders.push_back({id, static_cast<int64_t>(rng() % 500), now - static_cast<int64_t>(rng() % 1000)});
+    const int64_t paid = static_cast<int64_t>(rng() % 100);
+    if (paid < 80) payments.push_back({id, orders.back().total, orders.back().ts_ms + static_cast<int64_t>(rng() % 600'001)});
+    else if (paid < 90) payments.push_back({id, orders.back().total, orders.back().ts_ms + 600'001 + static_cast<int64_t>(rng() % 100'000)});
+  }
+  // Payments in time order, up to 1 s out of order (the watermark's delay is 2 s).
+  std::sort(payments.begin(), payments.end(), [](const Order& a, const Order& b) { return a.ts_ms < b.ts_ms; });
+  for (size_t i = 1; i < payments.size(); ++i) {
+    if (rng() % 4 == 0 && payments[i].ts_ms - payments[i - 1].ts_ms < 1000) std::swap(payments[i], payments[i - 1]);
+  }
+  auto write = [&](const std::string& dir, const std::vector<Order>& rows, const char* value) {
+    std::string files[2];
+    for (size_t i = 0; i < rows.size(); ++i) {
+      files[i % 2] += "{\"id\":" + std::to_string(rows[i].id) + ",\"" + value + "\":" +
+                      std::to_string(rows[i].total) + ",\"ts\":" + std::to_string(rows[i].ts_ms) + "}\n";
+    }
+    for (int f = 0; f < 2; ++f) cluster.WriteFile(dir + "/part-" + std::to_string(f) + ".jsonl", files[f]);
+  };
+  write("data/orders", orders, "total");
+  write("data/payments", payments, "amount");
+  const std::string spec = cluster.WriteFile("job.yaml", R"yaml(name: join
+parallelism: 2
+sources:
+  - name: orders
+    connector: file
+    path: data/orders
+    format: json
+    schema: {id: int64, total: int64, ts: timestamp}
+    watermark: {column: ts, max_delay: 2s}
+  - name: payments
+    connector: file
+    path: data/payments
+    format: json
+    schema: {id: int64, amount: int64, ts: timestamp}
+    watermark: {column: ts, max_delay: 2s}
+operators:
+  - name: paid
+    inputs: [orders, payments]
+    join: {on: [id], lower: 0s, upper: 10m, type: left}
+sinks:
+  - {name: out, input: paid, connector: file, path: out, format: json}
+)yaml");
+  CommandResult run = cluster.Sluice({"run", spec});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+
+  auto row = [](int64_t id, int64_t total, int64_t ts_ms, const std::string& amount,
+                const std::string& payment_ts) {
+    return std::to_string(id) + "|" + std::to_string(total) + "|" +
+           types::FormatTimestamp(ts_ms * 1000) + "|" + amount + "|" + payment_ts;
+  };
+  std::map<int64_t, std::vector<const Order*>> by_order;
+  for (const Order& p : payments) by_order[p.id].push_back(&p);
+  Rows want;
+  for (const Order& o : orders) {
+    bool matched = false;
+    for (const Order* p : by_order[o.id]) {
+      if (p->ts_ms >= o.ts_ms && p->ts_ms - o.ts_ms <= 600'000) {
+        want.insert(row(o.id, o.total, o.ts_ms, std::to_string(p->total), types::FormatTimestamp(p->ts_ms * 1000)));
+        matched = true;
+      }
+    }
+    if (!matched) want.insert(row(o.id, o.total, o.ts_ms, "null", "null"));
+  }
+  Rows got;
+  for (const auto& entry : std::filesystem::directory_iterator(cluster.dir() / "out")) {
+    std::ifstream in(entry.path());
+    std::string line;
+    while (std::getline(in, line)) {
+      auto j = nlohmann::json::parse(line);
+      auto text = [](const nlohmann::json& v) {
+        return v.is_null() ? std::string("null") : v.is_string() ? v.get<std::string>() : v.dump();
+      };
+      got.insert(std::to_string(j["id"].get<int64_t>()) + "|" + text(j["total"]) + "|" +
+                      text(j["ts"]) + "|" + text(j["amount"]) + "|" + text(j["payments_ts"]));
+    }
+  }
+  EXPECT_EQ(got.size(), want.size());
+  EXPECT_TRUE(got == want) << "the join differs from the reference";
+}
+
 TEST(EventTimeTest, BadEventTimeSpecsFailAtSubmission) {
   Cluster cluster("event-time-bad");
   ASSERT_NO_FATAL_FAILURE(cluster.Start(/*taskmanagers=*/1, /*slots=*/1));

@@ -1,0 +1,266 @@
+#include "taskmanager/operators/interval_join_operator.h"
+
+#include <algorithm>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "common/types/batch_serde.h"
+#include "taskmanager/operators/basic_operators.h"
+#include "taskmanager/operators/time_windows.h"
+
+namespace sluice::taskmanager {
+namespace {
+
+constexpr size_t kOutputBatchRows = 1024;
+constexpr char kSideTag[2] = {'L', 'R'};
+
+void AppendBigEndian(uint64_t v, std::string* out) {
+  for (int shift = 56; shift >= 0; shift -= 8) out->push_back(static_cast<char>(v >> shift));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Operator>> IntervalJoinOperator::Create(
+    const proto::OperatorSpec& spec) {
+  const proto::JoinSpec& join = spec.join();
+  auto error = [&spec](absl::string_view message) {
+    return absl::InvalidArgumentError(absl::StrCat("operator '", spec.name(), "': ", message));
+  };
+  std::unique_ptr<IntervalJoinOperator> op(new IntervalJoinOperator());
+  op->name_ = spec.name();
+  ASSIGN_OR_RETURN(op->output_, OutputSchemaOf(spec));
+  ASSIGN_OR_RETURN(op->sides_[0].schema, InputSchemaOf(spec));
+  ASSIGN_OR_RETURN(types::Schema right, types::Schema::FromProto(join.right_schema()));
+  op->sides_[1].schema = std::make_shared<const types::Schema>(std::move(right));
+  const std::string* time_columns[2] = {&join.left_time_column(), &join.right_time_column()};
+  for (int s = 0; s < 2; ++s) {
+    Side& side = op->sides_[s];
+    ASSIGN_OR_RETURN(KeyedInput keys, KeyedInput::Create(spec.name(), join.key_columns(), *side.schema));
+    side.keys = std::make_unique<KeyedInput>(std::move(keys));
+    std::optional<int> time = side.schema->IndexOf(*time_columns[s]);
+    if (!time || side.schema->field(*time).type != types::TypeId::kTimestamp) {
+      return error(absl::StrCat("join time column '", *time_columns[s], "' is not a timestamp column of (",
+                                side.schema->ToString(), ")"));
+    }
+    side.time_column = *time;
+  }
+  for (size_t c = 0; c < op->sides_[1].schema->size(); ++c) {
+    const std::string& column = op->sides_[1].schema->field(c).name;
+    if (std::find(join.key_columns().begin(), join.key_columns().end(), column) ==
+        join.key_columns().end()) {
+      op->right_output_columns_.push_back(static_cast<int>(c));
+    }
+  }
+  if (op->output_->size() != op->sides_[0].schema->size() + op->right_output_columns_.size()) {
+    return error("output schema does not match the joined columns");
+  }
+  op->lower_ = join.lower_us();
+  op->upper_ = join.upper_us();
+  if (op->lower_ > op->upper_) return error("the join's lower bound is after its upper bound");
+  if (join.type() == "left") {
+    op->left_outer_ = true;
+  } else if (join.type() != "inner" && !join.type().empty()) {
+    return error(absl::StrCat("unknown join type '", join.type(), "' (expected inner or left)"));
+  }
+  for (int s = 0; s < 2; ++s) op->one_row_[s] = std::make_unique<types::RecordBatch>(op->sides_[s].schema);
+  op->batch_ = std::make_unique<types::RecordBatch>(op->output_);
+  return op;
+}
+
+absl::Status IntervalJoinOperator::Open(const OperatorContext& ctx) {
+  for (Side& side : sides_) side.keys->Open(ctx);
+  // Buffer keys must stay unique across restarts (restored entries keep theirs).
+  sequence_ = std::random_device{}() | (uint64_t{std::random_device{}()} << 32);
+  return absl::OkStatus();
+}
+
+absl::Status IntervalJoinOperator::InitializeState(StateInitContext& ctx) {
+  RETURN_IF_ERROR(sides_[0].keys->InitializeState(ctx));
+  return BindState();
+}
+
+absl::Status IntervalJoinOperator::BindState() {
+  if (timers_ != nullptr) return absl::OkStatus();
+  ASSIGN_OR_RETURN(backend_, sides_[0].keys->backend());
+  sides_[1].keys->ShareBackend(backend_);
+  auto named = [this](const absl::Status& s) {
+    return absl::Status(s.code(), absl::StrCat("operator '", name_, "': ", s.message()));
+  };
+  for (int s = 0; s < 2; ++s) {
+    state::StateDescriptor d;
+    d.name = absl::StrCat(name_, s == 0 ? ".left" : ".right");
+    d.kind = state::StateKind::kMap;
+    absl::StatusOr<state::MapState*> buffer = backend_->GetMapState(d);
+    if (!buffer.ok()) return named(buffer.status());
+    sides_[s].buffer = *buffer;
+  }
+  absl::StatusOr<std::unique_ptr<state::TimerService>> timers =
+      state::TimerService::Create(backend_, absl::StrCat(name_, ".timers"));
+  if (!timers.ok()) return named(timers.status());
+  timers_ = *std::move(timers);
+  return absl::OkStatus();
+}
+
+std::string IntervalJoinOperator::EntryKey(int64_t time) {
+  std::string key;
+  AppendBigEndian(static_cast<uint64_t>(time) ^ (uint64_t{1} << 63), &key);
+  AppendBigEndian(sequence_++, &key);
+  return key;
+}
+
+int64_t IntervalJoinOperator::EntryTime(absl::string_view key) {
+  uint64_t biased = 0;
+  for (int i = 0; i < 8 && i < static_cast<int>(key.size()); ++i) {
+    biased = (biased << 8) | static_cast<unsigned char>(key[i]);
+  }
+  return static_cast<int64_t>(biased ^ (uint64_t{1} << 63));
+}
+
+absl::StatusOr<int64_t> IntervalJoinOperator::NumBufferedRows() {
+  RETURN_IF_ERROR(BindState());
+  int64_t n = 0;
+  for (const char* suffix : {".left", ".right"}) {
+    const std::string name = absl::StrCat(name_, suffix);
+    std::vector<std::pair<int, std::string>> keys;
+    absl::Status s = backend_->ForEachKey(name, [&keys](int group, absl::string_view key) {
+      keys.emplace_back(group, std::string(key));
+    });
+    if (!s.ok()) return s;
+    state::MapState* buffer = sides_[suffix[1] == 'l' ? 0 : 1].buffer;
+    for (const auto& [group, key] : keys) {
+      backend_->SetCurrentKey(group, key);
+      RETURN_IF_ERROR(buffer->ForEach([&n](absl::string_view, absl::string_view) {
+        ++n;
+        return true;
+      }));
+    }
+  }
+  return n;
+}
+
+absl::Status IntervalJoinOperator::EmitJoined(const types::RecordBatch& left, size_t lrow,
+                                              const types::RecordBatch* right, size_t rrow,
+                                              Collector& out) {
+  types::RecordBatch& b = *batch_;
+  const size_t left_columns = sides_[0].schema->size();
+  for (size_t c = 0; c < left_columns; ++c) b.mutable_column(c).AppendFrom(left.column(c), lrow);
+  for (size_t j = 0; j < right_output_columns_.size(); ++j) {
+    types::Column& col = b.mutable_column(left_columns + j);
+    if (right != nullptr) {
+      col.AppendFrom(right->column(right_output_columns_[j]), rrow);
+    } else {
+      col.AppendNull();
+    }
+  }
+  b.SetNumRows(b.num_rows() + 1);
+  if (b.num_rows() >= kOutputBatchRows) return FlushOutput(out);
+  return absl::OkStatus();
+}
+
+absl::Status IntervalJoinOperator::FlushOutput(Collector& out) {
+  if (batch_->num_rows() == 0) return absl::OkStatus();
+  absl::Status s = out.Collect(*batch_);
+  batch_->Clear();
+  return s;
+}
+
+absl::Status IntervalJoinOperator::AddRow(int input, const types::RecordBatch& batch, size_t row,
+                                          int64_t time, Collector& out) {
+  const int other = 1 - input;
+  // The other side's rows of this key within the interval. A left row at l matches right
+  // rows in [l + lower, l + upper]; a right row at r matches left rows in
+  // [r - upper, r - lower].
+  const int64_t from = input == 0 ? SaturatingAdd(time, lower_) : SaturatingAdd(time, -upper_);
+  const int64_t to = input == 0 ? SaturatingAdd(time, upper_) : SaturatingAdd(time, -lower_);
+  struct Match {
+    std::string key;
+    std::string value;
+  };
+  std::vector<Match> matches;
+  RETURN_IF_ERROR(sides_[other].buffer->ForEach([&](absl::string_view key, absl::string_view value) {
+    const int64_t t = EntryTime(key);
+    if (t >= from && t <= to) matches.push_back({std::string(key), std::string(value)});
+    return true;
+  }));
+  for (Match& m : matches) {
+    if (m.value.empty()) return absl::DataLossError(absl::StrCat("operator '", name_, "': empty buffered row"));
+    absl::StatusOr<types::RecordBatch> stored =
+        types::DeserializeBatch(sides_[other].schema, absl::string_view(m.value).substr(1));
+    if (!stored.ok() || stored->num_rows() != 1) {
+      return absl::DataLossError(absl::StrCat("operator '", name_, "': malformed buffered row"));
+    }
+    if (input == 0) {
+      RETURN_IF_ERROR(EmitJoined(batch, row, &*stored, 0, out));
+    } else {
+      RETURN_IF_ERROR(EmitJoined(*stored, 0, &batch, row, out));
+      if (left_outer_ && m.value[0] == 0) {  // the left row has a match now
+        m.value[0] = 1;
+        RETURN_IF_ERROR(sides_[other].buffer->Put(m.key, m.value));
+      }
+    }
+  }
+  // Buffer the row until no row of the other side can match it any more.
+  types::RecordBatch& one_row = *one_row_[input];
+  one_row.Clear();
+  one_row.AppendRow(batch, row);
+  value_scratch_.assign(1, static_cast<char>(input == 0 && !matches.empty() ? 1 : 0));
+  types::SerializeBatch(one_row, &value_scratch_);  // appends
+  const std::string key = EntryKey(time);
+  RETURN_IF_ERROR(sides_[input].buffer->Put(key, value_scratch_));
+  const int64_t expires = input == 0 ? SaturatingAdd(time, upper_) : SaturatingAdd(time, -lower_);
+  const KeyedInput& keys = *sides_[input].keys;
+  return timers_->Register(state::TimeDomain::kEventTime, keys.key_group(), keys.key(),
+                           absl::StrCat(absl::string_view(&kSideTag[input], 1), key), expires);
+}
+
+absl::Status IntervalJoinOperator::ProcessBatch(int input, types::RecordBatch& batch, Collector& out) {
+  if (input != 0 && input != 1) {
+    return absl::InternalError(absl::StrCat("operator '", name_, "': input ", input,
+                                            " (a join has inputs 0 and 1)"));
+  }
+  RETURN_IF_ERROR(BindState());  // unit tests skip InitializeState
+  Side& side = sides_[input];
+  side.keys->HashBatch(batch);
+  const types::Column& times = batch.column(side.time_column);
+  for (size_t row = 0; row < batch.num_rows(); ++row) {
+    if (times.IsNull(row) || times.Int(row) <= watermark_) {
+      late_dropped_.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
+    RETURN_IF_ERROR(side.keys->SetKey(batch, row));
+    RETURN_IF_ERROR(AddRow(input, batch, row, times.Int(row), out));
+  }
+  return FlushOutput(out);
+}
+
+absl::Status IntervalJoinOperator::OnTimer(const state::Timer& timer, Collector& out) {
+  if (timer.ns.empty() || (timer.ns[0] != 'L' && timer.ns[0] != 'R')) {
+    return absl::DataLossError(absl::StrCat("operator '", name_, "': malformed timer namespace"));
+  }
+  const int input = timer.ns[0] == 'L' ? 0 : 1;
+  const absl::string_view key = absl::string_view(timer.ns).substr(1);
+  if (input == 0 && left_outer_) {
+    ASSIGN_OR_RETURN(bool found, sides_[0].buffer->Get(key, &value_scratch_));
+    if (found && !value_scratch_.empty() && value_scratch_[0] == 0) {
+      absl::StatusOr<types::RecordBatch> stored =
+          types::DeserializeBatch(sides_[0].schema, absl::string_view(value_scratch_).substr(1));
+      if (!stored.ok() || stored->num_rows() != 1) {
+        return absl::DataLossError(absl::StrCat("operator '", name_, "': malformed buffered row"));
+      }
+      RETURN_IF_ERROR(EmitJoined(*stored, 0, nullptr, 0, out));
+    }
+  }
+  return sides_[input].buffer->Remove(key);
+}
+
+absl::Status IntervalJoinOperator::ProcessWatermark(int64_t watermark, Collector& out) {
+  RETURN_IF_ERROR(BindState());
+  if (watermark <= watermark_) return absl::OkStatus();
+  watermark_ = watermark;
+  RETURN_IF_ERROR(timers_->AdvanceWatermark(
+      watermark, [this, &out](const state::Timer& timer) { return OnTimer(timer, out); }));
+  return FlushOutput(out);
+}
+
+}  // namespace sluice::taskmanager

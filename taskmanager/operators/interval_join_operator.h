@@ -1,0 +1,84 @@
+// IntervalJoinOperator: the keyed interval join of two streams on event time (Flink's
+// IntervalJoinOperator): a left row l and a right row r with equal join keys match when
+//   l.time + lower <= r.time <= l.time + upper
+// (`within: D` is lower = -D, upper = D). Each matching pair emits one row: every left
+// column, then the right columns that are not join keys. type `left` (left outer) also emits
+// each left row that matched nothing, with nulls for the right columns, once the watermark
+// has passed l.time + upper (no right row can match it any more).
+// Input 0 is the left stream, input 1 the right one, both hash-partitioned by the keys.
+// A row whose time is at or before the current watermark is late: dropped and counted, as
+// is a row with a null time.
+// State, per key, in the task's keyed state backend (checkpointed, rescalable):
+//   map "<name>.left" / "<name>.right": (time, sequence) -> matched flag + the row
+//   (a one-row serialized batch); timers "<name>.timers" drop a left row when the watermark
+//   reaches l.time + upper and a right row at r.time - lower (emitting an unmatched left row
+//   first for a left join). Memory is bounded by the rows within the interval.
+// Task thread only (late_records_dropped from any thread).
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "taskmanager/operators/keyed_input.h"
+#include "taskmanager/operators/operator.h"
+#include "taskmanager/state/timer_service.h"
+
+namespace sluice::taskmanager {
+
+class IntervalJoinOperator : public Operator {
+ public:
+  static absl::StatusOr<std::unique_ptr<Operator>> Create(const proto::OperatorSpec& spec);
+  absl::Status Open(const OperatorContext& ctx) override;
+  absl::Status InitializeState(StateInitContext& ctx) override;
+  absl::Status ProcessBatch(int input, types::RecordBatch& batch, Collector& out) override;
+  absl::Status ProcessWatermark(int64_t watermark, Collector& out) override;
+  int64_t late_records_dropped() const override {
+    return late_dropped_.load(std::memory_order_relaxed);
+  }
+
+  // Buffered rows of both sides, over every key (tests).
+  absl::StatusOr<int64_t> NumBufferedRows();
+
+ private:
+  // One input: its schema, keys, time column and buffer.
+  struct Side {
+    types::SchemaPtr schema;
+    std::unique_ptr<KeyedInput> keys;
+    int time_column = -1;
+    state::MapState* buffer = nullptr;
+  };
+
+  IntervalJoinOperator() = default;
+  absl::Status BindState();
+  // Buffer entry key: time then sequence, big-endian with the sign flipped (RocksDB keeps
+  // them in time order).
+  std::string EntryKey(int64_t time);
+  static int64_t EntryTime(absl::string_view key);
+  // Emits left row (`left`, `lrow`) joined with right row (`right`, `rrow`), or with nulls
+  // when `right` is null.
+  absl::Status EmitJoined(const types::RecordBatch& left, size_t lrow,
+                          const types::RecordBatch* right, size_t rrow, Collector& out);
+  absl::Status AddRow(int input, const types::RecordBatch& batch, size_t row, int64_t time,
+                      Collector& out);
+  absl::Status OnTimer(const state::Timer& timer, Collector& out);
+  absl::Status FlushOutput(Collector& out);
+
+  std::string name_;
+  types::SchemaPtr output_;
+  Side sides_[2];
+  std::vector<int> right_output_columns_;  // right columns in the output (not join keys)
+  int64_t lower_ = 0, upper_ = 0;
+  bool left_outer_ = false;
+  state::KeyedStateBackend* backend_ = nullptr;
+  std::unique_ptr<state::TimerService> timers_;
+  int64_t watermark_ = INT64_MIN;
+  uint64_t sequence_ = 0;  // makes buffer keys unique
+  std::atomic<int64_t> late_dropped_{0};
+  std::string value_scratch_;
+  std::unique_ptr<types::RecordBatch> one_row_[2];  // scratch per side: the row being buffered
+  std::unique_ptr<types::RecordBatch> batch_;  // output
+};
+
+}  // namespace sluice::taskmanager

@@ -6,7 +6,8 @@
 // Compile is thread-safe; a CompiledExpr is immutable and may be evaluated from any thread.
 //
 // The language in short (SQL-like; keywords and function names case-insensitive, column names
-// case-sensitive, "double" or `back` quotes for odd column names):
+// case-sensitive, "double" or `back` quotes for odd column names; `a.b` names the column
+// "a.b", as CEP conditions name an earlier step's columns):
 //   literals   42  1.5  2e3  'it''s'  true  false  null  timestamp '2026-11-28T12:00:00Z'
 //   operators  + - * / % (int / int truncates; / or % by 0 is null), unary -, || (concat),
 //              = == != <> < <= > >=, and or not (three-valued), is [not] null,

@@ -57,6 +57,12 @@ bool Tokenize(absl::string_view text, std::vector<Token>* tokens, LexError* erro
     if (IsIdentStart(c)) {
       size_t start = i;
       while (i < text.size() && IsIdentChar(text[i])) ++i;
+      // A qualified name "step.column" (a CEP condition naming an earlier step's event) is
+      // one identifier: the column "step.column".
+      while (i + 1 < text.size() && text[i] == '.' && IsIdentStart(text[i + 1])) {
+        ++i;
+        while (i < text.size() && IsIdentChar(text[i])) ++i;
+      }
       tok.kind = TokenKind::kIdent;
       tok.text = std::string(text.substr(start, i - start));
     } else if (absl::ascii_isdigit(c) || (c == '.' && i + 1 < text.size() &&

@@ -488,6 +488,64 @@ class SpecReader {
     return absl::OkStatus();
   }
 
+  // pattern: {sequence: [{name: "condition", after: .., times: N, one_or_more: true,
+  //           optional: true}, ...], within: D, skip: .., emit: {column: expression}}
+  absl::Status ReadPattern(const Entry& e, LogicalNode* node) const {
+    ASSIGN_OR_RETURN(Map map, ReadMap(e, "a map {sequence: [...], within, skip, emit}"));
+    RETURN_IF_ERROR(CheckKeys(map, "pattern", {"sequence", "within", "skip", "emit"}));
+    PatternDef& p = node->pattern;
+    p.present = true;
+    p.pos = e.key_pos;
+    const Entry* sequence = map.Find("sequence");
+    if (sequence == nullptr || !sequence->value.IsSequence() || sequence->value.size() == 0) {
+      return Error(sequence == nullptr ? e.key_pos : ValuePos(*sequence),
+                   "pattern needs sequence: a list of steps like {small: \"amount < 5\"}");
+    }
+    p.sequence_pos = ValuePos(*sequence);
+    for (const YAML::Node& item : sequence->value) {
+      ASSIGN_OR_RETURN(Map step_map, ReadMap(item, p.sequence_pos, "a pattern step"));
+      PatternStepDef step;
+      step.pos = PosOf(item, p.sequence_pos);
+      for (size_t i = 0; i < step_map.entries.size(); ++i) {
+        const Entry& k = step_map.entries[i];
+        if (i == 0) {
+          step.name = Located{k.key, k.key_pos, false};
+          ASSIGN_OR_RETURN(step.condition, ScalarValue(k, "a condition"));
+        } else if (k.key == "after") {
+          ASSIGN_OR_RETURN(step.after, ScalarValue(k));
+        } else if (k.key == "times") {
+          ASSIGN_OR_RETURN(step.times, ScalarValue(k, "a count"));
+        } else if (k.key == "one_or_more" || k.key == "optional") {
+          ASSIGN_OR_RETURN(Located flag, ScalarValue(k, "true or false"));
+          if (flag.text != "true" && flag.text != "false") {
+            return Error(flag.pos, absl::StrCat(k.key, " must be true or false"));
+          }
+          (k.key == "optional" ? step.optional : step.one_or_more) = flag.text == "true";
+        } else {
+          return Error(k.key_pos, absl::StrCat("unknown step option '", k.key,
+                                               "' (the first entry names the step; then after, "
+                                               "times, one_or_more, optional)"));
+        }
+      }
+      p.steps.push_back(std::move(step));
+    }
+    if (const Entry* k = map.Find("within")) {
+      ASSIGN_OR_RETURN(p.within, ScalarValue(*k, "a duration like 10m"));
+    }
+    if (const Entry* k = map.Find("skip")) {
+      ASSIGN_OR_RETURN(p.skip, ScalarValue(*k));
+    }
+    if (const Entry* k = map.Find("emit")) {
+      p.emit_pos = ValuePos(*k);
+      ASSIGN_OR_RETURN(Map emit, ReadMap(*k, "a map of column: expression"));
+      for (const Entry& column : emit.entries) {
+        ASSIGN_OR_RETURN(Located expr, ScalarValue(column, "an expression"));
+        p.emit.push_back(NamedExpression{Located{column.key, column.key_pos, false}, expr});
+      }
+    }
+    return absl::OkStatus();
+  }
+
   absl::Status ReadSource(const YAML::Node& item, LogicalPlan* plan) {
     ASSIGN_OR_RETURN(Map map, ReadMap(item, Position{}, "a source"));
     LogicalNode node;
@@ -645,15 +703,10 @@ class SpecReader {
     RETURN_IF_ERROR(CheckKeys(map, what,
                               {"name", "input", "inputs", "parallelism", "filter", "select",
                                "key_by", "aggregate", "union", "window", "join", "pattern"}));
-    for (absl::string_view later : {"pattern"}) {
-      if (const Entry* e = map.Find(later)) {
-        return Error(e->key_pos, absl::StrCat(later, " is not supported yet"));
-      }
-    }
     const Entry* kind = nullptr;
     for (const Entry& e : map.entries) {
       if (e.key != "filter" && e.key != "select" && e.key != "aggregate" && e.key != "union" &&
-          e.key != "join") {
+          e.key != "join" && e.key != "pattern") {
         continue;
       }
       if (kind != nullptr) {
@@ -668,7 +721,7 @@ class SpecReader {
         return Error(key_by->key_pos, "key_by needs an aggregate (key_by alone is not supported yet)");
       }
       return Error(node.pos, absl::StrCat(what, " needs one of filter, select, key_by + aggregate, "
-                                                "union or join"));
+                                                "union, join or key_by + pattern"));
     }
     RETURN_IF_ERROR(ReadInputs(map, &node));
     RETURN_IF_ERROR(ReadParallelism(map, &node));
@@ -692,6 +745,9 @@ class SpecReader {
     } else if (kind->key == "aggregate") {
       node.op = NodeOp::kAggregate;
       RETURN_IF_ERROR(ReadAggregate(*kind, &node));
+    } else if (kind->key == "pattern") {
+      node.op = NodeOp::kPattern;
+      RETURN_IF_ERROR(ReadPattern(*kind, &node));
     } else if (kind->key == "join") {
       if (key_by != nullptr) {
         return Error(key_by->key_pos, "a join is keyed by its on: [columns], not key_by");

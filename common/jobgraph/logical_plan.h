@@ -47,6 +47,7 @@ enum class NodeOp {
   kAggregate,
   kUnion,
   kJoin,
+  kPattern,
   kFileSink,
   kPrintSink,
   kBlackholeSink,
@@ -119,6 +120,29 @@ struct JoinDef {
   Located type;  // empty: inner
 };
 
+// A CEP pattern: `pattern: {sequence: [{name: "condition", after, times, one_or_more,
+// optional}, ...], within: D, skip: no_skip|skip_past_last_event, emit: {col: expr}}`.
+struct PatternStepDef {
+  Located name;
+  Located condition;
+  Located after;          // empty: followed_by
+  Located times;          // empty: 1
+  bool one_or_more = false;
+  bool optional = false;
+  Position pos;
+};
+
+struct PatternDef {
+  bool present = false;
+  Position pos;
+  std::vector<PatternStepDef> steps;
+  Position sequence_pos;
+  Located within;
+  Located skip;
+  std::vector<NamedExpression> emit;
+  Position emit_pos;
+};
+
 struct LogicalNode {
   NodeOp op;
   Located name;
@@ -157,6 +181,8 @@ struct LogicalNode {
   WindowDef window;
   // Join (its `on` columns are `key_by`).
   JoinDef join;
+  // CEP pattern (on the key_by stream).
+  PatternDef pattern;
 };
 
 struct LogicalPlan {

@@ -773,6 +773,146 @@ class Planner {
     return Schema(std::move(fields));
   }
 
+  // A CEP pattern over the keyed input (pattern_operator.h has the semantics).
+  absl::StatusOr<Schema> PlanPattern(const LogicalNode& node, const Schema& in, int i,
+                                     proto::OperatorSpec* spec) const {
+    const PatternDef& p = node.pattern;
+    proto::PatternSpec* pattern = spec->mutable_pattern();
+    if (node.key_by.empty()) {
+      return Error(node, p.pos, "a pattern needs a keyed stream: add key_by: [columns]");
+    }
+    std::vector<types::Field> fields;
+    absl::flat_hash_set<std::string> names;
+    for (const Located& key : node.key_by) {
+      std::optional<int> index = in.IndexOf(key.text);
+      if (!index) {
+        std::vector<std::string> columns;
+        for (const types::Field& f : in.fields()) columns.push_back(f.name);
+        return Error(node, key.pos, absl::StrCat("unknown key column '", key.text, "'",
+                                                 DidYouMean(key.text, columns)));
+      }
+      fields.push_back(in.field(*index));
+      names.insert(key.text);
+      pattern->add_key_columns(key.text);
+    }
+    const std::string& time = time_column_[inputs_[i][0]];
+    if (time.empty()) {
+      return Error(node, p.pos,
+                   "a pattern needs event time: give the source a watermark: {column: ...}");
+    }
+    pattern->set_time_column(time);
+    // Conditions see the event's columns and those of the steps before them.
+    std::vector<types::Field> visible = in.fields();
+    absl::flat_hash_set<std::string> step_names;
+    for (size_t k = 0; k < p.steps.size(); ++k) {
+      const PatternStepDef& step = p.steps[k];
+      if (!IsValidStepName(step.name.text)) {
+        return Error(node, step.name.pos,
+                     absl::StrCat("step name '", step.name.text,
+                                  "' must be letters, digits and '_', starting with a letter"));
+      }
+      if (!step_names.insert(step.name.text).second) {
+        return Error(node, step.name.pos, absl::StrCat("step '", step.name.text, "' appears twice"));
+      }
+      proto::PatternStep* out = pattern->add_steps();
+      out->set_name(step.name.text);
+      const std::string after = step.after.empty() ? "followed_by" : step.after.text;
+      static const std::vector<std::string> kAfter = {"followed_by", "next", "not_next",
+                                                      "not_followed_by"};
+      if (std::find(kAfter.begin(), kAfter.end(), after) == kAfter.end()) {
+        std::string hint = DidYouMean(after, kAfter);
+        if (hint.empty()) hint = " (use followed_by, next, not_next or not_followed_by)";
+        return Error(node, step.after.pos, absl::StrCat("unknown after '", after, "'", hint));
+      }
+      out->set_after(after);
+      const bool negative = after == "not_next" || after == "not_followed_by";
+      int times = 1;
+      if (!step.times.empty() && (!absl::SimpleAtoi(step.times.text, &times) || times < 1)) {
+        return Error(node, step.times.pos,
+                     absl::StrCat("times must be a count >= 1, got '", step.times.text, "'"));
+      }
+      if (negative && (!step.times.empty() || step.one_or_more || step.optional)) {
+        return Error(node, step.name.pos,
+                     absl::StrCat("negative step '", step.name.text, "' takes no times, "
+                                  "one_or_more or optional"));
+      }
+      if (step.one_or_more && !step.times.empty()) {
+        return Error(node, step.times.pos, "use either times or one_or_more, not both");
+      }
+      out->set_min(step.optional ? 0 : times);
+      out->set_max(step.one_or_more ? -1 : times);
+      const bool fixed = !step.optional && !step.one_or_more;
+      if (k == 0 && (negative || step.optional)) {
+        return Error(node, step.name.pos, "the first step must match an event (not optional, "
+                                          "not negative)");
+      }
+      if (k + 1 == p.steps.size() && (negative || !fixed)) {
+        return Error(node, step.name.pos, "the last step must match a fixed number of events "
+                                          "(not optional, one_or_more or negative)");
+      }
+      if (negative && k > 0) {
+        const PatternStepDef& prev = p.steps[k - 1];
+        const std::string prev_after = prev.after.empty() ? "followed_by" : prev.after.text;
+        if (prev.optional || prev.one_or_more || prev_after == "not_next" ||
+            prev_after == "not_followed_by") {
+          return Error(node, step.name.pos,
+                       absl::StrCat("negative step '", step.name.text,
+                                    "' must follow a step that matches a fixed number of events"));
+        }
+      }
+      if (step.condition.text.empty()) {
+        return Error(node, step.name.pos, absl::StrCat("step '", step.name.text, "' needs a condition"));
+      }
+      ASSIGN_OR_RETURN(TypeId type,
+                       TypeOf(node, step.condition, Schema(visible),
+                              absl::StrCat("in step '", step.name.text, "'")));
+      if (type != TypeId::kBool) {
+        return Error(node, step.condition.pos,
+                     absl::StrCat("the condition of step '", step.name.text, "' is ",
+                                  types::TypeName(type), ", not bool"));
+      }
+      out->set_condition(step.condition.text);
+      for (const types::Field& f : in.fields()) {
+        visible.push_back({absl::StrCat(step.name.text, ".", f.name), f.type});
+      }
+    }
+    ASSIGN_OR_RETURN(int64_t within, DurationMicros(node, p.within, "within", true));
+    pattern->set_within_us(within);
+    const std::string skip = p.skip.empty() ? "no_skip" : p.skip.text;
+    if (skip != "no_skip" && skip != "skip_past_last_event") {
+      return Error(node, p.skip.pos, absl::StrCat("unknown skip '", skip,
+                                                  "' (use no_skip or skip_past_last_event)"));
+    }
+    pattern->set_skip(skip);
+    if (p.emit.empty()) {
+      return Error(node, p.pos, "a pattern needs emit: {column: expression} (e.g. "
+                                "first_amount: small.amount)");
+    }
+    const Schema match(visible);
+    for (const NamedExpression& e : p.emit) {
+      if (!names.insert(e.name.text).second) {
+        return Error(node, e.name.pos,
+                     absl::StrCat("output column '", e.name.text, "' appears twice (the key "
+                                  "columns come first)"));
+      }
+      ASSIGN_OR_RETURN(TypeId type, TypeOf(node, e.expr, match,
+                                           absl::StrCat("in emit '", e.name.text, "'")));
+      fields.push_back({e.name.text, type});
+      proto::NamedExpr* out = pattern->add_emit();
+      out->set_name(e.name.text);
+      out->set_expr(e.expr.text);
+    }
+    return Schema(std::move(fields));
+  }
+
+  static bool IsValidStepName(absl::string_view name) {
+    if (name.empty() || !absl::ascii_isalpha(name[0])) return false;
+    for (char c : name) {
+      if (!absl::ascii_isalnum(c) && c != '_') return false;
+    }
+    return true;
+  }
+
   // Union inputs must have the schema of the first input.
   absl::Status CheckUnion(const LogicalNode& node, int i) const {
     const Schema& first = output_[inputs_[i][0]];
@@ -806,7 +946,8 @@ class Planner {
     spec.set_name(node.name.text);
     spec.set_yaml_line(node.pos.line);
     parallelism_[i] = node.parallelism > 0 ? node.parallelism : plan_.parallelism;
-    if (!node.key_by.empty() && node.op != NodeOp::kAggregate && node.op != NodeOp::kJoin) {
+    if (!node.key_by.empty() && node.op != NodeOp::kAggregate && node.op != NodeOp::kJoin &&
+        node.op != NodeOp::kPattern) {
       return Error(node, node.key_by_pos,
                    "key_by needs an aggregate (key_by alone is not supported yet)");
     }
@@ -858,6 +999,10 @@ class Planner {
       }
       case NodeOp::kJoin: {
         ASSIGN_OR_RETURN(out, PlanJoin(node, i, &spec));
+        break;
+      }
+      case NodeOp::kPattern: {
+        ASSIGN_OR_RETURN(out, PlanPattern(node, in, i, &spec));
         break;
       }
       case NodeOp::kUnion: {

@@ -12,12 +12,7 @@
 namespace sluice::taskmanager {
 namespace {
 
-constexpr size_t kOutputBatchRows = 1024;
 constexpr char kSideTag[2] = {'L', 'R'};
-
-void AppendBigEndian(uint64_t v, std::string* out) {
-  for (int shift = 56; shift >= 0; shift -= 8) out->push_back(static_cast<char>(v >> shift));
-}
 
 }  // namespace
 
@@ -64,7 +59,7 @@ absl::StatusOr<std::unique_ptr<Operator>> IntervalJoinOperator::Create(
     return error(absl::StrCat("unknown join type '", join.type(), "' (expected inner or left)"));
   }
   for (int s = 0; s < 2; ++s) op->one_row_[s] = std::make_unique<types::RecordBatch>(op->sides_[s].schema);
-  op->batch_ = std::make_unique<types::RecordBatch>(op->output_);
+  op->output_buffer_ = std::make_unique<OutputBuffer>(op->output_);
   return op;
 }
 
@@ -102,21 +97,6 @@ absl::Status IntervalJoinOperator::BindState() {
   return absl::OkStatus();
 }
 
-std::string IntervalJoinOperator::EntryKey(int64_t time) {
-  std::string key;
-  AppendBigEndian(static_cast<uint64_t>(time) ^ (uint64_t{1} << 63), &key);
-  AppendBigEndian(sequence_++, &key);
-  return key;
-}
-
-int64_t IntervalJoinOperator::EntryTime(absl::string_view key) {
-  uint64_t biased = 0;
-  for (int i = 0; i < 8 && i < static_cast<int>(key.size()); ++i) {
-    biased = (biased << 8) | static_cast<unsigned char>(key[i]);
-  }
-  return static_cast<int64_t>(biased ^ (uint64_t{1} << 63));
-}
-
 absl::StatusOr<int64_t> IntervalJoinOperator::NumBufferedRows() {
   RETURN_IF_ERROR(BindState());
   int64_t n = 0;
@@ -142,7 +122,7 @@ absl::StatusOr<int64_t> IntervalJoinOperator::NumBufferedRows() {
 absl::Status IntervalJoinOperator::EmitJoined(const types::RecordBatch& left, size_t lrow,
                                               const types::RecordBatch* right, size_t rrow,
                                               Collector& out) {
-  types::RecordBatch& b = *batch_;
+  types::RecordBatch& b = output_buffer_->batch();
   const size_t left_columns = sides_[0].schema->size();
   for (size_t c = 0; c < left_columns; ++c) b.mutable_column(c).AppendFrom(left.column(c), lrow);
   for (size_t j = 0; j < right_output_columns_.size(); ++j) {
@@ -153,16 +133,7 @@ absl::Status IntervalJoinOperator::EmitJoined(const types::RecordBatch& left, si
       col.AppendNull();
     }
   }
-  b.SetNumRows(b.num_rows() + 1);
-  if (b.num_rows() >= kOutputBatchRows) return FlushOutput(out);
-  return absl::OkStatus();
-}
-
-absl::Status IntervalJoinOperator::FlushOutput(Collector& out) {
-  if (batch_->num_rows() == 0) return absl::OkStatus();
-  absl::Status s = out.Collect(*batch_);
-  batch_->Clear();
-  return s;
+  return output_buffer_->EndRow(out);
 }
 
 absl::Status IntervalJoinOperator::AddRow(int input, const types::RecordBatch& batch, size_t row,
@@ -179,7 +150,7 @@ absl::Status IntervalJoinOperator::AddRow(int input, const types::RecordBatch& b
   };
   std::vector<Match> matches;
   RETURN_IF_ERROR(sides_[other].buffer->ForEach([&](absl::string_view key, absl::string_view value) {
-    const int64_t t = EntryTime(key);
+    const int64_t t = TimeOfKey(key);
     if (t >= from && t <= to) matches.push_back({std::string(key), std::string(value)});
     return true;
   }));
@@ -206,7 +177,7 @@ absl::Status IntervalJoinOperator::AddRow(int input, const types::RecordBatch& b
   one_row.AppendRow(batch, row);
   value_scratch_.assign(1, static_cast<char>(input == 0 && !matches.empty() ? 1 : 0));
   types::SerializeBatch(one_row, &value_scratch_);  // appends
-  const std::string key = EntryKey(time);
+  const std::string key = TimeOrderedKey(time, sequence_++);
   RETURN_IF_ERROR(sides_[input].buffer->Put(key, value_scratch_));
   const int64_t expires = input == 0 ? SaturatingAdd(time, upper_) : SaturatingAdd(time, -lower_);
   const KeyedInput& keys = *sides_[input].keys;
@@ -231,7 +202,7 @@ absl::Status IntervalJoinOperator::ProcessBatch(int input, types::RecordBatch& b
     RETURN_IF_ERROR(side.keys->SetKey(batch, row));
     RETURN_IF_ERROR(AddRow(input, batch, row, times.Int(row), out));
   }
-  return FlushOutput(out);
+  return output_buffer_->Flush(out);
 }
 
 absl::Status IntervalJoinOperator::OnTimer(const state::Timer& timer, Collector& out) {
@@ -260,7 +231,7 @@ absl::Status IntervalJoinOperator::ProcessWatermark(int64_t watermark, Collector
   watermark_ = watermark;
   RETURN_IF_ERROR(timers_->AdvanceWatermark(
       watermark, [this, &out](const state::Timer& timer) { return OnTimer(timer, out); }));
-  return FlushOutput(out);
+  return output_buffer_->Flush(out);
 }
 
 }  // namespace sluice::taskmanager

@@ -23,6 +23,7 @@
 
 #include "taskmanager/operators/keyed_input.h"
 #include "taskmanager/operators/operator.h"
+#include "taskmanager/operators/output_buffer.h"
 #include "taskmanager/state/timer_service.h"
 
 namespace sluice::taskmanager {
@@ -52,10 +53,6 @@ class IntervalJoinOperator : public Operator {
 
   IntervalJoinOperator() = default;
   absl::Status BindState();
-  // Buffer entry key: time then sequence, big-endian with the sign flipped (RocksDB keeps
-  // them in time order).
-  std::string EntryKey(int64_t time);
-  static int64_t EntryTime(absl::string_view key);
   // Emits left row (`left`, `lrow`) joined with right row (`right`, `rrow`), or with nulls
   // when `right` is null.
   absl::Status EmitJoined(const types::RecordBatch& left, size_t lrow,
@@ -63,7 +60,6 @@ class IntervalJoinOperator : public Operator {
   absl::Status AddRow(int input, const types::RecordBatch& batch, size_t row, int64_t time,
                       Collector& out);
   absl::Status OnTimer(const state::Timer& timer, Collector& out);
-  absl::Status FlushOutput(Collector& out);
 
   std::string name_;
   types::SchemaPtr output_;
@@ -74,11 +70,11 @@ class IntervalJoinOperator : public Operator {
   state::KeyedStateBackend* backend_ = nullptr;
   std::unique_ptr<state::TimerService> timers_;
   int64_t watermark_ = INT64_MIN;
-  uint64_t sequence_ = 0;  // makes buffer keys unique
+  uint64_t sequence_ = 0;  // makes buffer keys (time_windows.h TimeOrderedKey) unique
   std::atomic<int64_t> late_dropped_{0};
   std::string value_scratch_;
   std::unique_ptr<types::RecordBatch> one_row_[2];  // scratch per side: the row being buffered
-  std::unique_ptr<types::RecordBatch> batch_;  // output
+  std::unique_ptr<OutputBuffer> output_buffer_;
 };
 
 }  // namespace sluice::taskmanager

@@ -42,6 +42,11 @@ class KeyedInput {
   void HashBatch(const types::RecordBatch& batch);
   // Makes row `row`'s key current. Internal error when its key group is not this subtask's.
   absl::Status SetKey(const types::RecordBatch& batch, size_t row);
+  // Makes an encoded key current (a timer's key: the backend already has it).
+  void SetEncodedKey(int key_group, absl::string_view key) {
+    key_group_ = key_group;
+    key_.assign(key.data(), key.size());
+  }
   // The current key (after SetKey): its bytes and key group.
   const std::string& key() const { return key_; }
   int key_group() const { return key_group_; }

@@ -4,6 +4,7 @@
 #include "taskmanager/connectors/sink_factory.h"
 #include "taskmanager/operators/aggregate_operator.h"
 #include "taskmanager/operators/interval_join_operator.h"
+#include "taskmanager/operators/pattern_operator.h"
 #include "taskmanager/operators/window_operator.h"
 #include "taskmanager/operators/basic_operators.h"
 #include "taskmanager/operators/operator.h"
@@ -35,6 +36,8 @@ absl::StatusOr<std::unique_ptr<Operator>> CreateOperator(const proto::OperatorSp
       return FilterOperator::Create(spec);
     case proto::OperatorSpec::kSelect:
       return SelectOperator::Create(spec);
+    case proto::OperatorSpec::kPattern:
+      return PatternOperator::Create(spec);
     case proto::OperatorSpec::kJoin:
       return IntervalJoinOperator::Create(spec);
     case proto::OperatorSpec::kAggregate:

@@ -11,8 +11,6 @@
 namespace sluice::taskmanager {
 namespace {
 
-constexpr size_t kOutputBatchRows = 1024;
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Operator>> WindowOperator::Create(const proto::OperatorSpec& spec) {
@@ -158,24 +156,16 @@ absl::Status WindowOperator::Emit(const Window& w, const std::vector<Accumulator
                                   absl::string_view key, Collector& out) {
   const size_t num_keys = key_types_.size();
   if (batch != nullptr) {
-    keys_.AppendKey(*batch, row, batch_);
-  } else if (!AppendEncodedKey(key, key_types_, batch_)) {
+    keys_.AppendKey(*batch, row, output_.batch());
+  } else if (!AppendEncodedKey(key, key_types_, output_.batch())) {
     return absl::DataLossError(
         absl::StrCat("operator '", name_, "': malformed key in timer state"));
   }
-  batch_.mutable_column(num_keys).AppendInt(w.start);
-  batch_.mutable_column(num_keys + 1).AppendInt(w.end);
-  calls_.AppendResults(accs, batch_, num_keys + 2);
-  batch_.SetNumRows(batch_.num_rows() + 1);
-  if (batch_.num_rows() >= kOutputBatchRows) return FlushOutput(out);
-  return absl::OkStatus();
-}
-
-absl::Status WindowOperator::FlushOutput(Collector& out) {
-  if (batch_.num_rows() == 0) return absl::OkStatus();
-  absl::Status s = out.Collect(batch_);
-  batch_.Clear();
-  return s;
+  types::RecordBatch& b = output_.batch();
+  b.mutable_column(num_keys).AppendInt(w.start);
+  b.mutable_column(num_keys + 1).AppendInt(w.end);
+  calls_.AppendResults(accs, b, num_keys + 2);
+  return output_.EndRow(out);
 }
 
 absl::StatusOr<bool> WindowOperator::AddToTimeWindows(const types::RecordBatch& batch, size_t row,
@@ -262,7 +252,7 @@ absl::Status WindowOperator::ProcessBatch(int input, types::RecordBatch& batch, 
                                                          : AddToTimeWindows(batch, row, ts, out));
     if (!added) late_dropped_.fetch_add(1, std::memory_order_relaxed);
   }
-  return FlushOutput(out);
+  return output_.Flush(out);
 }
 
 absl::Status WindowOperator::OnTimer(const state::Timer& timer, Collector& out) {
@@ -290,7 +280,7 @@ absl::Status WindowOperator::ProcessWatermark(int64_t watermark, Collector& out)
   watermark_ = watermark;
   RETURN_IF_ERROR(timers_->AdvanceWatermark(
       watermark, [this, &out](const state::Timer& timer) { return OnTimer(timer, out); }));
-  return FlushOutput(out);
+  return output_.Flush(out);
 }
 
 }  // namespace sluice::taskmanager

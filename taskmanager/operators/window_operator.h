@@ -25,6 +25,7 @@
 #include "taskmanager/operators/aggregate_functions.h"
 #include "taskmanager/operators/keyed_input.h"
 #include "taskmanager/operators/operator.h"
+#include "taskmanager/operators/output_buffer.h"
 #include "taskmanager/state/timer_service.h"
 
 namespace sluice::taskmanager {
@@ -51,7 +52,7 @@ class WindowOperator : public Operator {
   enum class Kind { kTumble, kSlide, kSession };
 
   WindowOperator(types::SchemaPtr output, KeyedInput keys, AggregateCalls calls)
-      : output_(output), keys_(std::move(keys)), calls_(std::move(calls)), batch_(output) {}
+      : keys_(std::move(keys)), calls_(std::move(calls)), output_(std::move(output)) {}
   absl::Status BindState();
   // The window's state key / timer namespace, into ns_ (reused).
   absl::string_view EncodeWindow(const Window& w);
@@ -73,9 +74,7 @@ class WindowOperator : public Operator {
                     const types::RecordBatch* batch, size_t row, absl::string_view key,
                     Collector& out);
   absl::Status OnTimer(const state::Timer& timer, Collector& out);
-  absl::Status FlushOutput(Collector& out);
 
-  types::SchemaPtr output_;
   std::string name_;
   Kind kind_ = Kind::kTumble;
   int64_t size_ = 0, slide_ = 0, gap_ = 0, lateness_ = 0;
@@ -93,7 +92,7 @@ class WindowOperator : public Operator {
   std::vector<Window> windows_scratch_;
   std::string value_scratch_;
   std::string ns_;
-  types::RecordBatch batch_;  // output, flushed at 1024 rows and after each input
+  OutputBuffer output_;
 };
 
 }  // namespace sluice::taskmanager

@@ -398,8 +398,8 @@ TEST(JobSpecTest, WrongValueTypesAndMissingKeys) {
   EXPECT_EQ(ErrorOf(WithOperators("  - {name: big, filter: \"amount > 1\"}\n")),
             "job.yaml:9:5: operator 'big' needs an input");
   EXPECT_EQ(ErrorOf(WithOperators("  - {name: big, input: txns}\n")),
-            "job.yaml:9:5: operator 'big' needs one of filter, select, key_by + aggregate, union or "
-            "join");
+            "job.yaml:9:5: operator 'big' needs one of filter, select, key_by + aggregate, union, "
+            "join or key_by + pattern");
   EXPECT_EQ(ErrorOf(WithOperators("  - {name: big, input: txns, filter: \"amount > 1\", select: [card]}\n")),
             "job.yaml:9:52: operator 'big' has both filter and select; use one per operator");
   EXPECT_EQ(ErrorOf(WithOperators("  - {name: big, input: txns, inputs: [txns], filter: \"amount > 1\"}\n")),
@@ -564,6 +564,51 @@ TEST(JobSpecTest, BadJoinsAreClearErrors) {
             "job.yaml:6:62: lower (5m) is after upper (1m)");
 }
 
+std::string PatternJob(const std::string& pattern, const std::string& key_by = "key_by: [card], ") {
+  return WithEventTime("  - {name: big, input: txns, " + key_by + "pattern: " + pattern + "}\n");
+}
+
+TEST(JobSpecTest, PatternBecomesASpec) {
+  absl::StatusOr<proto::JobGraph> graph = ParseJobSpec(
+      PatternJob("{sequence: [{small: \"amount < 5\"}, {gap: \"country = 'XX'\", after: "
+                 "not_followed_by}, {big: \"amount > small.amount * 100\", times: 2}], within: "
+                 "10m, skip: skip_past_last_event, emit: {first: small.amount, country: big.country}}"),
+      "job.yaml", {});
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  const proto::OperatorSpec& op = graph->vertices(1).chain(0);
+  ASSERT_TRUE(op.has_pattern());
+  const proto::PatternSpec& p = op.pattern();
+  ASSERT_EQ(p.steps_size(), 3);
+  EXPECT_EQ(p.steps(1).after(), "not_followed_by");
+  EXPECT_EQ(p.steps(2).min(), 2);
+  EXPECT_EQ(p.steps(2).max(), 2);
+  EXPECT_EQ(p.within_us(), 600'000'000);
+  EXPECT_EQ(p.skip(), "skip_past_last_event");
+  EXPECT_EQ(p.time_column(), "ts");
+  EXPECT_EQ(sluice::types::Schema::FromProto(op.output_schema())->ToString(),
+            "card int64, first float64, country string");
+}
+
+TEST(JobSpecTest, BadPatternsAreClearErrors) {
+  EXPECT_EQ(ErrorOf(PatternJob("{sequence: [{small: \"amount < 5\"}], emit: {a: small.amount}}", "")),
+            "job.yaml:10:30: a pattern needs a keyed stream: add key_by: [columns]");
+  // A condition may only name steps before it.
+  EXPECT_EQ(ErrorOf(PatternJob("{sequence: [{small: \"amount < big.amount\"}, {big: \"amount > 1\"}], "
+                               "emit: {a: small.amount}}")),
+            "job.yaml:10:85: unknown column 'big.amount' in step 'small' (columns: card, amount, "
+            "country, ts)");
+  EXPECT_EQ(ErrorOf(PatternJob("{sequence: [{small: \"amount < 5\"}, {big: \"amount > 1\", after: nxt}], "
+                               "emit: {a: small.amount}}")),
+            "job.yaml:10:117: unknown after 'nxt' (did you mean 'next'?)");
+  EXPECT_EQ(ErrorOf(PatternJob("{sequence: [{small: \"amount < 5\"}, {big: \"amount > 1\", one_or_more: true}], "
+                               "emit: {a: small.amount}}")),
+            "job.yaml:10:91: the last step must match a fixed number of events (not optional, "
+            "one_or_more or negative)");
+  EXPECT_EQ(ErrorOf(PatternJob("{sequence: [{small: \"amount < 5\"}]}")),
+            "job.yaml:10:46: a pattern needs emit: {column: expression} (e.g. first_amount: "
+            "small.amount)");
+}
+
 TEST(JobSpecTest, NotYetAvailableFeaturesSaySo) {
   EXPECT_EQ(ErrorOf("name: t\nsources:\n  - {name: k, connector: kafka, topic: txns}\n"),
             "job.yaml:3:26: connector 'kafka' is not available yet (use file, datagen)");
@@ -573,8 +618,6 @@ TEST(JobSpecTest, NotYetAvailableFeaturesSaySo) {
             "job.yaml:3:26: unknown source connector 'fiel' (did you mean 'file'?)");
   EXPECT_EQ(ErrorOf(std::string(kSource) + "sinks:\n  - {name: o, input: txns, connector: kafka}\n"),
             "job.yaml:9:39: connector 'kafka' is not available yet (use file, print, blackhole)");
-  EXPECT_EQ(ErrorOf(WithOperators("  - {name: big, input: txns, pattern: {}}\n")),
-            "job.yaml:9:30: pattern is not supported yet");
   std::string avro = std::string(kSource) + "sinks:\n  - {name: o, input: txns, connector: print}\n";
   avro.replace(avro.find("format: json"), 12, "format: avro");
   EXPECT_EQ(ErrorOf(avro), "job.yaml:6:13: format 'avro' is not available yet (use json or csv)");

@@ -5,6 +5,7 @@
 // subtask (so which records are late does not depend on timing): they are dropped, counted
 // in `sluice info`, and the rest still matches the reference. Bad event-time specs fail at
 // submission with their YAML position.
+#include <functional>
 #include <map>
 #include <random>
 #include <set>
@@ -138,20 +139,27 @@ Rows SessionReference(const std::vector<Event>& events, int64_t gap_us) {
   return rows;
 }
 
-Rows ReadRows(const std::filesystem::path& dir, const std::vector<std::string>& values) {
-  Rows rows;
+// Calls `fn` with every JSON row of the part files in `dir`.
+void ForEachJsonRow(const std::filesystem::path& dir, const std::function<void(const nlohmann::json&)>& fn) {
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
     std::ifstream in(entry.path());
     std::string line;
-    while (std::getline(in, line)) {
-      auto j = nlohmann::json::parse(line);
-      std::string row = std::to_string(j["user"].get<int64_t>()) + "|" +
-                        j["window_start"].get<std::string>() + "|" +
-                        j["window_end"].get<std::string>();
-      for (const std::string& v : values) row += "|" + std::to_string(j[v].get<int64_t>());
-      rows.insert(row);
-    }
+    while (std::getline(in, line)) fn(nlohmann::json::parse(line));
   }
+}
+
+// A JSON value as compared text: strings bare, null as "null".
+std::string Text(const nlohmann::json& v) {
+  return v.is_null() ? std::string("null") : v.is_string() ? v.get<std::string>() : v.dump();
+}
+
+Rows ReadRows(const std::filesystem::path& dir, const std::vector<std::string>& values) {
+  Rows rows;
+  ForEachJsonRow(dir, [&](const nlohmann::json& j) {
+    std::string row = Text(j["user"]) + "|" + Text(j["window_start"]) + "|" + Text(j["window_end"]);
+    for (const std::string& v : values) row += "|" + Text(j[v]);
+    rows.insert(row);
+  });
   return rows;
 }
 
@@ -327,20 +335,111 @@ sinks:
     if (!matched) want.insert(row(o.id, o.total, o.ts_ms, "null", "null"));
   }
   Rows got;
-  for (const auto& entry : std::filesystem::directory_iterator(cluster.dir() / "out")) {
-    std::ifstream in(entry.path());
-    std::string line;
-    while (std::getline(in, line)) {
-      auto j = nlohmann::json::parse(line);
-      auto text = [](const nlohmann::json& v) {
-        return v.is_null() ? std::string("null") : v.is_string() ? v.get<std::string>() : v.dump();
-      };
-      got.insert(std::to_string(j["id"].get<int64_t>()) + "|" + text(j["total"]) + "|" +
-                      text(j["ts"]) + "|" + text(j["amount"]) + "|" + text(j["payments_ts"]));
-    }
-  }
+  ForEachJsonRow(cluster.dir() / "out", [&](const nlohmann::json& j) {
+    got.insert(Text(j["id"]) + "|" + Text(j["total"]) + "|" + Text(j["ts"]) + "|" +
+               Text(j["amount"]) + "|" + Text(j["payments_ts"]));
+  });
   EXPECT_EQ(got.size(), want.size());
   EXPECT_TRUE(got == want) << "the join differs from the reference";
+}
+
+// Card fraud (CEP): a small charge then, within 10 minutes, a big one from another country,
+// skip_past_last_event, at parallelism 2 over two files; the alerts must equal a brute-force
+// search over each card's transactions in time order.
+TEST(EventTimeTest, FraudPatternMatchesBruteForce) {
+  Cluster cluster("event-time-cep");
+  ASSERT_NO_FATAL_FAILURE(cluster.Start(/*taskmanagers=*/2, /*slots=*/2));
+  struct Txn {
+    int64_t card, cents, ts_ms;
+    std::string country;
+  };
+  std::mt19937_64 rng(5);
+  const char* countries[] = {"NL", "DE", "US"};
+  std::vector<Txn> txns;
+  std::set<int64_t> used;
+  int64_t now = 1'795'000'000'000;
+  for (int i = 0; i < 60'000; ++i) {
+    now += static_cast<int64_t>(rng() % 100);
+    const int64_t roll = static_cast<int64_t>(rng() % 100);
+    const int64_t cents = roll < 3 ? static_cast<int64_t>(rng() % 500) : roll > 96 ? 100'000 + static_cast<int64_t>(rng() % 400'000) : 500 + static_cast<int64_t>(rng() % 50'000);
+    // A millisecond clock with up to 1 s of disorder; unique times, so each card's order is
+    // its time order whatever the arrival order of the two source subtasks.
+    int64_t ts = now - static_cast<int64_t>(rng() % 1000);
+    while (!used.insert(ts).second) ++ts;
+    txns.push_back({static_cast<int64_t>(rng() % 300), cents, ts, countries[rng() % 3]});
+  }
+  std::string files[2];
+  for (size_t i = 0; i < txns.size(); ++i) {
+    const Txn& t = txns[i];
+    files[i % 2] += "{\"card\":" + std::to_string(t.card) + ",\"cents\":" + std::to_string(t.cents) +
+                    ",\"country\":\"" + t.country + "\",\"ts\":" + std::to_string(t.ts_ms) + "}\n";
+  }
+  for (int f = 0; f < 2; ++f) cluster.WriteFile("data/txns/part-" + std::to_string(f) + ".jsonl", files[f]);
+  const std::string spec = cluster.WriteFile("job.yaml", R"yaml(name: fraud
+parallelism: 2
+sources:
+  - name: txns
+    connector: file
+    path: data/txns
+    format: json
+    schema: {card: int64, cents: int64, country: string, ts: timestamp}
+    watermark: {column: ts, max_delay: 2s}
+operators:
+  - name: fraud
+    input: txns
+    key_by: [card]
+    pattern:
+      sequence:
+        - {small: "cents < 500"}
+        - {big: "cents > 100000 and country <> small.country"}
+      within: 10m
+      skip: skip_past_last_event
+      emit: {small_cents: small.cents, small_at: small.ts, big_cents: big.cents, big_at: big.ts}
+sinks:
+  - {name: out, input: fraud, connector: file, path: out, format: json}
+)yaml");
+  CommandResult run = cluster.Sluice({"run", spec});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+
+  // The reference: per card, in time order.
+  std::map<int64_t, std::vector<const Txn*>> by_card;
+  for (const Txn& t : txns) by_card[t.card].push_back(&t);
+  Rows want;
+  for (auto& [card, list] : by_card) {
+    std::stable_sort(list.begin(), list.end(), [](const Txn* a, const Txn* b) { return a->ts_ms < b->ts_ms; });
+    std::vector<int> end(list.size(), -1);
+    for (size_t s = 0; s < list.size(); ++s) {
+      if (list[s]->cents >= 500) continue;
+      for (size_t j = s + 1; j < list.size() && list[j]->ts_ms - list[s]->ts_ms <= 600'000; ++j) {
+        if (list[j]->cents > 100'000 && list[j]->country != list[s]->country) {
+          end[s] = static_cast<int>(j);
+          break;
+        }
+      }
+    }
+    int last_end = -1;
+    while (true) {
+      int best = -1;
+      for (size_t s = last_end + 1; s < list.size(); ++s) {
+        if (end[s] >= 0 && (best < 0 || end[s] < end[best])) best = static_cast<int>(s);
+      }
+      if (best < 0) break;
+      const Txn& small = *list[best];
+      const Txn& big = *list[end[best]];
+      want.insert(std::to_string(card) + "|" + std::to_string(small.cents) + "|" +
+                  types::FormatTimestamp(small.ts_ms * 1000) + "|" + std::to_string(big.cents) + "|" +
+                  types::FormatTimestamp(big.ts_ms * 1000));
+      last_end = end[best];
+    }
+  }
+  Rows got;
+  ForEachJsonRow(cluster.dir() / "out", [&](const nlohmann::json& j) {
+    got.insert(Text(j["card"]) + "|" + Text(j["small_cents"]) + "|" + Text(j["small_at"]) + "|" +
+               Text(j["big_cents"]) + "|" + Text(j["big_at"]));
+  });
+  EXPECT_GT(want.size(), 50u);
+  EXPECT_EQ(got.size(), want.size());
+  EXPECT_TRUE(got == want) << "the alerts differ from the reference";
 }
 
 TEST(EventTimeTest, BadEventTimeSpecsFailAtSubmission) {

@@ -140,7 +140,9 @@ TEST_P(ExactlyOnceTest, KilledTaskManagersLoseAndDuplicateNothing) {
   EXPECT_EQ(c.lost, 0);
   EXPECT_EQ(c.duplicated, 0);
   EXPECT_GE(kills, 1);
-  if (std::getenv("SLUICE_CHAOS_LONG") != nullptr) EXPECT_EQ(kills, p.kills);
+  if (std::getenv("SLUICE_CHAOS_LONG") != nullptr) {
+    EXPECT_EQ(kills, p.kills);
+  }
   EXPECT_EQ(jm_kills, p.jm_kills);
 }
 

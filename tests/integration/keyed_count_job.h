@@ -12,7 +12,9 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
+#include <set>
 #include <string>
 
 #include "common/types/timestamp.h"
@@ -68,6 +70,37 @@ struct ExactlyOnceCounts {
   int64_t duplicated = 0;  // extra copies, and rows no correct run produces
 };
 
+// Calls `fn` with every row of the committed part files in `out_dir` (in-progress files of
+// an uncommitted attempt are skipped).
+inline void ForEachCommittedRow(const std::filesystem::path& out_dir,
+                                const std::function<void(const nlohmann::json&)>& fn) {
+  for (const auto& entry : std::filesystem::directory_iterator(out_dir)) {
+    if (entry.path().filename().string().rfind("part-", 0) != 0) continue;  // not committed
+    std::ifstream in(entry.path());
+    std::string line;
+    while (std::getline(in, line)) fn(nlohmann::json::parse(line));
+  }
+}
+
+// Row identities the reference expects (each once) against those seen (how often).
+using RowId = std::pair<int64_t, int64_t>;
+inline ExactlyOnceCounts Tally(const std::set<RowId>& expected, const std::map<RowId, int>& seen) {
+  ExactlyOnceCounts c;
+  for (const RowId& id : expected) {
+    ++c.checked;
+    auto it = seen.find(id);
+    if (it == seen.end()) {
+      ++c.lost;
+    } else {
+      c.duplicated += it->second - 1;
+    }
+  }
+  for (const auto& [id, times] : seen) {
+    if (!expected.count(id)) c.duplicated += times;
+  }
+  return c;
+}
+
 // Compares the committed part files in `out_dir` with the reference (wrong final totals are
 // test failures naming the key).
 inline ExactlyOnceCounts CheckKeyedCounts(const std::filesystem::path& out_dir, int64_t rows,
@@ -78,44 +111,25 @@ inline ExactlyOnceCounts CheckKeyedCounts(const std::filesystem::path& out_dir, 
     ++e.first;
     e.second += id;
   }
-  std::map<std::pair<int64_t, int64_t>, int> seen;  // (k, n) -> times
+  std::map<RowId, int> seen;  // (k, n) -> times
   std::map<int64_t, int64_t> final_total;
-  for (const auto& entry : std::filesystem::directory_iterator(out_dir)) {
-    if (entry.path().filename().string().rfind("part-", 0) != 0) continue;  // not committed
-    std::ifstream in(entry.path());
-    std::string line;
-    while (std::getline(in, line)) {
-      auto row = nlohmann::json::parse(line);
-      const int64_t k = row["k"], n = row["n"];
-      ++seen[{k, n}];
-      if (n == expected[k].first) final_total[k] = row["total"];
-    }
-  }
-  ExactlyOnceCounts c;
+  ForEachCommittedRow(out_dir, [&](const nlohmann::json& row) {
+    const int64_t k = row["k"], n = row["n"];
+    ++seen[{k, n}];
+    if (n == expected[k].first) final_total[k] = row["total"];
+  });
+  std::set<RowId> updates;  // every key's updates n = 1..count
   for (const auto& [k, e] : expected) {
-    for (int64_t n = 1; n <= e.first; ++n) {
-      ++c.checked;
-      auto it = seen.find({k, n});
-      if (it == seen.end()) {
-        ++c.lost;
-      } else {
-        c.duplicated += it->second - 1;
-      }
-    }
+    for (int64_t n = 1; n <= e.first; ++n) updates.insert({k, n});
     EXPECT_EQ(final_total[k], e.second) << "key " << k << " in " << out_dir;
   }
-  for (const auto& [kn, times] : seen) {
-    if (!expected.count(kn.first) || kn.second < 1 || kn.second > expected[kn.first].first) {
-      c.duplicated += times;
-    }
-  }
-  return c;
+  return Tally(updates, seen);
 }
 
 // The windowed job's check: every (k, window) row exactly once, with its count and sum.
 inline ExactlyOnceCounts CheckWindowCounts(const std::filesystem::path& out_dir, int64_t rows,
                                            int64_t keys, int64_t window_ms) {
-  std::map<std::pair<int64_t, int64_t>, std::pair<int64_t, int64_t>> expected;  // (k, w) -> n, sum
+  std::map<RowId, std::pair<int64_t, int64_t>> expected;  // (k, w) -> n, sum
   for (int64_t id = 0; id < rows; ++id) {
     auto& e = expected[{id % keys, id / window_ms}];
     ++e.first;
@@ -123,39 +137,21 @@ inline ExactlyOnceCounts CheckWindowCounts(const std::filesystem::path& out_dir,
   }
   // The window index from window_start (2026-01-01 + w * window_ms).
   constexpr int64_t kEpochMs = 1767225600000;  // 2026-01-01T00:00:00Z
-  std::map<std::pair<int64_t, int64_t>, int> seen;
-  for (const auto& entry : std::filesystem::directory_iterator(out_dir)) {
-    if (entry.path().filename().string().rfind("part-", 0) != 0) continue;  // not committed
-    std::ifstream in(entry.path());
-    std::string line;
-    while (std::getline(in, line)) {
-      auto row = nlohmann::json::parse(line);
-      absl::StatusOr<int64_t> start = types::ParseTimestamp(row["window_start"].get<std::string>());
-      EXPECT_TRUE(start.ok()) << line;
-      if (!start.ok()) continue;
-      const std::pair<int64_t, int64_t> key = {row["k"].get<int64_t>(),
-                                               (*start / 1000 - kEpochMs) / window_ms};
-      ++seen[key];
-      auto it = expected.find(key);
-      if (it == expected.end()) continue;
-      EXPECT_EQ(row["n"].get<int64_t>(), it->second.first) << line;
-      EXPECT_EQ(row["total"].get<int64_t>(), it->second.second) << line;
-    }
-  }
-  ExactlyOnceCounts c;
-  for (const auto& [key, e] : expected) {
-    ++c.checked;
-    auto it = seen.find(key);
-    if (it == seen.end()) {
-      ++c.lost;
-    } else {
-      c.duplicated += it->second - 1;
-    }
-  }
-  for (const auto& [key, times] : seen) {
-    if (!expected.count(key)) c.duplicated += times;
-  }
-  return c;
+  std::map<RowId, int> seen;
+  ForEachCommittedRow(out_dir, [&](const nlohmann::json& row) {
+    absl::StatusOr<int64_t> start = types::ParseTimestamp(row["window_start"].get<std::string>());
+    EXPECT_TRUE(start.ok()) << row.dump();
+    if (!start.ok()) return;
+    const RowId key = {row["k"].get<int64_t>(), (*start / 1000 - kEpochMs) / window_ms};
+    ++seen[key];
+    auto it = expected.find(key);
+    if (it == expected.end()) return;
+    EXPECT_EQ(row["n"].get<int64_t>(), it->second.first) << row.dump();
+    EXPECT_EQ(row["total"].get<int64_t>(), it->second.second) << row.dump();
+  });
+  std::set<RowId> windows;
+  for (const auto& [key, e] : expected) windows.insert(key);
+  return Tally(windows, seen);
 }
 
 inline void ExpectExactlyOnce(const std::filesystem::path& out_dir, int64_t rows, int64_t keys) {

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "taskmanager/operators/interval_join_operator.h"
+#include "tests/taskmanager/operator_test_util.h"
 
 namespace sluice::taskmanager {
 namespace {
@@ -18,14 +19,7 @@ namespace {
 using types::RecordBatch;
 using types::TypeId;
 
-class VectorCollector : public Collector {
- public:
-  absl::Status Collect(RecordBatch& batch) override {
-    for (size_t r = 0; r < batch.num_rows(); ++r) rows.push_back(batch.RowToString(r));
-    return absl::OkStatus();
-  }
-  std::vector<std::string> rows;
-};
+using VectorCollector = ::sluice::taskmanager::testing::RowCollector;
 
 const types::Schema kLeft({{"k", TypeId::kInt64}, {"v", TypeId::kInt64}, {"ts", TypeId::kTimestamp}});
 const types::Schema kRight({{"k", TypeId::kInt64}, {"v", TypeId::kInt64}, {"ts", TypeId::kTimestamp}});

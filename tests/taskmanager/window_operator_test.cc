@@ -15,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "taskmanager/operators/watermark_generator.h"
 #include "taskmanager/operators/window_operator.h"
+#include "tests/taskmanager/operator_test_util.h"
 
 namespace sluice::taskmanager {
 namespace {
@@ -22,14 +23,7 @@ namespace {
 using types::RecordBatch;
 using types::TypeId;
 
-class VectorCollector : public Collector {
- public:
-  absl::Status Collect(RecordBatch& batch) override {
-    for (size_t r = 0; r < batch.num_rows(); ++r) rows.push_back(batch.RowToString(r));
-    return absl::OkStatus();
-  }
-  std::vector<std::string> rows;
-};
+using VectorCollector = ::sluice::taskmanager::testing::RowCollector;
 
 const types::Schema kInput({{"user", TypeId::kInt64}, {"v", TypeId::kInt64},
                             {"ts", TypeId::kTimestamp}});

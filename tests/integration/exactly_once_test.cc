@@ -7,7 +7,9 @@
 // every update exactly once: for every key k, the rows n = 1..count(k) each exactly once, and
 // the last row's total equals the brute-force sum. Runs for both state backends, and again
 // with tumbling event-time windows instead of the running count (every (key, window) row
-// exactly once, with its brute-force count and sum: window state and timers recover too).
+// exactly once, with its brute-force count and sum: window state and timers recover too),
+// and with a CEP pattern (every brute-force match exactly once: waiting events and partial
+// matches recover too).
 // Short by default (3 TaskManager kills, 1 JobManager kill); SLUICE_CHAOS_LONG=1 runs millions
 // of rows (10 M at 60 000 rows/s, so that the job still runs for every kill), 12
 // TaskManager kills and 2 JobManager kills, and requires all of them.
@@ -37,10 +39,15 @@ ChaosParams Params() {
   return {240'000, 40'000, 3, 1};
 }
 
-// A chaos run: a state backend, and the running aggregate or tumbling event-time windows.
+// A chaos run: a state backend, and the running aggregate, tumbling event-time windows or
+// a CEP pattern.
 struct ChaosCase {
   std::string backend;
   int64_t window_ms = 0;
+  bool pattern = false;
+  std::string Name() const {
+    return backend + (window_ms > 0 ? "_windows" : "") + (pattern ? "_pattern" : "");
+  }
 };
 
 constexpr int64_t kWindowMs = 1000;
@@ -49,6 +56,7 @@ std::string JobSpec(const ChaosParams& p, const ChaosCase& chaos, const std::str
   const std::string& backend = chaos.backend;
   KeyedCountJob job;
   job.window_ms = chaos.window_ms;
+  job.pattern = chaos.pattern;
   job.name = "exactly-once-chaos";
   job.rows = p.rows;
   job.keys = kKeys;
@@ -74,7 +82,7 @@ class ExactlyOnceTest : public ::testing::TestWithParam<ChaosCase> {};
 
 TEST_P(ExactlyOnceTest, KilledTaskManagersLoseAndDuplicateNothing) {
   const ChaosCase chaos = GetParam();
-  const std::string backend = chaos.backend + (chaos.window_ms > 0 ? "-windows" : "");
+  const std::string backend = chaos.Name();
   const ChaosParams p = Params();
   Cluster cluster("exactly-once-" + backend);
   cluster.UseHighAvailability();
@@ -125,9 +133,10 @@ TEST_P(ExactlyOnceTest, KilledTaskManagersLoseAndDuplicateNothing) {
                       std::chrono::seconds(240)))
       << cluster.JobInfo(job_id).dump(2);
 
-  const ExactlyOnceCounts c =
-      chaos.window_ms > 0 ? CheckWindowCounts(cluster.dir() / "out", p.rows, kKeys, chaos.window_ms)
-                          : CheckKeyedCounts(cluster.dir() / "out", p.rows, kKeys);
+  const std::filesystem::path out = cluster.dir() / "out";
+  const ExactlyOnceCounts c = chaos.pattern ? CheckPatternMatches(out, p.rows, kKeys)
+                              : chaos.window_ms > 0 ? CheckWindowCounts(out, p.rows, kKeys, chaos.window_ms)
+                                                    : CheckKeyedCounts(out, p.rows, kKeys);
   nlohmann::json info = cluster.JobInfo(job_id);
   std::printf("[chaos %s] kills survived: %d (TaskManagers %d, JobManager %d), restarts since "
               "the last JobManager start: %d, checkpoints completed: %d (latest %lld), records "
@@ -149,9 +158,10 @@ TEST_P(ExactlyOnceTest, KilledTaskManagersLoseAndDuplicateNothing) {
 INSTANTIATE_TEST_SUITE_P(Backends, ExactlyOnceTest,
                          ::testing::Values(ChaosCase{"heap"}, ChaosCase{"rocksdb"},
                                            ChaosCase{"heap", kWindowMs},
-                                           ChaosCase{"rocksdb", kWindowMs}),
+                                           ChaosCase{"rocksdb", kWindowMs},
+                                           ChaosCase{"rocksdb", 0, true}),
                          [](const ::testing::TestParamInfo<ChaosCase>& info) {
-                           return info.param.backend + (info.param.window_ms > 0 ? "_windows" : "");
+                           return info.param.Name();
                          });
 
 }  // namespace

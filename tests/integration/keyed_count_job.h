@@ -6,7 +6,9 @@
 // With `window_ms` > 0 the same job runs on event time: each row has ts = 2026-01-01 + id ms
 // (datagen's timestamp sequence), the source emits watermarks, and `sums` is a tumbling
 // window of window_ms per key: exactly once means every (k, window) row exactly once with
-// the brute-force count and sum.
+// the brute-force count and sum. With `pattern` the same event-time stream goes through a
+// CEP pattern instead (a: v % 3 = 0, then b: v % 4 = 0 within 1 s, skip_past_last_event):
+// exactly once means every brute-force match (a_v, b_v) exactly once.
 #pragma once
 
 #include <cstdint>
@@ -15,6 +17,7 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <vector>
 #include <string>
 
 #include "common/types/timestamp.h"
@@ -35,10 +38,20 @@ struct KeyedCountJob {
   std::string sums_name = "sums";
   std::string out = "out";
   int64_t window_ms = 0;  // > 0: tumbling event-time windows instead of a running aggregate
+  bool pattern = false;   // the CEP pattern instead of an aggregate
 };
 
 inline std::string KeyedCountSpec(const KeyedCountJob& job) {
-  const bool windowed = job.window_ms > 0;
+  const bool event_time = job.window_ms > 0 || job.pattern;
+  std::string op = job.pattern
+                       ? R"yaml(    pattern:
+      sequence: [{a: "v % 3 = 0"}, {b: "v % 4 = 0"}]
+      within: 1s
+      skip: skip_past_last_event
+      emit: {a_v: a.v, b_v: b.v}
+)yaml"
+                       : (job.window_ms > 0 ? "    window: {tumble: " + std::to_string(job.window_ms) + "ms}\n" : "") +
+                             "    aggregate: {n: \"count(*)\", total: \"sum(v)\"}\n";
   return "name: " + job.name + "\nparallelism: 2\nconfig: {buffer_timeout: 5ms}\n" + job.settings +
          R"yaml(sources:
   - name: numbers
@@ -46,19 +59,17 @@ inline std::string KeyedCountSpec(const KeyedCountJob& job) {
     count: )yaml" + std::to_string(job.rows) + R"yaml(
     rows_per_second: )yaml" + std::to_string(job.rows_per_second) + R"yaml(
     seed: )yaml" + std::to_string(job.seed) + R"yaml(
-    schema: {id: int64)yaml" + (windowed ? ", ts: timestamp" : "") + R"yaml(}
+    schema: {id: int64)yaml" + (event_time ? ", ts: timestamp" : "") + R"yaml(}
     fields: {id: {kind: sequence, min: 0}}
-)yaml" + (windowed ? "    watermark: {column: ts, max_delay: 0s}\n" : "") + R"yaml(operators:
+)yaml" + (event_time ? "    watermark: {column: ts, max_delay: 0s}\n" : "") + R"yaml(operators:
   - name: keyed
     input: numbers
     select: {k: "id % )yaml" + std::to_string(job.keys) + R"yaml(", v: "id")yaml" +
-         (windowed ? ", ts: \"ts\"" : "") + R"yaml(}
+         (event_time ? ", ts: \"ts\"" : "") + R"yaml(}
   - name: )yaml" + job.sums_name + R"yaml(
     input: keyed
     key_by: [k]
-)yaml" + (windowed ? "    window: {tumble: " + std::to_string(job.window_ms) + "ms}\n" : "") +
-         R"yaml(    aggregate: {n: "count(*)", total: "sum(v)"}
-sinks:
+)yaml" + op + R"yaml(sinks:
   - {name: out, input: )yaml" + job.sums_name + R"yaml(, connector: file, path: )yaml" + job.out +
          R"yaml(, format: json}
 )yaml";
@@ -152,6 +163,43 @@ inline ExactlyOnceCounts CheckWindowCounts(const std::filesystem::path& out_dir,
   std::set<RowId> windows;
   for (const auto& [key, e] : expected) windows.insert(key);
   return Tally(windows, seen);
+}
+
+// The pattern job's check: per key (ids k, k + keys, ...: one every `keys` ms), a match is an
+// id a with a % 3 = 0 and the first later id b of the key with b % 4 = 0 at most 1 s after;
+// skip_past_last_event then takes, round after round, the match that ends first.
+inline ExactlyOnceCounts CheckPatternMatches(const std::filesystem::path& out_dir, int64_t rows,
+                                             int64_t keys) {
+  std::set<RowId> expected;
+  for (int64_t k = 0; k < keys; ++k) {
+    std::vector<int64_t> ids;
+    for (int64_t id = k; id < rows; id += keys) ids.push_back(id);
+    std::vector<int> end(ids.size(), -1);
+    for (size_t s = 0; s < ids.size(); ++s) {
+      if (ids[s] % 3 != 0) continue;
+      for (size_t j = s + 1; j < ids.size() && ids[j] - ids[s] <= 1000; ++j) {
+        if (ids[j] % 4 == 0) {
+          end[s] = static_cast<int>(j);
+          break;
+        }
+      }
+    }
+    int last_end = -1;
+    while (true) {
+      int best = -1;
+      for (size_t s = last_end + 1; s < ids.size(); ++s) {
+        if (end[s] >= 0 && (best < 0 || end[s] < end[best])) best = static_cast<int>(s);
+      }
+      if (best < 0) break;
+      expected.insert({ids[best], ids[end[best]]});
+      last_end = end[best];
+    }
+  }
+  std::map<RowId, int> seen;
+  ForEachCommittedRow(out_dir, [&](const nlohmann::json& row) {
+    ++seen[{row["a_v"].get<int64_t>(), row["b_v"].get<int64_t>()}];
+  });
+  return Tally(expected, seen);
 }
 
 inline void ExpectExactlyOnce(const std::filesystem::path& out_dir, int64_t rows, int64_t keys) {

@@ -15,7 +15,7 @@
 #include <random>
 
 #include "absl/strings/str_cat.h"
-#include "taskmanager/operators/interval_join_operator.h"
+#include "taskmanager/operators/join_operator.h"
 #include "taskmanager/operators/pattern_operator.h"
 #include "taskmanager/state/keyed_state_backend.h"
 
@@ -222,7 +222,7 @@ int main(int argc, char** argv) {
     cases.push_back({"interval join (within 10 s)",
                      [&](proto::OperatorSpec* s) { return JoinInput(records, keys, s); },
                      [](taskmanager::Operator* op) {
-                       return static_cast<taskmanager::IntervalJoinOperator*>(op)->NumBufferedRows();
+                       return static_cast<taskmanager::JoinOperator*>(op)->NumBufferedRows();
                      }});
   }
   if (only.find("pattern") != std::string::npos) {

@@ -66,6 +66,17 @@ WatermarkDef WatermarkOf(const std::optional<WatermarkOptions>& options) {
   return w;
 }
 
+WindowDef WindowOf(const WindowOptions& options) {
+  WindowDef w;
+  w.present = true;
+  w.kind = Text(options.kind);
+  w.size = Text(options.size);
+  w.every = Text(options.every);
+  w.allowed_lateness = Text(options.allowed_lateness);
+  w.on = Text(options.on);
+  return w;
+}
+
 }  // namespace
 
 LogicalNode& JobBuilder::AddNode(NodeOp op, absl::string_view name,
@@ -142,13 +153,7 @@ JobBuilder& JobBuilder::WindowAggregate(absl::string_view name, absl::string_vie
                                         const WindowOptions& window,
                                         const std::vector<AggregateCall>& calls) {
   Aggregate(name, input, key_by, calls);
-  WindowDef& w = plan_.nodes.back().window;
-  w.present = true;
-  w.kind = Text(window.kind);
-  w.size = Text(window.size);
-  w.every = Text(window.every);
-  w.allowed_lateness = Text(window.allowed_lateness);
-  w.on = Text(window.on);
+  plan_.nodes.back().window = WindowOf(window);
   return *this;
 }
 
@@ -161,6 +166,7 @@ JobBuilder& JobBuilder::Join(absl::string_view name, absl::string_view left,
   node.join.lower = Text(join.lower);
   node.join.upper = Text(join.upper);
   node.join.type = Text(join.type);
+  if (join.window) node.window = WindowOf(*join.window);
   return *this;
 }
 

@@ -56,14 +56,16 @@ struct WindowOptions {
   std::string on;
 };
 
-// An interval join, as a spec's `join:`: within ("10m": |right.time - left.time| <= 10m) or
-// lower and upper (bounds of right.time - left.time, e.g. "-5m", "10m"); type inner | left.
+// A join, as a spec's `join:`: an interval join with within ("10m": |right.time -
+// left.time| <= 10m) or lower and upper (bounds of right.time - left.time, e.g. "-5m",
+// "10m") and type inner | left; or a window join with `window` (tumble or slide).
 struct JoinOptions {
   std::vector<std::string> on;
   std::string within;
   std::string lower;
   std::string upper;
   std::string type;
+  std::optional<WindowOptions> window;
 };
 
 struct FileSourceOptions {

@@ -468,10 +468,12 @@ class SpecReader {
     return absl::OkStatus();
   }
 
-  // join: {on: [cols], within: D} | {on: [cols], lower: D, upper: D}, + type: inner|left.
+  // join: {on: [cols], within: D} | {on: [cols], lower: D, upper: D}, + type: inner|left;
+  // or a window join: {on: [cols], window: {tumble: D} | {slide: D, every: D}}.
   absl::Status ReadJoin(const Entry& e, LogicalNode* node) const {
     ASSIGN_OR_RETURN(Map map, ReadMap(e, "a map like {on: [card], within: 10m}"));
-    RETURN_IF_ERROR(CheckKeys(map, "join", {"on", "within", "lower", "upper", "type"}));
+    RETURN_IF_ERROR(CheckKeys(map, "join", {"on", "within", "lower", "upper", "type", "window"}));
+    if (const Entry* w = map.Find("window")) RETURN_IF_ERROR(ReadWindow(*w, node));
     JoinDef& j = node->join;
     j.present = true;
     j.pos = e.key_pos;

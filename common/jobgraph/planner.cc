@@ -530,6 +530,30 @@ class Planner {
     return absl::OkStatus();
   }
 
+  // A window's kind and bounds (size and slide, or gap) into `out`.
+  absl::Status PlanWindowShape(const LogicalNode& node, proto::WindowSpec* out) const {
+    const WindowDef& w = node.window;
+    out->set_kind(w.kind.text);
+    const std::string what = absl::StrCat(w.kind.text, " window ", w.kind.text == "session" ? "gap" : "size");
+    ASSIGN_OR_RETURN(int64_t size, DurationMicros(node, w.size, what, true));
+    if (w.kind.text == "session") {
+      out->set_gap_us(size);
+      return absl::OkStatus();
+    }
+    out->set_size_us(size);
+    out->set_slide_us(size);
+    if (w.kind.text == "slide") {
+      ASSIGN_OR_RETURN(int64_t every, DurationMicros(node, w.every, "every", true));
+      if (every > size) {
+        return Error(node, w.every.pos,
+                     absl::StrCat("every (", w.every.text, ") is longer than the window (",
+                                  w.size.text, "): records between windows would be lost"));
+      }
+      out->set_slide_us(every);
+    }
+    return absl::OkStatus();
+  }
+
   // The window of an aggregate: spec->aggregate().window and the time column.
   absl::Status PlanWindow(const LogicalNode& node, const Schema& in, int i,
                           proto::AggregateSpec* agg) const {
@@ -543,24 +567,7 @@ class Planner {
                    "late_records_dropped)");
     }
     proto::WindowSpec* out = agg->mutable_window();
-    out->set_kind(w.kind.text);
-    const std::string what = absl::StrCat(w.kind.text, " window ", w.kind.text == "session" ? "gap" : "size");
-    ASSIGN_OR_RETURN(int64_t size, DurationMicros(node, w.size, what, true));
-    if (w.kind.text == "session") {
-      out->set_gap_us(size);
-    } else {
-      out->set_size_us(size);
-      out->set_slide_us(size);
-    }
-    if (w.kind.text == "slide") {
-      ASSIGN_OR_RETURN(int64_t every, DurationMicros(node, w.every, "every", true));
-      if (every > size) {
-        return Error(node, w.every.pos,
-                     absl::StrCat("every (", w.every.text, ") is longer than the window (",
-                                  w.size.text, "): records between windows would be lost"));
-      }
-      out->set_slide_us(every);
-    }
+    RETURN_IF_ERROR(PlanWindowShape(node, out));
     ASSIGN_OR_RETURN(int64_t lateness,
                      DurationMicros(node, w.allowed_lateness, "allowed_lateness", false));
     out->set_allowed_lateness_us(lateness);
@@ -684,9 +691,9 @@ class Planner {
     return negative ? -us : us;
   }
 
-  // An interval join of inputs_[i][0] (left) and inputs_[i][1] (right) on node.key_by.
+  // A join (interval or window) of inputs_[i][0] (left) and inputs_[i][1] (right) on
+  // node.key_by.
   absl::StatusOr<Schema> PlanJoin(const LogicalNode& node, int i, proto::OperatorSpec* spec) const {
-    const JoinDef& j = node.join;
     proto::JoinSpec* join = spec->mutable_join();
     const Schema& left = output_[inputs_[i][0]];
     const Schema& right = output_[inputs_[i][1]];
@@ -717,7 +724,64 @@ class Planner {
       }
       join->add_key_columns(key.text);
     }
-    // Bounds of right.time - left.time.
+    if (node.window.present) {
+      RETURN_IF_ERROR(PlanJoinWindow(node, join));
+    } else {
+      RETURN_IF_ERROR(PlanJoinInterval(node, join));
+    }
+    for (int side = 0; side < 2; ++side) {
+      const std::string& column = time_column_[inputs_[i][side]];
+      if (column.empty()) {
+        return Error(node, node.inputs[side].pos,
+                     absl::StrCat("join input '", node.inputs[side].text,
+                                  "' has no event time: give its source a watermark: {column: ...}"));
+      }
+      if (side == 0) join->set_left_time_column(column);
+      else join->set_right_time_column(column);
+    }
+    *join->mutable_right_schema() = right.ToProto();
+    // Output: the left columns, then the right ones that are not keys.
+    std::vector<types::Field> fields = left.fields();
+    absl::flat_hash_set<std::string> names;
+    for (const types::Field& f : fields) names.insert(f.name);
+    for (const types::Field& f : right.fields()) {
+      if (keys.contains(f.name)) continue;
+      std::string name = names.contains(f.name) ? absl::StrCat(right_name, "_", f.name) : f.name;
+      if (!names.insert(name).second) {
+        return Error(node, node.inputs[1].pos,
+                     absl::StrCat("joined column '", name, "' would appear twice (rename a column "
+                                  "with a select before the join)"));
+      }
+      fields.push_back({name, f.type});
+    }
+    return Schema(std::move(fields));
+  }
+
+  // A window join: tumble or slide windows, inner.
+  absl::Status PlanJoinWindow(const LogicalNode& node, proto::JoinSpec* join) const {
+    const JoinDef& j = node.join;
+    const WindowDef& w = node.window;
+    if (!j.within.empty() || !j.lower.empty() || !j.upper.empty()) {
+      return Error(node, w.pos, "a join has either a window or within / lower + upper, not both");
+    }
+    if (w.kind.text == "session") {
+      return Error(node, w.kind.pos, "a window join takes tumble or slide windows");
+    }
+    for (const Located* option : {&w.allowed_lateness, &w.on, &w.late_output}) {
+      if (!option->empty()) {
+        return Error(node, option->pos, "a window join takes no allowed_lateness, on or late_output");
+      }
+    }
+    if (!j.type.empty() && j.type.text != "inner") {
+      return Error(node, j.type.pos, "a window join is inner only");
+    }
+    join->set_type("inner");
+    return PlanWindowShape(node, join->mutable_window());
+  }
+
+  // An interval join: bounds of right.time - left.time, and the join type.
+  absl::Status PlanJoinInterval(const LogicalNode& node, proto::JoinSpec* join) const {
+    const JoinDef& j = node.join;
     if (!j.within.empty() && (!j.lower.empty() || !j.upper.empty())) {
       return Error(node, j.within.pos, "use either within or lower + upper, not both");
     }
@@ -745,32 +809,7 @@ class Planner {
                    absl::StrCat("unknown join type '", type, "' (use inner or left)"));
     }
     join->set_type(type);
-    for (int side = 0; side < 2; ++side) {
-      const std::string& column = time_column_[inputs_[i][side]];
-      if (column.empty()) {
-        return Error(node, node.inputs[side].pos,
-                     absl::StrCat("join input '", node.inputs[side].text,
-                                  "' has no event time: give its source a watermark: {column: ...}"));
-      }
-      if (side == 0) join->set_left_time_column(column);
-      else join->set_right_time_column(column);
-    }
-    *join->mutable_right_schema() = right.ToProto();
-    // Output: the left columns, then the right ones that are not keys.
-    std::vector<types::Field> fields = left.fields();
-    absl::flat_hash_set<std::string> names;
-    for (const types::Field& f : fields) names.insert(f.name);
-    for (const types::Field& f : right.fields()) {
-      if (keys.contains(f.name)) continue;
-      std::string name = names.contains(f.name) ? absl::StrCat(right_name, "_", f.name) : f.name;
-      if (!names.insert(name).second) {
-        return Error(node, node.inputs[1].pos,
-                     absl::StrCat("joined column '", name, "' would appear twice (rename a column "
-                                  "with a select before the join)"));
-      }
-      fields.push_back({name, f.type});
-    }
-    return Schema(std::move(fields));
+    return absl::OkStatus();
   }
 
   // A CEP pattern over the keyed input (pattern_operator.h has the semantics).

@@ -3,7 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "taskmanager/connectors/sink_factory.h"
 #include "taskmanager/operators/aggregate_operator.h"
-#include "taskmanager/operators/interval_join_operator.h"
+#include "taskmanager/operators/join_operator.h"
 #include "taskmanager/operators/pattern_operator.h"
 #include "taskmanager/operators/window_operator.h"
 #include "taskmanager/operators/basic_operators.h"
@@ -39,7 +39,7 @@ absl::StatusOr<std::unique_ptr<Operator>> CreateOperator(const proto::OperatorSp
     case proto::OperatorSpec::kPattern:
       return PatternOperator::Create(spec);
     case proto::OperatorSpec::kJoin:
-      return IntervalJoinOperator::Create(spec);
+      return JoinOperator::Create(spec);
     case proto::OperatorSpec::kAggregate:
       if (!spec.aggregate().window().kind().empty()) return WindowOperator::Create(spec);
       return AggregateOperator::Create(spec);

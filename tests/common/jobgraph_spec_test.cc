@@ -550,6 +550,21 @@ TEST(JobSpecTest, IntervalJoinBecomesASpec) {
   EXPECT_EQ(hashed, 2);  // both inputs by card
 }
 
+TEST(JobSpecTest, WindowJoinBecomesASpec) {
+  absl::StatusOr<proto::JobGraph> graph =
+      ParseJobSpec(JoinJob("{on: [card], window: {slide: 10m, every: 5m}}"), "job.yaml", {});
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  const proto::JoinSpec& join = graph->vertices(2).chain(0).join();
+  EXPECT_EQ(join.window().kind(), "slide");
+  EXPECT_EQ(join.window().size_us(), 600'000'000);
+  EXPECT_EQ(join.window().slide_us(), 300'000'000);
+  EXPECT_EQ(join.type(), "inner");
+  EXPECT_EQ(ErrorOf(JoinJob("{on: [card], window: {session: 1m}}")),
+            "job.yaml:6:64: a window join takes tumble or slide windows");
+  EXPECT_EQ(ErrorOf(JoinJob("{on: [card], within: 1m, window: {tumble: 1m}}")),
+            "job.yaml:6:67: a join has either a window or within / lower + upper, not both");
+}
+
 TEST(JobSpecTest, BadJoinsAreClearErrors) {
   EXPECT_EQ(ErrorOf(JoinJob("{on: [card]}")),
             "job.yaml:6:36: an interval join needs within: D (|right.time - left.time| <= D) or "

@@ -1,16 +1,18 @@
-// The interval join against a brute-force reference: random out-of-order streams on both
-// sides (seeded), some rows late (at or before the watermark when they arrive), fed in random
-// batches with watermarks in between. The reference is every pair of on-time rows with equal
-// keys and lower <= right.time - left.time <= upper (plus, for a left join, every on-time
-// left row without one, with nulls): the operator's rows must be the same multiset, its late
-// count the reference's, and no row may stay buffered at the end of event time.
+// The join operator against a brute-force reference: random out-of-order streams on both
+// sides (seeded), some rows late, fed in random batches with watermarks in between. Interval
+// join: the reference is every pair of on-time rows (after the watermark when they arrive)
+// with equal keys and lower <= right.time - left.time <= upper (plus, for a left join, every
+// on-time left row without one, with nulls). Window join: every pair of rows with equal keys
+// in a window that had not fired when either arrived, once per such window. The operator's
+// rows must be the same multiset, its late count the reference's, and no row may stay
+// buffered at the end of event time.
 #include <algorithm>
 #include <climits>
 #include <random>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "taskmanager/operators/interval_join_operator.h"
+#include "taskmanager/operators/join_operator.h"
 #include "tests/taskmanager/operator_test_util.h"
 
 namespace sluice::taskmanager {
@@ -31,6 +33,7 @@ struct JoinParams {
   std::string name;
   int64_t lower = 0, upper = 0;  // µs
   std::string type = "inner";
+  int64_t window_size = 0, window_slide = 0;  // > 0: a window join
 };
 
 proto::OperatorSpec JoinSpecOf(const JoinParams& p) {
@@ -44,6 +47,11 @@ proto::OperatorSpec JoinSpecOf(const JoinParams& p) {
   j->set_left_time_column("ts");
   j->set_right_time_column("ts");
   *j->mutable_right_schema() = kRight.ToProto();
+  if (p.window_size > 0) {
+    j->mutable_window()->set_kind(p.window_slide == p.window_size ? "tumble" : "slide");
+    j->mutable_window()->set_size_us(p.window_size);
+    j->mutable_window()->set_slide_us(p.window_slide);
+  }
   *spec.mutable_input_schema() = kLeft.ToProto();
   *spec.mutable_output_schema() = kOutput.ToProto();
   return spec;
@@ -52,7 +60,18 @@ proto::OperatorSpec JoinSpecOf(const JoinParams& p) {
 struct Row {
   int side;
   int64_t k, v, ts;
+  int64_t watermark = INT64_MIN;  // when it arrived
 };
+
+// The window starts (windows not fired when the row arrived) of a row in a window join.
+std::vector<int64_t> OpenWindows(const JoinParams& p, const Row& r) {
+  std::vector<int64_t> starts;
+  int64_t last = r.ts - (((r.ts % p.window_slide) + p.window_slide) % p.window_slide);
+  for (int64_t start = last; start > r.ts - p.window_size; start -= p.window_slide) {
+    if (start + p.window_size - 1 > r.watermark) starts.push_back(start);
+  }
+  return starts;
+}
 
 std::string OutputRow(const Row& l, const Row* r) {
   RecordBatch b(std::make_shared<const types::Schema>(kOutput));
@@ -81,15 +100,15 @@ RecordBatch BatchOf(const std::vector<Row>& rows, const types::Schema& schema) {
   return b;
 }
 
-class IntervalJoinTest : public ::testing::TestWithParam<JoinParams> {};
+class JoinTest : public ::testing::TestWithParam<JoinParams> {};
 
-TEST_P(IntervalJoinTest, MatchesBruteForceOnRandomOutOfOrderStreams) {
+TEST_P(JoinTest, MatchesBruteForceOnRandomOutOfOrderStreams) {
   const JoinParams p = GetParam();
   constexpr int64_t kDelay = 3'000'000;  // rows arrive up to 3 s out of order
   for (uint64_t seed : {1, 2, 3}) {
     SCOPED_TRACE(absl::StrCat("seed ", seed));
     std::mt19937_64 rng(seed);
-    auto op = IntervalJoinOperator::Create(JoinSpecOf(p));
+    auto op = JoinOperator::Create(JoinSpecOf(p));
     ASSERT_TRUE(op.ok()) << op.status();
     OperatorContext ctx;
     ASSERT_TRUE((*op)->Open(ctx).ok());
@@ -107,8 +126,10 @@ TEST_P(IntervalJoinTest, MatchesBruteForceOnRandomOutOfOrderStreams) {
         rows.push_back(Row{side, static_cast<int64_t>(rng() % 5), static_cast<int64_t>(rng() % 1000), ts});
         max_ts = std::max(max_ts, ts);
       }
-      for (const Row& r : rows) {
-        if (r.ts <= wm) ++late;
+      for (Row& r : rows) {
+        r.watermark = wm;
+        const bool is_late = p.window_size > 0 ? OpenWindows(p, r).empty() : r.ts <= wm;
+        if (is_late) ++late;
         else on_time[side].push_back(r);
       }
       RecordBatch b = BatchOf(rows, side == 0 ? kLeft : kRight);
@@ -123,6 +144,18 @@ TEST_P(IntervalJoinTest, MatchesBruteForceOnRandomOutOfOrderStreams) {
 
     std::vector<std::string> want;
     for (const Row& l : on_time[0]) {
+      if (p.window_size == 0) continue;
+      for (const Row& r : on_time[1]) {
+        if (r.k != l.k) continue;
+        for (int64_t lw : OpenWindows(p, l)) {
+          for (int64_t rw : OpenWindows(p, r)) {
+            if (lw == rw) want.push_back(OutputRow(l, &r));
+          }
+        }
+      }
+    }
+    for (const Row& l : on_time[0]) {
+      if (p.window_size > 0) break;
       bool matched = false;
       for (const Row& r : on_time[1]) {
         if (r.k == l.k && r.ts - l.ts >= p.lower && r.ts - l.ts <= p.upper) {
@@ -140,31 +173,36 @@ TEST_P(IntervalJoinTest, MatchesBruteForceOnRandomOutOfOrderStreams) {
     EXPECT_EQ(got, want);
     EXPECT_GT(late, 0);
     EXPECT_EQ((*op)->late_records_dropped(), late);
-    absl::StatusOr<int64_t> buffered = static_cast<IntervalJoinOperator*>(op->get())->NumBufferedRows();
+    absl::StatusOr<int64_t> buffered = static_cast<JoinOperator*>(op->get())->NumBufferedRows();
     ASSERT_TRUE(buffered.ok()) << buffered.status();
     EXPECT_EQ(*buffered, 0);
   }
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    Bounds, IntervalJoinTest,
+    Bounds, JoinTest,
     ::testing::Values(JoinParams{"within", -2'000'000, 2'000'000},
                       JoinParams{"asymmetric", -1'000'000, 5'000'000},
                       JoinParams{"right_before_left", -6'000'000, -1'000'000},
                       JoinParams{"left_outer", -2'000'000, 2'000'000, "left"},
-                      JoinParams{"left_outer_asymmetric", 0, 4'000'000, "left"}),
+                      JoinParams{"left_outer_asymmetric", 0, 4'000'000, "left"},
+                      JoinParams{"window_tumble", 0, 0, "inner", 5'000'000, 5'000'000},
+                      JoinParams{"window_slide", 0, 0, "inner", 6'000'000, 2'000'000}),
     [](const ::testing::TestParamInfo<JoinParams>& info) { return info.param.name; });
 
-TEST(IntervalJoinOperatorTest, BadSpecsAreClearErrors) {
+TEST(JoinOperatorTest, BadSpecsAreClearErrors) {
   proto::OperatorSpec spec = JoinSpecOf({"x", 0, 10, "full"});
-  EXPECT_EQ(std::string(IntervalJoinOperator::Create(spec).status().message()),
+  EXPECT_EQ(std::string(JoinOperator::Create(spec).status().message()),
             "operator 'joined': unknown join type 'full' (expected inner or left)");
   spec = JoinSpecOf({"x", 10, 0});
-  EXPECT_EQ(std::string(IntervalJoinOperator::Create(spec).status().message()),
+  EXPECT_EQ(std::string(JoinOperator::Create(spec).status().message()),
             "operator 'joined': the join's lower bound is after its upper bound");
+  spec = JoinSpecOf({"x", 0, 0, "left", 10, 10});
+  EXPECT_EQ(std::string(JoinOperator::Create(spec).status().message()),
+            "operator 'joined': a window join is inner only");
   spec = JoinSpecOf({"x", 0, 10});
   spec.mutable_join()->set_right_time_column("v");
-  EXPECT_EQ(std::string(IntervalJoinOperator::Create(spec).status().message()),
+  EXPECT_EQ(std::string(JoinOperator::Create(spec).status().message()),
             "operator 'joined': join time column 'v' is not a timestamp column of (k int64, v "
             "int64, ts timestamp)");
 }

@@ -1,6 +1,7 @@
-#include "taskmanager/operators/interval_join_operator.h"
+#include "taskmanager/operators/join_operator.h"
 
 #include <algorithm>
+#include <cstring>
 #include <random>
 
 #include "absl/strings/str_cat.h"
@@ -16,13 +17,13 @@ constexpr char kSideTag[2] = {'L', 'R'};
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Operator>> IntervalJoinOperator::Create(
+absl::StatusOr<std::unique_ptr<Operator>> JoinOperator::Create(
     const proto::OperatorSpec& spec) {
   const proto::JoinSpec& join = spec.join();
   auto error = [&spec](absl::string_view message) {
     return absl::InvalidArgumentError(absl::StrCat("operator '", spec.name(), "': ", message));
   };
-  std::unique_ptr<IntervalJoinOperator> op(new IntervalJoinOperator());
+  std::unique_ptr<JoinOperator> op(new JoinOperator());
   op->name_ = spec.name();
   ASSIGN_OR_RETURN(op->output_, OutputSchemaOf(spec));
   ASSIGN_OR_RETURN(op->sides_[0].schema, InputSchemaOf(spec));
@@ -53,6 +54,17 @@ absl::StatusOr<std::unique_ptr<Operator>> IntervalJoinOperator::Create(
   op->lower_ = join.lower_us();
   op->upper_ = join.upper_us();
   if (op->lower_ > op->upper_) return error("the join's lower bound is after its upper bound");
+  if (const proto::WindowSpec& w = join.window(); !w.kind().empty()) {
+    if (w.kind() != "tumble" && w.kind() != "slide") {
+      return error(absl::StrCat("a window join takes tumble or slide windows, not '", w.kind(), "'"));
+    }
+    op->window_size_ = w.size_us();
+    op->window_slide_ = w.kind() == "slide" ? w.slide_us() : w.size_us();
+    if (op->window_size_ <= 0 || op->window_slide_ <= 0) {
+      return error("window size and slide must be positive");
+    }
+    if (join.type() == "left") return error("a window join is inner only");
+  }
   if (join.type() == "left") {
     op->left_outer_ = true;
   } else if (join.type() != "inner" && !join.type().empty()) {
@@ -63,19 +75,19 @@ absl::StatusOr<std::unique_ptr<Operator>> IntervalJoinOperator::Create(
   return op;
 }
 
-absl::Status IntervalJoinOperator::Open(const OperatorContext& ctx) {
+absl::Status JoinOperator::Open(const OperatorContext& ctx) {
   for (Side& side : sides_) side.keys->Open(ctx);
   // Buffer keys must stay unique across restarts (restored entries keep theirs).
   sequence_ = std::random_device{}() | (uint64_t{std::random_device{}()} << 32);
   return absl::OkStatus();
 }
 
-absl::Status IntervalJoinOperator::InitializeState(StateInitContext& ctx) {
+absl::Status JoinOperator::InitializeState(StateInitContext& ctx) {
   RETURN_IF_ERROR(sides_[0].keys->InitializeState(ctx));
   return BindState();
 }
 
-absl::Status IntervalJoinOperator::BindState() {
+absl::Status JoinOperator::BindState() {
   if (timers_ != nullptr) return absl::OkStatus();
   ASSIGN_OR_RETURN(backend_, sides_[0].keys->backend());
   sides_[1].keys->ShareBackend(backend_);
@@ -97,7 +109,7 @@ absl::Status IntervalJoinOperator::BindState() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<int64_t> IntervalJoinOperator::NumBufferedRows() {
+absl::StatusOr<int64_t> JoinOperator::NumBufferedRows() {
   RETURN_IF_ERROR(BindState());
   int64_t n = 0;
   for (const char* suffix : {".left", ".right"}) {
@@ -119,7 +131,7 @@ absl::StatusOr<int64_t> IntervalJoinOperator::NumBufferedRows() {
   return n;
 }
 
-absl::Status IntervalJoinOperator::EmitJoined(const types::RecordBatch& left, size_t lrow,
+absl::Status JoinOperator::EmitJoined(const types::RecordBatch& left, size_t lrow,
                                               const types::RecordBatch* right, size_t rrow,
                                               Collector& out) {
   types::RecordBatch& b = output_buffer_->batch();
@@ -136,7 +148,7 @@ absl::Status IntervalJoinOperator::EmitJoined(const types::RecordBatch& left, si
   return output_buffer_->EndRow(out);
 }
 
-absl::Status IntervalJoinOperator::AddRow(int input, const types::RecordBatch& batch, size_t row,
+absl::Status JoinOperator::AddRow(int input, const types::RecordBatch& batch, size_t row,
                                           int64_t time, Collector& out) {
   const int other = 1 - input;
   // The other side's rows of this key within the interval. A left row at l matches right
@@ -155,16 +167,11 @@ absl::Status IntervalJoinOperator::AddRow(int input, const types::RecordBatch& b
     return true;
   }));
   for (Match& m : matches) {
-    if (m.value.empty()) return absl::DataLossError(absl::StrCat("operator '", name_, "': empty buffered row"));
-    absl::StatusOr<types::RecordBatch> stored =
-        types::DeserializeBatch(sides_[other].schema, absl::string_view(m.value).substr(1));
-    if (!stored.ok() || stored->num_rows() != 1) {
-      return absl::DataLossError(absl::StrCat("operator '", name_, "': malformed buffered row"));
-    }
+    ASSIGN_OR_RETURN(types::RecordBatch stored, DecodeRow(other, m.value));
     if (input == 0) {
-      RETURN_IF_ERROR(EmitJoined(batch, row, &*stored, 0, out));
+      RETURN_IF_ERROR(EmitJoined(batch, row, &stored, 0, out));
     } else {
-      RETURN_IF_ERROR(EmitJoined(*stored, 0, &batch, row, out));
+      RETURN_IF_ERROR(EmitJoined(stored, 0, &batch, row, out));
       if (left_outer_ && m.value[0] == 0) {  // the left row has a match now
         m.value[0] = 1;
         RETURN_IF_ERROR(sides_[other].buffer->Put(m.key, m.value));
@@ -172,11 +179,7 @@ absl::Status IntervalJoinOperator::AddRow(int input, const types::RecordBatch& b
     }
   }
   // Buffer the row until no row of the other side can match it any more.
-  types::RecordBatch& one_row = *one_row_[input];
-  one_row.Clear();
-  one_row.AppendRow(batch, row);
-  value_scratch_.assign(1, static_cast<char>(input == 0 && !matches.empty() ? 1 : 0));
-  types::SerializeBatch(one_row, &value_scratch_);  // appends
+  EncodeRow(input, batch, row, input == 0 && !matches.empty());
   const std::string key = TimeOrderedKey(time, sequence_++);
   RETURN_IF_ERROR(sides_[input].buffer->Put(key, value_scratch_));
   const int64_t expires = input == 0 ? SaturatingAdd(time, upper_) : SaturatingAdd(time, -lower_);
@@ -185,7 +188,7 @@ absl::Status IntervalJoinOperator::AddRow(int input, const types::RecordBatch& b
                            absl::StrCat(absl::string_view(&kSideTag[input], 1), key), expires);
 }
 
-absl::Status IntervalJoinOperator::ProcessBatch(int input, types::RecordBatch& batch, Collector& out) {
+absl::Status JoinOperator::ProcessBatch(int input, types::RecordBatch& batch, Collector& out) {
   if (input != 0 && input != 1) {
     return absl::InternalError(absl::StrCat("operator '", name_, "': input ", input,
                                             " (a join has inputs 0 and 1)"));
@@ -195,17 +198,89 @@ absl::Status IntervalJoinOperator::ProcessBatch(int input, types::RecordBatch& b
   side.keys->HashBatch(batch);
   const types::Column& times = batch.column(side.time_column);
   for (size_t row = 0; row < batch.num_rows(); ++row) {
-    if (times.IsNull(row) || times.Int(row) <= watermark_) {
+    const bool windowed = window_size_ > 0;
+    if (times.IsNull(row) || (!windowed && times.Int(row) <= watermark_)) {
       late_dropped_.fetch_add(1, std::memory_order_relaxed);
       continue;
     }
     RETURN_IF_ERROR(side.keys->SetKey(batch, row));
-    RETURN_IF_ERROR(AddRow(input, batch, row, times.Int(row), out));
+    if (!windowed) {
+      RETURN_IF_ERROR(AddRow(input, batch, row, times.Int(row), out));
+      continue;
+    }
+    ASSIGN_OR_RETURN(bool added, AddToWindows(input, batch, row, times.Int(row)));
+    if (!added) late_dropped_.fetch_add(1, std::memory_order_relaxed);
   }
   return output_buffer_->Flush(out);
 }
 
-absl::Status IntervalJoinOperator::OnTimer(const state::Timer& timer, Collector& out) {
+void JoinOperator::EncodeRow(int input, const types::RecordBatch& batch, size_t row, bool matched) {
+  types::RecordBatch& one_row = *one_row_[input];
+  one_row.Clear();
+  one_row.AppendRow(batch, row);
+  value_scratch_.assign(1, static_cast<char>(matched ? 1 : 0));
+  types::SerializeBatch(one_row, &value_scratch_);  // appends
+}
+
+absl::StatusOr<types::RecordBatch> JoinOperator::DecodeRow(int input, absl::string_view value) const {
+  absl::StatusOr<types::RecordBatch> row =
+      value.empty() ? absl::DataLossError("empty")
+                    : types::DeserializeBatch(sides_[input].schema, value.substr(1));
+  if (!row.ok() || row->num_rows() != 1) {
+    return absl::DataLossError(absl::StrCat("operator '", name_, "': malformed buffered row"));
+  }
+  return row;
+}
+
+absl::StatusOr<bool> JoinOperator::AddToWindows(int input, const types::RecordBatch& batch,
+                                                size_t row, int64_t time) {
+  bool added = false;
+  absl::Status status;
+  EncodeRow(input, batch, row, false);
+  const KeyedInput& keys = *sides_[input].keys;
+  ForEachTimeWindow(time, window_size_, window_slide_, [&](int64_t start, int64_t end) {
+    if (!status.ok() || end - 1 <= watermark_) return;  // fired already
+    added = true;
+    status = sides_[input].buffer->Put(TimeOrderedKey(start, sequence_++), value_scratch_);
+    if (!status.ok()) return;
+    std::string ns(1, 'W');
+    ns.append(reinterpret_cast<const char*>(&start), sizeof start);
+    status = timers_->Register(state::TimeDomain::kEventTime, keys.key_group(), keys.key(), ns,
+                               end - 1);
+  });
+  if (!status.ok()) return status;
+  return added;
+}
+
+absl::Status JoinOperator::FireWindow(int64_t start, Collector& out) {
+  std::vector<std::pair<std::string, types::RecordBatch>> rows[2];
+  for (int s = 0; s < 2; ++s) {
+    std::vector<std::pair<std::string, std::string>> entries;
+    RETURN_IF_ERROR(sides_[s].buffer->ForEach([&](absl::string_view key, absl::string_view value) {
+      if (TimeOfKey(key) == start) entries.emplace_back(std::string(key), std::string(value));
+      return true;
+    }));
+    std::sort(entries.begin(), entries.end());  // arrival order
+    for (auto& [key, value] : entries) {
+      ASSIGN_OR_RETURN(types::RecordBatch row, DecodeRow(s, value));
+      rows[s].emplace_back(key, std::move(row));
+    }
+  }
+  for (const auto& [lkey, left] : rows[0]) {
+    for (const auto& [rkey, right] : rows[1]) RETURN_IF_ERROR(EmitJoined(left, 0, &right, 0, out));
+  }
+  for (int s = 0; s < 2; ++s) {
+    for (const auto& [key, row] : rows[s]) RETURN_IF_ERROR(sides_[s].buffer->Remove(key));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status JoinOperator::OnTimer(const state::Timer& timer, Collector& out) {
+  if (!timer.ns.empty() && timer.ns[0] == 'W' && timer.ns.size() == 9) {
+    int64_t start;
+    std::memcpy(&start, timer.ns.data() + 1, sizeof start);
+    return FireWindow(start, out);
+  }
   if (timer.ns.empty() || (timer.ns[0] != 'L' && timer.ns[0] != 'R')) {
     return absl::DataLossError(absl::StrCat("operator '", name_, "': malformed timer namespace"));
   }
@@ -214,18 +289,14 @@ absl::Status IntervalJoinOperator::OnTimer(const state::Timer& timer, Collector&
   if (input == 0 && left_outer_) {
     ASSIGN_OR_RETURN(bool found, sides_[0].buffer->Get(key, &value_scratch_));
     if (found && !value_scratch_.empty() && value_scratch_[0] == 0) {
-      absl::StatusOr<types::RecordBatch> stored =
-          types::DeserializeBatch(sides_[0].schema, absl::string_view(value_scratch_).substr(1));
-      if (!stored.ok() || stored->num_rows() != 1) {
-        return absl::DataLossError(absl::StrCat("operator '", name_, "': malformed buffered row"));
-      }
-      RETURN_IF_ERROR(EmitJoined(*stored, 0, nullptr, 0, out));
+      ASSIGN_OR_RETURN(types::RecordBatch stored, DecodeRow(0, value_scratch_));
+      RETURN_IF_ERROR(EmitJoined(stored, 0, nullptr, 0, out));
     }
   }
   return sides_[input].buffer->Remove(key);
 }
 
-absl::Status IntervalJoinOperator::ProcessWatermark(int64_t watermark, Collector& out) {
+absl::Status JoinOperator::ProcessWatermark(int64_t watermark, Collector& out) {
   RETURN_IF_ERROR(BindState());
   if (watermark <= watermark_) return absl::OkStatus();
   watermark_ = watermark;

@@ -170,6 +170,19 @@ JobBuilder& JobBuilder::Join(absl::string_view name, absl::string_view left,
   return *this;
 }
 
+JobBuilder& JobBuilder::KeyedProcess(absl::string_view name, absl::string_view input,
+                                     const std::vector<std::string>& key_by,
+                                     absl::string_view registered_name,
+                                     const types::Schema& output,
+                                     const std::map<std::string, std::string>& options) {
+  LogicalNode& node = AddNode(NodeOp::kUser, name, {std::string(input)});
+  for (const std::string& key : key_by) node.key_by.push_back(Text(key));
+  node.registered_name = Text(registered_name);
+  node.user_options = Options(options);
+  node.schema = Columns(output);
+  return *this;
+}
+
 JobBuilder& JobBuilder::Union(absl::string_view name, const std::vector<std::string>& inputs) {
   AddNode(NodeOp::kUnion, name, inputs);
   return *this;

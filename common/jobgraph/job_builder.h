@@ -128,6 +128,13 @@ class JobBuilder {
                               const std::vector<std::string>& key_by, const WindowOptions& window,
                               const std::vector<AggregateCall>& calls);
   JobBuilder& Union(absl::string_view name, const std::vector<std::string>& inputs);
+  // A keyed process function (taskmanager/operators/keyed_process_function.h) registered in
+  // the TaskManager binary as `registered_name`, on `input` hash-partitioned by `key_by`,
+  // emitting rows of `output`; `options` reach it in the spec's user options.
+  JobBuilder& KeyedProcess(absl::string_view name, absl::string_view input,
+                           const std::vector<std::string>& key_by,
+                           absl::string_view registered_name, const types::Schema& output,
+                           const std::map<std::string, std::string>& options = {});
   // Interval join of two inputs with event time: output = the left columns, then the right
   // columns that are not join keys.
   JobBuilder& Join(absl::string_view name, absl::string_view left, absl::string_view right,

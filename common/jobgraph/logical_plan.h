@@ -48,6 +48,7 @@ enum class NodeOp {
   kUnion,
   kJoin,
   kPattern,
+  kUser,       // a user C++ operator (JobBuilder::KeyedProcess)
   kFileSink,
   kPrintSink,
   kBlackholeSink,
@@ -183,6 +184,9 @@ struct LogicalNode {
   JoinDef join;
   // CEP pattern (on the key_by stream).
   PatternDef pattern;
+  // User operator: its registered name and options (its output schema is `schema`).
+  Located registered_name;
+  std::vector<OptionEntry> user_options;
 };
 
 struct LogicalPlan {

@@ -812,6 +812,32 @@ class Planner {
     return absl::OkStatus();
   }
 
+  // A user C++ operator: its registered name, options (plus key_by, comma-separated, when
+  // keyed) and the output schema the builder declared.
+  absl::StatusOr<Schema> PlanUser(const LogicalNode& node, const Schema& in,
+                                  proto::OperatorSpec* spec) const {
+    proto::UserOperatorSpec* user = spec->mutable_user();
+    if (node.registered_name.empty()) {
+      return Error(node, node.pos, "a user operator needs the name it is registered under");
+    }
+    user->set_registered_name(node.registered_name.text);
+    for (const OptionEntry& option : node.user_options) {
+      (*user->mutable_options())[option.key.text] = option.value.text;
+    }
+    std::vector<std::string> keys;
+    for (const Located& key : node.key_by) {
+      if (!in.IndexOf(key.text)) {
+        std::vector<std::string> columns;
+        for (const types::Field& f : in.fields()) columns.push_back(f.name);
+        return Error(node, key.pos, absl::StrCat("unknown key column '", key.text, "'",
+                                                 DidYouMean(key.text, columns)));
+      }
+      keys.push_back(key.text);
+    }
+    if (!keys.empty()) (*user->mutable_options())["key_by"] = absl::StrJoin(keys, ",");
+    return CheckSchema(node);
+  }
+
   // A CEP pattern over the keyed input (pattern_operator.h has the semantics).
   absl::StatusOr<Schema> PlanPattern(const LogicalNode& node, const Schema& in, int i,
                                      proto::OperatorSpec* spec) const {
@@ -986,7 +1012,7 @@ class Planner {
     spec.set_yaml_line(node.pos.line);
     parallelism_[i] = node.parallelism > 0 ? node.parallelism : plan_.parallelism;
     if (!node.key_by.empty() && node.op != NodeOp::kAggregate && node.op != NodeOp::kJoin &&
-        node.op != NodeOp::kPattern) {
+        node.op != NodeOp::kPattern && node.op != NodeOp::kUser) {
       return Error(node, node.key_by_pos,
                    "key_by needs an aggregate (key_by alone is not supported yet)");
     }
@@ -1042,6 +1068,10 @@ class Planner {
       }
       case NodeOp::kPattern: {
         ASSIGN_OR_RETURN(out, PlanPattern(node, in, i, &spec));
+        break;
+      }
+      case NodeOp::kUser: {
+        ASSIGN_OR_RETURN(out, PlanUser(node, in, &spec));
         break;
       }
       case NodeOp::kUnion: {

@@ -8,8 +8,9 @@
 // the last row's total equals the brute-force sum. Runs for both state backends, and again
 // with tumbling event-time windows instead of the running count (every (key, window) row
 // exactly once, with its brute-force count and sum: window state and timers recover too),
-// and with a CEP pattern (every brute-force match exactly once: waiting events and partial
-// matches recover too).
+// with a CEP pattern (every brute-force match exactly once: waiting events and partial
+// matches recover too) and with an interval join of two copies of the stream (every pair
+// exactly once: both sides' buffers recover).
 // Short by default (3 TaskManager kills, 1 JobManager kill); SLUICE_CHAOS_LONG=1 runs millions
 // of rows (10 M at 60 000 rows/s, so that the job still runs for every kill), 12
 // TaskManager kills and 2 JobManager kills, and requires all of them.
@@ -45,8 +46,10 @@ struct ChaosCase {
   std::string backend;
   int64_t window_ms = 0;
   bool pattern = false;
+  bool join = false;
   std::string Name() const {
-    return backend + (window_ms > 0 ? "_windows" : "") + (pattern ? "_pattern" : "");
+    return backend + (window_ms > 0 ? "_windows" : "") + (pattern ? "_pattern" : "") +
+           (join ? "_join" : "");
   }
 };
 
@@ -57,6 +60,7 @@ std::string JobSpec(const ChaosParams& p, const ChaosCase& chaos, const std::str
   KeyedCountJob job;
   job.window_ms = chaos.window_ms;
   job.pattern = chaos.pattern;
+  job.join = chaos.join;
   job.name = "exactly-once-chaos";
   job.rows = p.rows;
   job.keys = kKeys;
@@ -134,7 +138,8 @@ TEST_P(ExactlyOnceTest, KilledTaskManagersLoseAndDuplicateNothing) {
       << cluster.JobInfo(job_id).dump(2);
 
   const std::filesystem::path out = cluster.dir() / "out";
-  const ExactlyOnceCounts c = chaos.pattern ? CheckPatternMatches(out, p.rows, kKeys)
+  const ExactlyOnceCounts c = chaos.join      ? CheckJoinPairs(out, p.rows)
+                              : chaos.pattern ? CheckPatternMatches(out, p.rows, kKeys)
                               : chaos.window_ms > 0 ? CheckWindowCounts(out, p.rows, kKeys, chaos.window_ms)
                                                     : CheckKeyedCounts(out, p.rows, kKeys);
   nlohmann::json info = cluster.JobInfo(job_id);
@@ -159,7 +164,8 @@ INSTANTIATE_TEST_SUITE_P(Backends, ExactlyOnceTest,
                          ::testing::Values(ChaosCase{"heap"}, ChaosCase{"rocksdb"},
                                            ChaosCase{"heap", kWindowMs},
                                            ChaosCase{"rocksdb", kWindowMs},
-                                           ChaosCase{"rocksdb", 0, true}),
+                                           ChaosCase{"rocksdb", 0, true},
+                                           ChaosCase{"heap", 0, false, true}),
                          [](const ::testing::TestParamInfo<ChaosCase>& info) {
                            return info.param.Name();
                          });

@@ -8,7 +8,9 @@
 // window of window_ms per key: exactly once means every (k, window) row exactly once with
 // the brute-force count and sum. With `pattern` the same event-time stream goes through a
 // CEP pattern instead (a: v % 3 = 0, then b: v % 4 = 0 within 1 s, skip_past_last_event):
-// exactly once means every brute-force match (a_v, b_v) exactly once.
+// exactly once means every brute-force match (a_v, b_v) exactly once. With `join` a second,
+// identical datagen stream is interval-joined with the first on k within 50 ms: only equal
+// ids match (ids of a key are `keys` ms apart), so every pair (i, i) exactly once.
 #pragma once
 
 #include <cstdint>
@@ -39,40 +41,48 @@ struct KeyedCountJob {
   std::string out = "out";
   int64_t window_ms = 0;  // > 0: tumbling event-time windows instead of a running aggregate
   bool pattern = false;   // the CEP pattern instead of an aggregate
+  bool join = false;      // an interval join of two copies of the stream instead
 };
 
 inline std::string KeyedCountSpec(const KeyedCountJob& job) {
-  const bool event_time = job.window_ms > 0 || job.pattern;
-  std::string op = job.pattern
-                       ? R"yaml(    pattern:
-      sequence: [{a: "v % 3 = 0"}, {b: "v % 4 = 0"}]
-      within: 1s
-      skip: skip_past_last_event
-      emit: {a_v: a.v, b_v: b.v}
-)yaml"
-                       : (job.window_ms > 0 ? "    window: {tumble: " + std::to_string(job.window_ms) + "ms}\n" : "") +
-                             "    aggregate: {n: \"count(*)\", total: \"sum(v)\"}\n";
-  return "name: " + job.name + "\nparallelism: 2\nconfig: {buffer_timeout: 5ms}\n" + job.settings +
-         R"yaml(sources:
-  - name: numbers
+  const bool event_time = job.window_ms > 0 || job.pattern || job.join;
+  auto source = [&](const std::string& name) {
+    return R"yaml(  - name: )yaml" + name + R"yaml(
     connector: datagen
     count: )yaml" + std::to_string(job.rows) + R"yaml(
     rows_per_second: )yaml" + std::to_string(job.rows_per_second) + R"yaml(
     seed: )yaml" + std::to_string(job.seed) + R"yaml(
     schema: {id: int64)yaml" + (event_time ? ", ts: timestamp" : "") + R"yaml(}
     fields: {id: {kind: sequence, min: 0}}
-)yaml" + (event_time ? "    watermark: {column: ts, max_delay: 0s}\n" : "") + R"yaml(operators:
-  - name: keyed
-    input: numbers
-    select: {k: "id % )yaml" + std::to_string(job.keys) + R"yaml(", v: "id")yaml" +
-         (event_time ? ", ts: \"ts\"" : "") + R"yaml(}
-  - name: )yaml" + job.sums_name + R"yaml(
-    input: keyed
-    key_by: [k]
-)yaml" + op + R"yaml(sinks:
-  - {name: out, input: )yaml" + job.sums_name + R"yaml(, connector: file, path: )yaml" + job.out +
-         R"yaml(, format: json}
+)yaml" + (event_time ? "    watermark: {column: ts, max_delay: 0s}\n" : "");
+  };
+  auto keyed = [&](const std::string& name, const std::string& input) {
+    return "  - name: " + name + "\n    input: " + input + "\n    select: {k: \"id % " +
+           std::to_string(job.keys) + "\", v: \"id\"" + (event_time ? ", ts: \"ts\"" : "") + "}\n";
+  };
+  std::string op;
+  if (job.join) {
+    op = "  - name: " + job.sums_name + "\n    inputs: [keyed, mirrored]\n" +
+         "    join: {on: [k], within: 50ms}\n";
+  } else {
+    op = "  - name: " + job.sums_name + "\n    input: keyed\n    key_by: [k]\n";
+    if (job.pattern) {
+      op += R"yaml(    pattern:
+      sequence: [{a: "v % 3 = 0"}, {b: "v % 4 = 0"}]
+      within: 1s
+      skip: skip_past_last_event
+      emit: {a_v: a.v, b_v: b.v}
 )yaml";
+    } else {
+      if (job.window_ms > 0) op += "    window: {tumble: " + std::to_string(job.window_ms) + "ms}\n";
+      op += "    aggregate: {n: \"count(*)\", total: \"sum(v)\"}\n";
+    }
+  }
+  return "name: " + job.name + "\nparallelism: 2\nconfig: {buffer_timeout: 5ms}\n" + job.settings +
+         "sources:\n" + source("numbers") + (job.join ? source("mirror") : "") + "operators:\n" +
+         keyed("keyed", "numbers") + (job.join ? keyed("mirrored", "mirror") : "") + op +
+         "sinks:\n  - {name: out, input: " + job.sums_name + ", connector: file, path: " + job.out +
+         ", format: json}\n";
 }
 
 struct ExactlyOnceCounts {
@@ -198,6 +208,17 @@ inline ExactlyOnceCounts CheckPatternMatches(const std::filesystem::path& out_di
   std::map<RowId, int> seen;
   ForEachCommittedRow(out_dir, [&](const nlohmann::json& row) {
     ++seen[{row["a_v"].get<int64_t>(), row["b_v"].get<int64_t>()}];
+  });
+  return Tally(expected, seen);
+}
+
+// The join job's check: every id joined with itself exactly once, and nothing else.
+inline ExactlyOnceCounts CheckJoinPairs(const std::filesystem::path& out_dir, int64_t rows) {
+  std::set<RowId> expected;
+  for (int64_t id = 0; id < rows; ++id) expected.insert({id, id});
+  std::map<RowId, int> seen;
+  ForEachCommittedRow(out_dir, [&](const nlohmann::json& row) {
+    ++seen[{row["v"].get<int64_t>(), row["mirrored_v"].get<int64_t>()}];
   });
   return Tally(expected, seen);
 }

@@ -199,8 +199,8 @@ absl::Status JoinOperator::ProcessBatch(int input, types::RecordBatch& batch, Co
   const types::Column& times = batch.column(side.time_column);
   for (size_t row = 0; row < batch.num_rows(); ++row) {
     const bool windowed = window_size_ > 0;
-    if (times.IsNull(row) || (!windowed && times.Int(row) <= watermark_)) {
-      late_dropped_.fetch_add(1, std::memory_order_relaxed);
+    if (times.IsNull(row) || (!windowed && times.Int(row) <= watermark())) {
+      CountLate();
       continue;
     }
     RETURN_IF_ERROR(side.keys->SetKey(batch, row));
@@ -209,7 +209,7 @@ absl::Status JoinOperator::ProcessBatch(int input, types::RecordBatch& batch, Co
       continue;
     }
     ASSIGN_OR_RETURN(bool added, AddToWindows(input, batch, row, times.Int(row)));
-    if (!added) late_dropped_.fetch_add(1, std::memory_order_relaxed);
+    if (!added) CountLate();
   }
   return output_buffer_->Flush(out);
 }
@@ -239,7 +239,7 @@ absl::StatusOr<bool> JoinOperator::AddToWindows(int input, const types::RecordBa
   EncodeRow(input, batch, row, false);
   const KeyedInput& keys = *sides_[input].keys;
   ForEachTimeWindow(time, window_size_, window_slide_, [&](int64_t start, int64_t end) {
-    if (!status.ok() || end - 1 <= watermark_) return;  // fired already
+    if (!status.ok() || end - 1 <= watermark()) return;  // fired already
     added = true;
     status = sides_[input].buffer->Put(TimeOrderedKey(start, sequence_++), value_scratch_);
     if (!status.ok()) return;
@@ -298,8 +298,7 @@ absl::Status JoinOperator::OnTimer(const state::Timer& timer, Collector& out) {
 
 absl::Status JoinOperator::ProcessWatermark(int64_t watermark, Collector& out) {
   RETURN_IF_ERROR(BindState());
-  if (watermark <= watermark_) return absl::OkStatus();
-  watermark_ = watermark;
+  if (!AdvanceTo(watermark)) return absl::OkStatus();
   RETURN_IF_ERROR(timers_->AdvanceWatermark(
       watermark, [this, &out](const state::Timer& timer) { return OnTimer(timer, out); }));
   return output_buffer_->Flush(out);

@@ -19,11 +19,11 @@
 // Task thread only (late_records_dropped from any thread).
 #pragma once
 
-#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "taskmanager/operators/event_time_operator.h"
 #include "taskmanager/operators/keyed_input.h"
 #include "taskmanager/operators/operator.h"
 #include "taskmanager/operators/output_buffer.h"
@@ -31,16 +31,13 @@
 
 namespace sluice::taskmanager {
 
-class JoinOperator : public Operator {
+class JoinOperator : public EventTimeOperator {
  public:
   static absl::StatusOr<std::unique_ptr<Operator>> Create(const proto::OperatorSpec& spec);
   absl::Status Open(const OperatorContext& ctx) override;
   absl::Status InitializeState(StateInitContext& ctx) override;
   absl::Status ProcessBatch(int input, types::RecordBatch& batch, Collector& out) override;
   absl::Status ProcessWatermark(int64_t watermark, Collector& out) override;
-  int64_t late_records_dropped() const override {
-    return late_dropped_.load(std::memory_order_relaxed);
-  }
 
   // Buffered rows of both sides, over every key (tests).
   absl::StatusOr<int64_t> NumBufferedRows();
@@ -82,9 +79,7 @@ class JoinOperator : public Operator {
   int64_t window_size_ = 0, window_slide_ = 0;  // > 0: a window join
   state::KeyedStateBackend* backend_ = nullptr;
   std::unique_ptr<state::TimerService> timers_;
-  int64_t watermark_ = INT64_MIN;
   uint64_t sequence_ = 0;  // makes buffer keys (time_windows.h TimeOrderedKey) unique
-  std::atomic<int64_t> late_dropped_{0};
   std::string value_scratch_;
   std::unique_ptr<types::RecordBatch> one_row_[2];  // scratch per side: the row being buffered
   std::unique_ptr<OutputBuffer> output_buffer_;

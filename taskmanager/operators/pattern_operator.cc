@@ -349,7 +349,7 @@ absl::Status PatternOperator::EmitMatch(const Partial& p, Collector& out) {
 absl::Status PatternOperator::ProcessKey(Collector& out) {
   std::vector<std::pair<std::string, std::string>> ready;
   RETURN_IF_ERROR(events_->ForEach([&](absl::string_view key, absl::string_view value) {
-    if (TimeOfKey(key) <= watermark_) ready.emplace_back(std::string(key), std::string(value));
+    if (TimeOfKey(key) <= watermark()) ready.emplace_back(std::string(key), std::string(value));
     return true;
   }));
   if (ready.empty()) return absl::OkStatus();
@@ -412,8 +412,8 @@ absl::Status PatternOperator::ProcessBatch(int input, types::RecordBatch& batch,
   keys_->HashBatch(batch);
   const types::Column& times = batch.column(time_column_);
   for (size_t row = 0; row < batch.num_rows(); ++row) {
-    if (times.IsNull(row) || times.Int(row) <= watermark_) {
-      late_dropped_.fetch_add(1, std::memory_order_relaxed);
+    if (times.IsNull(row) || times.Int(row) <= watermark()) {
+      CountLate();
       continue;
     }
     RETURN_IF_ERROR(keys_->SetKey(batch, row));
@@ -431,8 +431,7 @@ absl::Status PatternOperator::ProcessBatch(int input, types::RecordBatch& batch,
 
 absl::Status PatternOperator::ProcessWatermark(int64_t watermark, Collector& out) {
   RETURN_IF_ERROR(BindState());
-  if (watermark <= watermark_) return absl::OkStatus();
-  watermark_ = watermark;
+  if (!AdvanceTo(watermark)) return absl::OkStatus();
   RETURN_IF_ERROR(timers_->AdvanceWatermark(watermark, [&](const state::Timer& timer) -> absl::Status {
     // The timer service made the timer's key current; KeyedInput needs it for new timers.
     keys_->SetEncodedKey(timer.key_group, timer.key);

@@ -24,13 +24,13 @@
 // Task thread only (late_records_dropped from any thread).
 #pragma once
 
-#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "common/expr/expr.h"
+#include "taskmanager/operators/event_time_operator.h"
 #include "taskmanager/operators/keyed_input.h"
 #include "taskmanager/operators/operator.h"
 #include "taskmanager/operators/output_buffer.h"
@@ -38,16 +38,13 @@
 
 namespace sluice::taskmanager {
 
-class PatternOperator : public Operator {
+class PatternOperator : public EventTimeOperator {
  public:
   static absl::StatusOr<std::unique_ptr<Operator>> Create(const proto::OperatorSpec& spec);
   absl::Status Open(const OperatorContext& ctx) override;
   absl::Status InitializeState(StateInitContext& ctx) override;
   absl::Status ProcessBatch(int input, types::RecordBatch& batch, Collector& out) override;
   absl::Status ProcessWatermark(int64_t watermark, Collector& out) override;
-  int64_t late_records_dropped() const override {
-    return late_dropped_.load(std::memory_order_relaxed);
-  }
 
   // Partial matches and waiting events over every key (tests: both 0 at the end).
   absl::StatusOr<int64_t> NumStateEntries();
@@ -112,9 +109,7 @@ class PatternOperator : public Operator {
   state::MapState* events_ = nullptr;
   state::ValueState* partials_ = nullptr;
   std::unique_ptr<state::TimerService> timers_;
-  int64_t watermark_ = INT64_MIN;
   uint64_t sequence_ = 0;
-  std::atomic<int64_t> late_dropped_{0};
   // Scratch.
   std::unique_ptr<types::RecordBatch> one_row_;
   std::unique_ptr<types::RecordBatch> match_;

@@ -132,7 +132,7 @@ absl::StatusOr<int64_t> WindowOperator::NumWindows() {
 
 absl::Status WindowOperator::RegisterTimers(const Window& w) {
   const absl::string_view ns = EncodeWindow(w);
-  if (w.end - 1 > watermark_) {
+  if (w.end - 1 > watermark()) {
     RETURN_IF_ERROR(timers_->Register(state::TimeDomain::kEventTime, keys_.key_group(),
                                       keys_.key(), ns, w.end - 1));
   }
@@ -174,7 +174,7 @@ absl::StatusOr<bool> WindowOperator::AddToTimeWindows(const types::RecordBatch& 
   windows.clear();
   ForEachTimeWindow(ts, size_, slide_, [&](int64_t start, int64_t end) {
     const Window w{start, end};
-    if (CleanupTime(w) > watermark_) windows.push_back(w);  // else this window is gone
+    if (CleanupTime(w) > watermark()) windows.push_back(w);  // else this window is gone
   });
   for (const Window& w : windows) {
     ASSIGN_OR_RETURN(bool found, windows_->Get(EncodeWindow(w), &value_scratch_));
@@ -188,7 +188,7 @@ absl::StatusOr<bool> WindowOperator::AddToTimeWindows(const types::RecordBatch& 
     calls_.Update(row, accs_);
     calls_.Encode(accs_, &value_scratch_);
     RETURN_IF_ERROR(windows_->Put(EncodeWindow(w), value_scratch_));
-    if (w.end - 1 <= watermark_) RETURN_IF_ERROR(Emit(w, accs_, &batch, row, {}, out));  // late update
+    if (w.end - 1 <= watermark()) RETURN_IF_ERROR(Emit(w, accs_, &batch, row, {}, out));  // late update
   }
   return !windows.empty();
 }
@@ -196,7 +196,7 @@ absl::StatusOr<bool> WindowOperator::AddToTimeWindows(const types::RecordBatch& 
 absl::StatusOr<bool> WindowOperator::AddToSession(const types::RecordBatch& batch, size_t row,
                                                   int64_t ts, Collector& out) {
   Window w{ts, SaturatingAdd(ts, gap_)};
-  if (CleanupTime(w) <= watermark_) return false;
+  if (CleanupTime(w) <= watermark()) return false;
   // Every session of this key that touches the new one merges into it.
   std::vector<std::pair<Window, std::string>> touching;
   bool corrupt = false;
@@ -228,7 +228,7 @@ absl::StatusOr<bool> WindowOperator::AddToSession(const types::RecordBatch& batc
   calls_.Encode(merged_, &value_scratch_);
   RETURN_IF_ERROR(windows_->Put(EncodeWindow(w), value_scratch_));
   RETURN_IF_ERROR(RegisterTimers(w));
-  if (w.end - 1 <= watermark_) RETURN_IF_ERROR(Emit(w, merged_, &batch, row, {}, out));
+  if (w.end - 1 <= watermark()) RETURN_IF_ERROR(Emit(w, merged_, &batch, row, {}, out));
   return true;
 }
 
@@ -243,14 +243,14 @@ absl::Status WindowOperator::ProcessBatch(int input, types::RecordBatch& batch, 
       if (null_time_dropped_++ == 0) {
         spdlog::warn("operator '{}': dropping records whose window time is null", name_);
       }
-      late_dropped_.fetch_add(1, std::memory_order_relaxed);
+      CountLate();
       continue;
     }
     RETURN_IF_ERROR(keys_.SetKey(batch, row));
     const int64_t ts = times.Int(row);
     ASSIGN_OR_RETURN(bool added, kind_ == Kind::kSession ? AddToSession(batch, row, ts, out)
                                                          : AddToTimeWindows(batch, row, ts, out));
-    if (!added) late_dropped_.fetch_add(1, std::memory_order_relaxed);
+    if (!added) CountLate();
   }
   return output_.Flush(out);
 }
@@ -276,8 +276,7 @@ absl::Status WindowOperator::OnTimer(const state::Timer& timer, Collector& out) 
 
 absl::Status WindowOperator::ProcessWatermark(int64_t watermark, Collector& out) {
   RETURN_IF_ERROR(BindState());
-  if (watermark <= watermark_) return absl::OkStatus();
-  watermark_ = watermark;
+  if (!AdvanceTo(watermark)) return absl::OkStatus();
   RETURN_IF_ERROR(timers_->AdvanceWatermark(
       watermark, [this, &out](const state::Timer& timer) { return OnTimer(timer, out); }));
   return output_.Flush(out);

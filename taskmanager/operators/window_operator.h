@@ -17,12 +17,12 @@
 // Task thread only (late_records_dropped from any thread).
 #pragma once
 
-#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "taskmanager/operators/aggregate_functions.h"
+#include "taskmanager/operators/event_time_operator.h"
 #include "taskmanager/operators/keyed_input.h"
 #include "taskmanager/operators/operator.h"
 #include "taskmanager/operators/output_buffer.h"
@@ -30,16 +30,13 @@
 
 namespace sluice::taskmanager {
 
-class WindowOperator : public Operator {
+class WindowOperator : public EventTimeOperator {
  public:
   static absl::StatusOr<std::unique_ptr<Operator>> Create(const proto::OperatorSpec& spec);
   absl::Status Open(const OperatorContext& ctx) override;
   absl::Status InitializeState(StateInitContext& ctx) override;
   absl::Status ProcessBatch(int input, types::RecordBatch& batch, Collector& out) override;
   absl::Status ProcessWatermark(int64_t watermark, Collector& out) override;
-  int64_t late_records_dropped() const override {
-    return late_dropped_.load(std::memory_order_relaxed);
-  }
 
   // Windows with state, over every key (tests).
   absl::StatusOr<int64_t> NumWindows();
@@ -85,8 +82,6 @@ class WindowOperator : public Operator {
   state::KeyedStateBackend* backend_ = nullptr;
   state::MapState* windows_ = nullptr;
   std::unique_ptr<state::TimerService> timers_;
-  int64_t watermark_ = INT64_MIN;
-  std::atomic<int64_t> late_dropped_{0};
   int64_t null_time_dropped_ = 0;
   std::vector<Accumulator> accs_, merged_;  // scratch
   std::vector<Window> windows_scratch_;

@@ -13,22 +13,7 @@ namespace {
 
 using namespace ::sluice::network::testing;  // NOLINT
 
-// Two producers for one consumer gate on TaskManager A: channel 0 local (producer on A),
-// channel 1 remote (producer on B).
-struct TwoChannels {
-  TestTaskManager a{"tm-a", TestConfig()};
-  TestTaskManager b{"tm-b", TestConfig()};
-  Notifier notifier;
-  std::unique_ptr<InputGate> gate;
-  std::unique_ptr<RecordWriter> local;
-  std::unique_ptr<RecordWriter> remote;
-
-  TwoChannels() {
-    gate = MakeGate(a, Input({a.Ref("job/0/1/0", 0), b.Ref("job/0/1/1", 0)}), notifier);
-    local = MakeWriter(a, Output("job/0/1/0", proto::FORWARD, 1));
-    remote = MakeWriter(b, Output("job/0/1/1", proto::FORWARD, 1));
-  }
-
+struct BarrierChannels : TwoChannels {
   // Polls until `done` or 30 s; appends the ids of received rows.
   bool PollUntil(const std::function<bool()>& done, std::vector<int64_t>* ids) {
     const absl::Time deadline = absl::Now() + absl::Seconds(30);
@@ -55,7 +40,7 @@ std::set<int64_t> Range(int64_t begin, int64_t end) {
 }
 
 TEST(NetworkBarrierTest, GateAlignsBarriersAndHoldsBackDataAfterThem) {
-  TwoChannels t;
+  BarrierChannels t;
   ASSERT_TRUE(t.gate && t.local && t.remote);
   // Local producer: 0..99, barrier 1, 100..199 (held back), end.
   ASSERT_TRUE(t.local->Emit(MakeBatch(0, 100)).ok());
@@ -101,7 +86,7 @@ TEST(NetworkBarrierTest, GateAlignsBarriersAndHoldsBackDataAfterThem) {
 }
 
 TEST(NetworkBarrierTest, NewerBarrierAbandonsAnOlderAlignment) {
-  TwoChannels t;
+  BarrierChannels t;
   ASSERT_TRUE(t.gate && t.local && t.remote);
   // Checkpoint 1 never reaches the remote producer (its trigger was lost): it sends 2.
   ASSERT_TRUE(t.local->BroadcastBarrier(1).ok());
@@ -125,7 +110,7 @@ TEST(NetworkBarrierTest, NewerBarrierAbandonsAnOlderAlignment) {
 }
 
 TEST(NetworkBarrierTest, EndedChannelCountsAsAligned) {
-  TwoChannels t;
+  BarrierChannels t;
   ASSERT_TRUE(t.gate && t.local && t.remote);
   ASSERT_TRUE(t.local->Emit(MakeBatch(0, 10)).ok());
   ASSERT_TRUE(t.local->Finish().ok());  // a bounded producer that ended: no barrier
@@ -139,7 +124,7 @@ TEST(NetworkBarrierTest, EndedChannelCountsAsAligned) {
 }
 
 TEST(NetworkBarrierTest, BarrierNeedsNoCreditAndKeepsItsPlaceAfterData) {
-  TwoChannels t;
+  BarrierChannels t;
   ASSERT_TRUE(t.gate && t.local && t.remote);
   ASSERT_TRUE(t.local->Finish().ok());
   // More buffers than the remote channel has credit for, then a barrier: the barrier arrives

@@ -72,4 +72,21 @@ std::unique_ptr<InputGate> MakeGate(TestTaskManager& tm, const proto::InputGateD
   return gate.ok() ? std::move(*gate) : nullptr;
 }
 
+// Two producers for one consumer gate on TaskManager `a`: channel 0 local (its producer on
+// `a`), channel 1 remote (its producer on `b`), so a test covers both paths.
+struct TwoChannels {
+  TestTaskManager a{"tm-a", TestConfig()};
+  TestTaskManager b{"tm-b", TestConfig()};
+  Notifier notifier;
+  std::unique_ptr<InputGate> gate;
+  std::unique_ptr<RecordWriter> local;
+  std::unique_ptr<RecordWriter> remote;
+
+  TwoChannels() {
+    gate = MakeGate(a, Input({a.Ref("job/0/1/0", 0), b.Ref("job/0/1/1", 0)}), notifier);
+    local = MakeWriter(a, Output("job/0/1/0", proto::FORWARD, 1));
+    remote = MakeWriter(b, Output("job/0/1/1", proto::FORWARD, 1));
+  }
+};
+
 }  // namespace sluice::network::testing

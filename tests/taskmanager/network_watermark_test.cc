@@ -13,20 +13,7 @@ namespace {
 
 using namespace ::sluice::network::testing;  // NOLINT
 
-struct TwoChannels {
-  TestTaskManager a{"tm-a", TestConfig()};
-  TestTaskManager b{"tm-b", TestConfig()};
-  Notifier notifier;
-  std::unique_ptr<InputGate> gate;
-  std::unique_ptr<RecordWriter> local;
-  std::unique_ptr<RecordWriter> remote;
-
-  TwoChannels() {
-    gate = MakeGate(a, Input({a.Ref("job/0/1/0", 0), b.Ref("job/0/1/1", 0)}), notifier);
-    local = MakeWriter(a, Output("job/0/1/0", proto::FORWARD, 1));
-    remote = MakeWriter(b, Output("job/0/1/1", proto::FORWARD, 1));
-  }
-
+struct WatermarkChannels : TwoChannels {
   // Polls until `done` (checked after every poll) or 30 s; counts the rows received.
   bool PollUntil(const std::function<bool()>& done, int64_t* rows = nullptr) {
     const absl::Time deadline = absl::Now() + absl::Seconds(30);
@@ -47,7 +34,7 @@ struct TwoChannels {
 };
 
 TEST(NetworkWatermarkTest, GateWatermarkIsTheMinimumOverActiveChannels) {
-  TwoChannels t;
+  WatermarkChannels t;
   ASSERT_TRUE(t.gate && t.local && t.remote);
   EXPECT_EQ(t.gate->watermark().watermark, INT64_MIN);  // nothing yet
 
@@ -85,7 +72,7 @@ TEST(NetworkWatermarkTest, GateWatermarkIsTheMinimumOverActiveChannels) {
 }
 
 TEST(NetworkWatermarkTest, WatermarkWaitsBehindTheDataBeforeIt) {
-  TwoChannels t;
+  WatermarkChannels t;
   ASSERT_TRUE(t.gate && t.local && t.remote);
   // Both channels: 3 batches, each followed by a watermark.
   for (int i = 0; i < 3; ++i) {

@@ -407,6 +407,10 @@ absl::Status Task::ApplyWatermarkEvent(const WatermarkEvent& event) {
 }
 
 absl::Status Task::UpdateInputWatermark() {
+  uint64_t versions = 0;
+  for (const auto& gate : gates_) versions += gate->watermark_version();
+  if (versions == gate_watermark_versions_) return absl::OkStatus();  // nothing changed
+  gate_watermark_versions_ = versions;
   int64_t watermark = INT64_MAX;
   bool all_idle = true;
   for (const auto& gate : gates_) {

@@ -128,6 +128,7 @@ class Task {
   // told this task is idle; the source's generator when it has `watermark:`. Mirrored into
   // atomics for Metrics().
   std::optional<WatermarkGenerator> watermarks_;
+  uint64_t gate_watermark_versions_ = 0;  // sum of the gates' watermark_version() last seen
   int64_t event_time_ = INT64_MIN;
   bool idle_ = false;
   std::atomic<int64_t> event_time_metric_{INT64_MIN};

@@ -39,6 +39,8 @@ class InputGate::Core : public std::enable_shared_from_this<Core> {
 
   std::atomic<int64_t> records_in{0};
   std::atomic<int64_t> bytes_in{0};
+  // Bumped whenever a channel's watermark or idleness changes or a channel ends.
+  std::atomic<uint64_t> watermark_version{0};
 
  private:
   struct Received {
@@ -395,12 +397,14 @@ absl::StatusOr<std::optional<types::RecordBatch>> InputGate::Core::PollNext() {
         } else if (r.is_watermark) {
           ch.watermark = std::max(ch.watermark, r.watermark);
           ch.idle = r.idle;
+          watermark_version.fetch_add(1, std::memory_order_relaxed);
         } else if (!r.end) {
           remote_data = std::move(r.data);
           data = true;
         } else {
           ch.finished = true;
           ++finished_;
+          watermark_version.fetch_add(1, std::memory_order_relaxed);
           credits_.CloseChannel(index, &grants);
           finished_connection = ch.connection;
           finished_channel_id = ch.channel_id;
@@ -422,10 +426,12 @@ absl::StatusOr<std::optional<types::RecordBatch>> InputGate::Core::PollNext() {
           case SubpartitionItem::Kind::kWatermark:
             ch.watermark = std::max(ch.watermark, item->watermark);
             ch.idle = item->idle;
+            watermark_version.fetch_add(1, std::memory_order_relaxed);
             break;
           case SubpartitionItem::Kind::kEndOfPartition:
             ch.finished = true;
             ++finished_;
+            watermark_version.fetch_add(1, std::memory_order_relaxed);
             finished_view = std::move(ch.view);
             CheckAligned();
             break;
@@ -610,5 +616,8 @@ int64_t InputGate::pending_barrier() const { return core_->pending_barrier(); }
 std::string InputGate::pending_savepoint_dir() const { return core_->pending_savepoint_dir(); }
 void InputGate::ResumeAfterBarrier() { core_->ResumeAfterBarrier(); }
 GateWatermark InputGate::watermark() const { return core_->watermark(); }
+uint64_t InputGate::watermark_version() const {
+  return core_->watermark_version.load(std::memory_order_relaxed);
+}
 
 }  // namespace sluice::network

@@ -92,6 +92,9 @@ class InputGate {
   // The gate's watermark after the items PollNext has consumed so far (a watermark is taken
   // in order with the channel's data). Task thread.
   GateWatermark watermark() const;
+  // Changes whenever watermark() may have: the task recomputes its event time only then
+  // (no lock per poll on the data path). Task thread.
+  uint64_t watermark_version() const;
 
   int64_t records_in() const;
   int64_t bytes_in() const;  // serialized bytes

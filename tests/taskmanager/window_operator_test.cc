@@ -285,6 +285,23 @@ TEST(WindowOperatorTest, TumbleEmitsOneRowPerKeyAndWindowWhenTheWatermarkPasses)
   EXPECT_EQ(out.rows.size(), 2u);
 }
 
+TEST(WindowOperatorTest, RecordsWithoutATimeAreDroppedAndCounted) {
+  auto op = WindowOperator::Create(WindowSpec({"tumble", 10, 0, 0}));
+  ASSERT_TRUE(op.ok()) << op.status();
+  VectorCollector out;
+  RecordBatch batch = BatchOf({{1, 5, 3, 0}, {2, 7, 4, 1}}, 0, 2);
+  RecordBatch with_null(std::make_shared<const types::Schema>(kInput));
+  with_null.mutable_column(0).AppendInt(1);
+  with_null.mutable_column(1).AppendInt(9);
+  with_null.mutable_column(2).AppendNull();
+  with_null.SetNumRows(1);
+  ASSERT_TRUE((*op)->ProcessBatch(0, with_null, out).ok());
+  ASSERT_TRUE((*op)->ProcessBatch(0, batch, out).ok());
+  ASSERT_TRUE((*op)->ProcessWatermark(INT64_MAX, out).ok());
+  EXPECT_EQ((*op)->late_records_dropped(), 1);
+  EXPECT_EQ(out.rows.size(), 2u);  // the other records are counted as usual
+}
+
 TEST(WindowOperatorTest, BadSpecsAreClearErrors) {
   proto::OperatorSpec spec = WindowSpec({"tumble", 10, 0, 0});
   spec.mutable_aggregate()->mutable_window()->set_time_column("v");

@@ -55,6 +55,7 @@ proto::TaskDeploymentDescriptor BuildDeploymentDescriptor(const ExecutionGraph& 
     const int consumers = graph.vertex(*graph.VertexIndex(edge->target_vertex())).parallelism();
     out->set_num_subpartitions(edge->partitioning() == proto::FORWARD ? 1 : consumers);
     out->set_partition_id(PartitionId(graph.job_id(), attempt, edge->id(), subtask));
+    out->set_side_output(edge->side_output());
   }
   return tdd;
 }

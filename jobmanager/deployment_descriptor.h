@@ -6,7 +6,8 @@
 //   producer's TaskManager id and data address. FORWARD edges have a single channel: producer
 //   subtask i -> consumer subtask i, subpartition 0;
 // - one OutputDescriptor per outgoing edge: partitioning, key indexes, schema,
-//   num_subpartitions = consumer parallelism (1 for FORWARD) and this subtask's partition id.
+//   num_subpartitions = consumer parallelism (1 for FORWARD), this subtask's partition id and
+//   the side output it carries (empty: the main output).
 // Thread-safe (pure function of its arguments).
 #pragma once
 

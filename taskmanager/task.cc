@@ -24,23 +24,22 @@ class Task::ChainLink : public Collector {
   Collector* next_;
 };
 
-// End of the chain: every record writer gets the batch. `records_out` may be null (counters
-// off).
+// End of the chain (or a side output): each of its record writers gets the batch.
+// `records_out` may be null (counters off).
 class Task::OutputCollector : public Collector {
  public:
-  OutputCollector(std::vector<std::unique_ptr<network::RecordWriter>>* writers,
-                  std::atomic<int64_t>* records_out)
-      : writers_(writers), records_out_(records_out) {}
+  explicit OutputCollector(std::atomic<int64_t>* records_out) : records_out_(records_out) {}
+  void AddWriter(network::RecordWriter* writer) { writers_.push_back(writer); }
   absl::Status Collect(types::RecordBatch& batch) override {
-    for (auto& writer : *writers_) RETURN_IF_ERROR(writer->Emit(batch));
-    if (records_out_ != nullptr && !writers_->empty()) {
+    for (network::RecordWriter* writer : writers_) RETURN_IF_ERROR(writer->Emit(batch));
+    if (records_out_ != nullptr && !writers_.empty()) {
       records_out_->fetch_add(batch.num_rows(), std::memory_order_relaxed);
     }
     return absl::OkStatus();
   }
 
  private:
-  std::vector<std::unique_ptr<network::RecordWriter>>* writers_;
+  std::vector<network::RecordWriter*> writers_;
   std::atomic<int64_t>* records_out_;
 };
 
@@ -268,7 +267,16 @@ absl::Status Task::Build() {
                                     [this] { mailbox_.Notify(); }));
     gates_.push_back(std::move(gate));
   }
-  output_ = std::make_unique<OutputCollector>(&writers_, count_metrics_ ? &records_out_ : nullptr);
+  std::atomic<int64_t>* records_out = count_metrics_ ? &records_out_ : nullptr;
+  output_ = std::make_unique<OutputCollector>(records_out);
+  for (int w = 0; w < tdd_.outputs_size(); ++w) {
+    const std::string& side = tdd_.outputs(w).side_output();
+    std::unique_ptr<OutputCollector>& target = side.empty() ? output_ : side_collectors_[side];
+    if (target == nullptr) target = std::make_unique<OutputCollector>(records_out);
+    target->AddWriter(writers_[w].get());
+  }
+  for (auto& [name, collector] : side_collectors_) side_outputs_[name] = collector.get();
+  ctx_.side_outputs = &side_outputs_;
   // links_[i] feeds operators_[i]; the last operator writes to output_.
   links_.resize(operators_.size());
   for (int i = static_cast<int>(operators_.size()) - 1; i >= 0; --i) {

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "common/clock.h"
 #include "proto/control.pb.h"
@@ -113,7 +114,10 @@ class Task {
   std::unique_ptr<SourceOperator> source_;
   std::vector<std::unique_ptr<Operator>> operators_;
   std::vector<std::unique_ptr<ChainLink>> links_;
-  std::unique_ptr<OutputCollector> output_;
+  std::unique_ptr<OutputCollector> output_;  // the main output: writers of unnamed edges
+  // Side outputs by name (edges with a side_output), handed to operators via ctx_.
+  absl::flat_hash_map<std::string, std::unique_ptr<OutputCollector>> side_collectors_;
+  absl::flat_hash_map<std::string, Collector*> side_outputs_;
   std::unique_ptr<CountingCollector> counting_head_;  // null when the counters are off
   std::unique_ptr<EventTimeCollector> event_time_head_;  // sources with a watermark
   Collector* head_ = nullptr;                         // where a source's batches go

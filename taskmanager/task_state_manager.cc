@@ -76,6 +76,7 @@ absl::Status TaskStateManager::InitializeChain(const std::vector<StatefulOperato
     StateInitContext ctx;
     ctx.keyed_backend = [this] { return KeyedBackend(); };
     ctx.restored = tdd_.restore_checkpoint_id() > 0;
+    ctx.checkpoint_id = tdd_.restore_checkpoint_id();
     for (const proto::TaskStateSnapshot& old : tdd_.restore_state()) {
       for (const proto::OperatorSubtaskState& op : old.operators()) {
         if (op.chain_index() == static_cast<int>(i)) ctx.operator_state.push_back(op.operator_state());

@@ -171,9 +171,11 @@ export function edgePath(points) {
 
 const r = (v) => Math.round(v * 10) / 10;
 
+// "hash(user)", "forward"; an edge reading a side output (late records) is prefixed by its name
 export function edgeLabel(edge) {
   const p = edge.partitioning || 'forward';
-  return p === 'hash' && Array.isArray(edge.keys) && edge.keys.length ? `hash(${edge.keys.join(', ')})` : p;
+  const how = p === 'hash' && Array.isArray(edge.keys) && edge.keys.length ? `hash(${edge.keys.join(', ')})` : p;
+  return edge.side_output ? `${edge.side_output}: ${how}` : how;
 }
 
 // "gen -> big" reads as an operator chain

@@ -73,6 +73,7 @@ WindowDef WindowOf(const WindowOptions& options) {
   w.size = Text(options.size);
   w.every = Text(options.every);
   w.allowed_lateness = Text(options.allowed_lateness);
+  w.late_output = Text(options.late_output);
   w.on = Text(options.on);
   return w;
 }

@@ -54,6 +54,7 @@ struct WindowOptions {
   std::string every;
   std::string allowed_lateness;
   std::string on;
+  std::string late_output;  // a name later nodes read late records from; empty: dropped
 };
 
 // A join, as a spec's `join:`: an interval join with within ("10m": |right.time -

@@ -27,8 +27,7 @@
 //                    (with inputs: [left, right])}],
 //   sinks: [{name, input, parallelism, connector: file (path, format, format_options, csv) |
 //            print | blackhole (rows_per_second: throttle, 0 = none)}].
-// Not yet available, with a clear error: connectors kafka and nexmark, window late_output,
-// pattern.
+// Not yet available, with a clear error: connectors kafka and nexmark.
 //
 // Errors are InvalidArgument with one line "<file>:<line>:<column>: <message>" (1-based).
 // Stateless functions; thread-safe.

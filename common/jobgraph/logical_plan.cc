@@ -28,6 +28,7 @@ bool IsSink(NodeOp op) {
 absl::string_view NodeRole(NodeOp op) {
   if (IsSource(op)) return "source";
   if (IsSink(op)) return "sink";
+  if (op == NodeOp::kLateOutput) return "late output";
   return "operator";
 }
 

@@ -49,6 +49,7 @@ enum class NodeOp {
   kJoin,
   kPattern,
   kUser,       // a user C++ operator (JobBuilder::KeyedProcess)
+  kLateOutput, // a window's late records (the planner adds one per `late_output: NAME`)
   kFileSink,
   kPrintSink,
   kBlackholeSink,
@@ -107,7 +108,7 @@ struct WindowDef {
   Located every;              // slide only
   Located allowed_lateness;   // empty: 0
   Located on;                 // the time column; empty: the input's event-time column
-  Located late_output;        // not supported yet (an error names it)
+  Located late_output;        // name of the stream of late records; empty: dropped
 };
 
 // An interval join: `join: {on: [cols], within: D}` or `{on, lower: D, upper: D}` (bounds of

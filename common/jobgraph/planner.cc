@@ -60,7 +60,8 @@ bool IsNumeric(TypeId t) { return t == TypeId::kInt64 || t == TypeId::kFloat64; 
 
 class Planner {
  public:
-  explicit Planner(const LogicalPlan& plan) : plan_(plan), n_(plan.nodes.size()) {}
+  explicit Planner(const LogicalPlan& plan)
+      : plan_(WithLateOutputs(plan)), n_(plan_.nodes.size()) {}
 
   absl::StatusOr<proto::JobGraph> Run() {
     proto::JobGraph graph;
@@ -83,6 +84,31 @@ class Planner {
   }
 
  private:
+  // The plan and a kLateOutput node reading each window that has `late_output: NAME`: a
+  // stream named NAME that later nodes take as input like any other.
+  static LogicalPlan WithLateOutputs(LogicalPlan plan) {
+    const size_t declared = plan.nodes.size();
+    for (size_t i = 0; i < declared; ++i) {
+      if (plan.nodes[i].op != NodeOp::kAggregate || plan.nodes[i].window.late_output.empty()) {
+        continue;
+      }
+      LogicalNode late;
+      late.op = NodeOp::kLateOutput;
+      late.name = plan.nodes[i].window.late_output;
+      late.pos = late.name.pos;
+      late.inputs.push_back(plan.nodes[i].name);
+      plan.nodes.push_back(std::move(late));
+    }
+    return plan;
+  }
+
+  bool IsLateOutput(int i) const { return plan_.nodes[i].op == NodeOp::kLateOutput; }
+  // Consumers of node i's main output (not of its late output).
+  int MainConsumers(int i) const {
+    return static_cast<int>(std::count_if(consumers_[i].begin(), consumers_[i].end(),
+                                          [this](int c) { return !IsLateOutput(c); }));
+  }
+
   absl::Status Error(Position pos, absl::string_view message) const {
     return SpecError(plan_, pos, "", message);
   }
@@ -560,11 +586,6 @@ class Planner {
     const WindowDef& w = node.window;
     if (node.key_by.empty()) {
       return Error(node, w.pos, "a window needs a keyed stream: add key_by: [columns]");
-    }
-    if (!w.late_output.empty()) {
-      return Error(node, w.late_output.pos,
-                   "late_output is not supported yet (late records are dropped and counted in "
-                   "late_records_dropped)");
     }
     proto::WindowSpec* out = agg->mutable_window();
     RETURN_IF_ERROR(PlanWindowShape(node, out));
@@ -1074,6 +1095,15 @@ class Planner {
         ASSIGN_OR_RETURN(out, PlanUser(node, in, &spec));
         break;
       }
+      case NodeOp::kLateOutput: {  // the window's input rows, in its vertex
+        const int window = inputs_[i][0];
+        out = output_[inputs_[window][0]];
+        proto::WindowSpec* w = specs_[window].mutable_aggregate()->mutable_window();
+        w->set_late_output(node.name.text);
+        time_column_[i] = w->time_column();
+        parallelism_[i] = parallelism_[window];
+        break;
+      }
       case NodeOp::kUnion: {
         RETURN_IF_ERROR(CheckUnion(node, i));
         spec.mutable_union_op();
@@ -1115,7 +1145,7 @@ class Planner {
   absl::Status CheckOutputsUsed() const {
     for (size_t i = 0; i < n_; ++i) {
       const LogicalNode& node = plan_.nodes[i];
-      if (!IsSink(node.op) && consumers_[i].empty()) {
+      if (!IsSink(node.op) && MainConsumers(static_cast<int>(i)) == 0) {
         return Error(node, node.name.pos,
                      absl::StrCat("the output of ", Describe(node),
                                   " is not used (add a sink that reads it, or remove it)"));
@@ -1129,13 +1159,18 @@ class Planner {
     if (IsSource(node.op) || node.op == NodeOp::kUnion || !node.key_by.empty()) return false;
     if (inputs_[i].size() != 1) return false;
     const int in = inputs_[i][0];
-    return consumers_[in].size() == 1 && parallelism_[in] == parallelism_[i];
+    if (IsLateOutput(in)) return false;  // an edge from the middle of the window's chain
+    return MainConsumers(in) == 1 && parallelism_[in] == parallelism_[i];
   }
 
   void BuildVertices(proto::JobGraph* graph) {
     std::vector<int> vertex_of(n_, -1);
     for (int i : order_) {
       const LogicalNode& node = plan_.nodes[i];
+      if (IsLateOutput(i)) {  // a side output of its window's vertex
+        vertex_of[i] = vertex_of[inputs_[i][0]];
+        continue;
+      }
       if (Chains(i)) {
         const int v = vertex_of[inputs_[i][0]];
         proto::JobVertex* vertex = graph->mutable_vertices(v);
@@ -1156,6 +1191,7 @@ class Planner {
         edge->set_id(graph->edges_size() - 1);
         edge->set_source_vertex(vertex_of[in]);
         edge->set_target_vertex(v);
+        if (IsLateOutput(in)) edge->set_side_output(plan_.nodes[in].name.text);
         *edge->mutable_schema() = output_[in].ToProto();
         if (!node.key_by.empty()) {
           edge->set_partitioning(proto::HASH);
@@ -1171,7 +1207,7 @@ class Planner {
     }
   }
 
-  const LogicalPlan& plan_;
+  const LogicalPlan plan_;  // with the late output nodes
   const size_t n_;
   absl::flat_hash_map<std::string, int> index_;  // node name -> index in plan_.nodes
   std::vector<std::vector<int>> inputs_;         // per node, in input order

@@ -126,7 +126,8 @@ class CsvEncoder : public BatchEncoder {
     delimiter_ = delimiter;
   }
 
-  void EncodeBatch(const RecordBatch& batch, std::string* out) override {
+  void EncodeBatch(const RecordBatch& batch, std::string* out,
+                   std::vector<size_t>* record_ends) override {
     for (size_t r = 0; r < batch.num_rows(); ++r) {
       for (size_t c = 0; c < batch.num_columns(); ++c) {
         if (c > 0) out->push_back(delimiter_);
@@ -163,6 +164,7 @@ class CsvEncoder : public BatchEncoder {
         }
         AppendField(scratch_, out);
       }
+      if (record_ends != nullptr) record_ends->push_back(out->size());
       out->push_back('\n');
     }
   }

@@ -49,8 +49,12 @@ class BatchDecoder {  // one per source subtask; not thread-safe
 class BatchEncoder {  // one per sink subtask; not thread-safe
  public:
   virtual ~BatchEncoder() = default;
-  // Appends one line per row (terminated by '\n') to `out`.
-  virtual void EncodeBatch(const RecordBatch& batch, std::string* out) = 0;
+  // Appends one line per row (terminated by '\n') to `out`. With `record_ends`, also appends
+  // where each row's record ends in `out` (the offset of its '\n'), for connectors that send
+  // each record on its own (a Kafka message per row).
+  virtual void EncodeBatch(const RecordBatch& batch, std::string* out,
+                           std::vector<size_t>* record_ends) = 0;
+  void EncodeBatch(const RecordBatch& batch, std::string* out) { EncodeBatch(batch, out, nullptr); }
 };
 
 enum class TimestampUnit : uint8_t { kSeconds, kMillis, kMicros };

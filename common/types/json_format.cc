@@ -223,7 +223,8 @@ class JsonEncoder : public BatchEncoder {
     }
   }
 
-  void EncodeBatch(const RecordBatch& batch, std::string* out) override {
+  void EncodeBatch(const RecordBatch& batch, std::string* out,
+                   std::vector<size_t>* record_ends) override {
     const size_t columns = batch.num_columns();
     for (size_t r = 0; r < batch.num_rows(); ++r) {
       if (columns == 0) out->push_back('{');
@@ -266,7 +267,9 @@ class JsonEncoder : public BatchEncoder {
             break;
         }
       }
-      out->append("}\n");
+      out->push_back('}');
+      if (record_ends != nullptr) record_ends->push_back(out->size());
+      out->push_back('\n');
     }
   }
 

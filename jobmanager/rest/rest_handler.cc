@@ -495,7 +495,8 @@ class Router {
                        {"source", e.source_vertex()},
                        {"target", e.target_vertex()},
                        {"partitioning", PartitioningName(e.partitioning())},
-                       {"keys", keys}});
+                       {"keys", keys},
+                       {"side_output", e.side_output()}});
     }
     j["vertices"] = std::move(vertices);
     j["edges"] = std::move(edges);

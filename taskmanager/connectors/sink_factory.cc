@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "taskmanager/connectors/blackhole_sink.h"
 #include "taskmanager/connectors/file_sink.h"
+#include "taskmanager/connectors/kafka_sink.h"
 #include "taskmanager/connectors/print_sink.h"
 
 namespace sluice::taskmanager::connectors {
@@ -12,6 +13,7 @@ bool IsSinkSpec(const proto::OperatorSpec& spec) {
     case proto::OperatorSpec::kFileSink:
     case proto::OperatorSpec::kPrintSink:
     case proto::OperatorSpec::kBlackholeSink:
+    case proto::OperatorSpec::kKafkaSink:
       return true;
     default:
       return false;
@@ -32,6 +34,11 @@ absl::StatusOr<std::unique_ptr<Operator>> CreateSink(const proto::OperatorSpec& 
     }
     case proto::OperatorSpec::kBlackholeSink:
       return std::unique_ptr<Operator>(BlackholeSink::Create(spec));
+    case proto::OperatorSpec::kKafkaSink: {
+      auto sink = KafkaSink::Create(spec);
+      if (!sink.ok()) return sink.status();
+      return std::unique_ptr<Operator>(std::move(*sink));
+    }
     default:
       return absl::InvalidArgumentError(absl::StrCat("operator '", spec.name(), "' is not a sink"));
   }

@@ -1,4 +1,4 @@
-// Sinks by spec kind: file, print, blackhole. The operator factory (CreateOperator in
+// Sinks by spec kind: file, print, blackhole, kafka. The operator factory (CreateOperator in
 // taskmanager/operators) calls these for sink kinds. Thread-safe (stateless).
 #pragma once
 
@@ -10,7 +10,7 @@
 
 namespace sluice::taskmanager::connectors {
 
-// True for file_sink, print_sink and blackhole_sink specs.
+// True for file_sink, print_sink, blackhole_sink and kafka_sink specs.
 bool IsSinkSpec(const proto::OperatorSpec& spec);
 // Builds the sink of a spec (its schema is spec.input_schema()); InvalidArgument for a bad
 // format or a spec that is not a sink.

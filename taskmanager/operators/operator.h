@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "common/clock.h"
@@ -48,6 +49,13 @@ struct OperatorContext {
   // Set when the task is being canceled: long-running calls should return promptly.
   const std::atomic<bool>* canceled = nullptr;
   bool IsCanceled() const { return canceled != nullptr && canceled->load(); }
+  // The task's side outputs by name (JobEdge.side_output, e.g. a window's late_output): the
+  // collector that sends records to every edge reading it. Null or without the name: no
+  // edge reads it.
+  const absl::flat_hash_map<std::string, Collector*>* side_outputs = nullptr;
+
+  // The collector of side output `name`; FailedPrecondition naming `op` when no edge reads it.
+  absl::StatusOr<Collector*> SideOutput(absl::string_view op, const std::string& name) const;
 };
 
 // What an operator restores from and where its keyed state lives.
@@ -58,6 +66,7 @@ struct StateInitContext {
   // True when the task starts from a checkpoint or savepoint (even if this operator had no
   // state in it).
   bool restored = false;
+  int64_t checkpoint_id = 0;  // the checkpoint (or savepoint) restored from; 0: none
   // This operator's non-keyed state in that checkpoint: one entry per old subtask whose state
   // this subtask takes over (exactly one when the parallelism did not change; entries of old
   // subtasks beyond the new parallelism are spread round robin).

@@ -25,6 +25,11 @@ class OutputBuffer {
     batch_.SetNumRows(batch_.num_rows() + 1);
     return batch_.num_rows() >= kMaxRows ? Flush(out) : absl::OkStatus();
   }
+  // Appends a copy of row `row` of `src` (same schema) as a whole row.
+  absl::Status AppendRow(const types::RecordBatch& src, size_t row, Collector& out) {
+    batch_.AppendRow(src, row);
+    return batch_.num_rows() >= kMaxRows ? Flush(out) : absl::OkStatus();
+  }
   absl::Status Flush(Collector& out) {
     if (batch_.num_rows() == 0) return absl::OkStatus();
     absl::Status s = out.Collect(batch_);

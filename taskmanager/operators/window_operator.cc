@@ -34,6 +34,8 @@ absl::StatusOr<std::unique_ptr<Operator>> WindowOperator::Create(const proto::Op
                    AggregateCalls::Create(spec.name(), agg, *input, *time_column));
   std::unique_ptr<WindowOperator> op(new WindowOperator(output, std::move(keys), std::move(calls)));
   op->name_ = spec.name();
+  op->input_ = input;
+  op->late_output_ = window.late_output();
   op->time_column_ = *time_column;
   op->lateness_ = window.allowed_lateness_us();
   if (window.kind() == "tumble") {
@@ -60,7 +62,8 @@ absl::StatusOr<std::unique_ptr<Operator>> WindowOperator::Create(const proto::Op
 
 absl::Status WindowOperator::Open(const OperatorContext& ctx) {
   keys_.Open(ctx);
-  return absl::OkStatus();
+  if (late_output_.empty()) return absl::OkStatus();
+  return OpenLateOutput(ctx, name_, late_output_, input_);
 }
 
 absl::Status WindowOperator::InitializeState(StateInitContext& ctx) {
@@ -241,17 +244,19 @@ absl::Status WindowOperator::ProcessBatch(int input, types::RecordBatch& batch, 
   for (size_t row = 0; row < batch.num_rows(); ++row) {
     if (times.IsNull(row)) {
       if (null_time_dropped_++ == 0) {
-        spdlog::warn("operator '{}': dropping records whose window time is null", name_);
+        spdlog::warn("operator '{}': records whose window time is null {}", name_,
+                     late_output_.empty() ? "are dropped" : "go to the late output");
       }
-      CountLate();
+      RETURN_IF_ERROR(Late(batch, row));
       continue;
     }
     RETURN_IF_ERROR(keys_.SetKey(batch, row));
     const int64_t ts = times.Int(row);
     ASSIGN_OR_RETURN(bool added, kind_ == Kind::kSession ? AddToSession(batch, row, ts, out)
                                                          : AddToTimeWindows(batch, row, ts, out));
-    if (!added) CountLate();
+    if (!added) RETURN_IF_ERROR(Late(batch, row));
   }
+  RETURN_IF_ERROR(FlushLate());
   return output_.Flush(out);
 }
 

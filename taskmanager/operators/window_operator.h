@@ -7,8 +7,9 @@
 // window_end, the aggregates). Records that arrive after that but within
 // `allowed_lateness` update the window and re-emit it at once; the window's state is
 // dropped when the watermark passes end - 1 + allowed_lateness. A record all of whose
-// windows are past that is late: dropped and counted (late_records_dropped). A record whose
-// time is null is dropped too (counted, first one logged).
+// windows are past that is late: it goes to the window's late output (WindowSpec.late_output,
+// a side output of the task) if it has one, else it is dropped and counted
+// (late_records_dropped). So does a record whose time is null (first one logged).
 // State, in the task's keyed state backend (checkpointed, rescalable by key group):
 //   map "<name>.windows": per key, window -> encoded accumulators (a tumble/slide window is
 //   its 8-byte start, its end follows from the size; a session its start and end);
@@ -73,6 +74,8 @@ class WindowOperator : public EventTimeOperator {
   absl::Status OnTimer(const state::Timer& timer, Collector& out);
 
   std::string name_;
+  types::SchemaPtr input_;
+  std::string late_output_;  // side output of late records; empty: dropped
   Kind kind_ = Kind::kTumble;
   int64_t size_ = 0, slide_ = 0, gap_ = 0, lateness_ = 0;
   int time_column_ = -1;

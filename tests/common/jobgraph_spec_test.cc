@@ -510,12 +510,56 @@ TEST(JobSpecTest, BadEventTimeIsAClearErrorAtItsPosition) {
             "job.yaml:10:55: a slide window needs every: D (how often a window starts)");
   EXPECT_EQ(ErrorOf(WithEventTime("  - {name: big, input: txns, key_by: [card], window: {tumble: 1m, "
                                   "late_output: late}, aggregate: {n: \"count(*)\"}}\n")),
-            "job.yaml:10:80: late_output is not supported yet (late records are dropped and "
-            "counted in late_records_dropped)");
+            "job.yaml:10:80: the output of late output 'late' is not used (add a sink that reads "
+            "it, or remove it)");
+  EXPECT_EQ(ErrorOf(WithEventTime("  - {name: big, input: txns, key_by: [card], window: {tumble: 1m, "
+                                  "late_output: txns}, aggregate: {n: \"count(*)\"}}\n")),
+            "job.yaml:10:80: duplicate name 'txns': already used by source 'txns' (line 3)");
   EXPECT_EQ(ErrorOf(WithEventTime("  - {name: big, input: txns, filter: \"true\", "
                                   "window: {tumble: 1m}}\n")),
             "job.yaml:10:46: window needs key_by + aggregate (the aggregates computed per key "
             "and window)");
+}
+
+// A window's late_output is a stream: its consumers read the window's input rows over an
+// edge naming the side output, from the window's vertex (whose main consumer still chains).
+TEST(JobSpecTest, LateOutputIsASideOutputEdgeOfTheWindowVertex) {
+  std::string yaml = WithEventTime(
+      "  - {name: big, input: txns, key_by: [card], window: {tumble: 1m, late_output: late}, "
+      "aggregate: {n: \"count(*)\"}}\n"
+      "  - {name: late_big, input: late, filter: \"amount > 10\"}\n"
+      "  - {name: alert, input: big, filter: \"n > 3\"}\n",
+      "{column: ts}");
+  yaml.replace(yaml.rfind("input: big"), 10, "input: alert");  // the sink
+  yaml += "  - {name: late_out, input: late_big, connector: print}\n";
+  absl::StatusOr<proto::JobGraph> graph = Parse(yaml);
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  ASSERT_EQ(graph->vertices_size(), 3);
+  EXPECT_EQ(graph->vertices(0).name(), "txns");
+  EXPECT_EQ(graph->vertices(1).name(), "big -> alert -> out");
+  EXPECT_EQ(graph->vertices(2).name(), "late_big -> late_out");
+  const proto::WindowSpec& w = graph->vertices(1).chain(0).aggregate().window();
+  EXPECT_EQ(w.late_output(), "late");
+  ASSERT_EQ(graph->edges_size(), 2);
+  const proto::JobEdge& late = graph->edges(1);
+  EXPECT_EQ(late.source_vertex(), 1);
+  EXPECT_EQ(late.target_vertex(), 2);
+  EXPECT_EQ(late.side_output(), "late");
+  EXPECT_EQ(late.partitioning(), proto::FORWARD);
+  EXPECT_EQ(sluice::types::Schema::FromProto(late.schema())->ToString(),
+            "card int64, amount float64, country string, ts timestamp");
+  EXPECT_EQ(graph->edges(0).side_output(), "");
+
+  // The late stream keeps event time: a window can read it.
+  std::string windowed = WithEventTime(
+      "  - {name: big, input: txns, key_by: [card], window: {tumble: 1m, late_output: late}, "
+      "aggregate: {n: \"count(*)\"}}\n"
+      "  - {name: recount, input: late, key_by: [card], window: {tumble: 1h}, "
+      "aggregate: {n: \"count(*)\"}}\n");
+  windowed += "  - {name: o2, input: recount, connector: print}\n";
+  graph = Parse(windowed);
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  EXPECT_EQ(graph->vertices(2).chain(0).aggregate().window().time_column(), "ts");
 }
 
 // Two sources with event time and a join of them.

@@ -3,7 +3,8 @@
 // parallelism 4; every window row must equal a brute-force reference computed here from the
 // same events. A second job reads a stream with clearly late events through a single source
 // subtask (so which records are late does not depend on timing): they are dropped, counted
-// in `sluice info`, and the rest still matches the reference. Bad event-time specs fail at
+// in `sluice info`, and the rest still matches the reference; a third sends them to a
+// window's late_output, read by a sink and a running aggregate. Bad event-time specs fail at
 // submission with their YAML position.
 #include <functional>
 #include <map>
@@ -256,6 +257,78 @@ TEST(EventTimeTest, LateRecordsAreDroppedAndCounted) {
   EXPECT_NE(text.output.find("WATERMARK"), std::string::npos) << text.output;
   EXPECT_NE(text.output.find("end of input"), std::string::npos) << text.output;
   EXPECT_NE(text.output.find("Late records dropped"), std::string::npos) << text.output;
+}
+
+// The late records of a tumble window go to its late_output: a file sink gets exactly the
+// late events, a running aggregate over the same stream counts them per user, nothing is
+// dropped, and the windows still match the reference.
+TEST(EventTimeTest, LateRecordsGoToTheLateOutput) {
+  Cluster cluster("event-time-late-output");
+  ASSERT_NO_FATAL_FAILURE(cluster.Start(/*taskmanagers=*/2, /*slots=*/4));
+  const std::vector<Event> events = MakeEvents(13, 30'000, 20, /*late_every=*/97);
+  cluster.WriteFile("data/events/part-0.jsonl", Jsonl(events));
+  const std::string spec = cluster.WriteFile("job.yaml", R"yaml(name: late-output
+parallelism: 2
+sources:
+  - name: clicks
+    connector: file
+    path: data/events
+    format: json
+    parallelism: 1
+    schema: {user: int64, amount: int64, item: string, ts: timestamp}
+    watermark: {column: ts, max_delay: 2s}
+operators:
+  - name: per_minute
+    input: clicks
+    key_by: [user]
+    window: {tumble: 1m, late_output: late_clicks}
+    aggregate: {n: "count(*)", total: "sum(amount)", hi: "max(amount)", first_amount: "first(amount)", items: "count_distinct(item)"}
+  - name: late_per_user
+    input: late_clicks
+    key_by: [user]
+    aggregate: {n: "count(*)"}
+sinks:
+  - {name: out_tumble, input: per_minute, connector: file, path: out/tumble, format: json}
+  - {name: out_late, input: late_clicks, connector: file, path: out/late, format: json}
+  - {name: out_late_counts, input: late_per_user, connector: file, path: out/late_counts, format: json}
+)yaml");
+  CommandResult run = cluster.Sluice({"run", spec});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const std::filesystem::path out = cluster.dir() / "out";
+  const Rows tumble = ReadRows(out / "tumble", {"n", "total", "hi", "first_amount", "items"});
+  EXPECT_TRUE(tumble == TumbleReference(events)) << "tumble windows differ from the reference";
+
+  Rows want_late;
+  std::map<int64_t, int64_t> want_counts;
+  for (const Event& e : events) {
+    if (!e.late) continue;
+    want_late.insert(std::to_string(e.user) + "|" + std::to_string(e.amount) + "|" + e.item +
+                     "|" + types::FormatTimestamp(e.ts_ms * 1000));
+    ++want_counts[e.user];
+  }
+  ASSERT_FALSE(want_late.empty());
+  Rows late;
+  ForEachJsonRow(out / "late", [&](const nlohmann::json& j) {
+    late.insert(Text(j["user"]) + "|" + Text(j["amount"]) + "|" + Text(j["item"]) + "|" +
+                Text(j["ts"]));
+  });
+  EXPECT_EQ(late.size(), want_late.size());
+  EXPECT_TRUE(late == want_late) << "the late output differs from the late events";
+  std::map<int64_t, int64_t> counts;  // the running count's last (largest) row per user
+  ForEachJsonRow(out / "late_counts", [&](const nlohmann::json& j) {
+    int64_t& n = counts[j["user"].get<int64_t>()];
+    n = std::max(n, j["n"].get<int64_t>());
+  });
+  EXPECT_EQ(counts, want_counts);
+
+  CommandResult list = cluster.Sluice({"list", "--output", "json"});
+  ASSERT_EQ(list.exit_code, 0) << list.output;
+  const nlohmann::json jobs = nlohmann::json::parse(list.output, nullptr, false);
+  ASSERT_TRUE(jobs.is_array() && jobs.size() == 1) << list.output;
+  const nlohmann::json info = cluster.JobInfo(jobs[0]["job_id"]);
+  for (const auto& v : info["vertices"]) {
+    EXPECT_EQ(v.value("late_records_dropped", int64_t{0}), 0) << v.dump();
+  }
 }
 
 // Orders x payments: a left interval join (payment 0..10 minutes after the order) at

@@ -11,6 +11,7 @@
 #include <random>
 #include <set>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "taskmanager/operators/watermark_generator.h"
@@ -88,7 +89,7 @@ class Reference {
       windows_[k].push_back(e);
       if (k.end - 1 <= wm_) Emit(k);
     }
-    if (!added) ++dropped;
+    if (!added) late.push_back(e);
   }
 
   void OnWatermark(int64_t w) {
@@ -104,7 +105,7 @@ class Reference {
   }
 
   std::vector<std::string> rows;
-  int64_t dropped = 0;
+  std::vector<Event> late;  // records no window took
 
  private:
   struct Key {
@@ -119,7 +120,7 @@ class Reference {
   void OnSessionEvent(const Event& e) {
     Key k{e.user, e.ts, e.ts + p_.size};
     if (Cleanup(k) <= wm_) {
-      ++dropped;
+      late.push_back(e);
       return;
     }
     std::vector<Event> events = {e};
@@ -204,50 +205,81 @@ RecordBatch BatchOf(const std::vector<Event>& events, size_t begin, size_t end) 
 
 class WindowDifferentialTest : public ::testing::TestWithParam<WindowParams> {};
 
-TEST_P(WindowDifferentialTest, MatchesBruteForceOnRandomOutOfOrderStreams) {
-  const WindowParams p = GetParam();
+// One seeded stream through the window; late records dropped and counted, or sent to a late
+// output.
+void CheckAgainstReference(const WindowParams& p, uint64_t seed, bool late_output) {
+  SCOPED_TRACE(absl::StrCat("seed ", seed, late_output ? ", late output" : ""));
   constexpr int64_t kMaxDelay = 5'000'000;  // 5 s
-  for (uint64_t seed : {1, 2, 3}) {
-    SCOPED_TRACE(absl::StrCat("seed ", seed));
-    const std::vector<Event> events = RandomEvents(seed, 3000, 7, kMaxDelay);
-    auto op = WindowOperator::Create(WindowSpec(p));
-    ASSERT_TRUE(op.ok()) << op.status();
-    OperatorContext ctx;
-    ASSERT_TRUE((*op)->Open(ctx).ok());
-    Reference ref(p);
-    VectorCollector out;
-    std::mt19937_64 rng(seed * 7919);
-    int64_t max_ts = INT64_MIN;
-    for (size_t i = 0; i < events.size();) {
-      const size_t end = std::min(events.size(), i + std::uniform_int_distribution<size_t>(1, 40)(rng));
-      RecordBatch batch = BatchOf(events, i, end);
-      ASSERT_TRUE((*op)->ProcessBatch(0, batch, out).ok());
-      for (size_t k = i; k < end; ++k) {
-        ref.OnEvent(events[k]);
-        max_ts = std::max(max_ts, events[k].ts);
-      }
-      i = end;
-      if (std::uniform_int_distribution<int>(0, 1)(rng) == 0) {
-        const int64_t wm = max_ts - kMaxDelay - 1;
-        ASSERT_TRUE((*op)->ProcessWatermark(wm, out).ok());
-        ref.OnWatermark(wm);
-      }
+  const std::vector<Event> events = RandomEvents(seed, 3000, 7, kMaxDelay);
+  proto::OperatorSpec spec = WindowSpec(p);
+  if (late_output) spec.mutable_aggregate()->mutable_window()->set_late_output("late");
+  auto op = WindowOperator::Create(spec);
+  ASSERT_TRUE(op.ok()) << op.status();
+  VectorCollector late;
+  absl::flat_hash_map<std::string, Collector*> side_outputs = {{"late", &late}};
+  OperatorContext ctx;
+  ctx.side_outputs = &side_outputs;
+  ASSERT_TRUE((*op)->Open(ctx).ok());
+  Reference ref(p);
+  VectorCollector out;
+  std::mt19937_64 rng(seed * 7919);
+  int64_t max_ts = INT64_MIN;
+  for (size_t i = 0; i < events.size();) {
+    const size_t end = std::min(events.size(), i + std::uniform_int_distribution<size_t>(1, 40)(rng));
+    RecordBatch batch = BatchOf(events, i, end);
+    ASSERT_TRUE((*op)->ProcessBatch(0, batch, out).ok());
+    for (size_t k = i; k < end; ++k) {
+      ref.OnEvent(events[k]);
+      max_ts = std::max(max_ts, events[k].ts);
     }
-    ASSERT_TRUE((*op)->ProcessWatermark(INT64_MAX, out).ok());
-    ref.OnWatermark(INT64_MAX);
-    std::vector<std::string> got = out.rows, want = ref.rows;
-    std::sort(got.begin(), got.end());
-    std::sort(want.begin(), want.end());
-    EXPECT_EQ(got.size(), want.size());
-    EXPECT_EQ(got, want);
-    EXPECT_GT(ref.dropped, 0);  // the stream had late records...
-    EXPECT_EQ((*op)->late_records_dropped(), ref.dropped);
-    // ...and every window's state is gone at the end of event time.
-    auto* window_op = static_cast<WindowOperator*>(op->get());
-    absl::StatusOr<int64_t> left = window_op->NumWindows();
-    ASSERT_TRUE(left.ok());
-    EXPECT_EQ(*left, 0);
+    i = end;
+    if (std::uniform_int_distribution<int>(0, 1)(rng) == 0) {
+      const int64_t wm = max_ts - kMaxDelay - 1;
+      ASSERT_TRUE((*op)->ProcessWatermark(wm, out).ok());
+      ref.OnWatermark(wm);
+    }
   }
+  ASSERT_TRUE((*op)->ProcessWatermark(INT64_MAX, out).ok());
+  ref.OnWatermark(INT64_MAX);
+  std::vector<std::string> got = out.rows, want = ref.rows;
+  std::sort(got.begin(), got.end());
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(got.size(), want.size());
+  EXPECT_EQ(got, want);
+  ASSERT_FALSE(ref.late.empty());  // the stream had late records...
+  if (late_output) {
+    EXPECT_EQ((*op)->late_records_dropped(), 0);
+    const RecordBatch want_late = BatchOf(ref.late, 0, ref.late.size());
+    ASSERT_EQ(late.rows.size(), ref.late.size());
+    for (size_t i = 0; i < ref.late.size(); ++i) {
+      EXPECT_EQ(late.rows[i], want_late.RowToString(i));  // in arrival order
+    }
+  } else {
+    EXPECT_EQ((*op)->late_records_dropped(), static_cast<int64_t>(ref.late.size()));
+    EXPECT_TRUE(late.rows.empty());
+  }
+  // ...and every window's state is gone at the end of event time.
+  auto* window_op = static_cast<WindowOperator*>(op->get());
+  absl::StatusOr<int64_t> left = window_op->NumWindows();
+  ASSERT_TRUE(left.ok());
+  EXPECT_EQ(*left, 0);
+}
+
+TEST_P(WindowDifferentialTest, MatchesBruteForceOnRandomOutOfOrderStreams) {
+  for (uint64_t seed : {1, 2, 3}) {
+    for (bool late_output : {false, true}) CheckAgainstReference(GetParam(), seed, late_output);
+  }
+}
+
+TEST(WindowOperatorTest, ALateOutputNobodyReadsIsAnErrorAtOpen) {
+  proto::OperatorSpec spec = WindowSpec({"tumble", 10, 0, 0});
+  spec.mutable_aggregate()->mutable_window()->set_late_output("late");
+  auto op = WindowOperator::Create(spec);
+  ASSERT_TRUE(op.ok()) << op.status();
+  OperatorContext ctx;
+  absl::Status s = (*op)->Open(ctx);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(s.message(), "operator 'per_user': no edge reads its side output 'late'");
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -55,6 +55,7 @@ test('edge labels name the partitioning and the hash keys', () => {
   assert.equal(edgeLabel({ partitioning: 'hash', keys: ['card', 'country'] }), 'hash(card, country)');
   assert.equal(edgeLabel({ partitioning: 'forward', keys: [] }), 'forward');
   assert.equal(edgeLabel({}), 'forward');
+  assert.equal(edgeLabel({ partitioning: 'forward', keys: [], side_output: 'late' }), 'late: forward');
 });
 
 test('formatting', () => {

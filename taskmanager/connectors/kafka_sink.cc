@@ -1,0 +1,484 @@
+#include "taskmanager/connectors/kafka_sink.h"
+
+// rdkafka.h is C; included here only.
+#include <librdkafka/rdkafka.h>
+
+#include <algorithm>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "common/status_macros.h"
+#include "spdlog/spdlog.h"
+#include "taskmanager/connectors/kafka_client.h"
+
+namespace sluice::taskmanager::connectors {
+namespace {
+
+constexpr char kIdHeader[] = "sluice.id";
+constexpr int kTransactionTimeoutMs = 60'000;  // librdkafka API calls on transactions
+constexpr int kWatermarkTimeoutMs = 10'000;
+
+absl::StatusOr<KafkaSink::Delivery> ParseDelivery(const std::string& text) {
+  if (text.empty() || text == "at_least_once") return KafkaSink::Delivery::kAtLeastOnce;
+  if (text == "none") return KafkaSink::Delivery::kNone;
+  if (text == "exactly_once") return KafkaSink::Delivery::kExactlyOnce;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown delivery '", text, "' (use none, at_least_once or exactly_once)"));
+}
+
+// The text of a librdkafka error object, which it frees.
+std::string TakeError(rd_kafka_error_t* error) {
+  std::string text = rd_kafka_error_string(error);
+  rd_kafka_error_destroy(error);
+  return text;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<KafkaSink>> KafkaSink::Create(const proto::OperatorSpec& spec) {
+  const proto::KafkaSinkSpec& kafka = spec.kafka_sink();
+  auto error = [&spec](absl::string_view message) {
+    return absl::InvalidArgumentError(absl::StrCat("kafka sink '", spec.name(), "': ", message));
+  };
+  if (kafka.topic().empty()) return error("needs a topic");
+  absl::StatusOr<Delivery> delivery = ParseDelivery(kafka.delivery());
+  if (!delivery.ok()) return error(delivery.status().message());
+  ASSIGN_OR_RETURN(types::Schema schema, types::Schema::FromProto(spec.input_schema()));
+  std::vector<int> key_indexes;
+  std::vector<types::Field> key_fields;
+  for (const std::string& column : kafka.key_columns()) {
+    std::optional<int> index = schema.IndexOf(column);
+    if (!index) {
+      return error(absl::StrCat("unknown key column '", column, "' (the input has ",
+                                schema.ToString(), ")"));
+    }
+    key_indexes.push_back(*index);
+    key_fields.push_back(schema.field(*index));
+  }
+  auto input = std::make_shared<const types::Schema>(std::move(schema));
+  std::unique_ptr<KafkaSink> sink(
+      new KafkaSink(spec.name(), kafka, input, *delivery, std::move(key_indexes)));
+  absl::StatusOr<std::unique_ptr<types::BatchEncoder>> values =
+      types::MakeEncoder(kafka.format(), input);
+  if (!values.ok()) return error(values.status().message());
+  sink->value_encoder_ = *std::move(values);
+  if (!key_fields.empty()) {
+    sink->key_schema_ = std::make_shared<const types::Schema>(std::move(key_fields));
+    ASSIGN_OR_RETURN(sink->key_encoder_, types::MakeEncoder(kafka.format(), sink->key_schema_));
+  }
+  return sink;
+}
+
+KafkaSink::KafkaSink(std::string name, proto::KafkaSinkSpec spec, types::SchemaPtr schema,
+                     Delivery delivery, std::vector<int> key_indexes)
+    : name_(std::move(name)),
+      spec_(std::move(spec)),
+      schema_(std::move(schema)),
+      delivery_(delivery),
+      key_indexes_(std::move(key_indexes)) {}
+
+KafkaSink::~KafkaSink() {
+  absl::Status s = Close();
+  if (!s.ok()) spdlog::warn("{}", s.ToString());
+}
+
+absl::Status KafkaSink::Error(absl::string_view what) const {
+  return absl::UnavailableError(absl::StrCat("kafka sink '", name_, "': ", what));
+}
+
+size_t KafkaSink::pending_rows() const {
+  size_t rows = current_.value_ends_size();
+  for (const Records& r : pending_) rows += r.value_ends_size();
+  return rows;
+}
+
+void KafkaSink::OnDelivery(rd_kafka_t*, const void* message, void* opaque) {
+  const auto* m = static_cast<const rd_kafka_message_t*>(message);
+  auto* sink = static_cast<KafkaSink*>(opaque);
+  if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (sink->delivery_error_.empty()) sink->delivery_error_ = rd_kafka_err2str(m->err);
+    return;
+  }
+  // Whatever this writer sends later lands after this message.
+  if (m->partition >= 0 && static_cast<size_t>(m->partition) < sink->scan_from_.size()) {
+    int64_t& from = sink->scan_from_[m->partition];
+    from = std::max(from, m->offset + 1);
+  }
+}
+
+absl::Status KafkaSink::CheckDeliveries() {
+  if (delivery_error_.empty()) return absl::OkStatus();
+  return Error(absl::StrCat("delivery to topic '", spec_.topic(), "' failed: ", delivery_error_));
+}
+
+absl::StatusOr<rd_kafka_t*> KafkaSink::NewProducer(const std::string& transactional_id) {
+  KafkaSettings settings;
+  settings.what = absl::StrCat("kafka sink '", name_, "'");
+  settings.bootstrap = spec_.bootstrap();
+  settings.defaults = {{"partitioner", "murmur2_random"}, {"client.id", "sluice"}};
+  if (delivery_ != Delivery::kNone) settings.defaults.emplace_back("enable.idempotence", "true");
+  settings.properties.insert(spec_.properties().begin(), spec_.properties().end());
+  if (!transactional_id.empty()) settings.overrides = {{"transactional.id", transactional_id}};
+  ASSIGN_OR_RETURN(rd_kafka_conf_t* conf, NewKafkaConf(settings));
+  rd_kafka_conf_set_dr_msg_cb(conf, [](rd_kafka_t* rk, const rd_kafka_message_t* m, void* opaque) {
+    OnDelivery(rk, m, opaque);
+  });
+  rd_kafka_conf_set_opaque(conf, this);
+  return NewKafkaClient(RD_KAFKA_PRODUCER, conf, settings.what);
+}
+
+absl::Status KafkaSink::Open(const OperatorContext& ctx) {
+  canceled_ = ctx.canceled;
+  const std::string prefix =
+      spec_.transactional_id_prefix().empty() ? name_ : spec_.transactional_id_prefix();
+  writer_ = absl::StrCat(prefix, "-", ctx.subtask);
+  ASSIGN_OR_RETURN(producer_,
+                   NewProducer(delivery_ == Delivery::kExactlyOnce ? writer_ : std::string()));
+  ASSIGN_OR_RETURN(const int partitions,
+                   TopicPartitions(producer_, spec_.topic(), spec_.bootstrap(),
+                                   absl::StrCat("kafka sink '", name_, "'")));
+  if (delivery_ != Delivery::kExactlyOnce) return absl::OkStatus();
+  // Nothing this writer sends from now on can be before today's ends of the partitions.
+  scan_from_.assign(partitions, 0);
+  for (int p = 0; p < partitions; ++p) {
+    int64_t low = 0, high = 0;
+    rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
+        producer_, spec_.topic().c_str(), p, &low, &high, kWatermarkTimeoutMs);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return Error(absl::StrCat("reading the end of topic '", spec_.topic(), "' partition ", p,
+                                ": ", rd_kafka_err2str(err)));
+    }
+    scan_from_[p] = high;
+  }
+  // Fences an earlier producer with the same id: its open transaction is aborted.
+  if (rd_kafka_error_t* e = rd_kafka_init_transactions(producer_, kTransactionTimeoutMs)) {
+    return Error(absl::StrCat("initializing transactions (transactional.id ", writer_,
+                              "): ", TakeError(e)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status KafkaSink::Fence(const std::string& transactional_id) {
+  ASSIGN_OR_RETURN(rd_kafka_t * producer, NewProducer(transactional_id));
+  rd_kafka_error_t* e = rd_kafka_init_transactions(producer, kTransactionTimeoutMs);
+  rd_kafka_destroy(producer);
+  if (e != nullptr) {
+    return Error(absl::StrCat("aborting the transactions of ", transactional_id, ": ",
+                              TakeError(e)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status KafkaSink::InitializeState(StateInitContext& ctx) {
+  if (delivery_ != Delivery::kExactlyOnce || !ctx.restored) return absl::OkStatus();
+  std::vector<proto::KafkaSinkState> states;
+  std::vector<std::string> writers;
+  std::vector<int64_t> scan_from;  // per partition: the earliest position of any writer
+  bool any_pending = false;
+  last_checkpoint_ = ctx.checkpoint_id;
+  for (const std::string& blob : ctx.operator_state) {
+    if (blob.empty()) continue;
+    proto::KafkaSinkState state;
+    if (!state.ParseFromString(blob)) {
+      return absl::DataLossError(
+          absl::StrCat("kafka sink '", name_, "': malformed state in the checkpoint"));
+    }
+    if (state.writer() != writer_) RETURN_IF_ERROR(Fence(state.writer()));
+    writers.push_back(state.writer());
+    any_pending |= state.pending_size() > 0;
+    for (int p = 0; p < state.scan_from_size(); ++p) {
+      if (p >= static_cast<int>(scan_from.size())) scan_from.push_back(state.scan_from(p));
+      scan_from[p] = std::min(scan_from[p], state.scan_from(p));
+    }
+    states.push_back(std::move(state));
+  }
+  if (!any_pending) return absl::OkStatus();  // nothing was left uncommitted
+  // Rows whose transaction committed before the failure are in the topic already.
+  ASSIGN_OR_RETURN(absl::flat_hash_set<std::string> committed, CommittedIds(writers, scan_from));
+  std::vector<std::pair<std::string, const Records*>> batches;
+  for (const proto::KafkaSinkState& state : states) {
+    for (const Records& r : state.pending()) batches.emplace_back(state.writer(), &r);
+  }
+  spdlog::info("kafka sink '{}': restoring {} uncommitted checkpoint(s) of {}; {} of their "
+               "messages were committed before the failure",
+               name_, batches.size(), absl::StrJoin(writers, ", "), committed.size());
+  return CommitInTransaction(batches, &committed);
+}
+
+absl::StatusOr<absl::flat_hash_set<std::string>> KafkaSink::CommittedIds(
+    const std::vector<std::string>& writers, const std::vector<int64_t>& scan_from) {
+  KafkaSettings settings;
+  settings.what = absl::StrCat("kafka sink '", name_, "'");
+  settings.bootstrap = spec_.bootstrap();
+  settings.properties.insert(spec_.properties().begin(), spec_.properties().end());
+  settings.overrides = {{"isolation.level", "read_committed"},
+                        {"enable.partition.eof", "true"},
+                        {"enable.auto.commit", "false"},
+                        {"auto.offset.reset", "earliest"},  // positions lost to retention
+                        {"group.id", absl::StrCat(writer_, "-restore-scan")}};
+  ASSIGN_OR_RETURN(rd_kafka_conf_t* conf, NewKafkaConf(settings));
+  ASSIGN_OR_RETURN(rd_kafka_t * consumer, NewKafkaClient(RD_KAFKA_CONSUMER, conf, settings.what));
+  std::unique_ptr<rd_kafka_t, void (*)(rd_kafka_t*)> owner(consumer, [](rd_kafka_t* rk) {
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+  });
+  ASSIGN_OR_RETURN(int partitions, TopicPartitions(consumer, spec_.topic(), spec_.bootstrap(),
+                                                   settings.what));
+  // Partitions added since the writers started are read from their beginning.
+  std::unique_ptr<rd_kafka_topic_partition_list_t,
+                  void (*)(rd_kafka_topic_partition_list_t*)>
+      assign(rd_kafka_topic_partition_list_new(partitions), rd_kafka_topic_partition_list_destroy);
+  for (int p = 0; p < partitions; ++p) {
+    rd_kafka_topic_partition_list_add(assign.get(), spec_.topic().c_str(), p)->offset =
+        p < static_cast<int>(scan_from.size()) ? scan_from[p] : RD_KAFKA_OFFSET_BEGINNING;
+  }
+  absl::flat_hash_set<std::string> ids;
+  if (assign->cnt == 0) return ids;
+  if (rd_kafka_resp_err_t err = rd_kafka_assign(consumer, assign.get())) {
+    return Error(absl::StrCat("reading topic '", spec_.topic(), "': ", rd_kafka_err2str(err)));
+  }
+  int open = assign->cnt;
+  const absl::Time deadline = absl::Now() + absl::Minutes(5);
+  while (open > 0) {
+    if (canceled_ != nullptr && canceled_->load()) return absl::CancelledError("task canceled");
+    if (absl::Now() > deadline) {
+      return Error(absl::StrCat("reading back topic '", spec_.topic(),
+                                "' to restore took more than 5 minutes"));
+    }
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer, 100);
+    if (m == nullptr) continue;
+    std::unique_ptr<rd_kafka_message_t, void (*)(rd_kafka_message_t*)> message(
+        m, rd_kafka_message_destroy);
+    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      --open;
+      continue;
+    }
+    if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return Error(absl::StrCat("reading back topic '", spec_.topic(), "': ",
+                                rd_kafka_message_errstr(m)));
+    }
+    rd_kafka_headers_t* headers = nullptr;
+    const void* value = nullptr;
+    size_t size = 0;
+    if (rd_kafka_message_headers(m, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+        rd_kafka_header_get_last(headers, kIdHeader, &value, &size) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      continue;
+    }
+    absl::string_view id(static_cast<const char*>(value), size);
+    for (const std::string& writer : writers) {
+      if (absl::StartsWith(id, writer) && id.size() > writer.size() && id[writer.size()] == '/') {
+        ids.insert(std::string(id));
+        break;
+      }
+    }
+  }
+  return ids;
+}
+
+absl::Status KafkaSink::Produce(absl::string_view key, bool has_key, absl::string_view value,
+                                absl::string_view id) {
+  rd_kafka_vu_t vu[5];
+  size_t n = 0;
+  vu[n].vtype = RD_KAFKA_VTYPE_TOPIC;
+  vu[n++].u.cstr = spec_.topic().c_str();
+  vu[n].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
+  vu[n++].u.i = RD_KAFKA_MSG_F_COPY;
+  vu[n].vtype = RD_KAFKA_VTYPE_VALUE;
+  vu[n].u.mem.ptr = const_cast<char*>(value.data());
+  vu[n++].u.mem.size = value.size();
+  if (has_key) {
+    vu[n].vtype = RD_KAFKA_VTYPE_KEY;
+    vu[n].u.mem.ptr = const_cast<char*>(key.data());
+    vu[n++].u.mem.size = key.size();
+  }
+  if (!id.empty()) {
+    vu[n].vtype = RD_KAFKA_VTYPE_HEADER;
+    vu[n].u.header.name = kIdHeader;
+    vu[n].u.header.val = id.data();
+    vu[n++].u.header.size = static_cast<ssize_t>(id.size());
+  }
+  while (true) {
+    rd_kafka_error_t* e = rd_kafka_produceva(producer_, vu, n);
+    if (e == nullptr) return absl::OkStatus();
+    if (rd_kafka_error_code(e) != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+      return Error(absl::StrCat("producing to topic '", spec_.topic(), "': ", TakeError(e)));
+    }
+    rd_kafka_error_destroy(e);
+    // librdkafka's queue is full (the broker is slower than we are): backpressure.
+    if (canceled_ != nullptr && canceled_->load()) return absl::CancelledError("task canceled");
+    rd_kafka_poll(producer_, 50);
+    RETURN_IF_ERROR(CheckDeliveries());
+  }
+}
+
+absl::Status KafkaSink::Encode(const types::RecordBatch& batch) {
+  values_.clear();
+  value_ends_.clear();
+  value_encoder_->EncodeBatch(batch, &values_, &value_ends_);
+  keys_.clear();
+  key_ends_.clear();
+  if (key_encoder_ == nullptr) return absl::OkStatus();
+  types::RecordBatch keys(key_schema_);
+  for (size_t k = 0; k < key_indexes_.size(); ++k) {
+    keys.mutable_column(k) = batch.column(key_indexes_[k]);
+  }
+  keys.SetNumRows(batch.num_rows());
+  key_encoder_->EncodeBatch(keys, &keys_, &key_ends_);
+  return absl::OkStatus();
+}
+
+absl::Status KafkaSink::ProcessBatch(int, types::RecordBatch& batch, Collector&) {
+  if (batch.num_rows() == 0) return absl::OkStatus();
+  RETURN_IF_ERROR(Encode(batch));
+  const bool has_key = key_encoder_ != nullptr;
+  size_t value_start = 0, key_start = 0;
+  for (size_t r = 0; r < value_ends_.size(); ++r) {
+    absl::string_view value(values_.data() + value_start, value_ends_[r] - value_start);
+    absl::string_view key;
+    if (has_key) key = absl::string_view(keys_.data() + key_start, key_ends_[r] - key_start);
+    value_start = value_ends_[r] + 1;  // after the newline
+    if (has_key) key_start = key_ends_[r] + 1;
+    if (delivery_ == Delivery::kExactlyOnce) {  // kept until its checkpoint completes
+      current_.mutable_values()->append(value.data(), value.size());
+      current_.add_value_ends(static_cast<uint32_t>(current_.values().size()));
+      if (has_key) {
+        current_.mutable_keys()->append(key.data(), key.size());
+        current_.add_key_ends(static_cast<uint32_t>(current_.keys().size()));
+      }
+      continue;
+    }
+    RETURN_IF_ERROR(Produce(key, has_key, value, {}));
+  }
+  if (delivery_ != Delivery::kExactlyOnce) {
+    rd_kafka_poll(producer_, 0);  // delivery reports
+    return CheckDeliveries();
+  }
+  return absl::OkStatus();
+}
+
+absl::Status KafkaSink::ProduceRecords(const std::string& writer, const Records& records,
+                                       const absl::flat_hash_set<std::string>* skip) {
+  const bool has_key = records.key_ends_size() > 0;
+  uint32_t value_start = 0, key_start = 0;
+  std::string id;
+  for (int i = 0; i < records.value_ends_size(); ++i) {
+    absl::string_view value(records.values().data() + value_start,
+                            records.value_ends(i) - value_start);
+    absl::string_view key;
+    if (has_key) {
+      key = absl::string_view(records.keys().data() + key_start, records.key_ends(i) - key_start);
+      key_start = records.key_ends(i);
+    }
+    value_start = records.value_ends(i);
+    id = absl::StrCat(writer, "/", records.checkpoint_id(), "/", i);
+    if (skip != nullptr && skip->contains(id)) continue;
+    RETURN_IF_ERROR(Produce(key, has_key, value, id));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status KafkaSink::CommitInTransaction(
+    const std::vector<std::pair<std::string, const Records*>>& batches,
+    const absl::flat_hash_set<std::string>* skip) {
+  int64_t rows = 0, newest = 0;
+  for (const auto& [writer, records] : batches) {
+    rows += records->value_ends_size();
+    newest = std::max(newest, records->checkpoint_id());
+  }
+  if (rows == 0) return absl::OkStatus();
+  if (rd_kafka_error_t* e = rd_kafka_begin_transaction(producer_)) {
+    return Error(absl::StrCat("beginning a transaction: ", TakeError(e)));
+  }
+  for (const auto& [writer, records] : batches) {
+    absl::Status s = ProduceRecords(writer, *records, skip);
+    if (!s.ok()) {
+      rd_kafka_error_t* abort = rd_kafka_abort_transaction(producer_, kTransactionTimeoutMs);
+      if (abort != nullptr) rd_kafka_error_destroy(abort);
+      return s;
+    }
+  }
+  // Waits for every message of the transaction, then commits it.
+  if (rd_kafka_error_t* e = rd_kafka_commit_transaction(producer_, kTransactionTimeoutMs)) {
+    const bool abortable = rd_kafka_error_txn_requires_abort(e);
+    std::string text = TakeError(e);
+    if (abortable) {
+      rd_kafka_error_t* abort = rd_kafka_abort_transaction(producer_, kTransactionTimeoutMs);
+      if (abort != nullptr) rd_kafka_error_destroy(abort);
+    }
+    return Error(absl::StrCat("committing the transaction of checkpoint ", newest, " to topic '",
+                              spec_.topic(), "': ", text));
+  }
+  return CheckDeliveries();
+}
+
+absl::Status KafkaSink::Flush() {
+  while (rd_kafka_outq_len(producer_) > 0) {
+    if (canceled_ != nullptr && canceled_->load()) return absl::CancelledError("task canceled");
+    rd_kafka_flush(producer_, 100);
+    RETURN_IF_ERROR(CheckDeliveries());
+  }
+  return CheckDeliveries();
+}
+
+absl::StatusOr<std::string> KafkaSink::SnapshotState(int64_t checkpoint_id) {
+  switch (delivery_) {
+    case Delivery::kNone:
+      rd_kafka_poll(producer_, 0);
+      RETURN_IF_ERROR(CheckDeliveries());
+      return std::string();
+    case Delivery::kAtLeastOnce:
+      RETURN_IF_ERROR(Flush());
+      return std::string();
+    case Delivery::kExactlyOnce:
+      break;
+  }
+  last_checkpoint_ = checkpoint_id;
+  current_.set_checkpoint_id(checkpoint_id);
+  if (current_.value_ends_size() > 0) pending_.push_back(std::move(current_));
+  current_.Clear();
+  proto::KafkaSinkState state;
+  state.set_writer(writer_);
+  for (const Records& r : pending_) *state.add_pending() = r;
+  for (int64_t from : scan_from_) state.add_scan_from(from);
+  return state.SerializeAsString();
+}
+
+absl::Status KafkaSink::NotifyCheckpointComplete(int64_t checkpoint_id) {
+  if (delivery_ != Delivery::kExactlyOnce) return absl::OkStatus();
+  auto done = std::partition(pending_.begin(), pending_.end(), [checkpoint_id](const Records& r) {
+    return r.checkpoint_id() <= checkpoint_id;
+  });
+  std::vector<std::pair<std::string, const Records*>> batches;
+  for (auto it = pending_.begin(); it != done; ++it) batches.emplace_back(writer_, &*it);
+  RETURN_IF_ERROR(CommitInTransaction(batches, nullptr));
+  pending_.erase(pending_.begin(), done);
+  return absl::OkStatus();
+}
+
+absl::Status KafkaSink::Finish(Collector&) {
+  if (delivery_ != Delivery::kExactlyOnce) return Flush();
+  // The end of a bounded input: what is left is committed now (as the file sink does), its
+  // ids numbered as if by the next checkpoint.
+  current_.set_checkpoint_id(last_checkpoint_ + 1);
+  std::vector<std::pair<std::string, const Records*>> batches;
+  for (const Records& r : pending_) batches.emplace_back(writer_, &r);
+  batches.emplace_back(writer_, &current_);
+  RETURN_IF_ERROR(CommitInTransaction(batches, nullptr));
+  pending_.clear();
+  current_.Clear();
+  return absl::OkStatus();
+}
+
+absl::Status KafkaSink::Close() {
+  if (producer_ == nullptr) return absl::OkStatus();
+  // Whatever was not delivered by now is given up (a failure or cancellation: the restored
+  // job writes it again).
+  rd_kafka_purge(producer_, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+  rd_kafka_destroy(producer_);
+  producer_ = nullptr;
+  return absl::OkStatus();
+}
+
+}  // namespace sluice::taskmanager::connectors

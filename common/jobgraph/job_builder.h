@@ -74,6 +74,24 @@ struct FileSourceOptions {
   std::optional<WatermarkOptions> watermark;
 };
 
+// A Kafka source, as a spec's kafka connector keys (docs/kafka.md): topics or topic_pattern;
+// bootstrap ("" = the cluster's kafka.bootstrap); start earliest | latest | group | an RFC 3339
+// timestamp; properties passed to librdkafka; discovery_interval ("" = 30s, "0" = never);
+// stop_at "" (unbounded) | latest.
+struct KafkaSourceOptions {
+  std::vector<std::string> topics;
+  std::string topic_pattern;
+  std::string bootstrap;
+  std::string group;
+  std::string start;
+  std::map<std::string, std::string> properties;
+  std::string discovery_interval;
+  std::string stop_at;
+  std::map<std::string, std::string> format_options;
+  std::string on_error = "fail";
+  std::optional<WatermarkOptions> watermark;
+};
+
 // How datagen fills one column (see DESIGN.md "datagen").
 struct DatagenColumn {
   std::string kind;  // sequence | random | choice
@@ -112,6 +130,8 @@ class JobBuilder {
                          const types::Schema& schema, const FileSourceOptions& options = {});
   JobBuilder& Datagen(absl::string_view name, const types::Schema& schema,
                       const DatagenOptions& options = {});
+  JobBuilder& KafkaSource(absl::string_view name, absl::string_view format,
+                          const types::Schema& schema, const KafkaSourceOptions& options);
 
   // Operators.
   JobBuilder& Filter(absl::string_view name, absl::string_view input, absl::string_view predicate);

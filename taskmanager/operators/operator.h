@@ -60,7 +60,8 @@ struct StateInitContext {
   bool restored = false;
   // This operator's non-keyed state in that checkpoint: one entry per old subtask whose state
   // this subtask takes over (exactly one when the parallelism did not change; entries of old
-  // subtasks beyond the new parallelism are spread round robin).
+  // subtasks beyond the new parallelism are spread round robin). For an operator whose
+  // UnionOperatorState() is true: the entries of EVERY old subtask, on every subtask.
   std::vector<std::string> operator_state;
 };
 
@@ -80,6 +81,10 @@ class StatefulOperator {
   virtual absl::Status NotifyCheckpointComplete(int64_t checkpoint_id) {
     return absl::OkStatus();
   }
+  // true: the operator's non-keyed state is redistributed as a union on restore (Flink's
+  // union list state): every new subtask gets every old subtask's entry and keeps what it
+  // owns now, so the state survives any change of parallelism (Kafka partition offsets).
+  virtual bool UnionOperatorState() const { return false; }
 };
 
 class Operator : public StatefulOperator {
@@ -122,7 +127,7 @@ class SourceOperator : public StatefulOperator {
 
 // Builds the operator of a spec (filter, select, aggregate, union, sinks, user operators).
 absl::StatusOr<std::unique_ptr<Operator>> CreateOperator(const proto::OperatorSpec& spec);
-// Builds the source of a spec (file, datagen).
+// Builds the source of a spec (file, datagen, kafka).
 absl::StatusOr<std::unique_ptr<SourceOperator>> CreateSource(const proto::OperatorSpec& spec);
 bool IsSourceSpec(const proto::OperatorSpec& spec);
 

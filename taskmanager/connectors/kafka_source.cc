@@ -1,6 +1,7 @@
 #include "taskmanager/connectors/kafka_source.h"
 
 #include <algorithm>
+#include <iterator>
 #include <regex>
 
 #include "absl/strings/str_cat.h"
@@ -396,34 +397,47 @@ absl::Status KafkaSource::HandleMessageError(const rd_kafka_message_t* m) {
 
 absl::Status KafkaSource::DecodeAndEmit(std::vector<rd_kafka_message_t*>& messages,
                                         Collector& out) {
-  batch_.Clear();
-  lines_.clear();
-  line_message_.clear();
-  const Partition* last = nullptr;
-  for (size_t i = 0; i < messages.size(); ++i) {
-    const rd_kafka_message_t* m = messages[i];
-    const char* topic = rd_kafka_topic_name(m->rkt);
-    Partition* p = nullptr;
-    if (last != nullptr && last->partition == m->partition && last->topic == topic) {
-      p = const_cast<Partition*>(last);
-    } else if (auto it = index_.find(PartitionKey(topic, m->partition)); it != index_.end()) {
-      p = &partitions_[it->second];
+  // One batch per run of messages of one partition (per-partition watermarks).
+  size_t i = 0;
+  while (i < messages.size()) {
+    lines_.clear();
+    line_message_.clear();
+    int split = -1;
+    for (; i < messages.size(); ++i) {
+      const rd_kafka_message_t* m = messages[i];
+      const char* topic = rd_kafka_topic_name(m->rkt);
+      int index = -1;
+      if (split >= 0 && partitions_[split].partition == m->partition &&
+          partitions_[split].topic == topic) {
+        index = split;
+      } else if (auto it = index_.find(PartitionKey(topic, m->partition)); it != index_.end()) {
+        index = static_cast<int>(it->second);
+      }
+      if (index < 0 || partitions_[index].done()) continue;  // not (or no longer) ours
+      if (split >= 0 && index != split) break;
+      split = index;
+      partitions_[index].next_offset = m->offset + 1;
+      absl::string_view payload(static_cast<const char*>(m->payload), m->len);
+      while (!payload.empty()) {
+        const size_t end = payload.find('\n');
+        absl::string_view line = payload.substr(0, end);
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        lines_.push_back(line);
+        line_message_.push_back(i);
+        if (end == absl::string_view::npos) break;
+        payload.remove_prefix(end + 1);
+      }
     }
-    if (p == nullptr || p->done()) continue;  // not (or no longer) ours
-    last = p;
-    p->next_offset = m->offset + 1;
-    absl::string_view payload(static_cast<const char*>(m->payload), m->len);
-    while (!payload.empty()) {
-      size_t end = payload.find('\n');
-      absl::string_view line = payload.substr(0, end);
-      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-      lines_.push_back(line);
-      line_message_.push_back(i);
-      if (end == absl::string_view::npos) break;
-      payload.remove_prefix(end + 1);
-    }
+    if (lines_.empty()) continue;
+    current_split_ = split;
+    RETURN_IF_ERROR(EmitLines(messages, out));
   }
-  if (lines_.empty()) return absl::OkStatus();
+  return absl::OkStatus();
+}
+
+absl::Status KafkaSource::EmitLines(const std::vector<rd_kafka_message_t*>& messages,
+                                    Collector& out) {
+  batch_.Clear();
   errors_.clear();
   decoder_->DecodeLines(lines_, &batch_, &errors_);
   for (const types::DecodeError& e : errors_) {

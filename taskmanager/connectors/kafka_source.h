@@ -12,7 +12,8 @@
 //   exactly once. NotifyCheckpointComplete commits the checkpoint's offsets to `group`
 //   (asynchronously; for monitoring only, the checkpoint is the truth).
 // - Records: each message payload is one or more lines of the format (json | csv), decoded
-//   with common/types/format.h into batches of up to ~1024 lines. on_error: fail returns
+//   with common/types/format.h into batches of up to ~1024 lines, each batch from one
+//   partition (CurrentSplit), so the task keeps a watermark per partition. on_error: fail returns
 //   InvalidArgument "kafka source '<name>': topic <t> partition <p> offset <o>: <message>";
 //   skip drops and counts the record (records_skipped()).
 // - Unbounded: PollNext returns kIdle when no message is waiting (call again after
@@ -72,6 +73,10 @@ class KafkaSource : public SourceOperator {
   absl::StatusOr<std::string> SnapshotState(int64_t checkpoint_id) override;
   absl::Status NotifyCheckpointComplete(int64_t checkpoint_id) override;
   bool UnionOperatorState() const override { return true; }
+  // Per-partition watermarks: every batch holds records of one partition; splits are the
+  // partitions in the order this subtask took them.
+  int NumSplits() const override { return static_cast<int>(partitions_.size()); }
+  int CurrentSplit() const override { return current_split_; }
 
   // Records dropped by on_error: skip.
   int64_t records_skipped() const { return records_skipped_; }
@@ -99,7 +104,10 @@ class KafkaSource : public SourceOperator {
   absl::Status AddPartitions(const std::vector<PartitionKey>& fresh, bool initial);
   absl::Status ResolveStartOffsets(std::vector<Partition>* fresh);
   absl::Status Reassign();
+  // Decodes the messages into one batch per run of one partition's messages.
   absl::Status DecodeAndEmit(std::vector<rd_kafka_message_t*>& messages, Collector& out);
+  // Decodes lines_ (of partition current_split_), applies on_error and emits the batch.
+  absl::Status EmitLines(const std::vector<rd_kafka_message_t*>& messages, Collector& out);
   absl::Status HandleMessageError(const rd_kafka_message_t* message);
   bool AllDone() const;
 
@@ -120,7 +128,8 @@ class KafkaSource : public SourceOperator {
   bool restored_ = false;
   std::map<PartitionKey, int64_t> restored_offsets_;  // every old subtask's entries
   bool assigned_ = false;  // the first poll assigned the consumer
-  std::vector<Partition> partitions_;
+  std::vector<Partition> partitions_;  // append-only: indexes are the watermark splits
+  int current_split_ = 0;               // the partition of the batch being emitted
   absl::flat_hash_map<PartitionKey, size_t> index_;  // into partitions_
   int64_t next_discovery_ms_ = 0;
   // Offsets to commit to the group when a checkpoint completes, by checkpoint id.

@@ -122,6 +122,12 @@ class SourceOperator : public StatefulOperator {
   virtual absl::StatusOr<SourcePoll> PollNext(Collector& out) = 0;
   // How long the task may wait before polling again after kIdle.
   virtual int64_t idle_wait_ms() const { return 1; }
+  // Per-split event time (SplitWatermarkGenerator): a source reading several splits at once
+  // (Kafka partitions) emits every batch from one split, numbered 0..NumSplits()-1 in the
+  // order it took them; CurrentSplit() is the split of the batch being collected (valid
+  // during Collect). The task keeps a watermark per split. Default: one split.
+  virtual int NumSplits() const { return 1; }
+  virtual int CurrentSplit() const { return 0; }
   virtual absl::Status Close() { return absl::OkStatus(); }
 };
 

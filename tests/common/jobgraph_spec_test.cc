@@ -386,7 +386,7 @@ TEST(JobSpecTest, WrongValueTypesAndMissingKeys) {
   EXPECT_EQ(ErrorOf("name: t\nsources:\n  - {connector: datagen}\n"),
             "job.yaml:3:5: a source needs a name");
   EXPECT_EQ(ErrorOf("name: t\nsources:\n  - {name: s, schema: {id: int64}}\n"),
-            "job.yaml:3:5: source 's' needs a connector (file, datagen)");
+            "job.yaml:3:5: source 's' needs a connector (file, datagen, kafka)");
   EXPECT_EQ(ErrorOf("name: t\nsources:\n  - {name: s, connector: file, format: json, schema: {id: int64}}\n"
                     "sinks:\n  - {name: o, input: s, connector: print}\n"),
             "job.yaml:3:5: source 's' needs a path");
@@ -675,15 +675,21 @@ TEST(JobSpecTest, BadKafkaSourceKeysAreClearErrors) {
             "job.yaml:6:5: use either topic or topics, not both");
   EXPECT_EQ(ErrorOf(KafkaJob("    topic: txns\n    topic_pattern: a.*\n")),
             "job.yaml:6:20: use either topic(s) or topic_pattern, not both");
-  EXPECT_EQ(ErrorOf(KafkaJob("    topic_pattern: \"(a\"\n")).substr(0, 72),
-            "job.yaml:5:21: topic_pattern '(a' is not a valid regular expression: ");
+  // Messages that end with the library's own wording: their start.
+  auto starts_with = [](const std::string& s, const std::string& prefix) {
+    return s.substr(0, prefix.size()) == prefix ? prefix : s;
+  };
+  const std::string bad_regex = "job.yaml:5:21: topic_pattern '(a' is not a valid regular expression: ";
+  EXPECT_EQ(starts_with(ErrorOf(KafkaJob("    topic_pattern: \"(a\"\n")), bad_regex), bad_regex);
   EXPECT_EQ(ErrorOf(KafkaJob("    topic: txns\n    start: earlyest\n")),
             "job.yaml:6:12: unknown start 'earlyest' (did you mean 'earliest'?)");
   EXPECT_EQ(ErrorOf(KafkaJob("    topic: txns\n    start: group\n")),
             "job.yaml:6:12: start: group needs a group (whose committed offsets to start from)");
-  EXPECT_EQ(ErrorOf(KafkaJob("    topic: txns\n    start: 2026-13-45T00:00:00Z\n")).substr(0, 90),
-            "job.yaml:6:12: start must be earliest, latest, group or an RFC 3339 timestamp, got "
-            "'2026-");
+  const std::string bad_start =
+      "job.yaml:6:12: start must be earliest, latest, group or an RFC 3339 timestamp, got "
+      "'2026-13-45T00:00:00Z' (";
+  EXPECT_EQ(starts_with(ErrorOf(KafkaJob("    topic: txns\n    start: 2026-13-45T00:00:00Z\n")), bad_start),
+            bad_start);
   EXPECT_EQ(ErrorOf(KafkaJob("    topic: txns\n    properties: {group.id: g}\n")),
             "job.yaml:6:18: set group: on the source instead of properties: group.id");
   EXPECT_EQ(ErrorOf(KafkaJob("    topic: txns\n    properties: {enable.auto.commit: true}\n")),
@@ -694,8 +700,9 @@ TEST(JobSpecTest, BadKafkaSourceKeysAreClearErrors) {
   EXPECT_EQ(ErrorOf(KafkaJob("    topic: txns\n    stop_at: never\n")),
             "job.yaml:6:14: stop_at must be latest (leave it out for an unbounded source), got "
             "'never'");
-  EXPECT_EQ(ErrorOf(KafkaJob("    topic: txns\n    discovery_interval: soon\n")).substr(0, 44),
-            "job.yaml:6:25: discovery_interval: invalid ");
+  const std::string bad_interval = "job.yaml:6:25: discovery_interval: 'soon' is";
+  EXPECT_EQ(starts_with(ErrorOf(KafkaJob("    topic: txns\n    discovery_interval: soon\n")), bad_interval),
+            bad_interval);
   EXPECT_EQ(ErrorOf(KafkaJob("    topic: txns\n    on_error: ignore\n")),
             "job.yaml:6:15: on_error must be fail or skip, got 'ignore'");
 }

@@ -106,7 +106,9 @@ std::vector<proto::TaskStateSnapshot> AssignRestoreState(const proto::Checkpoint
                                                   task.keyed().key_group_last())
                                  : task.subtask() == subtask);
     if (!keyed) share.clear_keyed();
-    if (owner || share.operators_size() > 0 || share.has_keyed()) out.push_back(std::move(share));
+    if ((owner && !rescaled) || share.operators_size() > 0 || share.has_keyed()) {
+      out.push_back(std::move(share));
+    }
   }
   return out;
 }

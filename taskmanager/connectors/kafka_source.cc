@@ -114,7 +114,14 @@ absl::Status KafkaSource::Open(const OperatorContext& ctx) {
   if (s.ok()) s = set("enable.auto.offset.store", "false");
   // An offset that fell out of retention restarts at the earliest one kept.
   if (s.ok()) s = set("auto.offset.reset", "earliest");
-  if (s.ok() && !spec_.group().empty()) s = set("group.id", spec_.group());
+  // librdkafka's consumer needs a group.id even for assign(); without `group` one of Sluice's
+  // own is used, never joined (no subscribe) and never committed to.
+  if (s.ok()) {
+    s = set("group.id", spec_.group().empty()
+                            ? absl::StrCat("sluice-", ctx.job_name.empty() ? "job" : ctx.job_name,
+                                           "-", name_)
+                            : spec_.group());
+  }
   for (const auto& [key, value] : spec_.properties()) {
     if (s.ok()) s = set(key, value);
   }

@@ -347,7 +347,7 @@ absl::StatusOr<SourcePoll> KafkaSource::PollNext(Collector& out) {
       RETURN_IF_ERROR(AddPartitions(*owned, /*initial=*/false));
     } else {
       spdlog::warn("{}partition discovery failed (retrying in {} ms): {}", Prefix(),
-                   spec_.discovery_interval_ms(), owned.status().message());
+                   spec_.discovery_interval_ms(), std::string(owned.status().message()));
     }
   }
   if (bounded_ && AllDone()) return SourcePoll::kEnd;

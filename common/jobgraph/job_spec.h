@@ -14,7 +14,11 @@
 //              parallelism, watermark}
 //             | {name, connector: datagen, schema, count, rows_per_second, seed,
 //                fields: {col: {kind: sequence|random|choice, min, max, values}}, parallelism,
-//                watermark}],
+//                watermark}
+//             | {name, connector: kafka, topic | topics: [..] | topic_pattern, bootstrap,
+//                group, start: earliest|latest|group|<RFC 3339>, properties: {..},
+//                discovery_interval, stop_at: latest, format, schema, format_options,
+//                timestamp_unit, csv, on_error, parallelism, watermark}],
 //     watermark: {column: <timestamp column>, max_delay: D, idle_timeout: D}
 //   operators: [{name, input | inputs, parallelism, one of:
 //                  filter: "expr" | select: {col: "expr"} or [col, "expr as col"] |
@@ -27,8 +31,8 @@
 //                    (with inputs: [left, right])}],
 //   sinks: [{name, input, parallelism, connector: file (path, format, format_options, csv) |
 //            print | blackhole (rows_per_second: throttle, 0 = none)}].
-// Not yet available, with a clear error: connectors kafka and nexmark, window late_output,
-// pattern.
+// Not yet available, with a clear error: the nexmark connector, the kafka sink and window
+// late_output.
 //
 // Errors are InvalidArgument with one line "<file>:<line>:<column>: <message>" (1-based).
 // Stateless functions; thread-safe.

@@ -8,6 +8,7 @@
 // 2. The same job unbounded with checkpoints and a group: the output reaches the reference,
 //    and the group's committed offsets (read with librdkafka, as any Kafka tool would) reach
 //    the end of every partition; then the job is canceled.
+// 3. Stop with a savepoint at parallelism 3, resume at 2: exactly once over both runs.
 #include <map>
 #include <random>
 #include <set>
@@ -16,6 +17,7 @@
 #include "common/kafka/embedded_kafka.h"
 #include "librdkafka/rdkafka.h"
 #include "tests/integration/cluster_harness.h"
+#include "tests/integration/keyed_count_job.h"
 
 namespace sluice::testing {
 namespace {
@@ -81,25 +83,38 @@ Reference ReadOutput(const std::filesystem::path& dir, size_t* rows) {
   return out;
 }
 
-std::string Job(const std::string& out_dir, bool bounded) {
-  return absl::StrCat(R"yaml(name: kafka-totals
-parallelism: 2
-)yaml", bounded ? "" : "checkpointing: {interval: 300ms}\n", R"yaml(sources:
+struct JobOptions {
+  std::string out_dir;
+  bool bounded = false;      // stop_at: latest
+  int parallelism = 2;       // the job's
+  int source_parallelism = 3;  // 0: the job's (the source then chains with the filter)
+  std::string group = "totals";
+  std::string checkpoints;   // checkpointing.dir; empty: no checkpoints
+};
+
+std::string Job(const JobOptions& o) {
+  std::string checkpointing;
+  if (!o.checkpoints.empty()) {
+    checkpointing = absl::StrCat("checkpointing: {interval: 300ms, dir: ", o.checkpoints, "}\n");
+  }
+  return absl::StrCat("name: kafka-totals\nparallelism: ", o.parallelism, "\n", checkpointing,
+                      R"yaml(sources:
   - name: txns
     connector: kafka
     topic: txns
-    group: totals
-    parallelism: 3
     format: json
     schema: {card: int64, amount: int64}
-)yaml", bounded ? "    stop_at: latest\n" : "", R"yaml(operators:
+)yaml",
+                      "    group: ", o.group, "\n",
+                      o.source_parallelism > 0 ? absl::StrCat("    parallelism: ", o.source_parallelism, "\n") : "",
+                      o.bounded ? "    stop_at: latest\n" : "", R"yaml(operators:
   - {name: big, input: txns, filter: "amount > 100"}
   - name: per_card
     input: big
     key_by: [card]
     aggregate: {n: "count(*)", total: "sum(amount)"}
 sinks:
-  - {name: out, input: per_card, connector: file, path: )yaml", out_dir, R"yaml(, format: json}
+  - {name: out, input: per_card, connector: file, path: )yaml", o.out_dir, R"yaml(, format: json}
 )yaml");
 }
 
@@ -165,7 +180,8 @@ TEST_F(KafkaSourceClusterTest, BoundedJobMatchesTheReference) {
   const std::vector<Txn> txns = MakeTxns(42, 4000);
   ProduceWithKcat(cluster, txns);
   const std::string out = (cluster.dir() / "out").string();
-  CommandResult run = cluster.Sluice({"run", cluster.WriteFile("job.yaml", Job(out, true))});
+  CommandResult run =
+      cluster.Sluice({"run", cluster.WriteFile("job.yaml", Job({.out_dir = out, .bounded = true}))});
   ASSERT_EQ(run.exit_code, 0) << run.output;
   size_t rows = 0;
   const Reference got = ReadOutput(out, &rows);
@@ -181,8 +197,9 @@ TEST_F(KafkaSourceClusterTest, UnboundedJobCommitsCheckpointedOffsetsToItsGroup)
   const std::vector<Txn> txns = MakeTxns(7, 3000);
   const std::vector<int64_t> ends = ProduceWithKcat(cluster, txns);
   const std::string out = (cluster.dir() / "out").string();
-  CommandResult run = cluster.Sluice(
-      {"run", cluster.WriteFile("job.yaml", Job(out, false)), "--detached", "--output", "json"});
+  const std::string spec = cluster.WriteFile(
+      "job.yaml", Job({.out_dir = out, .checkpoints = (cluster.dir() / "checkpoints").string()}));
+  CommandResult run = cluster.Sluice({"run", spec, "--detached", "--output", "json"});
   ASSERT_EQ(run.exit_code, 0) << run.output;
   const std::string job_id = nlohmann::json::parse(run.output)["job_id"].get<std::string>();
   const Reference want = ReferenceOf(txns);
@@ -203,6 +220,45 @@ TEST_F(KafkaSourceClusterTest, UnboundedJobCommitsCheckpointedOffsetsToItsGroup)
       << ::testing::PrintToString(ends);
   CommandResult cancel = cluster.Sluice({"cancel", job_id});
   EXPECT_EQ(cancel.exit_code, 0) << cancel.output;
+}
+
+// Stop with a savepoint at parallelism 3, more records, resume at parallelism 2 (bounded):
+// every subtask of the resumed source gets every old subtask's offsets (union state) and
+// keeps its partitions', so the output is exactly that of one run over all records.
+TEST_F(KafkaSourceClusterTest, ResumeFromASavepointAtAnotherParallelismIsExactlyOnce) {
+  Cluster cluster("kafka-rescale");
+  StartCluster(cluster);
+  const std::vector<Txn> txns = MakeTxns(11, 4000);
+  const std::vector<Txn> first(txns.begin(), txns.begin() + 2000);
+  const std::vector<Txn> second(txns.begin() + 2000, txns.end());
+  const std::vector<int64_t> first_ends = ProduceWithKcat(cluster, first);
+  JobOptions options{.out_dir = (cluster.dir() / "out").string(),
+                     .parallelism = 3,
+                     .source_parallelism = 0,
+                     .group = "rescale",
+                     .checkpoints = (cluster.dir() / "checkpoints").string()};
+  CommandResult run = cluster.Sluice(
+      {"run", cluster.WriteFile("job.yaml", Job(options)), "--detached", "--output", "json"});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const std::string job_id = nlohmann::json::parse(run.output)["job_id"].get<std::string>();
+  // Everything produced so far was read and checkpointed.
+  ASSERT_TRUE(WaitFor([&] { return Committed("rescale") == first_ends; }, std::chrono::seconds(60)));
+  CommandResult stop = cluster.Sluice(
+      {"stop", job_id, "--savepoint-dir", (cluster.dir() / "sp").string(), "--output", "json"});
+  ASSERT_EQ(stop.exit_code, 0) << stop.output;
+  const std::string savepoint = JsonOf(stop)["path"].get<std::string>();
+
+  ProduceWithKcat(cluster, second);
+  options.bounded = true;
+  CommandResult resumed = cluster.Sluice({"run", cluster.WriteFile("resume.yaml", Job(options)),
+                                          "--from-savepoint", savepoint, "--parallelism", "2"});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  size_t rows = 0;
+  const Reference got = ReadOutput(options.out_dir, &rows);
+  const Reference want = ReferenceOf(txns);
+  EXPECT_EQ(rows, want.counts.size());
+  EXPECT_EQ(got.counts, want.counts);
+  EXPECT_EQ(got.finals, want.finals);
 }
 
 }  // namespace

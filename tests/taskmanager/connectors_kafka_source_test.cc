@@ -2,7 +2,8 @@
 // records produced with librdkafka are decoded once each; the partition assignment (Flink's);
 // snapshot/restore resumes right after the checkpointed offsets, also at another parallelism
 // (union state); start modes earliest/latest/timestamp/group; offsets committed to the group
-// on checkpoint completion; on_error fail/skip; unknown topics and unreachable bootstraps;
+// on checkpoint completion; one partition per batch (per-partition watermarks); on_error
+// fail/skip; unknown topics and unreachable bootstraps;
 // partition discovery of topics matching topic_pattern.
 // Bounded reads (stop_at: latest) end by themselves; unbounded reads poll with a deadline.
 #include "taskmanager/connectors/kafka_source.h"
@@ -185,6 +186,48 @@ TEST_F(KafkaSourceTest, ReadsEveryRecordOfEveryPartitionOnceOverSubtasks) {
   }
   EXPECT_EQ(partitions, (std::set<std::string>{"txns/0", "txns/1", "txns/2", "txns/3"}));
   EXPECT_THAT(out.rows, UnorderedElementsAreArray(Rows(0, 302)));
+}
+
+// Per-partition watermarks need every batch to come from one partition, named by
+// CurrentSplit() while it is collected: one split per partition, each batch's records from
+// its split's partition only.
+class SplitRecorder : public Collector {
+ public:
+  explicit SplitRecorder(const KafkaSource* source) : source_(source) {}
+  absl::Status Collect(types::RecordBatch& batch) override {
+    for (size_t r = 0; r < batch.num_rows(); ++r) {
+      partitions_of_split[source_->CurrentSplit()].insert(batch.column(0).Int(r) % 3);
+      ++rows;
+    }
+    return absl::OkStatus();
+  }
+  std::map<int, std::set<int64_t>> partitions_of_split;
+  size_t rows = 0;
+
+ private:
+  const KafkaSource* source_;
+};
+
+TEST_F(KafkaSourceTest, EveryBatchComesFromOnePartitionItsSplit) {
+  ASSERT_TRUE(kafka_->CreateTopic("txns", 3).ok());
+  ProduceRange("txns", 3, 0, 3000);  // record i in partition i % 3
+  std::unique_ptr<KafkaSource> source = Open(Spec({"txns"}));
+  SplitRecorder out(source.get());
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kDeadlineMs);
+  while (std::chrono::steady_clock::now() < deadline) {
+    absl::StatusOr<SourcePoll> poll = source->PollNext(out);
+    ASSERT_TRUE(poll.ok()) << poll.status();
+    if (*poll == SourcePoll::kEnd) break;
+  }
+  EXPECT_EQ(out.rows, 3000u);
+  EXPECT_EQ(source->NumSplits(), 3);
+  ASSERT_EQ(out.partitions_of_split.size(), 3u);
+  std::set<int64_t> partitions;
+  for (const auto& [split, of_split] : out.partitions_of_split) {
+    ASSERT_EQ(of_split.size(), 1u) << "split " << split << " mixes partitions";
+    partitions.insert(*of_split.begin());
+  }
+  EXPECT_EQ(partitions, (std::set<int64_t>{0, 1, 2}));
 }
 
 TEST_F(KafkaSourceTest, RestoreResumesRightAfterTheCheckpointedOffsets) {

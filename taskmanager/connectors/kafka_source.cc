@@ -63,6 +63,14 @@ absl::StatusOr<std::unique_ptr<KafkaSource>> KafkaSource::Create(const proto::Op
     return prefix(absl::InvalidArgumentError("no topic (topics or topic_pattern)"));
   }
   if (kafka.bootstrap().empty()) return prefix(absl::InvalidArgumentError("no bootstrap"));
+  if (!kafka.topic_pattern().empty()) {
+    try {
+      std::regex check(kafka.topic_pattern());
+    } catch (const std::regex_error& e) {
+      return prefix(absl::InvalidArgumentError(
+          absl::StrCat("topic_pattern '", kafka.topic_pattern(), "' is not a valid regular expression: ", e.what())));
+    }
+  }
   auto skip = SkipsBadRecords(kafka.on_error());
   if (!skip.ok()) return prefix(skip.status());
   auto format = types::ParseFormatOptions(kafka.format());
@@ -352,7 +360,11 @@ absl::StatusOr<SourcePoll> KafkaSource::PollNext(Collector& out) {
   }
   if (bounded_ && AllDone()) return SourcePoll::kEnd;
 
-  std::vector<rd_kafka_message_t*> messages;
+  std::vector<rd_kafka_message_t*>& messages = messages_;  // reused: no allocation per poll
+  auto release = [&messages] {
+    for (rd_kafka_message_t* m : messages) rd_kafka_message_destroy(m);
+    messages.clear();
+  };
   while (messages.size() < options_.batch_records) {
     rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_, 0);
     if (m == nullptr) break;
@@ -360,7 +372,7 @@ absl::StatusOr<SourcePoll> KafkaSource::PollNext(Collector& out) {
       absl::Status s = HandleMessageError(m);
       rd_kafka_message_destroy(m);
       if (!s.ok()) {
-        for (rd_kafka_message_t* kept : messages) rd_kafka_message_destroy(kept);
+        release();
         return s;
       }
       continue;
@@ -369,7 +381,7 @@ absl::StatusOr<SourcePoll> KafkaSource::PollNext(Collector& out) {
   }
   const bool any = !messages.empty();
   absl::Status s = DecodeAndEmit(messages, out);
-  for (rd_kafka_message_t* m : messages) rd_kafka_message_destroy(m);
+  release();
   RETURN_IF_ERROR(s);
   if (bounded_ && AllDone()) return SourcePoll::kEnd;
   return any ? SourcePoll::kMore : SourcePoll::kIdle;

@@ -135,6 +135,7 @@ class KafkaSource : public SourceOperator {
   // Offsets to commit to the group when a checkpoint completes, by checkpoint id.
   std::map<int64_t, std::vector<Partition>> pending_commits_;
 
+  std::vector<rd_kafka_message_t*> messages_;  // of the current poll
   types::RecordBatch batch_;
   std::vector<absl::string_view> lines_;
   std::vector<size_t> line_message_;  // lines_[i] came from messages[line_message_[i]]

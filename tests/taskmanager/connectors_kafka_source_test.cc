@@ -455,6 +455,15 @@ TEST_F(KafkaSourceTest, BadPropertyIsAnErrorNamingIt) {
   EXPECT_THAT(s.message(), HasSubstr("kafka source 'txns': property 'no.such.setting'"));
 }
 
+TEST_F(KafkaSourceTest, BadTopicPatternIsRejectedAtCreation) {
+  proto::OperatorSpec spec = Spec({});
+  spec.mutable_kafka_source()->set_topic_pattern("(txns");
+  auto source = KafkaSource::Create(spec);
+  EXPECT_EQ(source.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(source.status().message(),
+              HasSubstr("kafka source 'txns': topic_pattern '(txns' is not a valid regular expression"));
+}
+
 TEST_F(KafkaSourceTest, DiscoveryPicksUpNewTopicsOfThePatternFromTheirStart) {
   ASSERT_TRUE(kafka_->CreateTopic("disc-a", 2).ok());
   ProduceRange("disc-a", 2, 0, 10);

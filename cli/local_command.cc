@@ -9,7 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "cli/command_util.h"
 #include "cli/commands.h"
-#include "cli/embedded_kafka.h"
+#include "common/kafka/embedded_kafka.h"
 #include "cli/json_output.h"
 #include "cli/local_cluster.h"
 #include "cli/table.h"
@@ -17,6 +17,8 @@
 #include "common/file_util.h"
 
 namespace sluice::cli {
+
+using kafka::EmbeddedKafka;
 namespace {
 
 constexpr char kVerb[] = "local";
@@ -132,7 +134,11 @@ int LocalCommand(const LocalOptions& options, CommandEnv& env) {
   cluster_options.jobmanager_port = options.port;
   cluster_options.config_file =
       options.config_file.empty() ? "" : std::filesystem::absolute(options.config_file).string();
-  cluster_options.set_flags = options.set_flags;
+  // Jobs whose Kafka sources name no bootstrap read the embedded Kafka (the user's own
+  // --set kafka.bootstrap=..., after ours, wins).
+  if (kafka != nullptr) cluster_options.set_flags.push_back("kafka.bootstrap=" + kafka->bootstrap());
+  cluster_options.set_flags.insert(cluster_options.set_flags.end(), options.set_flags.begin(),
+                                   options.set_flags.end());
   cluster_options.startup_timeout_ms = options.startup_timeout_ms;
   cluster_options.shutdown_grace_ms = options.shutdown_grace_ms;
   LocalCluster cluster(cluster_options);

@@ -64,6 +64,9 @@ const std::vector<ConfigKey>& ConfigKeys() {
        "their latest checkpoint pointer under <dir>/jobs and its address in <dir>/leader; a "
        "restarted JobManager recovers the jobs and TaskManagers given the same key find it "
        "there. Must be shared by the JobManager and every TaskManager (docs/high-availability.md)."},
+      {"kafka.bootstrap", ConfigType::kString, "",
+       "JobManager: bootstrap servers of Kafka sources whose job spec has no `bootstrap:` "
+       "(filled in at submission). `sluice local --kafka` sets it to its embedded Kafka."},
       {"rpc.max_message_size", ConfigType::kBytes, "64mb", "Largest gRPC message accepted."},
       {"log.level", ConfigType::kString, "info", "trace, debug, info, warn or error."},
   };

@@ -249,9 +249,11 @@ std::vector<proto::TaskManagerInfo> Dispatcher::ListTaskManagers() const {
   return out;
 }
 
-absl::StatusOr<std::string> Dispatcher::SubmitJob(const proto::JobGraph& graph,
+absl::StatusOr<std::string> Dispatcher::SubmitJob(const proto::JobGraph& submitted,
                                                  const std::string& restore_path,
                                                  bool allow_non_restored_state) {
+  proto::JobGraph graph = submitted;
+  if (absl::Status s = FillKafkaBootstrap(options_.kafka_bootstrap, &graph); !s.ok()) return s;
   absl::Status valid = ValidateJobGraph(graph);
   if (!valid.ok()) return valid;
   std::optional<RestorePoint> restore_point;

@@ -47,6 +47,9 @@ struct DispatcherOptions {
   std::function<void()> on_timers_changed;
   // Cluster default checkpoint directory (state.checkpoints.dir).
   std::string checkpoint_dir;
+  // Bootstrap servers of Kafka sources that name none (kafka.bootstrap); empty: such a job
+  // is rejected at submission.
+  std::string kafka_bootstrap;
   // Called with every heartbeat of a known TaskManager (with the mutex held: it must not call
   // back into the Dispatcher). The REST API keeps task metric history with it.
   std::function<void(const proto::HeartbeatRequest&)> on_heartbeat;

@@ -23,6 +23,26 @@ std::string VertexLabel(const proto::JobVertex& v) {
 
 }  // namespace
 
+absl::Status FillKafkaBootstrap(const std::string& default_bootstrap, proto::JobGraph* graph) {
+  for (proto::JobVertex& vertex : *graph->mutable_vertices()) {
+    for (proto::OperatorSpec& op : *vertex.mutable_chain()) {
+      std::string* bootstrap = op.has_kafka_source() ? op.mutable_kafka_source()->mutable_bootstrap()
+                               : op.has_kafka_sink() ? op.mutable_kafka_sink()->mutable_bootstrap()
+                                                     : nullptr;
+      if (bootstrap == nullptr || !bootstrap->empty()) continue;
+      if (default_bootstrap.empty()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "kafka ", op.has_kafka_source() ? "source" : "sink", " '", op.name(),
+            "': no bootstrap (set bootstrap: host:port in the job spec, or kafka.bootstrap in "
+            "the JobManager's configuration; `sluice local --kafka` sets it to its embedded "
+            "Kafka)"));
+      }
+      *bootstrap = default_bootstrap;
+    }
+  }
+  return absl::OkStatus();
+}
+
 int EffectiveMaxParallelism(const proto::JobGraph& graph) {
   return graph.max_parallelism() == 0 ? kDefaultMaxParallelism : graph.max_parallelism();
 }

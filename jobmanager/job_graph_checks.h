@@ -5,6 +5,8 @@
 // cycles, a known restart strategy. Used by the Dispatcher on SubmitJob. Thread-safe.
 #pragma once
 
+#include <string>
+
 #include "absl/status/status.h"
 #include "proto/jobgraph.pb.h"
 
@@ -23,6 +25,11 @@ absl::Status ValidateJobGraph(const proto::JobGraph& graph);
 // TaskManagers read, as Flink's split enumerator does): InvalidArgument
 // "file source 'txns': no such file or directory: /data/txns.jsonl" otherwise.
 absl::Status CheckInputFilesExist(const proto::JobGraph& graph);
+
+// Gives every Kafka source and sink without a bootstrap the cluster's `kafka.bootstrap`
+// (`default_bootstrap`); InvalidArgument "kafka source 'txns': no bootstrap ..." when that is
+// empty too.
+absl::Status FillKafkaBootstrap(const std::string& default_bootstrap, proto::JobGraph* graph);
 
 // graph.max_parallelism(), or kDefaultMaxParallelism when it is 0.
 int EffectiveMaxParallelism(const proto::JobGraph& graph);

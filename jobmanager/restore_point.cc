@@ -92,19 +92,23 @@ std::vector<proto::TaskStateSnapshot> AssignRestoreState(const proto::Checkpoint
   }
   std::vector<proto::TaskStateSnapshot> out;
   const KeyGroupRange range = KeyGroupRangeForOperatorIndex(max_parallelism, parallelism, subtask);
+  const bool rescaled = old_parallelism != parallelism;
   for (const proto::TaskStateSnapshot& task : metadata.tasks()) {
     if (task.vertex_id() != vertex_id) continue;
-    if (old_parallelism == parallelism) {
-      if (task.subtask() == subtask) out.push_back(task);
-      continue;
-    }
+    const bool owner = rescaled ? task.subtask() % parallelism == subtask : task.subtask() == subtask;
     proto::TaskStateSnapshot share = task;
-    if (task.subtask() % parallelism != subtask) share.clear_operators();
-    if (!task.has_keyed() ||
-        !range.Overlaps(task.keyed().key_group_first(), task.keyed().key_group_last())) {
-      share.clear_keyed();
+    share.clear_operators();
+    for (const proto::OperatorSubtaskState& op : task.operators()) {
+      if (owner || op.union_state()) *share.add_operators() = op;
     }
-    if (share.operators_size() > 0 || share.has_keyed()) out.push_back(std::move(share));
+    const bool keyed = task.has_keyed() &&
+                       (rescaled ? range.Overlaps(task.keyed().key_group_first(),
+                                                  task.keyed().key_group_last())
+                                 : task.subtask() == subtask);
+    if (!keyed) share.clear_keyed();
+    if ((owner && !rescaled) || share.operators_size() > 0 || share.has_keyed()) {
+      out.push_back(std::move(share));
+    }
   }
   return out;
 }

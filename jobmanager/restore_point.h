@@ -3,7 +3,8 @@
 // that hands each subtask its share of a checkpoint's state, also when the parallelism changed:
 // keyed state goes to the subtasks whose key group range overlaps the old subtask's (the
 // backend keeps only its own key groups); non-keyed (operator) state of old subtask i goes to
-// new subtask i % P (exactly one owner, so sources resume each old position once).
+// new subtask i % P (exactly one owner, so sources resume each old position once), except
+// entries marked union_state (the Kafka source's offsets), which every new subtask gets.
 // Pure functions; thread-safe.
 #pragma once
 

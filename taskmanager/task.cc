@@ -57,13 +57,14 @@ class Task::CountingCollector : public Collector {
   std::atomic<int64_t>* count_;
 };
 
-// A source's batches pass through its watermark generator on the way to the chain: a source
-// that was idle announces it is active before its batch.
+// A source's batches pass through its watermark generator (one per split the source reads)
+// on the way to the chain: a source that was idle announces it is active before its batch.
 class Task::EventTimeCollector : public Collector {
  public:
   EventTimeCollector(Task* task, Collector* next) : task_(task), next_(next) {}
   absl::Status Collect(types::RecordBatch& batch) override {
-    if (std::optional<WatermarkEvent> e = task_->watermarks_->OnBatch(batch)) {
+    if (std::optional<WatermarkEvent> e =
+            task_->watermarks_->OnBatch(task_->source_->CurrentSplit(), batch)) {
       RETURN_IF_ERROR(task_->ApplyWatermarkEvent(*e));
     }
     return next_->Collect(batch);
@@ -294,8 +295,8 @@ absl::Status Task::Build() {
   }
   if (source_ && !chain[0].watermark().column().empty()) {
     ASSIGN_OR_RETURN(types::SchemaPtr schema, OutputSchemaOf(chain[0]));
-    absl::StatusOr<WatermarkGenerator> generator =
-        WatermarkGenerator::Create(chain[0].watermark(), *schema, clock_);
+    absl::StatusOr<SplitWatermarkGenerator> generator =
+        SplitWatermarkGenerator::Create(chain[0].watermark(), *schema, clock_);
     if (!generator.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("source '", chain[0].name(), "': ", generator.status().message()));
@@ -345,6 +346,7 @@ absl::Status Task::RunSource() {
     if (canceled_) return absl::CancelledError("task canceled");
     ASSIGN_OR_RETURN(SourcePoll poll, source_->PollNext(*head_));
     if (watermarks_) {
+      watermarks_->SetSplits(source_->NumSplits());
       if (std::optional<WatermarkEvent> e = watermarks_->Poll()) {
         RETURN_IF_ERROR(ApplyWatermarkEvent(*e));
       }

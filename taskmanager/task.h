@@ -131,7 +131,7 @@ class Task {
   // Event time (task thread): the watermark the chain has seen and whether the outputs were
   // told this task is idle; the source's generator when it has `watermark:`. Mirrored into
   // atomics for Metrics().
-  std::optional<WatermarkGenerator> watermarks_;
+  std::optional<SplitWatermarkGenerator> watermarks_;
   uint64_t gate_watermark_versions_ = 0;  // sum of the gates' watermark_version() last seen
   int64_t event_time_ = INT64_MIN;
   bool idle_ = false;

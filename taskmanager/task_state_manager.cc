@@ -128,6 +128,7 @@ void TaskStateManager::Checkpoint(int64_t checkpoint_id, const std::vector<State
     op->set_chain_index(static_cast<int>(i));
     op->set_operator_name(name);
     op->set_operator_state(*std::move(blob));
+    op->set_union_state(chain[i]->UnionOperatorState());
   }
   std::shared_ptr<state::SnapshotRunner> runner;
   const bool savepoint = !savepoint_dir.empty();

@@ -102,6 +102,27 @@ JobBuilder& JobBuilder::FileSource(absl::string_view name, absl::string_view pat
   return *this;
 }
 
+JobBuilder& JobBuilder::KafkaSource(absl::string_view name, absl::string_view format,
+                                    const types::Schema& schema,
+                                    const KafkaSourceOptions& options) {
+  LogicalNode& node = AddNode(NodeOp::kKafkaSource, name, {});
+  node.format = Text(format);
+  node.format_options = Options(options.format_options);
+  node.on_error = Text(options.on_error);
+  node.schema = Columns(schema);
+  node.watermark = WatermarkOf(options.watermark);
+  KafkaDef& k = node.kafka;
+  for (const std::string& topic : options.topics) k.topics.push_back(Text(topic));
+  k.topic_pattern = Text(options.topic_pattern);
+  k.bootstrap = Text(options.bootstrap);
+  k.group = Text(options.group);
+  k.start = Text(options.start);
+  k.properties = Options(options.properties);
+  k.discovery_interval = Text(options.discovery_interval);
+  k.stop_at = Text(options.stop_at);
+  return *this;
+}
+
 JobBuilder& JobBuilder::Datagen(absl::string_view name, const types::Schema& schema,
                                 const DatagenOptions& options) {
   LogicalNode& node = AddNode(NodeOp::kDatagenSource, name, {});
@@ -196,6 +217,22 @@ JobBuilder& JobBuilder::FileSink(absl::string_view name, absl::string_view input
   node.path = Text(path);
   node.format = Text(format);
   node.format_options = Options(format_options);
+  return *this;
+}
+
+JobBuilder& JobBuilder::KafkaSink(absl::string_view name, absl::string_view input,
+                                  absl::string_view topic, absl::string_view format,
+                                  const KafkaSinkOptions& options) {
+  LogicalNode& node = AddNode(NodeOp::kKafkaSink, name, {std::string(input)});
+  node.format = Text(format);
+  node.format_options = Options(options.format_options);
+  KafkaDef& k = node.kafka;
+  k.topics.push_back(Text(topic));
+  k.bootstrap = Text(options.bootstrap);
+  for (const std::string& key : options.key) k.key.push_back(Text(key));
+  k.delivery = Text(options.delivery);
+  k.transactional_id_prefix = Text(options.transactional_id_prefix);
+  k.properties = Options(options.properties);
   return *this;
 }
 

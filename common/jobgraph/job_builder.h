@@ -75,6 +75,36 @@ struct FileSourceOptions {
   std::optional<WatermarkOptions> watermark;
 };
 
+// A Kafka source, as a spec's kafka connector keys (docs/kafka.md): topics or topic_pattern;
+// bootstrap ("" = the cluster's kafka.bootstrap); start earliest | latest | group | an RFC 3339
+// timestamp; properties passed to librdkafka; discovery_interval ("" = 30s, "0" = never);
+// stop_at "" (unbounded) | latest.
+struct KafkaSourceOptions {
+  std::vector<std::string> topics;
+  std::string topic_pattern;
+  std::string bootstrap;
+  std::string group;
+  std::string start;
+  std::map<std::string, std::string> properties;
+  std::string discovery_interval;
+  std::string stop_at;
+  std::map<std::string, std::string> format_options;
+  std::string on_error = "fail";
+  std::optional<WatermarkOptions> watermark;
+};
+
+// A Kafka sink, as a spec's kafka sink keys (docs/kafka.md): bootstrap ("" = the cluster's
+// kafka.bootstrap), key columns, delivery none | at_least_once | exactly_once ("" =
+// at_least_once), transactional_id_prefix ("" = "<job>-<sink>"), properties for librdkafka.
+struct KafkaSinkOptions {
+  std::string bootstrap;
+  std::vector<std::string> key;
+  std::string delivery;
+  std::string transactional_id_prefix;
+  std::map<std::string, std::string> properties;
+  std::map<std::string, std::string> format_options;
+};
+
 // How datagen fills one column (see DESIGN.md "datagen").
 struct DatagenColumn {
   std::string kind;  // sequence | random | choice
@@ -113,6 +143,8 @@ class JobBuilder {
                          const types::Schema& schema, const FileSourceOptions& options = {});
   JobBuilder& Datagen(absl::string_view name, const types::Schema& schema,
                       const DatagenOptions& options = {});
+  JobBuilder& KafkaSource(absl::string_view name, absl::string_view format,
+                          const types::Schema& schema, const KafkaSourceOptions& options);
 
   // Operators.
   JobBuilder& Filter(absl::string_view name, absl::string_view input, absl::string_view predicate);
@@ -146,6 +178,8 @@ class JobBuilder {
                        absl::string_view format,
                        const std::map<std::string, std::string>& format_options = {});
   JobBuilder& PrintSink(absl::string_view name, absl::string_view input);
+  JobBuilder& KafkaSink(absl::string_view name, absl::string_view input, absl::string_view topic,
+                        absl::string_view format, const KafkaSinkOptions& options);
   // rows_per_second > 0 throttles the sink (a slow downstream system).
   JobBuilder& BlackholeSink(absl::string_view name, absl::string_view input,
                             double rows_per_second = 0);

@@ -403,6 +403,44 @@ class SpecReader {
     return absl::OkStatus();
   }
 
+  // The Kafka keys: topic | topics: [..] | topic_pattern, bootstrap, group, start,
+  // properties: {librdkafka setting: value}, discovery_interval, stop_at (a sink's CheckKeys
+  // allows only topic, bootstrap and properties of these).
+  absl::Status ReadKafka(const Map& map, LogicalNode* node) const {
+    KafkaDef& k = node->kafka;
+    const Entry* topic = map.Find("topic");
+    const Entry* topics = map.Find("topics");
+    if (topic != nullptr && topics != nullptr) {
+      return Error(topics->key_pos, "use either topic or topics, not both");
+    }
+    if (topic != nullptr) {
+      ASSIGN_OR_RETURN(Located name, ScalarValue(*topic, "a topic name (use topics: [...] for several)"));
+      k.topics.push_back(std::move(name));
+      k.topics_pos = ValuePos(*topic);
+    }
+    if (topics != nullptr) {
+      if (!topics->value.IsSequence()) {
+        return Error(ValuePos(*topics),
+                     absl::StrCat("topics must be a list of topic names, got ", KindOf(topics->value)));
+      }
+      ASSIGN_OR_RETURN(k.topics, NameList(*topics));
+      k.topics_pos = ValuePos(*topics);
+    }
+    for (auto [key, field] : {std::pair<const char*, Located*>{"topic_pattern", &k.topic_pattern},
+                              {"bootstrap", &k.bootstrap}, {"group", &k.group},
+                              {"start", &k.start}, {"discovery_interval", &k.discovery_interval},
+                              {"stop_at", &k.stop_at}}) {
+      if (const Entry* e = map.Find(key)) {
+        ASSIGN_OR_RETURN(*field, ScalarValue(*e));
+      }
+    }
+    if (const Entry* e = map.Find("properties")) {
+      ASSIGN_OR_RETURN(Map properties, ReadMap(*e, "a map of librdkafka setting: value"));
+      RETURN_IF_ERROR(ReadSettings(properties, "", &k.properties));
+    }
+    return absl::OkStatus();
+  }
+
   // watermark: {column: ts, max_delay: 2s, idle_timeout: 30s}
   absl::Status ReadWatermark(const Entry& e, LogicalNode* node) const {
     ASSIGN_OR_RETURN(Map map, ReadMap(e, "a map {column, max_delay, idle_timeout}"));
@@ -554,12 +592,19 @@ class SpecReader {
     RETURN_IF_ERROR(ReadName(map, item, "source", &node));
     const std::string what = absl::StrCat("source '", node.name.text, "'");
     ASSIGN_OR_RETURN(std::string connector,
-                     ReadConnector(map, node, "source", {"file", "datagen"}, {"kafka", "nexmark"}));
+                     ReadConnector(map, node, "source", {"file", "datagen", "kafka"}, {"nexmark"}));
     if (connector == "file") {
       node.op = NodeOp::kFileSource;
       RETURN_IF_ERROR(CheckKeys(map, what,
                                 {"name", "connector", "path", "format", "schema", "format_options",
                                  "timestamp_unit", "csv", "on_error", "parallelism", "watermark"}));
+    } else if (connector == "kafka") {
+      node.op = NodeOp::kKafkaSource;
+      RETURN_IF_ERROR(CheckKeys(map, what,
+                                {"name", "connector", "topic", "topics", "topic_pattern",
+                                 "bootstrap", "group", "start", "properties", "discovery_interval",
+                                 "stop_at", "format", "schema", "format_options", "timestamp_unit",
+                                 "csv", "on_error", "parallelism", "watermark"}));
     } else {
       node.op = NodeOp::kDatagenSource;
       RETURN_IF_ERROR(CheckKeys(map, what,
@@ -569,7 +614,7 @@ class SpecReader {
     if (const Entry* e = map.Find("watermark")) RETURN_IF_ERROR(ReadWatermark(*e, &node));
     RETURN_IF_ERROR(ReadParallelism(map, &node));
     if (const Entry* e = map.Find("schema")) RETURN_IF_ERROR(ReadSchema(*e, &node));
-    if (node.op == NodeOp::kFileSource) {
+    if (node.op == NodeOp::kFileSource || node.op == NodeOp::kKafkaSource) {
       if (const Entry* e = map.Find("path")) {
         ASSIGN_OR_RETURN(node.path, ScalarValue(*e));
       }
@@ -577,6 +622,7 @@ class SpecReader {
       if (const Entry* e = map.Find("on_error")) {
         ASSIGN_OR_RETURN(node.on_error, ScalarValue(*e));
       }
+      if (node.op == NodeOp::kKafkaSource) RETURN_IF_ERROR(ReadKafka(map, &node));
     } else {
       if (const Entry* e = map.Find("count")) {
         ASSIGN_OR_RETURN(Located v, ScalarValue(*e, "an integer"));
@@ -773,7 +819,7 @@ class SpecReader {
     RETURN_IF_ERROR(ReadName(map, item, "sink", &node));
     const std::string what = absl::StrCat("sink '", node.name.text, "'");
     ASSIGN_OR_RETURN(std::string connector,
-                     ReadConnector(map, node, "sink", {"file", "print", "blackhole"}, {"kafka"}));
+                     ReadConnector(map, node, "sink", {"file", "print", "blackhole", "kafka"}, {}));
     if (connector == "file") {
       node.op = NodeOp::kFileSink;
       RETURN_IF_ERROR(CheckKeys(map, what, {"name", "input", "connector", "path", "format",
@@ -782,6 +828,29 @@ class SpecReader {
         ASSIGN_OR_RETURN(node.path, ScalarValue(*e));
       }
       RETURN_IF_ERROR(ReadFormat(map, &node));
+    } else if (connector == "kafka") {
+      node.op = NodeOp::kKafkaSink;
+      RETURN_IF_ERROR(CheckKeys(map, what, {"name", "input", "connector", "topic", "bootstrap",
+                                            "properties", "key", "delivery",
+                                            "transactional_id_prefix", "format", "format_options",
+                                            "timestamp_unit", "csv", "parallelism"}));
+      RETURN_IF_ERROR(ReadFormat(map, &node));
+      RETURN_IF_ERROR(ReadKafka(map, &node));
+      KafkaDef& k = node.kafka;
+      if (const Entry* e = map.Find("key")) {
+        if (!e->value.IsSequence()) {
+          return Error(ValuePos(*e), absl::StrCat("key must be a list of columns, got ",
+                                                  KindOf(e->value)));
+        }
+        ASSIGN_OR_RETURN(k.key, NameList(*e));
+        k.key_pos = ValuePos(*e);
+      }
+      for (auto [key, field] : {std::pair<const char*, Located*>{"delivery", &k.delivery},
+                                {"transactional_id_prefix", &k.transactional_id_prefix}}) {
+        if (const Entry* e = map.Find(key)) {
+          ASSIGN_OR_RETURN(*field, ScalarValue(*e));
+        }
+      }
     } else if (connector == "print") {
       node.op = NodeOp::kPrintSink;
       RETURN_IF_ERROR(CheckKeys(map, what, {"name", "input", "connector", "parallelism"}));

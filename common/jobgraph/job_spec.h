@@ -14,20 +14,27 @@
 //              parallelism, watermark}
 //             | {name, connector: datagen, schema, count, rows_per_second, seed,
 //                fields: {col: {kind: sequence|random|choice, min, max, values}}, parallelism,
-//                watermark}],
+//                watermark}
+//             | {name, connector: kafka, topic | topics: [..] | topic_pattern, bootstrap,
+//                group, start: earliest|latest|group|<RFC 3339>, properties: {..},
+//                discovery_interval, stop_at: latest, format, schema, format_options,
+//                timestamp_unit, csv, on_error, parallelism, watermark}],
 //     watermark: {column: <timestamp column>, max_delay: D, idle_timeout: D}
 //   operators: [{name, input | inputs, parallelism, one of:
 //                  filter: "expr" | select: {col: "expr"} or [col, "expr as col"] |
 //                  key_by: [cols] + aggregate: {col: "count(*)|sum(e)|min(e)|max(e)|avg(e)|
 //                                               first(e)|last(e)|count_distinct(e)"}
 //                    [+ window: {tumble: D | slide: D, every: D | session: D,
-//                                allowed_lateness: D, on: <timestamp column>}] |
+//                                allowed_lateness: D, on: <timestamp column>,
+//                                late_output: <name of the stream of late records>}] |
 //                  union: true (with inputs: [a, b, ...]) |
 //                  join: {on: [cols], within: D | lower: D, upper: D, type: inner|left}
 //                    (with inputs: [left, right])}],
 //   sinks: [{name, input, parallelism, connector: file (path, format, format_options, csv) |
-//            print | blackhole (rows_per_second: throttle, 0 = none)}].
-// Not yet available, with a clear error: connectors kafka and nexmark.
+//            print | blackhole (rows_per_second: throttle, 0 = none) |
+//            kafka (topic, bootstrap, key: [cols], delivery: none|at_least_once|exactly_once,
+//                   transactional_id_prefix, properties, format, format_options, csv)}].
+// Not yet available, with a clear error: the nexmark connector.
 //
 // Errors are InvalidArgument with one line "<file>:<line>:<column>: <message>" (1-based).
 // Stateless functions; thread-safe.

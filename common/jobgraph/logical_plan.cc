@@ -19,10 +19,13 @@ Located Located::Sub(size_t offset, size_t length) const {
   return part;
 }
 
-bool IsSource(NodeOp op) { return op == NodeOp::kFileSource || op == NodeOp::kDatagenSource; }
+bool IsSource(NodeOp op) {
+  return op == NodeOp::kFileSource || op == NodeOp::kDatagenSource || op == NodeOp::kKafkaSource;
+}
 
 bool IsSink(NodeOp op) {
-  return op == NodeOp::kFileSink || op == NodeOp::kPrintSink || op == NodeOp::kBlackholeSink;
+  return op == NodeOp::kFileSink || op == NodeOp::kPrintSink || op == NodeOp::kBlackholeSink ||
+         op == NodeOp::kKafkaSink;
 }
 
 absl::string_view NodeRole(NodeOp op) {

@@ -42,6 +42,7 @@ struct Located {
 enum class NodeOp {
   kFileSource,
   kDatagenSource,
+  kKafkaSource,
   kFilter,
   kSelect,
   kAggregate,
@@ -53,6 +54,7 @@ enum class NodeOp {
   kFileSink,
   kPrintSink,
   kBlackholeSink,
+  kKafkaSink,
 };
 
 bool IsSource(NodeOp op);
@@ -87,6 +89,24 @@ struct DatagenField {
   std::optional<double> min;
   std::optional<double> max;
   std::vector<Located> values;
+};
+
+// A Kafka source's own keys (its format, schema, on_error and watermark are the common ones).
+struct KafkaDef {
+  std::vector<Located> topics;   // `topic: t` or `topics: [..]`
+  Position topics_pos;
+  Located topic_pattern;
+  Located bootstrap;             // empty: the cluster's kafka.bootstrap
+  Located group;
+  Located start;                 // earliest | latest | group | RFC 3339 timestamp
+  std::vector<OptionEntry> properties;
+  Located discovery_interval;    // duration; empty: 30s; 0: never
+  Located stop_at;               // empty: unbounded | latest
+  // Sink only: `key: [columns]`, `delivery`, `transactional_id_prefix`.
+  std::vector<Located> key;
+  Position key_pos;
+  Located delivery;              // none | at_least_once | exactly_once; empty: at_least_once
+  Located transactional_id_prefix;  // empty: "<job name>-<sink name>"
 };
 
 // A source's event time: `watermark: {column, max_delay, idle_timeout}`.
@@ -168,6 +188,8 @@ struct LogicalNode {
   Position rows_per_second_pos;
   uint64_t seed = 0;
   std::vector<DatagenField> fields;
+  // Kafka source.
+  KafkaDef kafka;
   // Filter.
   Located predicate;
   // Select: output columns in order.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <regex>
 #include <set>
 #include <string>
 #include <utility>
@@ -29,6 +30,8 @@ using types::Schema;
 using types::TypeId;
 
 constexpr int kMaxMaxParallelism = 32768;
+// How often a Kafka source re-reads metadata for new partitions and topics by default.
+constexpr int64_t kDefaultKafkaDiscoveryIntervalMs = 30'000;
 
 bool IsValidNodeName(absl::string_view name) {
   if (name.empty()) return false;
@@ -361,15 +364,153 @@ class Planner {
     }
     file->set_path(ResolvePath(node.path.text));
     ASSIGN_OR_RETURN(*file->mutable_format(), PlanFormat(node));
+    ASSIGN_OR_RETURN(*file->mutable_on_error(), PlanOnError(node));
+    return absl::OkStatus();
+  }
+
+  // A source's on_error: fail (the default) | skip.
+  absl::StatusOr<std::string> PlanOnError(const LogicalNode& node) const {
     const std::string& on_error = node.on_error.text;
     if (on_error.empty() || on_error == "fail" || on_error == "skip") {
-      file->set_on_error(on_error.empty() ? "fail" : on_error);
-    } else if (on_error == "dead_letter") {
+      return on_error.empty() ? "fail" : on_error;
+    }
+    if (on_error == "dead_letter") {
       return Error(node, node.on_error.pos,
                    "on_error: dead_letter is not available yet (use fail or skip)");
+    }
+    return Error(node, node.on_error.pos,
+                 absl::StrCat("on_error must be fail or skip, got '", on_error, "'"));
+  }
+
+  absl::Status PlanKafkaSource(const LogicalNode& node, proto::OperatorSpec* spec) const {
+    const KafkaDef& k = node.kafka;
+    proto::KafkaSourceSpec* kafka = spec->mutable_kafka_source();
+    if (k.topics.empty() && k.topic_pattern.empty()) {
+      return Error(node, node.pos,
+                   absl::StrCat(Describe(node), " needs a topic (or topics: [...], or topic_pattern)"));
+    }
+    if (!k.topics.empty() && !k.topic_pattern.empty()) {
+      return Error(node, k.topic_pattern.pos, "use either topic(s) or topic_pattern, not both");
+    }
+    for (const Located& topic : k.topics) {
+      if (topic.text.empty()) return Error(node, topic.pos, "a topic name cannot be empty");
+      if (std::find(kafka->topics().begin(), kafka->topics().end(), topic.text) !=
+          kafka->topics().end()) {
+        return Error(node, topic.pos, absl::StrCat("topic '", topic.text, "' is listed twice"));
+      }
+      kafka->add_topics(topic.text);
+    }
+    if (!k.topic_pattern.empty()) {
+      try {
+        std::regex check(k.topic_pattern.text);
+      } catch (const std::regex_error& e) {
+        return Error(node, k.topic_pattern.pos,
+                     absl::StrCat("topic_pattern '", k.topic_pattern.text,
+                                  "' is not a valid regular expression: ", e.what()));
+      }
+      kafka->set_topic_pattern(k.topic_pattern.text);
+    }
+    kafka->set_bootstrap(k.bootstrap.text);
+    kafka->set_group(k.group.text);
+    const std::string& start = k.start.text;
+    if (start.empty() || start == "earliest" || start == "latest") {
+      kafka->set_start(start.empty() ? "earliest" : start);
+    } else if (start == "group") {
+      if (k.group.empty()) {
+        return Error(node, k.start.pos, "start: group needs a group (whose committed offsets to start from)");
+      }
+      kafka->set_start(start);
+    } else if (absl::ascii_isdigit(start[0])) {
+      absl::StatusOr<int64_t> us = types::ParseTimestamp(start);
+      if (!us.ok()) {
+        return Error(node, k.start.pos,
+                     absl::StrCat("start must be earliest, latest, group or an RFC 3339 timestamp, "
+                                  "got '", start, "' (", us.status().message(), ")"));
+      }
+      kafka->set_start("timestamp");
+      kafka->set_start_timestamp_ms(*us / 1000);
     } else {
-      return Error(node, node.on_error.pos,
-                   absl::StrCat("on_error must be fail or skip, got '", on_error, "'"));
+      std::string hint = DidYouMean(start, {"earliest", "latest", "group"});
+      if (hint.empty()) hint = " (use earliest, latest, group or an RFC 3339 timestamp)";
+      return Error(node, k.start.pos, absl::StrCat("unknown start '", start, "'", hint));
+    }
+    ASSIGN_OR_RETURN(*kafka->mutable_format(), PlanFormat(node));
+    ASSIGN_OR_RETURN(*kafka->mutable_on_error(), PlanOnError(node));
+    for (const OptionEntry& p : k.properties) {
+      if (p.key.text == "bootstrap.servers" || p.key.text == "group.id") {
+        return Error(node, p.key.pos,
+                     absl::StrCat("set ", p.key.text == "group.id" ? "group" : "bootstrap",
+                                  ": on the source instead of properties: ", p.key.text));
+      }
+      if (p.key.text == "enable.auto.commit" || p.key.text == "enable.auto.offset.store") {
+        return Error(node, p.key.pos,
+                     absl::StrCat("properties: ", p.key.text, " is managed by Sluice (offsets "
+                                  "are checkpointed and committed on checkpoint completion)"));
+      }
+      (*kafka->mutable_properties())[p.key.text] = p.value.text;
+    }
+    ASSIGN_OR_RETURN(int64_t discovery_us,
+                     DurationMicros(node, k.discovery_interval, "discovery_interval", false,
+                                    kDefaultKafkaDiscoveryIntervalMs * 1000));
+    kafka->set_discovery_interval_ms(discovery_us / 1000);
+    if (!k.stop_at.empty() && k.stop_at.text != "latest") {
+      return Error(node, k.stop_at.pos,
+                   absl::StrCat("stop_at must be latest (leave it out for an unbounded source), "
+                                "got '", k.stop_at.text, "'"));
+    }
+    kafka->set_stop_at(k.stop_at.text);
+    return absl::OkStatus();
+  }
+
+  absl::Status PlanKafkaSink(const LogicalNode& node, const Schema& in,
+                             proto::OperatorSpec* spec) const {
+    const KafkaDef& k = node.kafka;
+    proto::KafkaSinkSpec* kafka = spec->mutable_kafka_sink();
+    if (k.topics.size() != 1 || k.topics[0].text.empty()) {
+      return Error(node, k.topics.empty() ? node.pos : k.topics[0].pos,
+                   absl::StrCat(Describe(node), " needs a topic"));
+    }
+    kafka->set_topic(k.topics[0].text);
+    kafka->set_bootstrap(k.bootstrap.text);
+    ASSIGN_OR_RETURN(*kafka->mutable_format(), PlanFormat(node));
+    std::vector<std::string> columns;
+    for (const types::Field& f : in.fields()) columns.push_back(f.name);
+    for (const Located& key : k.key) {
+      if (!in.IndexOf(key.text)) {
+        return Error(node, key.pos, absl::StrCat("unknown key column '", key.text, "'",
+                                                 DidYouMean(key.text, columns)));
+      }
+      kafka->add_key_columns(key.text);
+    }
+    const std::string delivery = k.delivery.empty() ? "at_least_once" : k.delivery.text;
+    if (delivery != "none" && delivery != "at_least_once" && delivery != "exactly_once") {
+      std::string hint = DidYouMean(delivery, {"none", "at_least_once", "exactly_once"});
+      if (hint.empty()) hint = " (use none, at_least_once or exactly_once)";
+      return Error(node, k.delivery.pos, absl::StrCat("unknown delivery '", delivery, "'", hint));
+    }
+    if (delivery == "exactly_once") {
+      const bool checkpointing =
+          std::any_of(plan_.config.begin(), plan_.config.end(), [](const OptionEntry& e) {
+            return e.key.text == "checkpointing.interval";
+          });
+      if (!checkpointing) {
+        return Error(node, k.delivery.pos,
+                     "delivery: exactly_once commits a Kafka transaction per checkpoint: the job "
+                     "needs checkpointing: {interval: ...}");
+      }
+    }
+    kafka->set_delivery(delivery);
+    kafka->set_transactional_id_prefix(
+        k.transactional_id_prefix.empty() ? absl::StrCat(plan_.name.text, "-", node.name.text)
+                                          : k.transactional_id_prefix.text);
+    for (const OptionEntry& p : k.properties) {
+      if (p.key.text == "bootstrap.servers" || p.key.text == "transactional.id") {
+        return Error(node, p.key.pos,
+                     absl::StrCat("set ", p.key.text == "transactional.id" ? "transactional_id_prefix"
+                                                                            : "bootstrap",
+                                  ": on the sink instead of properties: ", p.key.text));
+      }
+      (*kafka->mutable_properties())[p.key.text] = p.value.text;
     }
     return absl::OkStatus();
   }
@@ -1050,6 +1191,12 @@ class Planner {
         RETURN_IF_ERROR(PlanWatermark(node, out, &spec, i));
         break;
       }
+      case NodeOp::kKafkaSource: {
+        ASSIGN_OR_RETURN(out, CheckSchema(node));
+        RETURN_IF_ERROR(PlanKafkaSource(node, &spec));
+        RETURN_IF_ERROR(PlanWatermark(node, out, &spec, i));
+        break;
+      }
       case NodeOp::kDatagenSource: {
         ASSIGN_OR_RETURN(out, CheckSchema(node));
         RETURN_IF_ERROR(PlanDatagen(node, out, &spec));
@@ -1125,6 +1272,9 @@ class Planner {
         ASSIGN_OR_RETURN(*file->mutable_format(), PlanFormat(node));
         break;
       }
+      case NodeOp::kKafkaSink:
+        RETURN_IF_ERROR(PlanKafkaSink(node, in, &spec));
+        break;
       case NodeOp::kPrintSink:
         spec.mutable_print_sink();
         break;

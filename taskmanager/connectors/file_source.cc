@@ -25,22 +25,14 @@ absl::StatusOr<std::unique_ptr<FileSource>> FileSource::Create(const proto::Oper
   if (file.path().empty()) {
     return absl::InvalidArgumentError(absl::StrCat("file source '", spec.name(), "': no path"));
   }
-  bool skip;
-  if (file.on_error().empty() || file.on_error() == "fail") {
-    skip = false;
-  } else if (file.on_error() == "skip") {
-    skip = true;
-  } else {
-    return absl::InvalidArgumentError(absl::StrCat("file source '", spec.name(),
-                                                   "': on_error must be fail or skip, not '",
-                                                   file.on_error(), "'"));
-  }
+  auto skip = SkipsBadRecords(file.on_error());
+  if (!skip.ok()) return prefix(skip.status());
   auto format = types::ParseFormatOptions(file.format());
   if (!format.ok()) return prefix(format.status());
   auto schema = SchemaOf(spec.output_schema());
   if (!schema.ok()) return prefix(schema.status());
   return std::unique_ptr<FileSource>(new FileSource(
-      spec.name(), file.path(), skip, *std::move(format), *std::move(schema), options));
+      spec.name(), file.path(), *skip, *std::move(format), *std::move(schema), options));
 }
 
 FileSource::FileSource(std::string name, std::string path, bool skip_errors,

@@ -12,18 +12,13 @@ namespace {
 
 constexpr int kMetadataTimeoutMs = 10'000;
 
-// librdkafka's syslog levels onto spdlog's.
+// librdkafka's log lines go to spdlog (syslog levels: 0 emerg .. 7 debug).
 void LogToSpdlog(const rd_kafka_t* rk, int level, const char* facility, const char* message) {
-  const char* name = rd_kafka_name(rk);
-  if (level <= 3) {
-    spdlog::error("librdkafka {} {}: {}", name, facility, message);
-  } else if (level == 4) {
-    spdlog::warn("librdkafka {} {}: {}", name, facility, message);
-  } else if (level <= 6) {
-    spdlog::info("librdkafka {} {}: {}", name, facility, message);
-  } else {
-    spdlog::debug("librdkafka {} {}: {}", name, facility, message);
-  }
+  const spdlog::level::level_enum spd = level <= 3   ? spdlog::level::err
+                                        : level == 4 ? spdlog::level::warn
+                                        : level <= 6 ? spdlog::level::info
+                                                     : spdlog::level::debug;
+  spdlog::log(spd, "librdkafka {} {}: {}", rd_kafka_name(rk), facility, message);
 }
 
 }  // namespace

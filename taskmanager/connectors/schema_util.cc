@@ -1,5 +1,7 @@
 #include "taskmanager/connectors/schema_util.h"
 
+#include "absl/strings/str_cat.h"
+
 namespace sluice::taskmanager::connectors {
 
 absl::StatusOr<types::SchemaPtr> SchemaOf(const proto::Schema& proto) {
@@ -7,6 +9,13 @@ absl::StatusOr<types::SchemaPtr> SchemaOf(const proto::Schema& proto) {
   auto schema = types::Schema::FromProto(proto);
   if (!schema.ok()) return schema.status();
   return std::make_shared<const types::Schema>(*std::move(schema));
+}
+
+absl::StatusOr<bool> SkipsBadRecords(const std::string& on_error) {
+  if (on_error.empty() || on_error == "fail") return false;
+  if (on_error == "skip") return true;
+  return absl::InvalidArgumentError(
+      absl::StrCat("on_error must be fail or skip, not '", on_error, "'"));
 }
 
 }  // namespace sluice::taskmanager::connectors

@@ -1,15 +1,17 @@
 // CreateSource / IsSourceSpec (declared in taskmanager/operators/operator.h): the sources by
-// spec kind, file and datagen.
+// spec kind: file, datagen and kafka.
 #include "absl/strings/str_cat.h"
 #include "taskmanager/connectors/datagen_source.h"
 #include "taskmanager/connectors/file_source.h"
+#include "taskmanager/connectors/kafka_source.h"
 #include "taskmanager/operators/operator.h"
 
 namespace sluice::taskmanager {
 
 bool IsSourceSpec(const proto::OperatorSpec& spec) {
   return spec.kind_case() == proto::OperatorSpec::kFileSource ||
-         spec.kind_case() == proto::OperatorSpec::kDatagenSource;
+         spec.kind_case() == proto::OperatorSpec::kDatagenSource ||
+         spec.kind_case() == proto::OperatorSpec::kKafkaSource;
 }
 
 absl::StatusOr<std::unique_ptr<SourceOperator>> CreateSource(const proto::OperatorSpec& spec) {
@@ -21,6 +23,11 @@ absl::StatusOr<std::unique_ptr<SourceOperator>> CreateSource(const proto::Operat
     }
     case proto::OperatorSpec::kDatagenSource: {
       auto source = connectors::DatagenSource::Create(spec);
+      if (!source.ok()) return source.status();
+      return std::unique_ptr<SourceOperator>(std::move(*source));
+    }
+    case proto::OperatorSpec::kKafkaSource: {
+      auto source = connectors::KafkaSource::Create(spec);
       if (!source.ok()) return source.status();
       return std::unique_ptr<SourceOperator>(std::move(*source));
     }

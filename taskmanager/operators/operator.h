@@ -69,7 +69,8 @@ struct StateInitContext {
   int64_t checkpoint_id = 0;  // the checkpoint (or savepoint) restored from; 0: none
   // This operator's non-keyed state in that checkpoint: one entry per old subtask whose state
   // this subtask takes over (exactly one when the parallelism did not change; entries of old
-  // subtasks beyond the new parallelism are spread round robin).
+  // subtasks beyond the new parallelism are spread round robin). For an operator whose
+  // UnionOperatorState() is true: the entries of EVERY old subtask, on every subtask.
   std::vector<std::string> operator_state;
 };
 
@@ -89,6 +90,10 @@ class StatefulOperator {
   virtual absl::Status NotifyCheckpointComplete(int64_t checkpoint_id) {
     return absl::OkStatus();
   }
+  // true: the operator's non-keyed state is redistributed as a union on restore (Flink's
+  // union list state): every new subtask gets every old subtask's entry and keeps what it
+  // owns now, so the state survives any change of parallelism (Kafka partition offsets).
+  virtual bool UnionOperatorState() const { return false; }
 };
 
 class Operator : public StatefulOperator {
@@ -126,12 +131,18 @@ class SourceOperator : public StatefulOperator {
   virtual absl::StatusOr<SourcePoll> PollNext(Collector& out) = 0;
   // How long the task may wait before polling again after kIdle.
   virtual int64_t idle_wait_ms() const { return 1; }
+  // Per-split event time (SplitWatermarkGenerator): a source reading several splits at once
+  // (Kafka partitions) emits every batch from one split, numbered 0..NumSplits()-1 in the
+  // order it took them; CurrentSplit() is the split of the batch being collected (valid
+  // during Collect). The task keeps a watermark per split. Default: one split.
+  virtual int NumSplits() const { return 1; }
+  virtual int CurrentSplit() const { return 0; }
   virtual absl::Status Close() { return absl::OkStatus(); }
 };
 
 // Builds the operator of a spec (filter, select, aggregate, union, sinks, user operators).
 absl::StatusOr<std::unique_ptr<Operator>> CreateOperator(const proto::OperatorSpec& spec);
-// Builds the source of a spec (file, datagen).
+// Builds the source of a spec (file, datagen, kafka).
 absl::StatusOr<std::unique_ptr<SourceOperator>> CreateSource(const proto::OperatorSpec& spec);
 bool IsSourceSpec(const proto::OperatorSpec& spec);
 

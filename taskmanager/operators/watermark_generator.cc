@@ -50,4 +50,48 @@ std::optional<WatermarkEvent> WatermarkGenerator::Poll() {
   return WatermarkEvent{emitted_, false};
 }
 
+absl::StatusOr<SplitWatermarkGenerator> SplitWatermarkGenerator::Create(
+    const proto::WatermarkSpec& spec, const types::Schema& schema, const Clock* clock) {
+  absl::StatusOr<WatermarkGenerator> first = WatermarkGenerator::Create(spec, schema, clock);
+  if (!first.ok()) return first.status();
+  return SplitWatermarkGenerator(*std::move(first));
+}
+
+void SplitWatermarkGenerator::SetSplits(int splits) {
+  while (static_cast<int>(splits_.size()) < splits) splits_.push_back(splits_[0].Fresh());
+}
+
+std::optional<WatermarkEvent> SplitWatermarkGenerator::OnBatch(int split,
+                                                               const types::RecordBatch& batch) {
+  if (batch.num_rows() == 0) return std::nullopt;
+  SetSplits(split + 1);
+  splits_[split].OnBatch(batch);
+  if (!idle_) return std::nullopt;
+  idle_ = false;
+  return WatermarkEvent{emitted_, false};
+}
+
+std::optional<WatermarkEvent> SplitWatermarkGenerator::Poll() {
+  bool all_idle = true;
+  int64_t min = INT64_MAX;
+  for (WatermarkGenerator& split : splits_) {
+    split.Poll();
+    if (split.idle()) continue;
+    all_idle = false;
+    min = std::min(min, split.current());
+  }
+  if (all_idle) {
+    if (idle_) return std::nullopt;
+    idle_ = true;
+    return WatermarkEvent{emitted_, true};
+  }
+  if (idle_) {  // a split was added
+    idle_ = false;
+    if (min <= emitted_) return WatermarkEvent{emitted_, false};
+  }
+  if (min <= emitted_) return std::nullopt;
+  emitted_ = min;
+  return WatermarkEvent{emitted_, false};
+}
+
 }  // namespace sluice::taskmanager

@@ -8,12 +8,14 @@
 // A record is on time if its timestamp is > the watermark emitted before it. Null timestamps
 // are ignored. The file source reads its splits one after another, so one generator per
 // subtask is the per-split watermark (the next split cannot move it back); a source reading
-// several partitions at once (Kafka) keeps one generator per partition and emits the minimum.
+// several splits at once (Kafka partitions) gets a SplitWatermarkGenerator: one generator per
+// split, emitting the minimum over the splits that are not idle.
 // Task thread only.
 #pragma once
 
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/clock.h"
@@ -43,6 +45,10 @@ class WatermarkGenerator {
 
   int64_t current() const { return emitted_; }
   bool idle() const { return idle_; }
+  // A generator with the same settings and nothing seen yet (active from now).
+  WatermarkGenerator Fresh() const {
+    return WatermarkGenerator(column_, max_delay_us_, idle_timeout_ms_, clock_);
+  }
 
  private:
   WatermarkGenerator(int column, int64_t max_delay_us, int64_t idle_timeout_ms, const Clock* clock)
@@ -57,6 +63,39 @@ class WatermarkGenerator {
   int64_t emitted_ = INT64_MIN;
   bool idle_ = false;
   int64_t last_activity_ms_;
+};
+
+// SplitWatermarkGenerator: Flink's per-split watermarks for a source subtask that reads
+// several splits at once (Kafka partitions) and emits each batch from one split. Each split
+// has its own WatermarkGenerator (its own max timestamp and idleness); the subtask's
+// watermark is the minimum over the splits that are not idle, never moving back, and the
+// subtask is idle when every split is. A split that has delivered nothing yet holds the
+// watermark back until it delivers or its idle_timeout passes. With one split it behaves
+// exactly as a WatermarkGenerator.
+class SplitWatermarkGenerator {
+ public:
+  // One split (0) to start with; errors as WatermarkGenerator::Create.
+  static absl::StatusOr<SplitWatermarkGenerator> Create(const proto::WatermarkSpec& spec,
+                                                        const types::Schema& schema,
+                                                        const Clock* clock);
+
+  // The source now reads `splits` splits (numbered from 0; splits are only added).
+  void SetSplits(int splits);
+  // `batch` comes from `split`; as WatermarkGenerator::OnBatch for the whole subtask.
+  std::optional<WatermarkEvent> OnBatch(int split, const types::RecordBatch& batch);
+  // After the source's poll: a higher combined watermark, or a change of idleness.
+  std::optional<WatermarkEvent> Poll();
+
+  int64_t current() const { return emitted_; }
+  bool idle() const { return idle_; }
+  int splits() const { return static_cast<int>(splits_.size()); }
+
+ private:
+  explicit SplitWatermarkGenerator(WatermarkGenerator first) { splits_.push_back(std::move(first)); }
+
+  std::vector<WatermarkGenerator> splits_;
+  int64_t emitted_ = INT64_MIN;
+  bool idle_ = false;
 };
 
 }  // namespace sluice::taskmanager

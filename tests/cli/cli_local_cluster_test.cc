@@ -288,7 +288,8 @@ std::string Shell(const std::string& command) {
 }
 
 // `sluice local --kafka` serves an embedded Kafka that a real Kafka client (kcat) produces to
-// and consumes from; its address is printed and in the ready file.
+// and consumes from; its address is printed, in the ready file, and the JobManager's
+// kafka.bootstrap.
 TEST_F(LocalClusterTest, LocalCommandWithKafkaServesAKafkaKcatCanUse) {
   WriteBinaries(kGoodJobManager, kGoodTaskManager);
   LocalOptions options;
@@ -310,6 +311,8 @@ TEST_F(LocalClusterTest, LocalCommandWithKafkaServesAKafkaKcatCanUse) {
   EXPECT_THAT(run.out, HasSubstr("Kafka:        " + bootstrap));
   EXPECT_THAT(produced, HasSubstr("rc=0"));
   EXPECT_EQ(consumed, "hello-sluice\nsecond\n");
+  // Kafka sources without a bootstrap read it: the JobManager gets kafka.bootstrap.
+  EXPECT_THAT(ArgsOf("jobmanager"), ::testing::Contains("kafka.bootstrap=" + bootstrap));
 }
 
 }  // namespace

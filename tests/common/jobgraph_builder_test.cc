@@ -92,6 +92,42 @@ sinks:
   EXPECT_EQ(built->vertices(0).chain(0).yaml_line(), 0);
 }
 
+TEST(JobBuilderTest, KafkaSourceIsTheSameAsInYaml) {
+  const std::string yaml = R"yaml(name: k
+sources:
+  - name: txns
+    connector: kafka
+    topics: [txns, refunds]
+    group: g
+    start: latest
+    properties: {security.protocol: SSL}
+    discovery_interval: 5s
+    stop_at: latest
+    format: json
+    on_error: skip
+    schema: {card: int64, amount: float64, country: string, ts: timestamp}
+    watermark: {column: ts, max_delay: 2s}
+sinks:
+  - {name: out, input: txns, connector: print}
+)yaml";
+  absl::StatusOr<proto::JobGraph> from_yaml = ParseJobSpec(yaml, "job.yaml", {});
+  ASSERT_TRUE(from_yaml.ok()) << from_yaml.status();
+  JobBuilder b("k");
+  b.KafkaSource("txns", "json", kTxns,
+                {.topics = {"txns", "refunds"},
+                 .group = "g",
+                 .start = "latest",
+                 .properties = {{"security.protocol", "SSL"}},
+                 .discovery_interval = "5s",
+                 .stop_at = "latest",
+                 .on_error = "skip",
+                 .watermark = WatermarkOptions{.column = "ts", .max_delay = "2s"}});
+  b.PrintSink("out", "txns");
+  absl::StatusOr<proto::JobGraph> built = b.Build();
+  ASSERT_TRUE(built.ok()) << built.status();
+  EXPECT_EQ(GraphDiff(*from_yaml, *built, /*ignore_yaml_line=*/true), "");
+}
+
 TEST(JobBuilderTest, ErrorsNameTheNode) {
   auto error = [](const JobBuilder& b) { return std::string(b.Build().status().message()); };
   {

@@ -386,7 +386,7 @@ TEST(JobSpecTest, WrongValueTypesAndMissingKeys) {
   EXPECT_EQ(ErrorOf("name: t\nsources:\n  - {connector: datagen}\n"),
             "job.yaml:3:5: a source needs a name");
   EXPECT_EQ(ErrorOf("name: t\nsources:\n  - {name: s, schema: {id: int64}}\n"),
-            "job.yaml:3:5: source 's' needs a connector (file, datagen)");
+            "job.yaml:3:5: source 's' needs a connector (file, datagen, kafka)");
   EXPECT_EQ(ErrorOf("name: t\nsources:\n  - {name: s, connector: file, format: json, schema: {id: int64}}\n"
                     "sinks:\n  - {name: o, input: s, connector: print}\n"),
             "job.yaml:3:5: source 's' needs a path");
@@ -668,15 +668,149 @@ TEST(JobSpecTest, BadPatternsAreClearErrors) {
             "small.amount)");
 }
 
+// A Kafka source spec: `kafka` (line 3) with its keys on the lines after, then a print sink.
+std::string KafkaJob(const std::string& keys) {
+  return "name: t\nsources:\n  - name: txns\n    connector: kafka\n" + keys +
+         "    format: json\n    schema: {card: int64, amount: float64, ts: timestamp}\n"
+         "sinks:\n  - {name: out, input: txns, connector: print}\n";
+}
+
+TEST(JobSpecTest, KafkaSourceKeysBecomeASpec) {
+  absl::StatusOr<proto::JobGraph> graph = Parse(KafkaJob(
+      "    topics: [txns, refunds]\n    bootstrap: broker:9092\n    group: fraud\n"
+      "    start: 2026-11-28T12:00:00Z\n    on_error: skip\n    discovery_interval: 1m\n"
+      "    stop_at: latest\n    watermark: {column: ts, max_delay: 2s}\n"
+      "    properties: {security.protocol: SASL_SSL, sasl: {mechanism: PLAIN}}\n"));
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  const proto::OperatorSpec& source = graph->vertices(0).chain(0);
+  ASSERT_TRUE(source.has_kafka_source());
+  const proto::KafkaSourceSpec& k = source.kafka_source();
+  EXPECT_EQ(std::vector<std::string>(k.topics().begin(), k.topics().end()),
+            (std::vector<std::string>{"txns", "refunds"}));
+  EXPECT_EQ(k.bootstrap(), "broker:9092");
+  EXPECT_EQ(k.group(), "fraud");
+  EXPECT_EQ(k.start(), "timestamp");
+  EXPECT_EQ(k.start_timestamp_ms(), 1'795'867'200'000);
+  EXPECT_EQ(k.on_error(), "skip");
+  EXPECT_EQ(k.format().name(), "json");
+  EXPECT_EQ(k.discovery_interval_ms(), 60'000);
+  EXPECT_EQ(k.stop_at(), "latest");
+  EXPECT_EQ(k.properties().at("security.protocol"), "SASL_SSL");
+  EXPECT_EQ(k.properties().at("sasl.mechanism"), "PLAIN");
+  EXPECT_EQ(source.watermark().column(), "ts");
+
+  graph = Parse(KafkaJob("    topic_pattern: \"txns-.*\"\n"));
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  const proto::KafkaSourceSpec& defaults = graph->vertices(0).chain(0).kafka_source();
+  EXPECT_EQ(defaults.topic_pattern(), "txns-.*");
+  EXPECT_EQ(defaults.bootstrap(), "");  // the JobManager fills in kafka.bootstrap
+  EXPECT_EQ(defaults.start(), "earliest");
+  EXPECT_EQ(defaults.on_error(), "fail");
+  EXPECT_EQ(defaults.discovery_interval_ms(), 30'000);
+  EXPECT_EQ(defaults.stop_at(), "");
+}
+
+TEST(JobSpecTest, BadKafkaSourceKeysAreClearErrors) {
+  EXPECT_EQ(ErrorOf(KafkaJob("")),
+            "job.yaml:3:5: source 'txns' needs a topic (or topics: [...], or topic_pattern)");
+  EXPECT_EQ(ErrorOf(KafkaJob("    topic: txns\n    topik: x\n")),
+            "job.yaml:6:5: unknown key 'topik' in source 'txns' (did you mean 'topic'?)");
+  EXPECT_EQ(ErrorOf(KafkaJob("    topic: txns\n    topics: [a]\n")),
+            "job.yaml:6:5: use either topic or topics, not both");
+  EXPECT_EQ(ErrorOf(KafkaJob("    topic: txns\n    topic_pattern: a.*\n")),
+            "job.yaml:6:20: use either topic(s) or topic_pattern, not both");
+  // Messages that end with the library's own wording: their start.
+  auto starts_with = [](const std::string& s, const std::string& prefix) {
+    return s.substr(0, prefix.size()) == prefix ? prefix : s;
+  };
+  const std::string bad_regex = "job.yaml:5:21: topic_pattern '(a' is not a valid regular expression: ";
+  EXPECT_EQ(starts_with(ErrorOf(KafkaJob("    topic_pattern: \"(a\"\n")), bad_regex), bad_regex);
+  EXPECT_EQ(ErrorOf(KafkaJob("    topic: txns\n    start: earlyest\n")),
+            "job.yaml:6:12: unknown start 'earlyest' (did you mean 'earliest'?)");
+  EXPECT_EQ(ErrorOf(KafkaJob("    topic: txns\n    start: group\n")),
+            "job.yaml:6:12: start: group needs a group (whose committed offsets to start from)");
+  const std::string bad_start =
+      "job.yaml:6:12: start must be earliest, latest, group or an RFC 3339 timestamp, got "
+      "'2026-13-45T00:00:00Z' (";
+  EXPECT_EQ(starts_with(ErrorOf(KafkaJob("    topic: txns\n    start: 2026-13-45T00:00:00Z\n")), bad_start),
+            bad_start);
+  EXPECT_EQ(ErrorOf(KafkaJob("    topic: txns\n    properties: {group.id: g}\n")),
+            "job.yaml:6:18: set group: on the source instead of properties: group.id");
+  EXPECT_EQ(ErrorOf(KafkaJob("    topic: txns\n    properties: {enable.auto.commit: true}\n")),
+            "job.yaml:6:18: properties: enable.auto.commit is managed by Sluice (offsets are "
+            "checkpointed and committed on checkpoint completion)");
+  EXPECT_EQ(ErrorOf(KafkaJob("    topic: txns\n    properties: [a]\n")),
+            "job.yaml:6:17: properties must be a map of librdkafka setting: value, got a list");
+  EXPECT_EQ(ErrorOf(KafkaJob("    topic: txns\n    stop_at: never\n")),
+            "job.yaml:6:14: stop_at must be latest (leave it out for an unbounded source), got "
+            "'never'");
+  const std::string bad_interval = "job.yaml:6:25: discovery_interval: 'soon' is";
+  EXPECT_EQ(starts_with(ErrorOf(KafkaJob("    topic: txns\n    discovery_interval: soon\n")), bad_interval),
+            bad_interval);
+  EXPECT_EQ(ErrorOf(KafkaJob("    topic: txns\n    on_error: ignore\n")),
+            "job.yaml:6:15: on_error must be fail or skip, got 'ignore'");
+}
+
+// A Kafka sink reading `txns`, with `keys` (one per line) after its connector line (line 9).
+std::string KafkaSinkJob(const std::string& keys, const std::string& job_keys = "") {
+  return "name: t\n" + job_keys + std::string(kSource).substr(8) +
+         "sinks:\n  - name: alerts\n    input: txns\n    connector: kafka\n" + keys;
+}
+
+TEST(JobSpecTest, KafkaSinkBecomesASpec) {
+  absl::StatusOr<proto::JobGraph> graph = Parse(KafkaSinkJob(
+      "    topic: alerts\n    format: json\n    key: [card, country]\n    delivery: exactly_once\n"
+      "    properties: {linger.ms: 5, compression.type: lz4}\n",
+      "checkpointing: {interval: 2s}\n"));
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  const proto::OperatorSpec& sink = graph->vertices(0).chain(1);
+  ASSERT_TRUE(sink.has_kafka_sink());
+  const proto::KafkaSinkSpec& k = sink.kafka_sink();
+  EXPECT_EQ(k.topic(), "alerts");
+  EXPECT_EQ(k.bootstrap(), "");  // the JobManager fills in kafka.bootstrap
+  EXPECT_EQ(k.format().name(), "json");
+  EXPECT_EQ(std::vector<std::string>(k.key_columns().begin(), k.key_columns().end()),
+            (std::vector<std::string>{"card", "country"}));
+  EXPECT_EQ(k.delivery(), "exactly_once");
+  EXPECT_EQ(k.transactional_id_prefix(), "t-alerts");
+  EXPECT_EQ(k.properties().at("linger.ms"), "5");
+  EXPECT_EQ(k.properties().at("compression.type"), "lz4");
+
+  graph = Parse(KafkaSinkJob("    topic: alerts\n    format: csv\n    bootstrap: k:9092\n"
+                             "    transactional_id_prefix: fraud-v2\n"));
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  const proto::KafkaSinkSpec& defaults = graph->vertices(0).chain(1).kafka_sink();
+  EXPECT_EQ(defaults.delivery(), "at_least_once");
+  EXPECT_EQ(defaults.bootstrap(), "k:9092");
+  EXPECT_EQ(defaults.transactional_id_prefix(), "fraud-v2");
+  EXPECT_TRUE(defaults.key_columns().empty());
+}
+
+TEST(JobSpecTest, BadKafkaSinksAreClearErrors) {
+  EXPECT_EQ(ErrorOf(KafkaSinkJob("    format: json\n")),
+            "job.yaml:9:5: sink 'alerts' needs a topic");
+  EXPECT_EQ(ErrorOf(KafkaSinkJob("    topic: alerts\n    format: json\n    key: [cards]\n")),
+            "job.yaml:14:11: unknown key column 'cards' (did you mean 'card'?)");
+  EXPECT_EQ(ErrorOf(KafkaSinkJob("    topic: alerts\n    format: json\n    delivery: exactly-once\n")),
+            "job.yaml:14:15: unknown delivery 'exactly-once' (did you mean 'exactly_once'?)");
+  EXPECT_EQ(ErrorOf(KafkaSinkJob("    topic: alerts\n    format: json\n    delivery: exactly_once\n")),
+            "job.yaml:14:15: delivery: exactly_once commits a Kafka transaction per checkpoint: "
+            "the job needs checkpointing: {interval: ...}");
+  EXPECT_EQ(ErrorOf(KafkaSinkJob("    topic: alerts\n    format: json\n    group: g\n")),
+            "job.yaml:14:5: unknown key 'group' in sink 'alerts'");
+  EXPECT_EQ(ErrorOf(KafkaSinkJob("    topic: alerts\n    format: json\n"
+                                 "    properties: {transactional.id: x}\n")),
+            "job.yaml:14:18: set transactional_id_prefix: on the sink instead of properties: "
+            "transactional.id");
+}
+
 TEST(JobSpecTest, NotYetAvailableFeaturesSaySo) {
-  EXPECT_EQ(ErrorOf("name: t\nsources:\n  - {name: k, connector: kafka, topic: txns}\n"),
-            "job.yaml:3:26: connector 'kafka' is not available yet (use file, datagen)");
   EXPECT_EQ(ErrorOf("name: t\nsources:\n  - {name: k, connector: nexmark}\n"),
-            "job.yaml:3:26: connector 'nexmark' is not available yet (use file, datagen)");
+            "job.yaml:3:26: connector 'nexmark' is not available yet (use file, datagen, kafka)");
   EXPECT_EQ(ErrorOf("name: t\nsources:\n  - {name: k, connector: fiel}\n"),
             "job.yaml:3:26: unknown source connector 'fiel' (did you mean 'file'?)");
-  EXPECT_EQ(ErrorOf(std::string(kSource) + "sinks:\n  - {name: o, input: txns, connector: kafka}\n"),
-            "job.yaml:9:39: connector 'kafka' is not available yet (use file, print, blackhole)");
+  EXPECT_EQ(ErrorOf(std::string(kSource) + "sinks:\n  - {name: o, input: txns, connector: kafak}\n"),
+            "job.yaml:9:39: unknown sink connector 'kafak' (did you mean 'kafka'?)");
   std::string avro = std::string(kSource) + "sinks:\n  - {name: o, input: txns, connector: print}\n";
   avro.replace(avro.find("format: json"), 12, "format: avro");
   EXPECT_EQ(ErrorOf(avro), "job.yaml:6:13: format 'avro' is not available yet (use json or csv)");

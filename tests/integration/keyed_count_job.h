@@ -122,9 +122,16 @@ inline ExactlyOnceCounts Tally(const std::set<RowId>& expected, const std::map<R
   return c;
 }
 
-// Compares the committed part files in `out_dir` with the reference (wrong final totals are
-// test failures naming the key).
-inline ExactlyOnceCounts CheckKeyedCounts(const std::filesystem::path& out_dir, int64_t rows,
+// The rows of the committed part files in `out_dir`.
+inline std::vector<nlohmann::json> CommittedRows(const std::filesystem::path& out_dir) {
+  std::vector<nlohmann::json> rows;
+  ForEachCommittedRow(out_dir, [&](const nlohmann::json& row) { rows.push_back(row); });
+  return rows;
+}
+
+// Compares the output rows of the running count (k, n, total) with the reference (wrong
+// final totals are test failures naming the key).
+inline ExactlyOnceCounts CheckKeyedCounts(const std::vector<nlohmann::json>& output, int64_t rows,
                                           int64_t keys) {
   std::map<int64_t, std::pair<int64_t, int64_t>> expected;  // k -> (count, sum)
   for (int64_t id = 0; id < rows; ++id) {
@@ -134,17 +141,23 @@ inline ExactlyOnceCounts CheckKeyedCounts(const std::filesystem::path& out_dir, 
   }
   std::map<RowId, int> seen;  // (k, n) -> times
   std::map<int64_t, int64_t> final_total;
-  ForEachCommittedRow(out_dir, [&](const nlohmann::json& row) {
+  for (const nlohmann::json& row : output) {
     const int64_t k = row["k"], n = row["n"];
     ++seen[{k, n}];
     if (n == expected[k].first) final_total[k] = row["total"];
-  });
+  }
   std::set<RowId> updates;  // every key's updates n = 1..count
   for (const auto& [k, e] : expected) {
     for (int64_t n = 1; n <= e.first; ++n) updates.insert({k, n});
-    EXPECT_EQ(final_total[k], e.second) << "key " << k << " in " << out_dir;
+    EXPECT_EQ(final_total[k], e.second) << "key " << k;
   }
   return Tally(updates, seen);
+}
+
+inline ExactlyOnceCounts CheckKeyedCounts(const std::filesystem::path& out_dir, int64_t rows,
+                                          int64_t keys) {
+  SCOPED_TRACE(out_dir.string());
+  return CheckKeyedCounts(CommittedRows(out_dir), rows, keys);
 }
 
 // The windowed job's check: every (k, window) row exactly once, with its count and sum.

@@ -199,7 +199,8 @@ TEST_F(RestHandlerTest, JobDetailVertexRatesAndBackpressureFromHeartbeats) {
   EXPECT_EQ(
       detail["edges"][0],
       (json{
-          {"id", 3}, {"source", 1}, {"target", 2}, {"partitioning", "hash"}, {"keys", {"card"}}}));
+          {"id", 3}, {"source", 1}, {"target", 2}, {"partitioning", "hash"}, {"keys", {"card"}},
+           {"side_output", ""}}));
 
   vertex = Get("/v1/jobs/" + job + "/vertices/1");
   ASSERT_EQ(vertex["subtasks"].size(), 2u);

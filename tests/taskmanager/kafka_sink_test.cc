@@ -10,14 +10,15 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "tests/taskmanager/kafka_test_util.h"
+#include "common/kafka/embedded_kafka.h"
+#include "tests/kafka_test_util.h"
 #include "tests/taskmanager/operator_test_util.h"
 
 namespace sluice::taskmanager::connectors {
 namespace {
 
-using ::sluice::taskmanager::testing::KafkaMessage;
-using ::sluice::taskmanager::testing::MockKafka;
+using ::sluice::testing::KafkaMessage;
+using ::sluice::testing::ReadTopic;
 using types::RecordBatch;
 using types::TypeId;
 
@@ -73,10 +74,17 @@ std::vector<std::string> ValuesOf(int first, int n) {
 
 class KafkaSinkTest : public ::testing::Test {
  protected:
-  void SetUp() override { kafka_.CreateTopic("alerts", 3); }
+  void SetUp() override {
+    auto kafka = kafka::EmbeddedKafka::Start(3);
+    ASSERT_TRUE(kafka.ok()) << kafka.status();
+    kafka_ = *std::move(kafka);
+    ASSERT_TRUE(kafka_->CreateTopic("alerts", 3).ok());
+  }
+
+  std::vector<KafkaMessage> ReadAll() { return ReadTopic(kafka_->bootstrap(), "alerts"); }
 
   std::unique_ptr<KafkaSink> Open(const std::string& delivery, int subtask = 0) {
-    auto sink = KafkaSink::Create(SinkSpec(kafka_.bootstrap(), delivery));
+    auto sink = KafkaSink::Create(SinkSpec(kafka_->bootstrap(), delivery));
     EXPECT_TRUE(sink.ok()) << sink.status();
     if (!sink.ok()) return nullptr;
     OperatorContext ctx;
@@ -106,7 +114,7 @@ class KafkaSinkTest : public ::testing::Test {
     ASSERT_TRUE(sink.ProcessBatch(0, batch, out).ok());
   }
 
-  MockKafka kafka_;
+  std::unique_ptr<kafka::EmbeddedKafka> kafka_;
 };
 
 TEST_F(KafkaSinkTest, AtLeastOnceDeliversEveryRowByTheCheckpointWithItsKey) {
@@ -116,7 +124,7 @@ TEST_F(KafkaSinkTest, AtLeastOnceDeliversEveryRowByTheCheckpointWithItsKey) {
   absl::StatusOr<std::string> state = sink->SnapshotState(1);
   ASSERT_TRUE(state.ok()) << state.status();
   EXPECT_TRUE(state->empty());
-  const std::vector<KafkaMessage> messages = kafka_.ReadAll("alerts");
+  const std::vector<KafkaMessage> messages = ReadAll();
   EXPECT_EQ(Values(messages), ValuesOf(0, 500));
   // The key is the key columns in the format; equal keys share a partition.
   std::map<std::string, std::set<int>> partitions_of_key;
@@ -140,20 +148,20 @@ TEST_F(KafkaSinkTest, ExactlyOnceWritesACheckpointsRowsWhenItCompletes) {
   Process(*sink, 0, 100);
   ASSERT_TRUE(sink->SnapshotState(1).ok());
   Process(*sink, 100, 50);  // after the barrier: belongs to checkpoint 2
-  EXPECT_TRUE(kafka_.ReadAll("alerts").empty());  // nothing before the checkpoint completes
+  EXPECT_TRUE(ReadAll().empty());  // nothing before the checkpoint completes
   ASSERT_TRUE(sink->NotifyCheckpointComplete(1).ok());
-  std::vector<KafkaMessage> messages = kafka_.ReadAll("alerts");
+  std::vector<KafkaMessage> messages = ReadAll();
   EXPECT_EQ(Values(messages), ValuesOf(0, 100));
   for (const KafkaMessage& m : messages) EXPECT_EQ(m.id.rfind("job-alerts-0/1/", 0), 0u) << m.id;
   EXPECT_EQ(sink->pending_rows(), 50u);
   ASSERT_TRUE(sink->SnapshotState(2).ok());
   ASSERT_TRUE(sink->NotifyCheckpointComplete(2).ok());
-  EXPECT_EQ(Values(kafka_.ReadAll("alerts")), ValuesOf(0, 150));
+  EXPECT_EQ(Values(ReadAll()), ValuesOf(0, 150));
   // The end of a bounded input commits the rest.
   Process(*sink, 150, 10);
   ::sluice::taskmanager::testing::RowCollector out;
   ASSERT_TRUE(sink->Finish(out).ok());
-  EXPECT_EQ(Values(kafka_.ReadAll("alerts")), ValuesOf(0, 160));
+  EXPECT_EQ(Values(ReadAll()), ValuesOf(0, 160));
   EXPECT_EQ(sink->pending_rows(), 0u);
 }
 
@@ -173,7 +181,7 @@ TEST_F(KafkaSinkTest, RestoreCommitsRowsWhoseTransactionNeverHappened) {
     Process(*sink, 100, 5);  // after checkpoint 2: the restored job emits them again
   }  // killed: no notification for checkpoint 2
   std::unique_ptr<KafkaSink> restored = Restore({state}, 2);
-  EXPECT_EQ(Values(kafka_.ReadAll("alerts")), ValuesOf(0, 100));
+  EXPECT_EQ(Values(ReadAll()), ValuesOf(0, 100));
   EXPECT_EQ(restored->pending_rows(), 0u);
 }
 
@@ -191,7 +199,7 @@ TEST_F(KafkaSinkTest, RestoreSkipsRowsCommittedBeforeTheFailure) {
     ASSERT_TRUE(sink->NotifyCheckpointComplete(2).ok());
   }
   std::unique_ptr<KafkaSink> restored = Restore({state}, 2);
-  EXPECT_EQ(Values(kafka_.ReadAll("alerts")), ValuesOf(0, 70));
+  EXPECT_EQ(Values(ReadAll()), ValuesOf(0, 70));
 }
 
 // Part of a transaction is visible (the mock broker shows messages of open transactions, as
@@ -220,9 +228,9 @@ TEST_F(KafkaSinkTest, RestoreWritesOnlyTheMessagesThatAreMissing) {
     partial.set_writer("job-alerts-0");
     std::unique_ptr<KafkaSink> writer = Restore({partial.SerializeAsString()}, 3);
   }
-  ASSERT_EQ(kafka_.ReadAll("alerts").size(), 10u);
+  ASSERT_EQ(ReadAll().size(), 10u);
   std::unique_ptr<KafkaSink> restored = Restore({state}, 3);
-  const std::vector<KafkaMessage> messages = kafka_.ReadAll("alerts");
+  const std::vector<KafkaMessage> messages = ReadAll();
   EXPECT_EQ(Values(messages), ValuesOf(0, 30));
   std::set<std::string> ids;
   for (const KafkaMessage& m : messages) EXPECT_TRUE(ids.insert(m.id).second) << m.id;
@@ -242,7 +250,7 @@ TEST_F(KafkaSinkTest, RestoreTakesOverTheWritersOfOtherSubtasks) {
   std::vector<std::string> want = ValuesOf(0, 25), more = ValuesOf(1000, 25);
   want.insert(want.end(), more.begin(), more.end());
   std::sort(want.begin(), want.end());
-  EXPECT_EQ(Values(kafka_.ReadAll("alerts")), want);
+  EXPECT_EQ(Values(ReadAll()), want);
 }
 
 TEST(KafkaSinkSpecTest, BadSpecsAreClearErrors) {

@@ -375,5 +375,38 @@ TEST(WatermarkGeneratorTest, TrailsTheLargestTimestampByTheDelayAndGoesIdle) {
             "watermark column 'v' is not a timestamp column of (user int64, v int64, ts timestamp)");
 }
 
+// Per-split (Kafka partition) watermarks: the minimum over the splits that are not idle; a
+// split without records holds the watermark back until it goes idle; never backwards.
+TEST(SplitWatermarkGeneratorTest, IsTheMinimumOverActiveSplits) {
+  ManualClock clock;
+  proto::WatermarkSpec spec;
+  spec.set_column("ts");
+  spec.set_max_delay_us(100);
+  spec.set_idle_timeout_ms(10'000);
+  auto gen = SplitWatermarkGenerator::Create(spec, kInput, &clock);
+  ASSERT_TRUE(gen.ok()) << gen.status();
+  gen->SetSplits(3);
+  EXPECT_EQ(gen->OnBatch(0, BatchOf({{1, 1, 5000, 0}}, 0, 1)), std::nullopt);
+  EXPECT_EQ(gen->OnBatch(1, BatchOf({{1, 1, 3000, 0}}, 0, 1)), std::nullopt);
+  EXPECT_EQ(gen->Poll(), std::nullopt);  // split 2 has no record yet: held back
+  clock.Advance(5'000);
+  EXPECT_EQ(gen->OnBatch(0, BatchOf({{1, 1, 6000, 0}}, 0, 1)), std::nullopt);
+  EXPECT_EQ(gen->OnBatch(1, BatchOf({{1, 1, 3500, 0}}, 0, 1)), std::nullopt);
+  clock.Advance(5'000);  // split 2 idle now
+  EXPECT_EQ(gen->Poll(), (WatermarkEvent{3399, false}));  // min(5899, 3399)
+  EXPECT_EQ(gen->OnBatch(1, BatchOf({{1, 1, 9000, 0}}, 0, 1)), std::nullopt);
+  EXPECT_EQ(gen->Poll(), (WatermarkEvent{5899, false}));  // split 0 is the slowest now
+  // A late split delivering older records does not move it back.
+  EXPECT_EQ(gen->OnBatch(2, BatchOf({{1, 1, 1000, 0}}, 0, 1)), std::nullopt);
+  EXPECT_EQ(gen->Poll(), std::nullopt);
+  // Every split idle: the subtask is idle; a batch of any split makes it active again.
+  clock.Advance(10'000);
+  EXPECT_EQ(gen->Poll(), (WatermarkEvent{5899, true}));
+  EXPECT_EQ(gen->Poll(), std::nullopt);
+  EXPECT_EQ(gen->OnBatch(2, BatchOf({{1, 1, 7000, 0}}, 0, 1)), (WatermarkEvent{5899, false}));
+  EXPECT_EQ(gen->Poll(), (WatermarkEvent{6899, false}));  // only split 2 is active
+  EXPECT_EQ(gen->splits(), 3);
+}
+
 }  // namespace
 }  // namespace sluice::taskmanager

@@ -14,7 +14,7 @@
 typedef struct rd_kafka_s rd_kafka_t;
 typedef struct rd_kafka_mock_cluster_s rd_kafka_mock_cluster_t;
 
-namespace sluice::cli {
+namespace sluice::kafka {
 
 class EmbeddedKafka {
  public:
@@ -39,4 +39,4 @@ class EmbeddedKafka {
   int brokers_ = 0;
 };
 
-}  // namespace sluice::cli
+}  // namespace sluice::kafka

@@ -1,10 +1,10 @@
-#include "cli/embedded_kafka.h"
+#include "common/kafka/embedded_kafka.h"
 
 #include "absl/strings/str_cat.h"
 #include "librdkafka/rdkafka.h"
 #include "librdkafka/rdkafka_mock.h"
 
-namespace sluice::cli {
+namespace sluice::kafka {
 
 absl::StatusOr<std::unique_ptr<EmbeddedKafka>> EmbeddedKafka::Start(int brokers) {
   if (brokers < 1) return absl::InvalidArgumentError("embedded Kafka needs at least 1 broker");
@@ -46,4 +46,4 @@ absl::Status EmbeddedKafka::CreateTopic(const std::string& topic, int partitions
   return absl::OkStatus();
 }
 
-}  // namespace sluice::cli
+}  // namespace sluice::kafka

@@ -1,0 +1,244 @@
+// Kafka connectors against plain librdkafka, in the same run, on the embedded broker (the
+// librdkafka mock cluster in this process, over loopback TCP):
+//   read:  a plain librdkafka consumer (assign every partition, poll to the end, touch each
+//          payload) vs the Kafka source (the same partitions, JSON decoded into batches);
+//   write: a plain librdkafka producer (the same JSON lines and keys) vs the Kafka sink with
+//          delivery at_least_once (encoding, key, flush at the end) and exactly_once (the rows
+//          kept, then written in one transaction at "checkpoint completion").
+// One thread each side; prints records/s and the ratio to the plain client.
+// Usage: kafka_bench [records] (default 1 000 000; spread over 16 partitions, the mock keeps
+// ~100 k per partition).
+#include <librdkafka/rdkafka.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/kafka/embedded_kafka.h"
+#include "taskmanager/connectors/kafka_sink.h"
+#include "taskmanager/connectors/kafka_source.h"
+
+namespace sluice {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr int kPartitions = 16;
+
+void Check(const absl::Status& s, const char* what) {
+  if (s.ok()) return;
+  std::fprintf(stderr, "kafka_bench: %s: %s\n", what, s.ToString().c_str());
+  std::exit(1);
+}
+
+double Seconds(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+std::string Row(int64_t i) {
+  return absl::StrCat("{\"card\":", i % 100'003, ",\"amount\":", i % 977, ".25,\"country\":\"c",
+                      i % 31, "\"}");
+}
+
+rd_kafka_t* Client(rd_kafka_type_t type, const std::string& bootstrap,
+                   const std::vector<std::pair<std::string, std::string>>& settings) {
+  char error[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), error, sizeof error);
+  rd_kafka_conf_set(conf, "log_level", "3", error, sizeof error);
+  for (const auto& [k, v] : settings) rd_kafka_conf_set(conf, k.c_str(), v.c_str(), error, sizeof error);
+  return rd_kafka_new(type, conf, error, sizeof error);
+}
+
+// The plain producer: every row of `topic` with the key the sink gives it ({"card":N}) and the
+// same partitioner and settings; rows and keys are built before the clock starts, as the
+// sink's batches are.
+double PlainProduce(const std::string& bootstrap, const std::string& topic, int64_t records) {
+  rd_kafka_t* p = Client(RD_KAFKA_PRODUCER, bootstrap,
+                         {{"linger.ms", "5"}, {"partitioner", "murmur2_random"},
+                          {"enable.idempotence", "true"}});
+  std::vector<std::string> rows, keys;
+  rows.reserve(records);
+  keys.reserve(records);
+  for (int64_t i = 0; i < records; ++i) {
+    rows.push_back(Row(i));
+    keys.push_back(absl::StrCat("{\"card\":", i % 100'003, "}"));
+  }
+  const auto start = Clock::now();
+  for (int64_t i = 0; i < records; ++i) {
+    const std::string& row = rows[i];
+    while (rd_kafka_producev(p, RD_KAFKA_V_TOPIC(topic.c_str()),
+                             RD_KAFKA_V_KEY(keys[i].data(), keys[i].size()),
+                             RD_KAFKA_V_VALUE(const_cast<char*>(row.data()), row.size()),
+                             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                             RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+      rd_kafka_poll(p, 1);
+    }
+    if (i % 1024 == 0) rd_kafka_poll(p, 0);  // delivery reports, as the sink serves them
+  }
+  rd_kafka_flush(p, 60'000);
+  const double s = Seconds(start);
+  rd_kafka_destroy(p);
+  return records / s;
+}
+
+// The plain consumer: every partition from the beginning to its end.
+double PlainConsume(const std::string& bootstrap, const std::string& topic, int64_t records) {
+  rd_kafka_t* c = Client(RD_KAFKA_CONSUMER, bootstrap,
+                         {{"group.id", "bench-plain"}, {"enable.partition.eof", "true"},
+                          {"enable.auto.commit", "false"}});
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(kPartitions);
+  for (int p = 0; p < kPartitions; ++p) {
+    rd_kafka_topic_partition_list_add(list, topic.c_str(), p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+  }
+  const auto start = Clock::now();
+  rd_kafka_assign(c, list);
+  rd_kafka_topic_partition_list_destroy(list);
+  int open = kPartitions;
+  int64_t seen = 0, bytes = 0;
+  while (open > 0) {
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(c, 100);
+    if (m == nullptr) continue;
+    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      --open;
+    } else if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      ++seen;
+      bytes += static_cast<const char*>(m->payload)[m->len / 2];  // touch the payload
+    }
+    rd_kafka_message_destroy(m);
+  }
+  const double s = Seconds(start);
+  rd_kafka_consumer_close(c);
+  rd_kafka_destroy(c);
+  if (seen != records) std::fprintf(stderr, "kafka_bench: plain consumer read %lld of %lld\n",
+                                    static_cast<long long>(seen), static_cast<long long>(records));
+  return seen / s + static_cast<double>(bytes & 0);
+}
+
+const types::Schema kSchema({{"card", types::TypeId::kInt64}, {"amount", types::TypeId::kFloat64},
+                             {"country", types::TypeId::kString}});
+
+// Counts what the source emits.
+class CountingCollector : public taskmanager::Collector {
+ public:
+  absl::Status Collect(types::RecordBatch& batch) override {
+    rows += static_cast<int64_t>(batch.num_rows());
+    return absl::OkStatus();
+  }
+  int64_t rows = 0;
+};
+
+double SourceConsume(const std::string& bootstrap, const std::string& topic, int64_t records) {
+  proto::OperatorSpec spec;
+  spec.set_name("txns");
+  proto::KafkaSourceSpec* k = spec.mutable_kafka_source();
+  k->add_topics(topic);
+  k->set_bootstrap(bootstrap);
+  k->set_start("earliest");
+  k->set_stop_at("latest");
+  k->mutable_format()->set_name("json");
+  (*k->mutable_properties())["log_level"] = "3";
+  *spec.mutable_output_schema() = kSchema.ToProto();
+  auto source = taskmanager::connectors::KafkaSource::Create(spec);
+  Check(source.status(), "source");
+  const auto start = Clock::now();
+  taskmanager::OperatorContext ctx;
+  Check((*source)->Open(ctx), "source open");
+  taskmanager::StateInitContext init;
+  Check((*source)->InitializeState(init), "source state");
+  CountingCollector out;
+  while (true) {
+    absl::StatusOr<taskmanager::SourcePoll> poll = (*source)->PollNext(out);
+    Check(poll.status(), "source poll");
+    if (*poll == taskmanager::SourcePoll::kEnd) break;
+  }
+  const double s = Seconds(start);
+  Check((*source)->Close(), "source close");
+  if (out.rows != records) std::fprintf(stderr, "kafka_bench: source read %lld of %lld\n",
+                                        static_cast<long long>(out.rows), static_cast<long long>(records));
+  return out.rows / s;
+}
+
+types::RecordBatch Batch(int64_t first, int64_t n) {
+  types::RecordBatch b(std::make_shared<const types::Schema>(kSchema));
+  for (int64_t i = first; i < first + n; ++i) {
+    b.mutable_column(0).AppendInt(i % 100'003);
+    b.mutable_column(1).AppendDouble(i % 977 + 0.25);
+    b.mutable_column(2).AppendString(absl::StrCat("c", i % 31));
+  }
+  b.SetNumRows(n);
+  return b;
+}
+
+double SinkProduce(const std::string& bootstrap, const std::string& topic, int64_t records,
+                   const std::string& delivery) {
+  proto::OperatorSpec spec;
+  spec.set_name("out");
+  *spec.mutable_input_schema() = kSchema.ToProto();
+  proto::KafkaSinkSpec* k = spec.mutable_kafka_sink();
+  k->set_topic(topic);
+  k->set_bootstrap(bootstrap);
+  k->mutable_format()->set_name("json");
+  k->add_key_columns("card");
+  k->set_delivery(delivery);
+  k->set_transactional_id_prefix("bench");
+  (*k->mutable_properties())["log_level"] = "3";
+  (*k->mutable_properties())["linger.ms"] = "5";
+  auto sink = taskmanager::connectors::KafkaSink::Create(spec);
+  Check(sink.status(), "sink");
+  taskmanager::OperatorContext ctx;
+  ctx.checkpointing = true;
+  Check((*sink)->Open(ctx), "sink open");
+  std::vector<types::RecordBatch> batches;  // encoded rows are the sink's work, not the batches'
+  for (int64_t i = 0; i < records; i += 1024) batches.push_back(Batch(i, std::min<int64_t>(1024, records - i)));
+  CountingCollector unused;
+  const auto start = Clock::now();
+  for (types::RecordBatch& b : batches) Check((*sink)->ProcessBatch(0, b, unused), "sink batch");
+  Check((*sink)->SnapshotState(1).status(), "sink snapshot");
+  Check((*sink)->NotifyCheckpointComplete(1), "sink commit");
+  const double s = Seconds(start);
+  Check((*sink)->Close(), "sink close");
+  return records / s;
+}
+
+}  // namespace
+}  // namespace sluice
+
+int main(int argc, char** argv) {
+  using namespace sluice;
+  const int64_t records = argc > 1 ? std::atoll(argv[1]) : 1'000'000;
+  auto kafka = kafka::EmbeddedKafka::Start(1);
+  Check(kafka.status(), "embedded kafka");
+  const std::string bootstrap = (*kafka)->bootstrap();
+  for (const char* topic : {"in", "out-plain-0", "out-alo-0", "out-eos-0", "out-plain-1",
+                            "out-alo-1", "out-eos-1"}) {
+    Check((*kafka)->CreateTopic(topic, kPartitions), "create topic");
+  }
+  std::printf("%lld JSON records (3 columns, ~%zu bytes), %d partitions, embedded broker, one "
+              "thread\n\n", static_cast<long long>(records), Row(12345).size(), kPartitions);
+  const double produce = PlainProduce(bootstrap, "in", records);
+  // Each read and write twice, alternating, the better of the two (the machine is shared).
+  double consume = 0, source = 0, plain_out = 0, alo = 0, eos = 0;
+  for (int round = 0; round < 2; ++round) {
+    consume = std::max(consume, PlainConsume(bootstrap, "in", records));
+    source = std::max(source, SourceConsume(bootstrap, "in", records));
+    const std::string suffix = absl::StrCat("-", round);
+    plain_out = std::max(plain_out, PlainProduce(bootstrap, "out-plain" + suffix, records));
+    alo = std::max(alo, SinkProduce(bootstrap, "out-alo" + suffix, records, "at_least_once"));
+    eos = std::max(eos, SinkProduce(bootstrap, "out-eos" + suffix, records, "exactly_once"));
+  }
+  std::printf("%-40s %12s %10s\n", "run", "records/s", "vs plain");
+  std::printf("%-40s %12.0f %9.0f%%\n", "read: plain librdkafka consumer", consume, 100.0);
+  std::printf("%-40s %12.0f %9.0f%%\n", "read: Kafka source (JSON decoded)", source,
+              100.0 * source / consume);
+  std::printf("%-40s %12.0f %9.0f%%\n", "write: plain librdkafka producer", plain_out, 100.0);
+  std::printf("%-40s %12.0f %9.0f%%\n", "write: Kafka sink at_least_once", alo,
+              100.0 * alo / plain_out);
+  std::printf("%-40s %12.0f %9.0f%%\n", "write: Kafka sink exactly_once", eos,
+              100.0 * eos / plain_out);
+  std::printf("(first plain produce, filling the input: %.0f records/s)\n", produce);
+  return 0;
+}

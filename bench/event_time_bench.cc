@@ -20,6 +20,7 @@
 #include <functional>
 #include <random>
 
+#include "bench/bench_util.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "taskmanager/operators/join_operator.h"
@@ -32,15 +33,6 @@ using namespace sluice;
 using types::TypeId;
 
 constexpr size_t kBatch = 1024;
-
-class CountingCollector : public taskmanager::Collector {
- public:
-  absl::Status Collect(types::RecordBatch& batch) override {
-    rows += static_cast<int64_t>(batch.num_rows());
-    return absl::OkStatus();
-  }
-  int64_t rows = 0;
-};
 
 void Check(const absl::Status& s) {
   if (!s.ok()) {
@@ -82,7 +74,7 @@ Result Run(const proto::OperatorSpec& spec, std::vector<Step>& steps, state::Bac
   taskmanager::StateInitContext init;
   init.keyed_backend = [&]() -> absl::StatusOr<state::KeyedStateBackend*> { return backend.get(); };
   Check(op->InitializeState(init));
-  CountingCollector out;
+  bench::RowCounter out;
   Result r;
   double seconds = 0;
   auto start = std::chrono::steady_clock::now();

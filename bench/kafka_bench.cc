@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "absl/strings/str_cat.h"
 #include "common/kafka/embedded_kafka.h"
 #include "taskmanager/connectors/kafka_sink.h"
@@ -121,16 +122,6 @@ double PlainConsume(const std::string& bootstrap, const std::string& topic, int6
 const types::Schema kSchema({{"card", types::TypeId::kInt64}, {"amount", types::TypeId::kFloat64},
                              {"country", types::TypeId::kString}});
 
-// Counts what the source emits.
-class CountingCollector : public taskmanager::Collector {
- public:
-  absl::Status Collect(types::RecordBatch& batch) override {
-    rows += static_cast<int64_t>(batch.num_rows());
-    return absl::OkStatus();
-  }
-  int64_t rows = 0;
-};
-
 double SourceConsume(const std::string& bootstrap, const std::string& topic, int64_t records) {
   proto::OperatorSpec spec;
   spec.set_name("txns");
@@ -149,7 +140,7 @@ double SourceConsume(const std::string& bootstrap, const std::string& topic, int
   Check((*source)->Open(ctx), "source open");
   taskmanager::StateInitContext init;
   Check((*source)->InitializeState(init), "source state");
-  CountingCollector out;
+  bench::RowCounter out;
   while (true) {
     absl::StatusOr<taskmanager::SourcePoll> poll = (*source)->PollNext(out);
     Check(poll.status(), "source poll");
@@ -194,7 +185,7 @@ double SinkProduce(const std::string& bootstrap, const std::string& topic, int64
   Check((*sink)->Open(ctx), "sink open");
   std::vector<types::RecordBatch> batches;  // encoded rows are the sink's work, not the batches'
   for (int64_t i = 0; i < records; i += 1024) batches.push_back(Batch(i, std::min<int64_t>(1024, records - i)));
-  CountingCollector unused;
+  bench::RowCounter unused;
   const auto start = Clock::now();
   for (types::RecordBatch& b : batches) Check((*sink)->ProcessBatch(0, b, unused), "sink batch");
   Check((*sink)->SnapshotState(1).status(), "sink snapshot");

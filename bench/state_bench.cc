@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <random>
 
+#include "bench/bench_util.h"
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
 #include "taskmanager/network/key_groups.h"
@@ -160,15 +161,6 @@ void BM_Snapshot1MKeys(benchmark::State& st) {
 }
 BENCHMARK(BM_Snapshot1MKeys)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->Iterations(4);
 
-class NullCollector : public taskmanager::Collector {
- public:
-  absl::Status Collect(types::RecordBatch& batch) override {
-    rows += batch.num_rows();
-    return absl::OkStatus();
-  }
-  int64_t rows = 0;
-};
-
 proto::Schema MakeSchema(std::initializer_list<std::pair<const char*, proto::FieldType>> cols) {
   proto::Schema s;
   for (auto& [name, type] : cols) {
@@ -225,7 +217,7 @@ void BM_RunningAggregate(benchmark::State& st) {
     batch.SetNumRows(kBatch);
     batches.push_back(std::move(batch));
   }
-  NullCollector out;
+  bench::RowCounter out;
   size_t next = 0;
   for (auto _ : st) {
     if (!op->ProcessBatch(0, batches[next++ % batches.size()], out).ok()) std::abort();

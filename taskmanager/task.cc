@@ -328,8 +328,21 @@ void Task::WaitForInput(int64_t timeout_ms) {
 int64_t Task::NextWakeupMs(int64_t cap_ms) const {
   int64_t deadline = std::numeric_limits<int64_t>::max();
   for (const auto& writer : writers_) deadline = std::min(deadline, writer->NextFlushDeadlineMs());
+  for (const auto& op : operators_) {
+    if (std::optional<int64_t> t = op->NextProcessingTime()) deadline = std::min(deadline, *t);
+  }
   if (deadline == std::numeric_limits<int64_t>::max()) return cap_ms;
   return std::clamp<int64_t>(deadline - clock_->NowMillis(), 0, cap_ms);
+}
+
+absl::Status Task::FireProcessingTimers() {
+  for (size_t i = 0; i < operators_.size(); ++i) {
+    std::optional<int64_t> due = operators_[i]->NextProcessingTime();
+    if (!due) continue;
+    const int64_t now = clock_->NowMillis();
+    if (*due <= now) RETURN_IF_ERROR(operators_[i]->ProcessProcessingTime(now, *NextOf(i)));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Task::FlushOutputsIfDue() {
@@ -351,6 +364,7 @@ absl::Status Task::RunSource() {
         RETURN_IF_ERROR(ApplyWatermarkEvent(*e));
       }
     }
+    RETURN_IF_ERROR(FireProcessingTimers());
     RETURN_IF_ERROR(FlushOutputsIfDue());
     if (poll == SourcePoll::kEnd) return absl::OkStatus();
     if (poll == SourcePoll::kIdle) WaitForInput(NextWakeupMs(source_->idle_wait_ms()));
@@ -378,6 +392,7 @@ absl::Status Task::RunInputs() {
       }
     }
     CheckAlignment();
+    RETURN_IF_ERROR(FireProcessingTimers());
     RETURN_IF_ERROR(FlushOutputsIfDue());
     if (progressed) continue;
     bool finished = std::all_of(gates_.begin(), gates_.end(),

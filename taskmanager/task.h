@@ -80,6 +80,9 @@ class Task {
   absl::Status ApplyWatermarkEvent(const WatermarkEvent& event);
   // The minimum watermark over the input gates (idle gates ignored) reached the chain.
   absl::Status UpdateInputWatermark();
+  // Operators whose next processing-time timer is due fire it (their output goes down the
+  // chain).
+  absl::Status FireProcessingTimers();
   absl::Status FlushOutputsIfDue();
   int64_t NextWakeupMs(int64_t cap_ms) const;
   void Report(proto::TaskState state, const std::string& error);

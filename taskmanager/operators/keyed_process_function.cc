@@ -21,6 +21,7 @@ class KeyedProcessOperator : public Operator, private KeyedProcessFunction::Cont
 
   absl::Status Open(const OperatorContext& ctx) override {
     keys_.Open(ctx);
+    clock_ = ctx.clock != nullptr ? ctx.clock : SystemClock::Get();
     return absl::OkStatus();
   }
   absl::Status InitializeState(StateInitContext& ctx) override {
@@ -44,14 +45,33 @@ class KeyedProcessOperator : public Operator, private KeyedProcessFunction::Cont
     if (watermark <= watermark_) return absl::OkStatus();
     watermark_ = watermark;
     out_ = &out;
+    domain_ = state::TimeDomain::kEventTime;
     RETURN_IF_ERROR(timers_->AdvanceWatermark(watermark, [this](const state::Timer& timer) {
-      keys_.SetEncodedKey(timer.key_group, timer.key);
-      return Named(function_->OnTimer(timer.timestamp, *this));
+      return OnTimer(timer);
     }));
     return output_.Flush(out);
   }
 
+  absl::Status ProcessProcessingTime(int64_t now_ms, Collector& out) override {
+    RETURN_IF_ERROR(Bind());
+    out_ = &out;
+    domain_ = state::TimeDomain::kProcessingTime;
+    RETURN_IF_ERROR(timers_->AdvanceProcessingTime(now_ms, [this](const state::Timer& timer) {
+      return OnTimer(timer);
+    }));
+    return output_.Flush(out);
+  }
+
+  std::optional<int64_t> NextProcessingTime() const override {
+    return timers_ != nullptr ? timers_->NextProcessingTime() : std::nullopt;
+  }
+
  private:
+  absl::Status OnTimer(const state::Timer& timer) {
+    keys_.SetEncodedKey(timer.key_group, timer.key);
+    return Named(function_->OnTimer(timer.timestamp, *this));
+  }
+
   absl::Status Bind() {
     if (timers_ != nullptr) return absl::OkStatus();
     ASSIGN_OR_RETURN(state::KeyedStateBackend * backend, keys_.backend());
@@ -70,6 +90,16 @@ class KeyedProcessOperator : public Operator, private KeyedProcessFunction::Cont
   absl::Status DeleteTimer(int64_t time) override {
     return timers_->Delete(state::TimeDomain::kEventTime, keys_.key_group(), keys_.key(), "", time);
   }
+  absl::Status RegisterProcessingTimer(int64_t time_ms) override {
+    return timers_->Register(state::TimeDomain::kProcessingTime, keys_.key_group(), keys_.key(),
+                             "", time_ms);
+  }
+  absl::Status DeleteProcessingTimer(int64_t time_ms) override {
+    return timers_->Delete(state::TimeDomain::kProcessingTime, keys_.key_group(), keys_.key(), "",
+                           time_ms);
+  }
+  int64_t current_processing_time() const override { return clock_->NowMillis(); }
+  state::TimeDomain timer_domain() const override { return domain_; }
   int64_t watermark() const override { return watermark_; }
   types::RecordBatch& output() override { return output_.batch(); }
   absl::Status AppendKey() override {
@@ -86,6 +116,8 @@ class KeyedProcessOperator : public Operator, private KeyedProcessFunction::Cont
   std::unique_ptr<KeyedProcessFunction> function_;
   std::unique_ptr<state::TimerService> timers_;
   int64_t watermark_ = INT64_MIN;
+  const Clock* clock_ = SystemClock::Get();
+  state::TimeDomain domain_ = state::TimeDomain::kEventTime;  // of the timers firing
   Collector* out_ = nullptr;  // the collector of the call in progress
 };
 

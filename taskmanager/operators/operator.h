@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -107,6 +108,13 @@ class Operator : public StatefulOperator {
   virtual absl::Status ProcessWatermark(int64_t watermark, Collector& out) {
     return absl::OkStatus();
   }
+  // Processing time (the task's clock, ms) reached `now_ms`: fire what was due by then into
+  // `out`. The task calls it between batches once NextProcessingTime() has passed.
+  virtual absl::Status ProcessProcessingTime(int64_t now_ms, Collector& out) {
+    return absl::OkStatus();
+  }
+  // When (ms) the operator next wants ProcessProcessingTime; nullopt: never.
+  virtual std::optional<int64_t> NextProcessingTime() const { return std::nullopt; }
   // Records dropped because they came later than their windows' allowed lateness (metrics;
   // any thread).
   virtual int64_t late_records_dropped() const { return 0; }

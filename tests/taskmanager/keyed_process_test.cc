@@ -1,13 +1,17 @@
 // The keyed process function API: a user function (per-key 10 s tumbling counts written by
 // hand with map state and event-time timers) through the operator, on random out-of-order
 // streams with late events and watermarks in between, against brute-force counts. And the
-// JobBuilder places it in a job graph, hash-partitioned by its key.
+// JobBuilder places it in a job graph, hash-partitioned by its key. Processing-time timers
+// fire on the task's (here a manual) clock.
 #include <algorithm>
 #include <climits>
 #include <map>
 #include <random>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/clock.h"
 #include "common/jobgraph/job_builder.h"
 #include "gtest/gtest.h"
 #include "taskmanager/operators/keyed_process_function.h"
@@ -126,6 +130,99 @@ TEST(KeyedProcessTest, TimersAndStateMatchBruteForceCounts) {
     EXPECT_GT(expected.size(), 20u);
     EXPECT_EQ(got, expected);
   }
+}
+
+// An inactivity alert on processing time: every event of a user (re)arms a timer 1 s later on
+// the task's clock; when it fires, the function emits (user, the timer's time, events seen).
+class InactivityAlert : public KeyedProcessFunction {
+ public:
+  absl::Status Open(state::KeyedStateBackend& backend) override {
+    state::StateDescriptor d;
+    d.name = "alert.state";
+    d.kind = state::StateKind::kValue;
+    absl::StatusOr<state::ValueState*> last = backend.GetValueState(d);
+    if (!last.ok()) return last.status();
+    state_ = *last;
+    return absl::OkStatus();
+  }
+  absl::Status ProcessElement(const RecordBatch&, size_t, Context& ctx) override {
+    std::string value;
+    absl::StatusOr<bool> found = state_->Get(&value);
+    if (!found.ok()) return found.status();
+    auto [n, timer] = Parse(*found ? value : "0 0");
+    if (*found) {
+      if (absl::Status s = ctx.DeleteProcessingTimer(timer); !s.ok()) return s;
+    }
+    timer = ctx.current_processing_time() + 1000;
+    if (absl::Status s = state_->Put(absl::StrCat(n + 1, " ", timer)); !s.ok()) return s;
+    return ctx.RegisterProcessingTimer(timer);
+  }
+  absl::Status OnTimer(int64_t time, Context& ctx) override {
+    if (ctx.timer_domain() != state::TimeDomain::kProcessingTime) {
+      return absl::InternalError("an event-time timer fired");
+    }
+    std::string value;
+    absl::StatusOr<bool> found = state_->Get(&value);
+    if (!found.ok() || !*found) return found.status();
+    if (absl::Status s = ctx.AppendKey(); !s.ok()) return s;
+    ctx.output().mutable_column(1).AppendInt(time * 1000);  // ms -> µs timestamp
+    ctx.output().mutable_column(2).AppendInt(Parse(value).first);
+    if (absl::Status s = state_->Clear(); !s.ok()) return s;
+    return ctx.Emit();
+  }
+
+ private:
+  // The state "<events> <timer>".
+  static std::pair<int64_t, int64_t> Parse(const std::string& value) {
+    std::pair<std::string, std::string> parts = absl::StrSplit(value, ' ');
+    std::pair<int64_t, int64_t> out{0, 0};
+    EXPECT_TRUE(absl::SimpleAtoi(parts.first, &out.first) &&
+                absl::SimpleAtoi(parts.second, &out.second))
+        << value;
+    return out;
+  }
+
+  state::ValueState* state_ = nullptr;
+};
+
+TEST(KeyedProcessTest, ProcessingTimeTimersFireOnTheTasksClock) {
+  auto op = MakeKeyedProcessOperator(Spec(), std::make_unique<InactivityAlert>());
+  ASSERT_TRUE(op.ok()) << op.status();
+  ManualClock clock(5'000);
+  OperatorContext ctx;
+  ctx.clock = &clock;
+  ASSERT_TRUE((*op)->Open(ctx).ok());
+  testing::RowCollector out;
+  auto events = [&](std::vector<int64_t> users) {
+    RecordBatch batch(std::make_shared<const types::Schema>(kInput));
+    for (int64_t user : users) {
+      batch.mutable_column(0).AppendInt(user);
+      batch.mutable_column(1).AppendInt(0);
+    }
+    batch.SetNumRows(users.size());
+    absl::Status s = (*op)->ProcessBatch(0, batch, out);
+    ASSERT_TRUE(s.ok()) << s;
+  };
+  events({1, 2});                                      // timers at 6000 for users 1 and 2
+  EXPECT_EQ((*op)->NextProcessingTime(), 6'000);
+  clock.Advance(500);
+  events({1});                                         // user 1 re-armed to 6500
+  clock.Advance(499);                                  // 5999: nothing due
+  ASSERT_TRUE((*op)->ProcessProcessingTime(clock.NowMillis(), out).ok());
+  EXPECT_TRUE(out.rows.empty());
+  clock.Advance(1);                                    // 6000: user 2
+  ASSERT_TRUE((*op)->ProcessProcessingTime(clock.NowMillis(), out).ok());
+  ASSERT_EQ(out.rows.size(), 1u);
+  EXPECT_EQ(out.rows[0], "user=2, window_end=1970-01-01T00:00:06.000000Z, n=1");
+  EXPECT_EQ((*op)->NextProcessingTime(), 6'500);
+  // Watermarks do not fire processing-time timers.
+  ASSERT_TRUE((*op)->ProcessWatermark(INT64_MAX, out).ok());
+  EXPECT_EQ(out.rows.size(), 1u);
+  clock.Advance(600);                                  // 6600: user 1, its two events
+  ASSERT_TRUE((*op)->ProcessProcessingTime(clock.NowMillis(), out).ok());
+  ASSERT_EQ(out.rows.size(), 2u);
+  EXPECT_EQ(out.rows[1], "user=1, window_end=1970-01-01T00:00:06.500000Z, n=2");
+  EXPECT_EQ((*op)->NextProcessingTime(), std::nullopt);
 }
 
 TEST(KeyedProcessTest, JobBuilderPlacesItOnAKeyedStream) {

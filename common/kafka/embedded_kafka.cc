@@ -46,4 +46,27 @@ absl::Status EmbeddedKafka::CreateTopic(const std::string& topic, int partitions
   return absl::OkStatus();
 }
 
+absl::Status EmbeddedKafka::SetBrokerDown(int id, bool down) {
+  rd_kafka_resp_err_t err = down ? rd_kafka_mock_broker_set_down(cluster_, id)
+                                 : rd_kafka_mock_broker_set_up(cluster_, id);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return absl::InvalidArgumentError(absl::StrCat("embedded Kafka: cannot set broker ", id,
+                                                   down ? " down: " : " up: ",
+                                                   rd_kafka_err2str(err)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status EmbeddedKafka::SetPartitionLeader(const std::string& topic, int partition,
+                                               int broker) {
+  rd_kafka_resp_err_t err =
+      rd_kafka_mock_partition_set_leader(cluster_, topic.c_str(), partition, broker);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return absl::InvalidArgumentError(absl::StrCat("embedded Kafka: cannot move the leader of ",
+                                                   topic, " partition ", partition, " to broker ",
+                                                   broker, ": ", rd_kafka_err2str(err)));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace sluice::kafka

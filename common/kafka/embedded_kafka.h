@@ -30,6 +30,12 @@ class EmbeddedKafka {
   // Creates `topic` with `partitions` partitions (replication factor 1).
   absl::Status CreateTopic(const std::string& topic, int partitions);
 
+  // Faults, for tests. Broker `id` (1..brokers(); -1: every broker) drops its connections and
+  // refuses new ones (`down`), or accepts them again; neither moves partition leaders.
+  absl::Status SetBrokerDown(int id, bool down);
+  // Partition `partition` of `topic` is led by broker `broker` from now on.
+  absl::Status SetPartitionLeader(const std::string& topic, int partition, int broker);
+
  private:
   EmbeddedKafka() = default;
 

@@ -21,6 +21,7 @@
 #include <csignal>
 #include <thread>
 #include <cstdlib>
+#include <functional>
 #include <map>
 #include <random>
 #include <set>
@@ -194,27 +195,29 @@ INSTANTIATE_TEST_SUITE_P(Backends, ExactlyOnceTest,
                            return info.param.Name();
                          });
 
-// Kafka -> Kafka under the same kills: the test produces ids into a 4-partition topic at a
-// fixed rate while the job (Kafka source, running count per key, Kafka sink with
-// delivery: exactly_once) runs; once every key's final count is in the output topic, the job
-// is canceled and the topic, read with isolation.level=read_committed, must hold every
-// update exactly once. (The mock broker does not hide open transactions, but the sink writes
-// nothing before its checkpoint completed, so whatever is in the topic was being committed.)
-TEST(ExactlyOnceKafkaTest, KafkaToKafkaLosesAndDuplicatesNothing) {
+// Kafka -> Kafka: the test produces ids into a 4-partition topic at a fixed rate while the
+// job (Kafka source, running count per key, Kafka sink with delivery: exactly_once) runs and
+// `faults` strike; once every key's final count is in the output topic, the job is canceled
+// and the topic, read with isolation.level=read_committed, must hold every update exactly
+// once. (The mock broker does not hide open transactions, but the sink writes nothing before
+// its checkpoint completed, so whatever is in the topic was being committed.)
+using KafkaFaults =
+    std::function<void(Cluster&, const std::string& job_id, kafka::EmbeddedKafka& kafka)>;
+
+void RunKafkaToKafka(const std::string& name, const KafkaFaults& faults) {
   const ChaosParams p = Params();
   const int64_t rows = std::min<int64_t>(p.rows, 300'000);  // the mock keeps ~100 k per partition
-  auto kafka = kafka::EmbeddedKafka::Start(1);
+  auto kafka = kafka::EmbeddedKafka::Start(3);
   ASSERT_TRUE(kafka.ok()) << kafka.status();
   ASSERT_TRUE((*kafka)->CreateTopic("numbers", 4).ok());
   // Keys spread unevenly over partitions: 8 keep each well under the mock's ~100 k.
   ASSERT_TRUE((*kafka)->CreateTopic("counts", 8).ok());
   const std::string bootstrap = (*kafka)->bootstrap();
 
-  Cluster cluster("exactly-once-kafka");
+  Cluster cluster(name);
   cluster.UseHighAvailability();
   cluster.common_settings.push_back("kafka.bootstrap=" + bootstrap);
-  constexpr int kTaskManagers = 3;
-  ASSERT_NO_FATAL_FAILURE(cluster.Start(kTaskManagers, 2));
+  ASSERT_NO_FATAL_FAILURE(cluster.Start(3, 2));
   const std::string spec = cluster.WriteFile("job.yaml", absl::StrCat(R"yaml(name: kafka-chaos
 parallelism: 2
 config: {buffer_timeout: 5ms}
@@ -232,12 +235,14 @@ sinks:
   ASSERT_EQ(run.exit_code, 0) << run.output;
   const std::string job_id = nlohmann::json::parse(run.output)["job_id"].get<std::string>();
 
-  // The input, produced while the job runs (and is killed).
+  // The input, produced while the job runs (and faults strike).
   std::atomic<bool> stop{false};
   std::thread producer([&] {
     char error[512];
     rd_kafka_conf_t* conf = rd_kafka_conf_new();
     rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), error, sizeof error);
+    rd_kafka_conf_set(conf, "enable.idempotence", "true", error, sizeof error);
+    rd_kafka_conf_set(conf, "log_level", "3", error, sizeof error);
     rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof error);
     const auto start = std::chrono::steady_clock::now();
     for (int64_t id = 0; id < rows && !stop; ++id) {
@@ -251,15 +256,12 @@ sinks:
       }
       rd_kafka_poll(rk, 0);
       // Rate limit: id should not run ahead of elapsed time.
-      const auto due = start + std::chrono::microseconds(id * 1'000'000 / p.rows_per_second);
-      std::this_thread::sleep_until(due);
+      std::this_thread::sleep_until(start + std::chrono::microseconds(id * 1'000'000 / p.rows_per_second));
     }
-    rd_kafka_flush(rk, 30'000);
+    rd_kafka_flush(rk, 120'000);
     rd_kafka_destroy(rk);
   });
-
-  Kills k;
-  KillWhileRunning(cluster, job_id, p, kTaskManagers, &k);
+  faults(cluster, job_id, **kafka);
   producer.join();
   ASSERT_FALSE(::testing::Test::HasFatalFailure());
 
@@ -284,14 +286,60 @@ sinks:
   EXPECT_EQ(cancel.exit_code, 0) << cancel.output;
 
   const ExactlyOnceCounts c = CheckKeyedCounts(output, rows, kKeys);
-  std::printf("[chaos kafka] kills survived: %d (TaskManagers %d, JobManager %d), records "
-              "checked: %lld, lost: %lld, duplicated: %lld\n",
-              k.taskmanagers + k.jobmanager, k.taskmanagers, k.jobmanager,
+  nlohmann::json info = cluster.JobInfo(job_id);
+  std::printf("[%s] restarts since the last JobManager start: %d, records checked: %lld, lost: "
+              "%lld, duplicated: %lld\n",
+              name.c_str(), info.is_object() && info.contains("summary")
+                                ? info["summary"].value("restarts", 0)
+                                : -1,
               static_cast<long long>(c.checked), static_cast<long long>(c.lost),
               static_cast<long long>(c.duplicated));
   EXPECT_EQ(c.lost, 0);
   EXPECT_EQ(c.duplicated, 0);
-  EXPECT_GE(k.taskmanagers, 1);
+}
+
+// Under kill -9s of TaskManagers and the JobManager (the chaos harness above).
+TEST(ExactlyOnceKafkaTest, KafkaToKafkaLosesAndDuplicatesNothingUnderKills) {
+  RunKafkaToKafka("exactly-once-kafka", [](Cluster& cluster, const std::string& job_id,
+                                           kafka::EmbeddedKafka&) {
+    Kills k;
+    KillWhileRunning(cluster, job_id, Params(), 3, &k);
+    std::printf("[exactly-once-kafka] kills survived: %d (TaskManagers %d, JobManager %d)\n",
+                k.taskmanagers + k.jobmanager, k.taskmanagers, k.jobmanager);
+    EXPECT_GE(k.taskmanagers, 1);
+  });
+}
+
+// Under broker faults: one broker down and up again, every partition's leader moved to
+// another broker, then every broker down at once for a second. Each fault comes after a
+// checkpoint completed since the previous one; the job keeps going or restarts from its
+// checkpoint.
+TEST(ExactlyOnceKafkaTest, KafkaToKafkaSurvivesBrokerFaults) {
+  RunKafkaToKafka("exactly-once-kafka-brokers", [](Cluster& cluster, const std::string& job_id,
+                                                   kafka::EmbeddedKafka& kafka) {
+    int64_t seen = 0;
+    auto after_checkpoint = [&] {
+      ASSERT_TRUE(WaitFor([&] { return LatestCompleted(cluster.JobInfo(job_id)) > seen; },
+                          std::chrono::seconds(90)))
+          << cluster.JobInfo(job_id).dump(2);
+      seen = LatestCompleted(cluster.JobInfo(job_id));
+    };
+    ASSERT_NO_FATAL_FAILURE(after_checkpoint());
+    ASSERT_TRUE(kafka.SetBrokerDown(2, true).ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    ASSERT_TRUE(kafka.SetBrokerDown(2, false).ok());
+    ASSERT_NO_FATAL_FAILURE(after_checkpoint());
+    for (const auto& [topic, partitions] : {std::pair<std::string, int>{"numbers", 4}, {"counts", 8}}) {
+      for (int p = 0; p < partitions; ++p) {
+        ASSERT_TRUE(kafka.SetPartitionLeader(topic, p, 1 + (p + 1) % 3).ok());
+      }
+    }
+    ASSERT_NO_FATAL_FAILURE(after_checkpoint());
+    ASSERT_TRUE(kafka.SetBrokerDown(-1, true).ok());
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    ASSERT_TRUE(kafka.SetBrokerDown(-1, false).ok());
+    ASSERT_NO_FATAL_FAILURE(after_checkpoint());
+  });
 }
 
 }  // namespace

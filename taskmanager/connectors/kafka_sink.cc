@@ -19,6 +19,9 @@ namespace {
 constexpr char kIdHeader[] = "sluice.id";
 constexpr int kTransactionTimeoutMs = 60'000;  // librdkafka API calls on transactions
 constexpr int kWatermarkTimeoutMs = 10'000;
+// The rows a snapshot may hold: its state travels to the JobManager in one RPC
+// (rpc.max_message_size, 64 MiB by default).
+constexpr size_t kMaxPendingBytes = 48 << 20;
 
 absl::StatusOr<KafkaSink::Delivery> ParseDelivery(const std::string& text) {
   if (text.empty() || text == "at_least_once") return KafkaSink::Delivery::kAtLeastOnce;
@@ -139,6 +142,11 @@ absl::Status KafkaSink::Open(const OperatorContext& ctx) {
   ASSIGN_OR_RETURN(const int partitions,
                    TopicPartitions(producer_, spec_.topic(), spec_.bootstrap(),
                                    absl::StrCat("kafka sink '", name_, "'")));
+  topic_ = rd_kafka_topic_new(producer_, spec_.topic().c_str(), nullptr);
+  if (topic_ == nullptr) {
+    return Error(absl::StrCat("topic '", spec_.topic(), "': ",
+                              rd_kafka_err2str(rd_kafka_last_error())));
+  }
   if (delivery_ != Delivery::kExactlyOnce) return absl::OkStatus();
   // Nothing this writer sends from now on can be before today's ends of the partitions.
   scan_from_.assign(partitions, 0);
@@ -188,8 +196,14 @@ absl::Status KafkaSink::InitializeState(StateInitContext& ctx) {
     if (state.writer() != writer_) RETURN_IF_ERROR(Fence(state.writer()));
     writers.push_back(state.writer());
     any_pending |= state.pending_size() > 0;
-    for (int p = 0; p < state.scan_from_size(); ++p) {
-      if (p >= static_cast<int>(scan_from.size())) scan_from.push_back(state.scan_from(p));
+    // A partition some writer has no position for (added after it started) is read from
+    // its beginning: that writer may have written anywhere in it.
+    if (states.empty()) {
+      scan_from.assign(state.scan_from().begin(), state.scan_from().end());
+    } else if (state.scan_from_size() < static_cast<int>(scan_from.size())) {
+      scan_from.resize(state.scan_from_size());
+    }
+    for (int p = 0; p < static_cast<int>(scan_from.size()); ++p) {
       scan_from[p] = std::min(scan_from[p], state.scan_from(p));
     }
     states.push_back(std::move(state));
@@ -226,20 +240,37 @@ absl::StatusOr<absl::flat_hash_set<std::string>> KafkaSink::CommittedIds(
   });
   ASSIGN_OR_RETURN(int partitions, TopicPartitions(consumer, spec_.topic(), spec_.bootstrap(),
                                                    settings.what));
-  // Partitions added since the writers started are read from their beginning.
+  // Partitions added since the writers started are read from their beginning. Each is read
+  // up to its high watermark now: the writers were fenced, so their transactions are over (or
+  // end soon), and with read_committed the end of a partition is reported at its last stable
+  // offset, which an open transaction of another producer can still hold back.
   std::unique_ptr<rd_kafka_topic_partition_list_t,
                   void (*)(rd_kafka_topic_partition_list_t*)>
       assign(rd_kafka_topic_partition_list_new(partitions), rd_kafka_topic_partition_list_destroy);
+  std::vector<int64_t> end(partitions, 0);
   for (int p = 0; p < partitions; ++p) {
+    int64_t low = 0;
+    if (rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
+            consumer, spec_.topic().c_str(), p, &low, &end[p], kWatermarkTimeoutMs)) {
+      return Error(absl::StrCat("reading the end of topic '", spec_.topic(), "' partition ", p,
+                                ": ", rd_kafka_err2str(err)));
+    }
+    const int64_t from = p < static_cast<int>(scan_from.size()) ? scan_from[p] : 0;
+    if (from >= end[p]) continue;  // nothing written there since
     rd_kafka_topic_partition_list_add(assign.get(), spec_.topic().c_str(), p)->offset =
-        p < static_cast<int>(scan_from.size()) ? scan_from[p] : RD_KAFKA_OFFSET_BEGINNING;
+        p < static_cast<int>(scan_from.size()) ? from : RD_KAFKA_OFFSET_BEGINNING;
   }
   absl::flat_hash_set<std::string> ids;
   if (assign->cnt == 0) return ids;
   if (rd_kafka_resp_err_t err = rd_kafka_assign(consumer, assign.get())) {
     return Error(absl::StrCat("reading topic '", spec_.topic(), "': ", rd_kafka_err2str(err)));
   }
-  int open = assign->cnt;
+  std::vector<bool> reading(partitions, false);
+  int open = 0;
+  for (int i = 0; i < assign->cnt; ++i) {
+    reading[assign->elems[i].partition] = true;
+    ++open;
+  }
   const absl::Time deadline = absl::Now() + absl::Minutes(5);
   while (open > 0) {
     if (canceled_ != nullptr && canceled_->load()) return absl::CancelledError("task canceled");
@@ -251,13 +282,28 @@ absl::StatusOr<absl::flat_hash_set<std::string>> KafkaSink::CommittedIds(
     if (m == nullptr) continue;
     std::unique_ptr<rd_kafka_message_t, void (*)(rd_kafka_message_t*)> message(
         m, rd_kafka_message_destroy);
+    const bool ours = m->rkt != nullptr && m->partition >= 0 && m->partition < partitions &&
+                      reading[m->partition];
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-      --open;
+      // Reported again whenever the end moves; done once past the end taken above.
+      if (ours && m->offset >= end[m->partition]) {
+        reading[m->partition] = false;
+        --open;
+      }
       continue;
     }
     if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      // Broker-level errors (a broker down) are retried by librdkafka.
+      if (m->rkt == nullptr || m->err == RD_KAFKA_RESP_ERR__TRANSPORT ||
+          m->err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
+        continue;
+      }
       return Error(absl::StrCat("reading back topic '", spec_.topic(), "': ",
                                 rd_kafka_message_errstr(m)));
+    }
+    if (ours && m->offset + 1 >= end[m->partition]) {
+      reading[m->partition] = false;
+      --open;
     }
     rd_kafka_headers_t* headers = nullptr;
     const void* value = nullptr;
@@ -281,8 +327,8 @@ absl::Status KafkaSink::Produce(absl::string_view key, bool has_key, absl::strin
                                 absl::string_view id) {
   rd_kafka_vu_t vu[5];
   size_t n = 0;
-  vu[n].vtype = RD_KAFKA_VTYPE_TOPIC;
-  vu[n++].u.cstr = spec_.topic().c_str();
+  vu[n].vtype = RD_KAFKA_VTYPE_RKT;  // a handle, not a lookup by name per message
+  vu[n++].u.rkt = topic_;
   vu[n].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
   vu[n++].u.i = RD_KAFKA_MSG_F_COPY;
   vu[n].vtype = RD_KAFKA_VTYPE_VALUE;
@@ -438,6 +484,15 @@ absl::StatusOr<std::string> KafkaSink::SnapshotState(int64_t checkpoint_id) {
   current_.set_checkpoint_id(checkpoint_id);
   if (current_.value_ends_size() > 0) pending_.push_back(std::move(current_));
   current_.Clear();
+  size_t bytes = 0;
+  for (const Records& r : pending_) bytes += r.values().size() + r.keys().size();
+  if (bytes > kMaxPendingBytes) {
+    // Declines the checkpoint; the rows stay pending for a later one.
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "kafka sink '", name_, "': ", bytes >> 20, " MiB of rows wait for their checkpoint to "
+        "complete, more than a checkpoint can hold (", kMaxPendingBytes >> 20,
+        " MiB): shorten checkpointing.interval or use delivery: at_least_once"));
+  }
   proto::KafkaSinkState state;
   state.set_writer(writer_);
   for (const Records& r : pending_) *state.add_pending() = r;
@@ -476,6 +531,8 @@ absl::Status KafkaSink::Close() {
   // Whatever was not delivered by now is given up (a failure or cancellation: the restored
   // job writes it again).
   rd_kafka_purge(producer_, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+  if (topic_ != nullptr) rd_kafka_topic_destroy(topic_);
+  topic_ = nullptr;
   rd_kafka_destroy(producer_);
   producer_ = nullptr;
   return absl::OkStatus();

@@ -40,6 +40,7 @@
 #include "taskmanager/operators/operator.h"
 
 typedef struct rd_kafka_s rd_kafka_t;
+typedef struct rd_kafka_topic_s rd_kafka_topic_t;
 
 namespace sluice::taskmanager::connectors {
 
@@ -108,6 +109,7 @@ class KafkaSink : public Operator {
   const std::atomic<bool>* canceled_ = nullptr;
   std::string writer_;
   rd_kafka_t* producer_ = nullptr;
+  rd_kafka_topic_t* topic_ = nullptr;  // spec_.topic() on producer_
   std::string delivery_error_;  // the first failed delivery (set by OnDelivery)
 
   // exactly_once: rows since the last checkpoint, and the checkpoints' rows not committed.

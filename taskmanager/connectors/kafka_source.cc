@@ -114,6 +114,9 @@ absl::Status KafkaSource::Open(const OperatorContext& ctx) {
                        ? absl::StrCat("sluice-", ctx.job_name.empty() ? "job" : ctx.job_name, "-",
                                       name_)
                        : spec_.group()}};
+  // A bounded source learns where partitions end even when no record sits at the end offset
+  // (a transaction marker does, on topics written transactionally).
+  if (bounded_) settings.defaults.emplace_back("enable.partition.eof", "true");
   settings.properties.insert(spec_.properties().begin(), spec_.properties().end());
   ASSIGN_OR_RETURN(rd_kafka_conf_t* conf, NewKafkaConf(settings));
   rd_kafka_conf_set_offset_commit_cb(conf, LogCommitResult);
@@ -357,13 +360,27 @@ absl::StatusOr<SourcePoll> KafkaSource::PollNext(Collector& out) {
   absl::Status s = DecodeAndEmit(messages, out);
   release();
   RETURN_IF_ERROR(s);
+  for (const auto& [index, end] : partition_ends_) {
+    Partition& p = partitions_[index];
+    if (!p.done() && end > p.next_offset) p.next_offset = end;
+  }
+  partition_ends_.clear();
   if (bounded_ && AllDone()) return SourcePoll::kEnd;
   return any ? SourcePoll::kMore : SourcePoll::kIdle;
 }
 
 absl::Status KafkaSource::HandleMessageError(const rd_kafka_message_t* m) {
   const rd_kafka_resp_err_t err = m->err;
-  if (err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return absl::OkStatus();
+  if (err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+    // The end of a partition (bounded sources ask for these): the next offset may be past the
+    // last record when transaction markers or aborted records end the partition.
+    // Applied after the records polled with it are decoded (they come before it).
+    if (m->rkt != nullptr) {
+      auto it = index_.find(PartitionKey(rd_kafka_topic_name(m->rkt), m->partition));
+      if (it != index_.end()) partition_ends_.emplace_back(it->second, m->offset);
+    }
+    return absl::OkStatus();
+  }
   std::string where;
   if (m->rkt != nullptr) {
     where = absl::StrCat(" (topic ", rd_kafka_topic_name(m->rkt), " partition ", m->partition, ")");

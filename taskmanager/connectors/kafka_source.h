@@ -118,6 +118,8 @@ class KafkaSource : public SourceOperator {
   types::SchemaPtr schema_;
   Options options_;
   std::unique_ptr<types::BatchDecoder> decoder_;
+  // End-of-partition events of the current poll: (index in partitions_, end offset).
+  std::vector<std::pair<size_t, int64_t>> partition_ends_;
   bool bounded_ = false;
 
   const Clock* clock_ = nullptr;

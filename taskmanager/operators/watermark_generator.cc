@@ -58,6 +58,7 @@ absl::StatusOr<SplitWatermarkGenerator> SplitWatermarkGenerator::Create(
 }
 
 void SplitWatermarkGenerator::SetSplits(int splits) {
+  reading_ = splits > 0;
   while (static_cast<int>(splits_.size()) < splits) splits_.push_back(splits_[0].Fresh());
 }
 
@@ -75,6 +76,7 @@ std::optional<WatermarkEvent> SplitWatermarkGenerator::Poll() {
   bool all_idle = true;
   int64_t min = INT64_MAX;
   for (WatermarkGenerator& split : splits_) {
+    if (!reading_) break;  // no split: idle at once (as Flink's sources without splits)
     split.Poll();
     if (split.idle()) continue;
     all_idle = false;

@@ -79,7 +79,8 @@ class SplitWatermarkGenerator {
                                                         const types::Schema& schema,
                                                         const Clock* clock);
 
-  // The source now reads `splits` splits (numbered from 0; splits are only added).
+  // The source now reads `splits` splits (numbered from 0; splits are only added). A source
+  // with none (more subtasks than Kafka partitions) is idle, so it holds no one back.
   void SetSplits(int splits);
   // `batch` comes from `split`; as WatermarkGenerator::OnBatch for the whole subtask.
   std::optional<WatermarkEvent> OnBatch(int split, const types::RecordBatch& batch);
@@ -96,6 +97,7 @@ class SplitWatermarkGenerator {
   std::vector<WatermarkGenerator> splits_;
   int64_t emitted_ = INT64_MIN;
   bool idle_ = false;
+  bool reading_ = true;  // false while the source reports no split
 };
 
 }  // namespace sluice::taskmanager

@@ -408,5 +408,20 @@ TEST(SplitWatermarkGeneratorTest, IsTheMinimumOverActiveSplits) {
   EXPECT_EQ(gen->splits(), 3);
 }
 
+// A source subtask without splits (more subtasks than partitions) is idle at once, without an
+// idle_timeout, so it does not hold back the watermark downstream; its first split's batch
+// makes it active.
+TEST(SplitWatermarkGeneratorTest, NoSplitsIsIdle) {
+  ManualClock clock;
+  proto::WatermarkSpec spec;
+  spec.set_column("ts");
+  auto gen = SplitWatermarkGenerator::Create(spec, kInput, &clock);
+  ASSERT_TRUE(gen.ok()) << gen.status();
+  gen->SetSplits(0);
+  EXPECT_EQ(gen->Poll(), (WatermarkEvent{INT64_MIN, true}));
+  EXPECT_EQ(gen->OnBatch(0, BatchOf({{1, 1, 5000, 0}}, 0, 1)), (WatermarkEvent{INT64_MIN, false}));
+  EXPECT_EQ(gen->Poll(), (WatermarkEvent{4999, false}));
+}
+
 }  // namespace
 }  // namespace sluice::taskmanager

@@ -34,12 +34,7 @@ using types::TypeId;
 
 constexpr size_t kBatch = 1024;
 
-void Check(const absl::Status& s) {
-  if (!s.ok()) {
-    std::fprintf(stderr, "event_time_bench: %s\n", s.ToString().c_str());
-    std::exit(1);
-  }
-}
+void Check(const absl::Status& s) { bench::CheckOrExit(s, "event_time_bench"); }
 
 // One input batch for input `input` (0/1) and the watermark after it.
 struct Step {
@@ -63,17 +58,9 @@ std::string TempDir(absl::string_view what) {
 Result Run(const proto::OperatorSpec& spec, std::vector<Step>& steps, state::BackendKind kind,
            int64_t records, const std::function<absl::StatusOr<int64_t>(taskmanager::Operator*)>& entries) {
   auto op = std::move(taskmanager::CreateOperator(spec)).value();
-  state::BackendOptions o;
-  o.kind = kind;
-  o.max_parallelism = 128;
-  o.key_groups = {0, 127};
-  o.local_dir = TempDir(kind == state::BackendKind::kHeap ? "heap-db" : "rocksdb-db");
-  auto backend = std::move(state::CreateKeyedStateBackend(o)).value();
-  taskmanager::OperatorContext ctx;
-  Check(op->Open(ctx));
-  taskmanager::StateInitContext init;
-  init.keyed_backend = [&]() -> absl::StatusOr<state::KeyedStateBackend*> { return backend.get(); };
-  Check(op->InitializeState(init));
+  auto backend = bench::OpenOnBackend(
+      *op, kind, TempDir(kind == state::BackendKind::kHeap ? "heap-db" : "rocksdb-db"),
+      "event_time_bench");
   bench::RowCounter out;
   Result r;
   double seconds = 0;

@@ -16,6 +16,7 @@
 #include <map>
 #include <random>
 
+#include "bench/bench_util.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "taskmanager/operators/window_operator.h"
@@ -126,27 +127,15 @@ proto::OperatorSpec Spec() {
   return spec;
 }
 
-void Check(const absl::Status& s) {
-  if (!s.ok()) {
-    std::fprintf(stderr, "window_bench: %s\n", s.ToString().c_str());
-    std::exit(1);
-  }
-}
+void Check(const absl::Status& s) { bench::CheckOrExit(s, "window_bench"); }
 
 Totals Operator(Input& in, state::BackendKind kind) {
   auto op = std::move(taskmanager::WindowOperator::Create(Spec())).value();
-  state::BackendOptions o;
-  o.kind = kind;
-  o.max_parallelism = 128;
-  o.key_groups = {0, 127};
-  o.local_dir = absl::StrCat(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp",
-                             "/sluice_window_bench_", getpid());
-  auto backend = std::move(state::CreateKeyedStateBackend(o)).value();
-  taskmanager::OperatorContext ctx;
-  Check(op->Open(ctx));
-  taskmanager::StateInitContext init;
-  init.keyed_backend = [&]() -> absl::StatusOr<state::KeyedStateBackend*> { return backend.get(); };
-  Check(op->InitializeState(init));
+  auto backend = bench::OpenOnBackend(
+      *op, kind,
+      absl::StrCat(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp", "/sluice_window_bench_",
+                   getpid()),
+      "window_bench");
   CountingCollector out;
   for (size_t b = 0; b < in.batches.size(); ++b) {
     Check(op->ProcessBatch(0, in.batches[b], out));

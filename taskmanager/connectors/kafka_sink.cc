@@ -87,8 +87,18 @@ KafkaSink::~KafkaSink() {
   if (!s.ok()) spdlog::warn("{}", s.ToString());
 }
 
+std::string KafkaSink::What() const { return absl::StrCat("kafka sink '", name_, "'"); }
+
+KafkaSettings KafkaSink::Settings() const {
+  KafkaSettings settings;
+  settings.what = What();
+  settings.bootstrap = spec_.bootstrap();
+  settings.properties.insert(spec_.properties().begin(), spec_.properties().end());
+  return settings;
+}
+
 absl::Status KafkaSink::Error(absl::string_view what) const {
-  return absl::UnavailableError(absl::StrCat("kafka sink '", name_, "': ", what));
+  return absl::UnavailableError(absl::StrCat(What(), ": ", what));
 }
 
 size_t KafkaSink::pending_rows() const {
@@ -117,12 +127,9 @@ absl::Status KafkaSink::CheckDeliveries() {
 }
 
 absl::StatusOr<rd_kafka_t*> KafkaSink::NewProducer(const std::string& transactional_id) {
-  KafkaSettings settings;
-  settings.what = absl::StrCat("kafka sink '", name_, "'");
-  settings.bootstrap = spec_.bootstrap();
+  KafkaSettings settings = Settings();
   settings.defaults = {{"partitioner", "murmur2_random"}, {"client.id", "sluice"}};
   if (delivery_ != Delivery::kNone) settings.defaults.emplace_back("enable.idempotence", "true");
-  settings.properties.insert(spec_.properties().begin(), spec_.properties().end());
   if (!transactional_id.empty()) settings.overrides = {{"transactional.id", transactional_id}};
   ASSIGN_OR_RETURN(rd_kafka_conf_t* conf, NewKafkaConf(settings));
   rd_kafka_conf_set_dr_msg_cb(conf, [](rd_kafka_t* rk, const rd_kafka_message_t* m, void* opaque) {
@@ -141,7 +148,7 @@ absl::Status KafkaSink::Open(const OperatorContext& ctx) {
                    NewProducer(delivery_ == Delivery::kExactlyOnce ? writer_ : std::string()));
   ASSIGN_OR_RETURN(const int partitions,
                    TopicPartitions(producer_, spec_.topic(), spec_.bootstrap(),
-                                   absl::StrCat("kafka sink '", name_, "'")));
+                                   What()));
   topic_ = rd_kafka_topic_new(producer_, spec_.topic().c_str(), nullptr);
   if (topic_ == nullptr) {
     return Error(absl::StrCat("topic '", spec_.topic(), "': ",
@@ -191,7 +198,7 @@ absl::Status KafkaSink::InitializeState(StateInitContext& ctx) {
     proto::KafkaSinkState state;
     if (!state.ParseFromString(blob)) {
       return absl::DataLossError(
-          absl::StrCat("kafka sink '", name_, "': malformed state in the checkpoint"));
+          absl::StrCat(What(), ": malformed state in the checkpoint"));
     }
     if (state.writer() != writer_) RETURN_IF_ERROR(Fence(state.writer()));
     writers.push_back(state.writer());
@@ -223,10 +230,7 @@ absl::Status KafkaSink::InitializeState(StateInitContext& ctx) {
 
 absl::StatusOr<absl::flat_hash_set<std::string>> KafkaSink::CommittedIds(
     const std::vector<std::string>& writers, const std::vector<int64_t>& scan_from) {
-  KafkaSettings settings;
-  settings.what = absl::StrCat("kafka sink '", name_, "'");
-  settings.bootstrap = spec_.bootstrap();
-  settings.properties.insert(spec_.properties().begin(), spec_.properties().end());
+  KafkaSettings settings = Settings();
   settings.overrides = {{"isolation.level", "read_committed"},
                         {"enable.partition.eof", "true"},
                         {"enable.auto.commit", "false"},

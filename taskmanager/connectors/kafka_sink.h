@@ -37,6 +37,7 @@
 #include "absl/status/statusor.h"
 #include "common/types/format.h"
 #include "proto/checkpoint.pb.h"
+#include "taskmanager/connectors/kafka_client.h"
 #include "taskmanager/operators/operator.h"
 
 typedef struct rd_kafka_s rd_kafka_t;
@@ -94,6 +95,10 @@ class KafkaSink : public Operator {
       const std::vector<std::string>& writers, const std::vector<int64_t>& scan_from);
   // Aborts what a producer with `transactional_id` left open.
   absl::Status Fence(const std::string& transactional_id);
+  // "kafka sink '<name>'", and the client settings every client of the sink starts from
+  // (bootstrap and the spec's properties).
+  std::string What() const;
+  KafkaSettings Settings() const;
   absl::Status Error(absl::string_view what) const;
   absl::Status CheckDeliveries();
   static void OnDelivery(rd_kafka_t* rk, const void* message, void* opaque);

@@ -115,6 +115,7 @@ std::vector<Step> JoinInput(int64_t records, int64_t keys, proto::OperatorSpec* 
   std::vector<Step> steps;
   types::RecordBatch left(schema), right(schema);
   int64_t now = start;
+  int64_t previous_wm = INT64_MIN;
   for (int64_t i = 0; i < records; i += 2) {
     now += 2 * step;
     const int64_t id = static_cast<int64_t>(rng() % keys);
@@ -129,10 +130,13 @@ std::vector<Step> JoinInput(int64_t records, int64_t keys, proto::OperatorSpec* 
     right.mutable_column(2).AppendInt(now + static_cast<int64_t>(rng() % 5'000'000));
     right.SetNumRows(right.num_rows() + 1);
     if (left.num_rows() == kBatch / 2) {
-      // Payments lag up to 5 s: the watermark trails by that.
+      // Payments lag up to 5 s: the watermark trails by that, and moves only after both
+      // batches (before the payments, it would make those of a long batch late: with few
+      // records a batch spans more than 5 s of event time).
       const int64_t wm = now - 5'000'001;
-      steps.push_back({0, std::move(left), wm});
+      steps.push_back({0, std::move(left), previous_wm});
       steps.push_back({1, std::move(right), wm});
+      previous_wm = wm;
       left = types::RecordBatch(schema);
       right = types::RecordBatch(schema);
     }

@@ -361,7 +361,10 @@ class Planner {
       (*one.mutable_options())[option.key.text] = option.value.text;
       absl::StatusOr<types::FormatOptions> parsed = types::ParseFormatOptions(one);
       if (!parsed.ok()) return Error(node, option.key.pos, parsed.status().message());
-      (*format.mutable_options())[option.key.text] = option.value.text;
+      // Files a format reads (schema_file, proto_file) are relative to the job spec.
+      (*format.mutable_options())[option.key.text] = absl::EndsWith(option.key.text, "_file")
+                                                         ? ResolvePath(option.value.text)
+                                                         : option.value.text;
     }
     if (kafka && !node.kafka.registry.empty()) {
       if (name != "avro-confluent") {

@@ -24,20 +24,36 @@ std::string VertexLabel(const proto::JobVertex& v) {
 }  // namespace
 
 absl::Status FillKafkaBootstrap(const std::string& default_bootstrap, proto::JobGraph* graph) {
+  auto missing = [](const proto::OperatorSpec& op, absl::string_view what) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        what, " '", op.name(),
+        "': no bootstrap (set bootstrap: host:port in the job spec, or kafka.bootstrap in "
+        "the JobManager's configuration; `sluice local --kafka` sets it to its embedded "
+        "Kafka)"));
+  };
   for (proto::JobVertex& vertex : *graph->mutable_vertices()) {
     for (proto::OperatorSpec& op : *vertex.mutable_chain()) {
       std::string* bootstrap = op.has_kafka_source() ? op.mutable_kafka_source()->mutable_bootstrap()
                                : op.has_kafka_sink() ? op.mutable_kafka_sink()->mutable_bootstrap()
                                                      : nullptr;
-      if (bootstrap == nullptr || !bootstrap->empty()) continue;
-      if (default_bootstrap.empty()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "kafka ", op.has_kafka_source() ? "source" : "sink", " '", op.name(),
-            "': no bootstrap (set bootstrap: host:port in the job spec, or kafka.bootstrap in "
-            "the JobManager's configuration; `sluice local --kafka` sets it to its embedded "
-            "Kafka)"));
+      if (bootstrap != nullptr && bootstrap->empty()) {
+        if (default_bootstrap.empty()) {
+          return missing(op, op.has_kafka_source() ? "kafka source" : "kafka sink");
+        }
+        *bootstrap = default_bootstrap;
       }
-      *bootstrap = default_bootstrap;
+      // A dead-letter topic defaults to its Kafka source's cluster, else the cluster default.
+      proto::DeadLetterSpec* dead_letter =
+          op.has_kafka_source() ? op.mutable_kafka_source()->mutable_dead_letter()
+          : op.has_file_source() ? op.mutable_file_source()->mutable_dead_letter()
+                                 : nullptr;
+      if (dead_letter == nullptr || dead_letter->topic().empty() ||
+          !dead_letter->bootstrap().empty()) {
+        continue;
+      }
+      const std::string& fallback = bootstrap != nullptr ? *bootstrap : default_bootstrap;
+      if (fallback.empty()) return missing(op, "the dead-letter topic of source");
+      dead_letter->set_bootstrap(fallback);
     }
   }
   return absl::OkStatus();

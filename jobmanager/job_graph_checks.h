@@ -27,8 +27,9 @@ absl::Status ValidateJobGraph(const proto::JobGraph& graph);
 absl::Status CheckInputFilesExist(const proto::JobGraph& graph);
 
 // Gives every Kafka source and sink without a bootstrap the cluster's `kafka.bootstrap`
-// (`default_bootstrap`); InvalidArgument "kafka source 'txns': no bootstrap ..." when that is
-// empty too.
+// (`default_bootstrap`), and every dead-letter topic without one its Kafka source's (or, of a
+// file source, the cluster's); InvalidArgument "kafka source 'txns': no bootstrap ..." when
+// there is none.
 absl::Status FillKafkaBootstrap(const std::string& default_bootstrap, proto::JobGraph* graph);
 
 // Gives every Kafka source and sink in a registry format (avro-confluent) without a

@@ -487,6 +487,8 @@ proto::JobDetail JobMaster::Detail() const {
     int64_t records_in = 0;
     int64_t records_out = 0;
     int64_t late = 0;
+    int64_t skipped = 0;
+    int64_t dead_lettered = 0;
     int64_t watermark = INT64_MAX;
     bool all_have_watermark = true, all_idle = true;
     for (int s = 0; s < vertex.parallelism(); ++s) {
@@ -499,6 +501,8 @@ proto::JobDetail JobMaster::Detail() const {
       records_in += e.metrics.records_in();
       records_out += e.metrics.records_out();
       late += e.metrics.late_records_dropped();
+      skipped += e.metrics.bad_records_skipped();
+      dead_lettered += e.metrics.bad_records_dead_lettered();
       if (e.metrics.watermark_idle()) continue;
       all_idle = false;
       if (!e.metrics.has_watermark()) all_have_watermark = false;
@@ -507,6 +511,8 @@ proto::JobDetail JobMaster::Detail() const {
     vd->set_records_in(records_in);
     vd->set_records_out(records_out);
     vd->set_late_records_dropped(late);
+    vd->set_bad_records_skipped(skipped);
+    vd->set_bad_records_dead_lettered(dead_lettered);
     vd->set_watermark_idle(all_idle);
     if (!all_idle && all_have_watermark) {
       vd->set_has_watermark(true);

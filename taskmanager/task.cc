@@ -215,6 +215,11 @@ proto::TaskMetrics Task::Metrics() const {
     int64_t late = 0;
     for (const auto& op : operators_) late += op->late_records_dropped();
     m.set_late_records_dropped(late);
+    if (source_ != nullptr) {
+      const BadRecordCounts bad = source_->bad_records();
+      m.set_bad_records_skipped(bad.skipped);
+      m.set_bad_records_dead_lettered(bad.dead_lettered);
+    }
   }
   return m;
 }

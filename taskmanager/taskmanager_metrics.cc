@@ -62,6 +62,13 @@ void WriteTaskMetrics(const std::vector<proto::TaskMetrics>& tasks, metrics::Met
     out.Counter("sluice_task_late_records_dropped_total",
                 "Records dropped because they were later than their windows' allowed lateness.",
                 labels, static_cast<double>(t.late_records_dropped()));
+    out.Counter("sluice_task_bad_records_skipped_total",
+                "Source records the format could not decode, dropped (on_error: skip).", labels,
+                static_cast<double>(t.bad_records_skipped()));
+    out.Counter("sluice_task_bad_records_dead_lettered_total",
+                "Source records the format could not decode, written to the dead-letter sink "
+                "(on_error: dead_letter).",
+                labels, static_cast<double>(t.bad_records_dead_lettered()));
   }
 }
 

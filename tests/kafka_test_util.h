@@ -5,6 +5,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,6 +19,7 @@ struct KafkaMessage {
   bool has_key = false;
   std::string value;
   std::string id;  // the sluice.id header, "" when absent
+  std::map<std::string, std::string> headers;  // every header (the last of a repeated name)
   int partition = 0;
 };
 
@@ -69,6 +71,13 @@ inline std::vector<KafkaMessage> ReadTopic(const std::string& bootstrap, const s
       if (rd_kafka_message_headers(m, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR &&
           rd_kafka_header_get_last(headers, "sluice.id", &v, &size) == RD_KAFKA_RESP_ERR_NO_ERROR) {
         msg.id.assign(static_cast<const char*>(v), size);
+      }
+      const char* name = nullptr;
+      for (size_t h = 0; headers != nullptr &&
+                         rd_kafka_header_get_all(headers, h, &name, &v, &size) ==
+                             RD_KAFKA_RESP_ERR_NO_ERROR;
+           ++h) {
+        msg.headers[name] = std::string(static_cast<const char*>(v), size);
       }
       by_partition[m->partition].push_back(std::move(msg));
     } else {

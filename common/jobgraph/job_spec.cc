@@ -403,6 +403,26 @@ class SpecReader {
     return absl::OkStatus();
   }
 
+  // dead_letter: {topic, bootstrap, properties: {..}} or {path}.
+  absl::Status ReadDeadLetter(const Entry& e, LogicalNode* node) const {
+    DeadLetterDef& d = node->dead_letter;
+    d.present = true;
+    d.pos = e.key_pos;
+    ASSIGN_OR_RETURN(Map map, ReadMap(e, "a map: {topic: name} or {path: directory}"));
+    RETURN_IF_ERROR(CheckKeys(map, "dead_letter", {"topic", "bootstrap", "properties", "path"}));
+    for (auto [key, field] : {std::pair<const char*, Located*>{"topic", &d.topic},
+                              {"bootstrap", &d.bootstrap}, {"path", &d.path}}) {
+      if (const Entry* f = map.Find(key)) {
+        ASSIGN_OR_RETURN(*field, ScalarValue(*f));
+      }
+    }
+    if (const Entry* f = map.Find("properties")) {
+      ASSIGN_OR_RETURN(Map properties, ReadMap(*f, "a map of librdkafka setting: value"));
+      RETURN_IF_ERROR(ReadSettings(properties, "", &d.properties));
+    }
+    return absl::OkStatus();
+  }
+
   // The Kafka keys: topic | topics: [..] | topic_pattern, bootstrap, group, start,
   // properties: {librdkafka setting: value}, discovery_interval, stop_at (a sink's CheckKeys
   // allows only topic, bootstrap and properties of these).
@@ -598,7 +618,8 @@ class SpecReader {
       node.op = NodeOp::kFileSource;
       RETURN_IF_ERROR(CheckKeys(map, what,
                                 {"name", "connector", "path", "format", "schema", "format_options",
-                                 "timestamp_unit", "csv", "on_error", "parallelism", "watermark"}));
+                                 "timestamp_unit", "csv", "on_error", "dead_letter", "parallelism",
+                                 "watermark"}));
     } else if (connector == "kafka") {
       node.op = NodeOp::kKafkaSource;
       RETURN_IF_ERROR(CheckKeys(map, what,
@@ -606,7 +627,7 @@ class SpecReader {
                                  "bootstrap", "registry", "group", "start", "properties",
                                  "discovery_interval",
                                  "stop_at", "format", "schema", "format_options", "timestamp_unit",
-                                 "csv", "on_error", "parallelism", "watermark"}));
+                                 "csv", "on_error", "dead_letter", "parallelism", "watermark"}));
     } else {
       node.op = NodeOp::kDatagenSource;
       RETURN_IF_ERROR(CheckKeys(map, what,
@@ -624,6 +645,7 @@ class SpecReader {
       if (const Entry* e = map.Find("on_error")) {
         ASSIGN_OR_RETURN(node.on_error, ScalarValue(*e));
       }
+      if (const Entry* e = map.Find("dead_letter")) RETURN_IF_ERROR(ReadDeadLetter(*e, &node));
       if (node.op == NodeOp::kKafkaSource) RETURN_IF_ERROR(ReadKafka(map, &node));
     } else {
       if (const Entry* e = map.Find("count")) {

@@ -110,6 +110,17 @@ struct KafkaDef {
   Located transactional_id_prefix;  // empty: "<job name>-<sink name>"
 };
 
+// Where a source's bad records go with on_error: dead_letter:
+// `dead_letter: {topic, bootstrap, properties}` or `dead_letter: {path}`.
+struct DeadLetterDef {
+  bool present = false;
+  Position pos;  // of the dead_letter key
+  Located topic;
+  Located bootstrap;
+  std::vector<OptionEntry> properties;
+  Located path;
+};
+
 // A source's event time: `watermark: {column, max_delay, idle_timeout}`.
 struct WatermarkDef {
   bool present = false;
@@ -181,7 +192,8 @@ struct LogicalNode {
   Located path;  // relative paths resolve against LogicalPlan::base_dir
   Located format;
   std::vector<OptionEntry> format_options;
-  Located on_error;  // source only: fail | skip (empty: fail)
+  Located on_error;  // source only: fail | skip | dead_letter (empty: fail)
+  DeadLetterDef dead_letter;  // source only, with on_error: dead_letter
   // Datagen source.
   std::optional<int64_t> count;  // nullopt: unbounded
   Position count_pos;

@@ -387,22 +387,49 @@ class Planner {
     }
     file->set_path(ResolvePath(node.path.text));
     ASSIGN_OR_RETURN(*file->mutable_format(), PlanFormat(node));
-    ASSIGN_OR_RETURN(*file->mutable_on_error(), PlanOnError(node));
+    proto::DeadLetterSpec dead_letter;
+    ASSIGN_OR_RETURN(*file->mutable_on_error(), PlanOnError(node, &dead_letter));
+    if (file->on_error() == "dead_letter") *file->mutable_dead_letter() = std::move(dead_letter);
     return absl::OkStatus();
   }
 
-  // A source's on_error: fail (the default) | skip.
-  absl::StatusOr<std::string> PlanOnError(const LogicalNode& node) const {
-    const std::string& on_error = node.on_error.text;
-    if (on_error.empty() || on_error == "fail" || on_error == "skip") {
-      return on_error.empty() ? "fail" : on_error;
-    }
-    if (on_error == "dead_letter") {
+  // A source's on_error: fail (the default) | skip | dead_letter, and its dead_letter.
+  absl::StatusOr<std::string> PlanOnError(const LogicalNode& node,
+                                          proto::DeadLetterSpec* dead_letter) const {
+    const std::string on_error = node.on_error.empty() ? "fail" : node.on_error.text;
+    if (on_error != "fail" && on_error != "skip" && on_error != "dead_letter") {
+      std::string hint = DidYouMean(on_error, {"fail", "skip", "dead_letter"});
+      if (hint.empty()) hint = " (use fail, skip or dead_letter)";
       return Error(node, node.on_error.pos,
-                   "on_error: dead_letter is not available yet (use fail or skip)");
+                   absl::StrCat("unknown on_error '", on_error, "'", hint));
     }
-    return Error(node, node.on_error.pos,
-                 absl::StrCat("on_error must be fail or skip, got '", on_error, "'"));
+    const DeadLetterDef& d = node.dead_letter;
+    if (on_error != "dead_letter") {
+      if (d.present) {
+        return Error(node, d.pos, "dead_letter: is used by on_error: dead_letter only");
+      }
+      return on_error;
+    }
+    if (!d.present) {
+      return Error(node, node.on_error.pos,
+                   "on_error: dead_letter needs dead_letter: {topic: name} or {path: directory}");
+    }
+    if (d.topic.empty() == d.path.empty()) {
+      return Error(node, d.pos, "dead_letter needs either topic: or path: (one of them)");
+    }
+    if (!d.path.empty()) {
+      if (!d.bootstrap.empty() || !d.properties.empty()) {
+        return Error(node, d.pos, "dead_letter: bootstrap and properties apply to a topic");
+      }
+      dead_letter->set_path(ResolvePath(d.path.text));
+      return on_error;
+    }
+    dead_letter->set_topic(d.topic.text);
+    dead_letter->set_bootstrap(d.bootstrap.text);
+    for (const OptionEntry& p : d.properties) {
+      (*dead_letter->mutable_properties())[p.key.text] = p.value.text;
+    }
+    return on_error;
   }
 
   absl::Status PlanKafkaSource(const LogicalNode& node, proto::OperatorSpec* spec) const {
@@ -458,7 +485,9 @@ class Planner {
       return Error(node, k.start.pos, absl::StrCat("unknown start '", start, "'", hint));
     }
     ASSIGN_OR_RETURN(*kafka->mutable_format(), PlanFormat(node));
-    ASSIGN_OR_RETURN(*kafka->mutable_on_error(), PlanOnError(node));
+    proto::DeadLetterSpec dead_letter;
+    ASSIGN_OR_RETURN(*kafka->mutable_on_error(), PlanOnError(node, &dead_letter));
+    if (kafka->on_error() == "dead_letter") *kafka->mutable_dead_letter() = std::move(dead_letter);
     for (const OptionEntry& p : k.properties) {
       if (p.key.text == "bootstrap.servers" || p.key.text == "group.id") {
         return Error(node, p.key.pos,

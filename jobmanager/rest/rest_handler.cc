@@ -169,7 +169,8 @@ json TaskMetricsJson(const proto::TaskMetrics& m, const std::optional<TaskRates>
 }
 
 // A vertex's event time: watermark_ms (null: none), watermark (RFC 3339 or null),
-// watermark_state none | active | idle | end (its input ended), late_records_dropped.
+// watermark_state none | active | idle | end (its input ended), late_records_dropped; and the
+// bad source records: bad_records_skipped, bad_records_dead_lettered.
 json VertexWatermarkJson(const proto::VertexDetail& v) {
   std::string state = "none";
   json ms = nullptr, text = nullptr;
@@ -185,7 +186,9 @@ json VertexWatermarkJson(const proto::VertexDetail& v) {
   return {{"watermark_ms", ms},
           {"watermark", text},
           {"watermark_state", state},
-          {"late_records_dropped", v.late_records_dropped()}};
+          {"late_records_dropped", v.late_records_dropped()},
+          {"bad_records_skipped", v.bad_records_skipped()},
+          {"bad_records_dead_lettered", v.bad_records_dead_lettered()}};
 }
 
 // A vertex's state from its subtasks': the common one, else the most telling.

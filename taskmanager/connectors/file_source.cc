@@ -12,7 +12,6 @@ namespace sluice::taskmanager::connectors {
 namespace {
 
 constexpr size_t kBatchTextBytes = 4 << 20;
-constexpr int64_t kLoggedSkips = 5;
 
 }  // namespace
 
@@ -25,22 +24,23 @@ absl::StatusOr<std::unique_ptr<FileSource>> FileSource::Create(const proto::Oper
   if (file.path().empty()) {
     return absl::InvalidArgumentError(absl::StrCat("file source '", spec.name(), "': no path"));
   }
-  auto skip = SkipsBadRecords(file.on_error());
-  if (!skip.ok()) return prefix(skip.status());
+  auto bad = BadRecords::Create(file.on_error(), file.dead_letter(),
+                                absl::StrCat("file source '", spec.name(), "'"));
+  if (!bad.ok()) return bad.status();
   auto format = types::ParseFormatOptions(file.format());
   if (!format.ok()) return prefix(format.status());
   if (absl::Status s = types::CheckLineFormat(*format, "file"); !s.ok()) return prefix(s);
   auto schema = SchemaOf(spec.output_schema());
   if (!schema.ok()) return prefix(schema.status());
   return std::unique_ptr<FileSource>(new FileSource(
-      spec.name(), file.path(), *skip, *std::move(format), *std::move(schema), options));
+      spec.name(), file.path(), *std::move(bad), *std::move(format), *std::move(schema), options));
 }
 
-FileSource::FileSource(std::string name, std::string path, bool skip_errors,
+FileSource::FileSource(std::string name, std::string path, std::unique_ptr<BadRecords> bad,
                        types::FormatOptions format, types::SchemaPtr schema, Options options)
     : name_(std::move(name)),
       path_(std::move(path)),
-      skip_errors_(skip_errors),
+      bad_(std::move(bad)),
       format_(std::move(format)),
       schema_(std::move(schema)),
       options_(options),
@@ -50,6 +50,7 @@ FileSource::FileSource(std::string name, std::string path, bool skip_errors,
 absl::Status FileSource::Open(const OperatorContext& ctx) {
   subtask_ = ctx.subtask;
   parallelism_ = ctx.parallelism;
+  RETURN_IF_ERROR(bad_->Open(name_, subtask_));
   auto files = ListInputFiles(path_);
   if (!files.ok()) {
     return absl::Status(files.status().code(),
@@ -100,6 +101,7 @@ absl::Status FileSource::InitializeState(StateInitContext& ctx) {
 }
 
 absl::StatusOr<std::string> FileSource::SnapshotState(int64_t checkpoint_id) {
+  RETURN_IF_ERROR(bad_->Flush());  // dead letters of the records before this position
   proto::FileSourceState state;
   state.set_parallelism(parallelism_);
   if (reader_ != nullptr) {
@@ -153,26 +155,18 @@ absl::StatusOr<SourcePoll> FileSource::PollNext(Collector& out) {
 }
 
 absl::Status FileSource::HandleErrors(int64_t first_line) {
+  ASSIGN_OR_RETURN(int64_t before, reader_->LinesBeforeSplit());
   for (const types::DecodeError& e : errors_) {
-    if (skip_errors_ && records_skipped_ >= kLoggedSkips) {
-      ++records_skipped_;
-      continue;
-    }
-    ASSIGN_OR_RETURN(int64_t before, reader_->LinesBeforeSplit());
-    int64_t line = before + first_line + static_cast<int64_t>(e.line_index) + 1;
-    std::string message =
-        absl::StrCat("file ", reader_->split().path, " line ", line, ": ", e.message);
-    if (!skip_errors_) return absl::InvalidArgumentError(message);
-    ++records_skipped_;
-    spdlog::warn("file source '{}' ({}): skipped a bad record: {}{}", name_, subtask_, message,
-                 records_skipped_ == kLoggedSkips ? " (further bad records are only counted)" : "");
+    const int64_t line = before + first_line + static_cast<int64_t>(e.line_index) + 1;
+    RETURN_IF_ERROR(bad_->Handle(e, lines_[e.line_index], "",
+                                 absl::StrCat("file ", reader_->split().path, " line ", line)));
   }
   return absl::OkStatus();
 }
 
 absl::Status FileSource::Close() {
   reader_.reset();
-  return absl::OkStatus();
+  return bad_->Flush();
 }
 
 }  // namespace sluice::taskmanager::connectors

@@ -3,11 +3,8 @@
 // them with the spec's format (common/types/format.h) into batches of up to ~1024 lines
 // (and ~4 MiB of text), and ends (kEnd) when its splits are read. With a csv `header: true`
 // the first line of each file is skipped.
-// Bad records, by FileSourceSpec.on_error:
-//   fail (default): PollNext returns InvalidArgument
-//                   "file <path> line <n>: <decode message>" (n: 1-based line of the file);
-//   skip:           the record is dropped and counted (records_skipped()); the first few are
-//                   logged as warnings.
+// Bad records go by FileSourceSpec.on_error (bad_records.h); their location is
+// "file <path> line <n>" (n: 1-based line of the file).
 // Open: NotFound "file source '<name>': no such file or directory: <path>" for a missing path.
 // Task thread only.
 #pragma once
@@ -19,6 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/types/format.h"
+#include "taskmanager/connectors/bad_records.h"
 #include "taskmanager/connectors/file_splits.h"
 #include "taskmanager/connectors/line_reader.h"
 #include "taskmanager/operators/operator.h"
@@ -48,14 +46,15 @@ class FileSource : public SourceOperator {
   absl::Status InitializeState(StateInitContext& ctx) override;
   absl::StatusOr<std::string> SnapshotState(int64_t checkpoint_id) override;
 
-  // Records dropped by on_error: skip.
-  int64_t records_skipped() const { return records_skipped_; }
+  BadRecordCounts bad_records() const override {
+    return {bad_->skipped(), bad_->dead_lettered()};
+  }
   // The splits this subtask reads (after Open).
   const std::vector<FileSplit>& splits() const { return splits_; }
 
  private:
-  FileSource(std::string name, std::string path, bool skip_errors, types::FormatOptions format,
-             types::SchemaPtr schema, Options options);
+  FileSource(std::string name, std::string path, std::unique_ptr<BadRecords> bad,
+             types::FormatOptions format, types::SchemaPtr schema, Options options);
   absl::Status OpenNextSplit();
   // Applies on_error to the errors of the lines just decoded (`first_line`: index within the
   // split of lines_[0]).
@@ -64,7 +63,7 @@ class FileSource : public SourceOperator {
   int parallelism_ = 1;
   std::string name_;
   std::string path_;
-  bool skip_errors_;
+  std::unique_ptr<BadRecords> bad_;
   types::FormatOptions format_;
   types::SchemaPtr schema_;
   Options options_;
@@ -75,7 +74,6 @@ class FileSource : public SourceOperator {
   types::RecordBatch batch_;
   std::vector<absl::string_view> lines_;
   std::vector<types::DecodeError> errors_;
-  int64_t records_skipped_ = 0;
   int subtask_ = 0;
 };
 

@@ -15,7 +15,6 @@
 namespace sluice::taskmanager::connectors {
 namespace {
 
-constexpr int64_t kLoggedSkips = 5;
 constexpr int64_t kLoggedMessageErrors = 20;
 
 // Owns an rd_kafka_topic_partition_list_t.
@@ -63,25 +62,26 @@ absl::StatusOr<std::unique_ptr<KafkaSource>> KafkaSource::Create(const proto::Op
           absl::StrCat("topic_pattern '", kafka.topic_pattern(), "' is not a valid regular expression: ", e.what())));
     }
   }
-  auto skip = SkipsBadRecords(kafka.on_error());
-  if (!skip.ok()) return prefix(skip.status());
+  auto bad = BadRecords::Create(kafka.on_error(), kafka.dead_letter(),
+                                absl::StrCat("kafka source '", spec.name(), "'"));
+  if (!bad.ok()) return bad.status();
   auto format = types::ParseFormatOptions(kafka.format());
   if (!format.ok()) return prefix(format.status());
   auto schema = SchemaOf(spec.output_schema());
   if (!schema.ok()) return prefix(schema.status());
   auto decoder = types::MakeDecoder(*format, *schema);
   if (!decoder.ok()) return prefix(decoder.status());
-  return std::unique_ptr<KafkaSource>(new KafkaSource(spec, *skip, *std::move(format),
+  return std::unique_ptr<KafkaSource>(new KafkaSource(spec, *std::move(bad), *std::move(format),
                                                       *std::move(schema), *std::move(decoder),
                                                       options));
 }
 
-KafkaSource::KafkaSource(const proto::OperatorSpec& spec, bool skip_errors,
+KafkaSource::KafkaSource(const proto::OperatorSpec& spec, std::unique_ptr<BadRecords> bad,
                          types::FormatOptions format, types::SchemaPtr schema,
                          std::unique_ptr<types::BatchDecoder> decoder, Options options)
     : name_(spec.name()),
       spec_(spec.kafka_source()),
-      skip_errors_(skip_errors),
+      bad_(std::move(bad)),
       format_(std::move(format)),
       schema_(std::move(schema)),
       options_(options),
@@ -101,6 +101,7 @@ absl::Status KafkaSource::Open(const OperatorContext& ctx) {
   clock_ = ctx.clock != nullptr ? ctx.clock : SystemClock::Get();
   subtask_ = ctx.subtask;
   parallelism_ = ctx.parallelism;
+  RETURN_IF_ERROR(bad_->Open(name_, subtask_));
   KafkaSettings settings;
   settings.what = absl::StrCat("kafka source '", name_, "'");
   settings.bootstrap = spec_.bootstrap();
@@ -460,24 +461,19 @@ absl::Status KafkaSource::EmitLines(const std::vector<rd_kafka_message_t*>& mess
   errors_.clear();
   decoder_->DecodeLines(lines_, &batch_, &errors_);
   for (const types::DecodeError& e : errors_) {
-    if (skip_errors_ && !e.fatal && records_skipped_ >= kLoggedSkips) {
-      ++records_skipped_;
-      continue;
-    }
     const rd_kafka_message_t* m = messages[line_message_[e.line_index]];
-    const std::string message = absl::StrCat("topic ", rd_kafka_topic_name(m->rkt), " partition ",
-                                             m->partition, " offset ", m->offset, ": ", e.message);
-    if (e.fatal) return Error(absl::StatusCode::kUnavailable, message);
-    if (!skip_errors_) return Error(absl::StatusCode::kInvalidArgument, message);
-    ++records_skipped_;
-    spdlog::warn("{}({}): skipped a bad record: {}{}", Prefix(), subtask_, message,
-                 records_skipped_ == kLoggedSkips ? " (further bad records are only counted)" : "");
+    RETURN_IF_ERROR(bad_->Handle(
+        e, lines_[e.line_index],
+        absl::string_view(static_cast<const char*>(m->key), m->key == nullptr ? 0 : m->key_len),
+        absl::StrCat("topic ", rd_kafka_topic_name(m->rkt), " partition ", m->partition,
+                     " offset ", m->offset)));
   }
   if (batch_.num_rows() > 0) RETURN_IF_ERROR(out.Collect(batch_));
   return absl::OkStatus();
 }
 
 absl::StatusOr<std::string> KafkaSource::SnapshotState(int64_t checkpoint_id) {
+  RETURN_IF_ERROR(bad_->Flush());  // dead letters of the records before these offsets
   proto::KafkaSourceState state;
   std::vector<Partition> commit;
   for (const Partition& p : partitions_) {
@@ -528,11 +524,12 @@ std::vector<std::string> KafkaSource::AssignedPartitions() const {
 }
 
 absl::Status KafkaSource::Close() {
-  if (consumer_ == nullptr) return absl::OkStatus();
+  absl::Status flushed = bad_->Flush();
+  if (consumer_ == nullptr) return flushed;
   rd_kafka_consumer_close(consumer_);
   rd_kafka_destroy(consumer_);
   consumer_ = nullptr;
-  return absl::OkStatus();
+  return flushed;
 }
 
 }  // namespace sluice::taskmanager::connectors

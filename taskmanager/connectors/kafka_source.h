@@ -11,11 +11,12 @@
 //   union on restore (UnionOperatorState), so any new parallelism resumes every partition
 //   exactly once. NotifyCheckpointComplete commits the checkpoint's offsets to `group`
 //   (asynchronously; for monitoring only, the checkpoint is the truth).
-// - Records: each message payload is one or more lines of the format (json | csv), decoded
-//   with common/types/format.h into batches of up to ~1024 lines, each batch from one
-//   partition (CurrentSplit), so the task keeps a watermark per partition. on_error: fail returns
-//   InvalidArgument "kafka source '<name>': topic <t> partition <p> offset <o>: <message>";
-//   skip drops and counts the record (records_skipped()).
+// - Records: each message payload is one or more lines of a line format (json | csv), or one
+//   record of a message format (avro, avro-confluent), decoded with common/types/format.h
+//   into batches of up to ~1024 records, each batch from one partition (CurrentSplit), so the
+//   task keeps a watermark per partition. Bad records go by on_error (bad_records.h), located
+//   as "topic <t> partition <p> offset <o>"; on_error: fail returns InvalidArgument
+//   "kafka source '<name>': topic <t> partition <p> offset <o>: <message>".
 // - Unbounded: PollNext returns kIdle when no message is waiting (call again after
 //   idle_wait_ms). With stop_at: latest it ends (kEnd) once every partition reached the end
 //   offset it had at the first poll.
@@ -36,6 +37,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "common/types/format.h"
+#include "taskmanager/connectors/bad_records.h"
 #include "taskmanager/operators/operator.h"
 
 typedef struct rd_kafka_s rd_kafka_t;
@@ -78,8 +80,9 @@ class KafkaSource : public SourceOperator {
   int NumSplits() const override { return static_cast<int>(partitions_.size()); }
   int CurrentSplit() const override { return current_split_; }
 
-  // Records dropped by on_error: skip.
-  int64_t records_skipped() const { return records_skipped_; }
+  BadRecordCounts bad_records() const override {
+    return {bad_->skipped(), bad_->dead_lettered()};
+  }
   // "topic/partition" of every partition this subtask reads, sorted (after the first poll).
   std::vector<std::string> AssignedPartitions() const;
 
@@ -93,7 +96,8 @@ class KafkaSource : public SourceOperator {
     bool done() const { return stop_offset >= 0 && next_offset >= stop_offset; }
   };
 
-  KafkaSource(const proto::OperatorSpec& spec, bool skip_errors, types::FormatOptions format,
+  KafkaSource(const proto::OperatorSpec& spec, std::unique_ptr<BadRecords> bad,
+              types::FormatOptions format,
               types::SchemaPtr schema, std::unique_ptr<types::BatchDecoder> decoder,
               Options options);
   std::string Prefix() const;
@@ -114,7 +118,7 @@ class KafkaSource : public SourceOperator {
 
   std::string name_;
   proto::KafkaSourceSpec spec_;
-  bool skip_errors_;
+  std::unique_ptr<BadRecords> bad_;
   types::FormatOptions format_;
   types::SchemaPtr schema_;
   Options options_;
@@ -143,7 +147,6 @@ class KafkaSource : public SourceOperator {
   std::vector<absl::string_view> lines_;
   std::vector<size_t> line_message_;  // lines_[i] came from messages[line_message_[i]]
   std::vector<types::DecodeError> errors_;
-  int64_t records_skipped_ = 0;
   int64_t message_errors_logged_ = 0;
 };
 

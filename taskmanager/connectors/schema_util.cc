@@ -11,11 +11,4 @@ absl::StatusOr<types::SchemaPtr> SchemaOf(const proto::Schema& proto) {
   return std::make_shared<const types::Schema>(*std::move(schema));
 }
 
-absl::StatusOr<bool> SkipsBadRecords(const std::string& on_error) {
-  if (on_error.empty() || on_error == "fail") return false;
-  if (on_error == "skip") return true;
-  return absl::InvalidArgumentError(
-      absl::StrCat("on_error must be fail or skip, not '", on_error, "'"));
-}
-
 }  // namespace sluice::taskmanager::connectors

@@ -1,5 +1,5 @@
 // Helpers shared by the connectors: the schema of a connector's spec (output_schema of a
-// source, input_schema of a sink), checked to be non-empty, and a source's on_error.
+// source, input_schema of a sink), checked to be non-empty.
 // Stateless; thread-safe.
 #pragma once
 
@@ -12,9 +12,5 @@
 namespace sluice::taskmanager::connectors {
 
 absl::StatusOr<types::SchemaPtr> SchemaOf(const proto::Schema& schema);
-
-// A source's on_error: true for skip, false for fail (or empty); InvalidArgument
-// "on_error must be fail or skip, not '<value>'" otherwise.
-absl::StatusOr<bool> SkipsBadRecords(const std::string& on_error);
 
 }  // namespace sluice::taskmanager::connectors

@@ -97,6 +97,13 @@ class StatefulOperator {
   virtual bool UnionOperatorState() const { return false; }
 };
 
+// Source records that could not be decoded: skipped (on_error: skip) or written to the
+// dead-letter sink (on_error: dead_letter).
+struct BadRecordCounts {
+  int64_t skipped = 0;
+  int64_t dead_lettered = 0;
+};
+
 class Operator : public StatefulOperator {
  public:
   virtual absl::Status Open(const OperatorContext& ctx) { return absl::OkStatus(); }
@@ -146,6 +153,8 @@ class SourceOperator : public StatefulOperator {
   virtual int NumSplits() const { return 1; }
   virtual int CurrentSplit() const { return 0; }
   virtual absl::Status Close() { return absl::OkStatus(); }
+  // Records the format could not decode, by on_error (metrics; any thread).
+  virtual BadRecordCounts bad_records() const { return {}; }
 };
 
 // Builds the operator of a spec (filter, select, aggregate, union, sinks, user operators).

@@ -748,7 +748,34 @@ TEST(JobSpecTest, BadKafkaSourceKeysAreClearErrors) {
   EXPECT_EQ(starts_with(ErrorOf(KafkaJob("    topic: txns\n    discovery_interval: soon\n")), bad_interval),
             bad_interval);
   EXPECT_EQ(ErrorOf(KafkaJob("    topic: txns\n    on_error: ignore\n")),
-            "job.yaml:6:15: on_error must be fail or skip, got 'ignore'");
+            "job.yaml:6:15: unknown on_error 'ignore' (use fail, skip or dead_letter)");
+}
+
+TEST(JobSpecTest, DeadLettersBecomeASpec) {
+  absl::StatusOr<proto::JobGraph> graph = Parse(KafkaJob(
+      "    topic: txns\n    on_error: dead_letter\n"
+      "    dead_letter: {topic: txns-dlq, properties: {linger.ms: 5}}\n"));
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  const proto::KafkaSourceSpec& k = graph->vertices(0).chain(0).kafka_source();
+  EXPECT_EQ(k.on_error(), "dead_letter");
+  EXPECT_EQ(k.dead_letter().topic(), "txns-dlq");
+  EXPECT_EQ(k.dead_letter().bootstrap(), "");  // the JobManager fills in the source's
+  EXPECT_EQ(k.dead_letter().properties().at("linger.ms"), "5");
+  graph = Parse(KafkaJob("    topic: txns\n    on_error: dead_letter\n    dead_letter: {path: dlq}\n"));
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  EXPECT_EQ(graph->vertices(0).chain(0).kafka_source().dead_letter().path(), "/specs/dlq");
+
+  EXPECT_EQ(ErrorOf(KafkaJob("    topic: txns\n    on_error: dead_letter\n")),
+            "job.yaml:6:15: on_error: dead_letter needs dead_letter: {topic: name} or "
+            "{path: directory}");
+  EXPECT_EQ(ErrorOf(KafkaJob("    topic: txns\n    on_error: dead_letter\n"
+                             "    dead_letter: {topic: a, path: b}\n")),
+            "job.yaml:7:5: dead_letter needs either topic: or path: (one of them)");
+  EXPECT_EQ(ErrorOf(KafkaJob("    topic: txns\n    dead_letter: {topic: a}\n")),
+            "job.yaml:6:5: dead_letter: is used by on_error: dead_letter only");
+  EXPECT_EQ(ErrorOf(KafkaJob("    topic: txns\n    on_error: dead_letter\n"
+                             "    dead_letter: {topik: a}\n")),
+            "job.yaml:7:19: unknown key 'topik' in dead_letter (did you mean 'topic'?)");
 }
 
 // A Kafka sink reading `txns`, with `keys` (one per line) after its connector line (line 9).
@@ -864,7 +891,7 @@ TEST(JobSpecTest, AggregateMistakes) {
 TEST(JobSpecTest, ConnectorSettingMistakes) {
   const std::string sink = "sinks:\n  - {name: o, input: txns, connector: print}\n";
   std::string spec = std::string(kSource) + "    on_error: ignore\n" + sink;
-  EXPECT_EQ(ErrorOf(spec), "job.yaml:8:15: on_error must be fail or skip, got 'ignore'");
+  EXPECT_EQ(ErrorOf(spec), "job.yaml:8:15: unknown on_error 'ignore' (use fail, skip or dead_letter)");
   spec = std::string(kSource) + "    format_options: {delimiter: \";\"}\n" + sink;
   EXPECT_EQ(ErrorOf(spec),
             "job.yaml:8:22: format json: unknown option 'delimiter' (expected timestamp_unit)");

@@ -6,9 +6,13 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <random>
 
+#include "absl/strings/escaping.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
 #include "taskmanager/connectors/file_source.h"
 #include "taskmanager/connectors/file_splits.h"
 
@@ -65,6 +69,7 @@ struct RunResult {
   std::vector<int64_t> ids;          // column 0 of every row, in order
   std::vector<std::string> strings;  // column 1
   int64_t skipped = 0;
+  int64_t dead_lettered = 0;
   int polls = 0;
 };
 
@@ -104,7 +109,8 @@ RunResult RunSource(const proto::OperatorSpec& spec, FileSource::Options options
       }
     }
   }
-  r.skipped = (*source)->records_skipped();
+  r.skipped = (*source)->bad_records().skipped;
+  r.dead_lettered = (*source)->bad_records().dead_lettered;
   (*source)->Close().IgnoreError();
   return r;
 }
@@ -239,7 +245,8 @@ TEST(ConnectorsFileSourceTest, BadRecordFailsWithFileAndLineNumber) {
       ++failures;
       EXPECT_EQ(r.status.code(), absl::StatusCode::kInvalidArgument);
       EXPECT_EQ(r.status.message(),
-                "file " + file + " line 78: column 'id': expected int64, got \"x\"");
+                "file source 'txns': file " + file +
+                    " line 78: column 'id': expected int64, got \"x\"");
     }
     EXPECT_EQ(failures, 1) << split_bytes;
   }
@@ -263,6 +270,53 @@ TEST(ConnectorsFileSourceTest, SkipModeCountsBadRecordsAndKeepsTheRest) {
   }
   EXPECT_EQ(rows, 2970);
   EXPECT_EQ(skipped, 30);
+}
+
+TEST(ConnectorsFileSourceTest, DeadLetterModeWritesEachBadRecordWithItsReasonAndLine) {
+  TempDir dir;
+  std::string text;
+  std::set<std::string> want;
+  for (int i = 0; i < 3000; ++i) {
+    if (i % 100 == 0) {
+      text += "not json " + std::to_string(i) + "\n";
+      want.insert("line " + std::to_string(i + 1) + ": not json " + std::to_string(i));
+    } else {
+      text += "{\"id\":" + std::to_string(i) + "}\n";
+    }
+  }
+  std::string file = dir.Write("bad.jsonl", text);
+  const fs::path dead = dir.path() / "dead";
+  proto::OperatorSpec spec = Spec(file, "json", "dead_letter");
+  spec.mutable_file_source()->mutable_dead_letter()->set_path(dead.string());
+  FileSource::Options options;
+  options.split_bytes = 1000;
+  int64_t rows = 0, dead_lettered = 0;
+  for (int subtask = 0; subtask < 2; ++subtask) {
+    RunResult r = RunSource(spec, options, subtask, 2);
+    ASSERT_TRUE(r.status.ok()) << r.status;
+    rows += r.ids.size();
+    dead_lettered += r.dead_lettered;
+    EXPECT_EQ(r.skipped, 0);
+  }
+  EXPECT_EQ(rows, 2970);
+  EXPECT_EQ(dead_lettered, 30);
+  // One JSON object per bad record in <dir>/<source>-<subtask>.jsonl; the raw bytes base64.
+  std::set<std::string> got;
+  for (int subtask = 0; subtask < 2; ++subtask) {
+    std::ifstream in(dead / ("txns-" + std::to_string(subtask) + ".jsonl"));
+    std::string line;
+    while (std::getline(in, line)) {
+      nlohmann::json j = nlohmann::json::parse(line);
+      EXPECT_EQ(j["source"], "txns");
+      EXPECT_THAT(j["error"].get<std::string>(), ::testing::HasSubstr("invalid JSON"));
+      std::string raw;
+      ASSERT_TRUE(absl::Base64Unescape(j["raw_base64"].get<std::string>(), &raw));
+      const std::string location = j["location"];
+      ASSERT_EQ(location.rfind("file " + file + " ", 0), 0u) << location;
+      got.insert(location.substr(file.size() + 6) + ": " + raw);
+    }
+  }
+  EXPECT_EQ(got, want);
 }
 
 TEST(ConnectorsFileSourceTest, LinesLongerThanTheReadBufferAreRead) {
@@ -299,9 +353,15 @@ TEST(ConnectorsFileSourceTest, EmptyDirectoryEndsRightAway) {
 
 TEST(ConnectorsFileSourceTest, BadSpecsAreRejectedAtCreate) {
   EXPECT_EQ(FileSource::Create(Spec("x", "json", "dead_letter")).status().message(),
-            "file source 'txns': on_error must be fail or skip, not 'dead_letter'");
+            "file source 'txns': on_error: dead_letter needs dead_letter: {topic: ...} or "
+            "{path: ...}");
+  EXPECT_EQ(FileSource::Create(Spec("x", "json", "ignore")).status().message(),
+            "file source 'txns': on_error must be fail, skip or dead_letter, not 'ignore'");
   EXPECT_EQ(FileSource::Create(Spec("x", "xml")).status().message(),
-            "file source 'txns': unknown format 'xml' (expected json or csv)");
+            "file source 'txns': unknown format 'xml' (expected json, csv, avro, avro-confluent)");
+  EXPECT_EQ(FileSource::Create(Spec("x", "avro")).status().message(),
+            "file source 'txns': format avro has one record per message: the file connector "
+            "takes json or csv");
   EXPECT_EQ(FileSource::Create(Spec("x", "json", "", {})).status().message(),
             "file source 'txns': no schema (no columns)");
 }

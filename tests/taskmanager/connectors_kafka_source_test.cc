@@ -20,6 +20,7 @@
 #include "gtest/gtest.h"
 #include "librdkafka/rdkafka.h"
 #include "proto/checkpoint.pb.h"
+#include "tests/kafka_test_util.h"
 #include "tests/taskmanager/operator_test_util.h"
 
 namespace sluice::taskmanager::connectors {
@@ -446,7 +447,36 @@ TEST_F(KafkaSourceTest, BadRecordIsSkippedAndCounted) {
   RowCollector out;
   ReadToEnd(*source, out);
   EXPECT_EQ(out.rows, (std::vector<std::string>{Row(0), Row(2)}));
-  EXPECT_EQ(source->records_skipped(), 1);
+  EXPECT_EQ(source->bad_records().skipped, 1);
+  EXPECT_EQ(source->bad_records().dead_lettered, 0);
+}
+
+TEST_F(KafkaSourceTest, BadRecordGoesToTheDeadLetterTopicWithItsReason) {
+  ASSERT_TRUE(kafka_->CreateTopic("txns", 1).ok());
+  ASSERT_TRUE(kafka_->CreateTopic("txns-dlq", 1).ok());
+  Produce("txns", 0, Json(0));
+  Produce("txns", 0, "not json");
+  Produce("txns", 0, Json(2));
+  Flush();
+  proto::OperatorSpec spec = Spec({"txns"});
+  spec.mutable_kafka_source()->set_on_error("dead_letter");
+  spec.mutable_kafka_source()->mutable_dead_letter()->set_topic("txns-dlq");
+  spec.mutable_kafka_source()->mutable_dead_letter()->set_bootstrap(kafka_->bootstrap());
+  std::unique_ptr<KafkaSource> source = Open(spec);
+  RowCollector out;
+  ReadToEnd(*source, out);
+  EXPECT_EQ(out.rows, (std::vector<std::string>{Row(0), Row(2)}));
+  // The snapshot before a checkpoint makes the dead letters durable.
+  ASSERT_TRUE(source->SnapshotState(1).ok());
+  EXPECT_EQ(source->bad_records().dead_lettered, 1);
+  EXPECT_EQ(source->bad_records().skipped, 0);
+  std::vector<sluice::testing::KafkaMessage> dead =
+      sluice::testing::ReadTopic(kafka_->bootstrap(), "txns-dlq");
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(dead[0].value, "not json");
+  EXPECT_EQ(dead[0].headers["sluice.source"], "txns");
+  EXPECT_EQ(dead[0].headers["sluice.location"], "topic txns partition 0 offset 1");
+  EXPECT_THAT(dead[0].headers["sluice.error"], HasSubstr("invalid JSON"));
 }
 
 TEST_F(KafkaSourceTest, UnknownTopicIsAClearError) {

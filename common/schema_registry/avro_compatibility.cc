@@ -12,8 +12,7 @@ namespace {
 bool Promotable(AvroKind writer, AvroKind reader) {
   switch (writer) {
     case AvroKind::kInt:
-      return reader == AvroKind::kLong || reader == AvroKind::kFloat ||
-             reader == AvroKind::kDouble;
+      return reader == AvroKind::kLong || reader == AvroKind::kFloat || reader == AvroKind::kDouble;
     case AvroKind::kLong:
       return reader == AvroKind::kFloat || reader == AvroKind::kDouble;
     case AvroKind::kFloat:
@@ -39,8 +38,7 @@ std::string At(const std::string& path) {
 // Walks a reader and a writer schema side by side, collecting reasons.
 class Resolver {
  public:
-  Resolver(const AvroSchema& reader, const AvroSchema& writer)
-      : reader_(reader), writer_(writer) {}
+  Resolver(const AvroSchema& reader, const AvroSchema& writer) : reader_(reader), writer_(writer) {}
 
   void Check(int r, int w, const std::string& path, std::vector<std::string>* reasons) {
     const AvroNode& rn = reader_.node(r);
@@ -74,9 +72,8 @@ class Resolver {
         if (rn.kind == AvroKind::kRecord) return CheckRecord(rn, wn, path, reasons);
         if (rn.kind == AvroKind::kEnum) return CheckEnum(rn, wn, path, reasons);
         if (rn.size != wn.size) {
-          reasons->push_back(absl::StrCat(At(path), "reader fixed '", rn.full_name,
-                                          "' has size ", rn.size, " but the writer's has size ",
-                                          wn.size));
+          reasons->push_back(absl::StrCat(At(path), "reader fixed '", rn.full_name, "' has size ",
+                                          rn.size, " but the writer's has size ", wn.size));
         }
         return;
       case AvroKind::kArray:
@@ -109,9 +106,8 @@ class Resolver {
       const bool resolved = std::any_of(rn.branches.begin(), rn.branches.end(),
                                         [&](int rb) { return Resolves(rb, branch, path); });
       if (!resolved) {
-        reasons->push_back(absl::StrCat(At(path), "writer union branch ",
-                                        writer_.Describe(branch), " matches no branch of reader ",
-                                        reader_.Describe(r)));
+        reasons->push_back(absl::StrCat(At(path), "writer union branch ", writer_.Describe(branch),
+                                        " matches no branch of reader ", reader_.Describe(r)));
       }
     }
   }

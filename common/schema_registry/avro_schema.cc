@@ -245,8 +245,7 @@ std::string AvroSchema::Describe(int index) const {
       std::vector<std::string> branches;
       for (int b : n.branches) {
         const AvroNode& branch = nodes_[b];
-        branches.push_back(branch.full_name.empty() ? AvroKindName(branch.kind)
-                                                    : branch.full_name);
+        branches.push_back(branch.full_name.empty() ? AvroKindName(branch.kind) : branch.full_name);
       }
       return absl::StrCat("union [", absl::StrJoin(branches, ", "), "]");
     }

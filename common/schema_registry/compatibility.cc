@@ -13,13 +13,12 @@ bool Transitive(CompatibilityLevel level) {
 
 bool ChecksBackward(CompatibilityLevel level) {
   return level == CompatibilityLevel::kBackward ||
-         level == CompatibilityLevel::kBackwardTransitive ||
-         level == CompatibilityLevel::kFull || level == CompatibilityLevel::kFullTransitive;
+         level == CompatibilityLevel::kBackwardTransitive || level == CompatibilityLevel::kFull ||
+         level == CompatibilityLevel::kFullTransitive;
 }
 
 bool ChecksForward(CompatibilityLevel level) {
-  return level == CompatibilityLevel::kForward ||
-         level == CompatibilityLevel::kForwardTransitive ||
+  return level == CompatibilityLevel::kForward || level == CompatibilityLevel::kForwardTransitive ||
          level == CompatibilityLevel::kFull || level == CompatibilityLevel::kFullTransitive;
 }
 

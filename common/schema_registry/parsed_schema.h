@@ -7,10 +7,10 @@
 
 #include <memory>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "common/schema_registry/schema_types.h"
 
 namespace sluice::schema_registry {

@@ -4,7 +4,6 @@
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
-
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/schema_registry/registry_errors.h"
@@ -94,8 +93,8 @@ void CheckMessage(const pb::Descriptor& writer, const pb::DescriptorPool& reader
     const pb::FieldDescriptor* rf = reader->FindFieldByNumber(wf.number());
     if (rf == nullptr) continue;  // a removed field: readers skip it
     if (std::string change = FieldChange(*rf, wf); !change.empty()) {
-      reasons->push_back(absl::StrCat("field '", reader->full_name(), ".", rf->name(),
-                                      "' (number ", wf.number(), "): ", change));
+      reasons->push_back(absl::StrCat("field '", reader->full_name(), ".", rf->name(), "' (number ",
+                                      wf.number(), "): ", change));
     }
   }
   for (int i = 0; i < writer.nested_type_count(); ++i) {
@@ -134,14 +133,13 @@ absl::StatusOr<std::unique_ptr<ProtobufSchema>> ProtobufSchema::Parse(absl::stri
   std::unique_ptr<ProtobufSchema> schema(new ProtobufSchema());
   schema->source_tree_ = std::make_unique<ProtobufSourceTree>(std::string(text));
   FirstErrorCollector errors;
-  schema->importer_ =
-      std::make_unique<pb::compiler::Importer>(schema->source_tree_.get(), &errors);
+  schema->importer_ = std::make_unique<pb::compiler::Importer>(schema->source_tree_.get(), &errors);
   schema->file_ = schema->importer_->Import(kSchemaFile);
   if (schema->file_ == nullptr || !errors.error().empty()) {
-    return RegistryError(kInvalidSchema,
-                         absl::StrCat("Invalid schema: ", errors.error().empty()
-                                                              ? "cannot parse the .proto text"
-                                                              : errors.error()));
+    return RegistryError(
+        kInvalidSchema,
+        absl::StrCat("Invalid schema: ",
+                     errors.error().empty() ? "cannot parse the .proto text" : errors.error()));
   }
   schema->canonical_ = schema->file_->DebugString();
   return schema;

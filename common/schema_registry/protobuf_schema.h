@@ -18,10 +18,10 @@
 
 #include <memory>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "common/schema_registry/parsed_schema.h"
 
 namespace google::protobuf {

@@ -4,9 +4,8 @@
 // and HTTP status. Pure functions: safe from any thread.
 #pragma once
 
-#include "absl/strings/string_view.h"
-
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 
 namespace sluice::schema_registry {
 

@@ -21,11 +21,11 @@ absl::StatusOr<std::unique_ptr<SchemaRegistryServer>> SchemaRegistryServer::Star
   http::HttpServerOptions http_options;
   http_options.max_body_bytes = kMaxRequestBytes;
   const RegistryService* service = server->service_.get();
-  ASSIGN_OR_RETURN(server->http_,
-                   http::HttpServer::Start(
-                       options.host, options.port, "the schema registry",
-                       [service](const http::HttpRequest& r) { return service->Handle(r); },
-                       http_options));
+  ASSIGN_OR_RETURN(
+      server->http_,
+      http::HttpServer::Start(
+          options.host, options.port, "the schema registry",
+          [service](const http::HttpRequest& r) { return service->Handle(r); }, http_options));
   return server;
 }
 

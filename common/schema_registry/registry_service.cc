@@ -17,7 +17,7 @@ namespace {
 
 using http::HttpRequest;
 using http::HttpResponse;
-using json = nlohmann::json;
+using json = nlohmann::ordered_json;
 
 HttpResponse Json(const json& body, int status = 200) {
   HttpResponse r;
@@ -101,7 +101,8 @@ absl::StatusOr<CompatibilityLevel> ParseLevelRequest(const std::string& body) {
   }
   auto level = j.find("compatibility");
   std::optional<CompatibilityLevel> parsed;
-  if (level != j.end() && level->is_string()) parsed = ParseCompatibilityLevel(level->get<std::string>());
+  if (level != j.end() && level->is_string())
+    parsed = ParseCompatibilityLevel(level->get<std::string>());
   if (!parsed) {
     return RegistryError(kInvalidCompatibilityLevel,
                          "Invalid compatibility level. Valid values are none, backward, "

@@ -19,8 +19,7 @@ namespace fs = std::filesystem;
 constexpr int kFormat = 1;
 
 absl::Status Corrupt(const std::string& path, absl::string_view why) {
-  return absl::DataLossError(
-      absl::StrCat("schema registry file ", path, " is corrupt: ", why));
+  return absl::DataLossError(absl::StrCat("schema registry file ", path, " is corrupt: ", why));
 }
 
 std::string Dump(const json& j) {
@@ -56,8 +55,8 @@ absl::StatusOr<StoredSubject> SubjectFromJson(const json& j, const std::string& 
   for (const json& v : j["versions"]) {
     if (!v.is_object() || !v.contains("version") || !v["version"].is_number_integer() ||
         !v.contains("id") || !v["id"].is_number_integer()) {
-      return Corrupt(path, absl::StrCat("a version of subject '", name,
-                                        "' lacks an integer version or id"));
+      return Corrupt(
+          path, absl::StrCat("a version of subject '", name, "' lacks an integer version or id"));
     }
     subject.versions.push_back(
         {v["version"].get<int>(), v["id"].get<int>(), v.value("deleted", false)});
@@ -150,13 +149,15 @@ absl::StatusOr<LoadedRegistry> DirectoryStorage::Load() {
     if (!absl::ConsumeSuffix(&name, ".json") || !absl::SimpleAtoi(name, &id) || id <= 0) continue;
     ids.insert(id);
   }
-  if (ec) return absl::DataLossError(absl::StrCat("cannot list ", dir_, "/schemas: ", ec.message()));
+  if (ec)
+    return absl::DataLossError(absl::StrCat("cannot list ", dir_, "/schemas: ", ec.message()));
   int max_id = 0;
   for (int id : ids) {
     const std::string path = SchemaPath(id);
     absl::StatusOr<json> j = ReadJson(path);
     if (!j.ok()) return j.status();
-    absl::StatusOr<StoredSchema> schema = Guarded(path, [&] { return SchemaFromJson(*j, id, path); });
+    absl::StatusOr<StoredSchema> schema =
+        Guarded(path, [&] { return SchemaFromJson(*j, id, path); });
     if (!schema.ok()) return schema.status();
     loaded.schemas.push_back(*std::move(schema));
     max_id = id;
@@ -184,7 +185,8 @@ absl::StatusOr<LoadedRegistry> DirectoryStorage::Load() {
 }
 
 absl::Status DirectoryStorage::WriteSchema(const StoredSchema& schema) {
-  json j = {{"id", schema.id}, {"schemaType", SchemaTypeName(schema.type)}, {"schema", schema.text}};
+  json j = {
+      {"id", schema.id}, {"schemaType", SchemaTypeName(schema.type)}, {"schema", schema.text}};
   return WriteFileAtomically(SchemaPath(schema.id), Dump(j));
 }
 

@@ -34,8 +34,11 @@ absl::Status ValidateSubject(const std::string& subject) {
   bool valid = !subject.empty();
   for (size_t i = 0; valid && i < subject.size();) {
     const auto c = static_cast<unsigned char>(subject[i]);
-    const int length = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3
-                                  : (c >> 3) == 0x1e ? 4 : 0;
+    const int length = c < 0x80           ? 1
+                       : (c >> 5) == 0x6  ? 2
+                       : (c >> 4) == 0xe  ? 3
+                       : (c >> 3) == 0x1e ? 4
+                                          : 0;
     valid = length > 0 && i + length <= subject.size() && (c >= 0x20 && c != 0x7f);
     for (int k = 1; valid && k < length; ++k) {
       valid = (static_cast<unsigned char>(subject[i + k]) >> 6) == 0x2;
@@ -141,8 +144,8 @@ absl::StatusOr<int> SchemaStore::Register(const std::string& subject, SchemaType
     return RegistryError(
         kIncompatibleSchema,
         absl::StrCat("Schema being registered is incompatible with an earlier schema for "
-                     "subject \"", subject, "\", details: [", absl::StrJoin(problems, "; "),
-                     "]"));
+                     "subject \"",
+                     subject, "\", details: [", absl::StrJoin(problems, "; "), "]"));
   }
   RegistryIndex next = index_;
   const int id = existing_id.value_or(next.next_id);
@@ -266,8 +269,10 @@ absl::StatusOr<std::vector<int>> SchemaStore::DeleteSubject(const std::string& s
 absl::StatusOr<int> SchemaStore::DeleteVersion(const std::string& subject, int version,
                                                bool permanent) {
   absl::MutexLock lock(&mu_);
-  ASSIGN_OR_RETURN(const StoredVersion* found,
-                   FindVersion(subject, version, /*include_deleted=*/permanent));
+  // "latest" is the newest live version for a soft delete, the newest of all for a
+  // permanent one; a number names that version, deleted or not.
+  const bool include_deleted = permanent || version != kLatestVersion;
+  ASSIGN_OR_RETURN(const StoredVersion* found, FindVersion(subject, version, include_deleted));
   const int number = found->version;
   if (permanent && !found->deleted) {
     return RegistryError(kVersionNotSoftDeleted,
@@ -275,16 +280,16 @@ absl::StatusOr<int> SchemaStore::DeleteVersion(const std::string& subject, int v
                                       " was not deleted first before being permanently "
                                       "deleted"));
   }
+  if (!permanent && found->deleted) {
+    return RegistryError(kVersionSoftDeleted,
+                         absl::StrCat("Subject '", subject, "' Version ", number,
+                                      " was soft deleted.Set permanent=true to delete "
+                                      "permanently"));
+  }
   RegistryIndex next = index_;
   std::vector<StoredVersion>& versions = next.subjects[subject].versions;
   for (auto v = versions.begin(); v != versions.end(); ++v) {
     if (v->version != number) continue;
-    if (!permanent && v->deleted) {
-      return RegistryError(kVersionSoftDeleted,
-                           absl::StrCat("Subject '", subject, "' Version ", number,
-                                        " was soft deleted.Set permanent=true to delete "
-                                        "permanently"));
-    }
     if (permanent) {
       versions.erase(v);
     } else {

@@ -14,12 +14,12 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "common/schema_registry/compatibility.h"
 #include "common/schema_registry/parsed_schema.h"
@@ -53,15 +53,13 @@ class SchemaStore {
   // Registers `text` under `subject`; returns its id. A schema already live under the
   // subject returns its id without a new version. 42201 invalid schema, 409 incompatible
   // (the message lists the reasons), 42208 invalid subject name.
-  absl::StatusOr<int> Register(const std::string& subject, SchemaType type,
-                               absl::string_view text);
+  absl::StatusOr<int> Register(const std::string& subject, SchemaType type, absl::string_view text);
   // The version of `subject` holding this schema (40401 no subject, 40403 not under it).
   absl::StatusOr<SubjectVersion> Lookup(const std::string& subject, SchemaType type,
                                         absl::string_view text, bool include_deleted) const;
 
   std::vector<std::string> Subjects(bool include_deleted) const;
-  absl::StatusOr<std::vector<int>> Versions(const std::string& subject,
-                                            bool include_deleted) const;
+  absl::StatusOr<std::vector<int>> Versions(const std::string& subject, bool include_deleted) const;
   // `version` a number or kLatestVersion. 40401 / 40402.
   absl::StatusOr<SubjectVersion> Version(const std::string& subject, int version,
                                          bool include_deleted) const;
@@ -80,9 +78,10 @@ class SchemaStore {
   // kLatestVersion) in the directions of the subject's level, or with nullopt against the
   // versions registration would check. Empty: compatible (also when the subject has no
   // versions and no particular number was asked for).
-  absl::StatusOr<std::vector<std::string>> CompatibilityProblemsOf(
-      const std::string& subject, std::optional<int> version, SchemaType type,
-      absl::string_view text) const;
+  absl::StatusOr<std::vector<std::string>> CompatibilityProblemsOf(const std::string& subject,
+                                                                   std::optional<int> version,
+                                                                   SchemaType type,
+                                                                   absl::string_view text) const;
 
   CompatibilityLevel GlobalCompatibility() const;
   absl::Status SetGlobalCompatibility(CompatibilityLevel level);

@@ -76,7 +76,8 @@ TEST(ProtobufSchemaTest, CanonicalTextIgnoresCommentsAndLayout) {
 }
 
 TEST(ProtobufSchemaTest, AddedAndRemovedFieldsAreCompatible) {
-  const std::string added = Replace(kOrder, "Status status = 5;", "Status status = 5; bool gift = 6;");
+  const std::string added =
+      Replace(kOrder, "Status status = 5;", "Status status = 5; bool gift = 6;");
   EXPECT_EQ(Problems(added, kOrder), "");
   EXPECT_EQ(Problems(kOrder, added), "");
   const std::string removed = Replace(kOrder, "string customer = 2;", "");
@@ -106,9 +107,8 @@ TEST(ProtobufSchemaTest, IncompatibleChangesNameTheField) {
 }
 
 TEST(ProtobufSchemaTest, RemovedMessageIsIncompatible) {
-  const std::string without_address =
-      Replace(Replace(kOrder, "Address address = 4;", ""),
-              "message Address { string city = 1; }", "");
+  const std::string without_address = Replace(Replace(kOrder, "Address address = 4;", ""),
+                                              "message Address { string city = 1; }", "");
   EXPECT_EQ(Problems(without_address, kOrder),
             "message 'shop.Order.Address' of the writer schema is missing from the reader "
             "schema");

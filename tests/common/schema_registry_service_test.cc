@@ -8,6 +8,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "tests/common/schema_registry_test_schemas.h"
 #include "tests/test_dirs.h"
 
 namespace sluice::schema_registry {
@@ -16,14 +17,9 @@ namespace {
 using json = nlohmann::json;
 using ::testing::HasSubstr;
 
-const std::string kV1 =
-    R"({"type":"record","name":"Order","fields":[{"name":"id","type":"long"}]})";
-const std::string kV2 =
-    R"({"type":"record","name":"Order","fields":[{"name":"id","type":"long"},)"
-    R"({"name":"country","type":"string","default":"NL"}]})";
-const std::string kV2NoDefault =
-    R"({"type":"record","name":"Order","fields":[{"name":"id","type":"long"},)"
-    R"({"name":"country","type":"string"}]})";
+using testing::kOrderV1;
+using testing::kOrderV2;
+using testing::kOrderV2NoDefault;
 const std::string kProto = "syntax = \"proto3\";\nmessage M {\n  int64 id = 1;\n}\n";
 
 struct Answer {
@@ -90,35 +86,37 @@ TEST_F(RegistryServiceTest, RootTypesAndEmptyRegistry) {
 }
 
 TEST_F(RegistryServiceTest, RegisterAndRead) {
-  Answer registered = Register("orders-value", kV1);
+  Answer registered = Register("orders-value", kOrderV1);
   EXPECT_EQ(registered.status, 200);
   EXPECT_EQ(registered.body, json::parse(R"({"id":1})"));
-  EXPECT_EQ(Register("orders-value", kV2).body, json::parse(R"({"id":2})"));
-  EXPECT_EQ(Register("other", kV1).body, json::parse(R"({"id":1})"));
+  EXPECT_EQ(Register("orders-value", kOrderV2).body, json::parse(R"({"id":2})"));
+  EXPECT_EQ(Register("other", kOrderV1).body, json::parse(R"({"id":1})"));
 
   EXPECT_EQ(Call("GET", "/subjects").body, json::parse(R"(["orders-value","other"])"));
   EXPECT_EQ(Call("GET", "/subjects/orders-value/versions").body, json::parse("[1,2]"));
   EXPECT_EQ(Call("GET", "/subjects/orders-value/versions/1").body,
-            json({{"subject", "orders-value"}, {"version", 1}, {"id", 1}, {"schema", kV1}}));
+            json({{"subject", "orders-value"}, {"version", 1}, {"id", 1}, {"schema", kOrderV1}}));
   EXPECT_EQ(Call("GET", "/subjects/orders-value/versions/latest").body,
-            json({{"subject", "orders-value"}, {"version", 2}, {"id", 2}, {"schema", kV2}}));
+            json({{"subject", "orders-value"}, {"version", 2}, {"id", 2}, {"schema", kOrderV2}}));
   EXPECT_EQ(Call("GET", "/subjects/orders-value/versions/-1").body["version"], 2);
-  EXPECT_EQ(Call("GET", "/subjects/orders-value/versions/2/schema").raw, kV2);
-  EXPECT_EQ(Call("GET", "/schemas/ids/2").body, json({{"schema", kV2}}));
-  EXPECT_EQ(Call("GET", "/schemas/ids/1/schema").raw, kV1);
+  EXPECT_EQ(Call("GET", "/subjects/orders-value/versions/2/schema").raw, kOrderV2);
+  EXPECT_EQ(Call("GET", "/schemas/ids/2").body, json({{"schema", kOrderV2}}));
+  EXPECT_EQ(Call("GET", "/schemas/ids/1/schema").raw, kOrderV1);
   EXPECT_EQ(Call("GET", "/schemas/ids/1/versions").body,
             json::parse(R"([{"subject":"orders-value","version":1},)"
                         R"({"subject":"other","version":1}])"));
   // Look up: is this schema registered under the subject?
-  EXPECT_EQ(Post("/subjects/other", {{"schema", kV1}}).body,
-            json({{"subject", "other"}, {"version", 1}, {"id", 1}, {"schema", kV1}}));
+  EXPECT_EQ(Post("/subjects/other", {{"schema", kOrderV1}}).body,
+            json({{"subject", "other"}, {"version", 1}, {"id", 1}, {"schema", kOrderV1}}));
 }
 
 TEST_F(RegistryServiceTest, ProtobufCarriesSchemaType) {
   EXPECT_EQ(Register("p", kProto, "PROTOBUF").body, json::parse(R"({"id":1})"));
-  EXPECT_EQ(Call("GET", "/subjects/p/versions/1").body,
-            json({{"subject", "p"}, {"version", 1}, {"id", 1}, {"schemaType", "PROTOBUF"},
-                  {"schema", kProto}}));
+  EXPECT_EQ(Call("GET", "/subjects/p/versions/1").body, json({{"subject", "p"},
+                                                              {"version", 1},
+                                                              {"id", 1},
+                                                              {"schemaType", "PROTOBUF"},
+                                                              {"schema", kProto}}));
   EXPECT_EQ(Call("GET", "/schemas/ids/1").body,
             json({{"schemaType", "PROTOBUF"}, {"schema", kProto}}));
   Answer invalid = Register("p", "syntax = \"proto3\";\nmessage {\n", "PROTOBUF");
@@ -128,7 +126,7 @@ TEST_F(RegistryServiceTest, ProtobufCarriesSchemaType) {
 }
 
 TEST_F(RegistryServiceTest, NotFoundErrors) {
-  Register("s", kV1);
+  Register("s", kOrderV1);
   Answer subject = Call("GET", "/subjects/nope/versions");
   EXPECT_EQ(subject.status, 404);
   EXPECT_EQ(subject.body, ErrorBody(40401, "Subject 'nope' not found."));
@@ -139,7 +137,7 @@ TEST_F(RegistryServiceTest, NotFoundErrors) {
   Answer schema = Call("GET", "/schemas/ids/42");
   EXPECT_EQ(schema.status, 404);
   EXPECT_EQ(schema.body, ErrorBody(40403, "Schema 42 not found"));
-  Answer lookup = Post("/subjects/s", {{"schema", kV2}});
+  Answer lookup = Post("/subjects/s", {{"schema", kOrderV2}});
   EXPECT_EQ(lookup.status, 404);
   EXPECT_EQ(lookup.body, ErrorBody(40403, "Schema not found"));
   EXPECT_EQ(Call("GET", "/nothing/here").body, ErrorBody(404, "HTTP 404 Not Found"));
@@ -159,7 +157,7 @@ TEST_F(RegistryServiceTest, InvalidInputErrors) {
   EXPECT_EQ(schema.body["error_code"], 42201);
   Answer empty = Post("/subjects/s/versions", json::object());
   EXPECT_EQ(empty.body, ErrorBody(42201, "Empty schema"));
-  Answer type = Register("s", kV1, "JSON");
+  Answer type = Register("s", kOrderV1, "JSON");
   EXPECT_EQ(type.body["error_code"], 42201);
   Answer level = Call("PUT", "/config", R"({"compatibility":"SIDEWAYS"})");
   EXPECT_EQ(level.status, 422);
@@ -170,8 +168,8 @@ TEST_F(RegistryServiceTest, InvalidInputErrors) {
 }
 
 TEST_F(RegistryServiceTest, IncompatibleRegistrationIs409WithTheReason) {
-  Register("s", kV1);
-  Answer refused = Register("s", kV2NoDefault);
+  Register("s", kOrderV1);
+  Answer refused = Register("s", kOrderV2NoDefault);
   EXPECT_EQ(refused.status, 409);
   EXPECT_EQ(refused.body["error_code"], 409);
   EXPECT_THAT(refused.body["message"].get<std::string>(),
@@ -180,21 +178,21 @@ TEST_F(RegistryServiceTest, IncompatibleRegistrationIs409WithTheReason) {
 }
 
 TEST_F(RegistryServiceTest, CompatibilityTestRoute) {
-  Register("s", kV1);
-  EXPECT_EQ(Post("/compatibility/subjects/s/versions/latest", {{"schema", kV2}}).body,
+  Register("s", kOrderV1);
+  EXPECT_EQ(Post("/compatibility/subjects/s/versions/latest", {{"schema", kOrderV2}}).body,
             json::parse(R"({"is_compatible":true})"));
-  EXPECT_EQ(Post("/compatibility/subjects/s/versions/1", {{"schema", kV2NoDefault}}).body,
+  EXPECT_EQ(Post("/compatibility/subjects/s/versions/1", {{"schema", kOrderV2NoDefault}}).body,
             json::parse(R"({"is_compatible":false})"));
   Answer verbose = Post("/compatibility/subjects/s/versions/latest?verbose=true",
-                        {{"schema", kV2NoDefault}});
+                        {{"schema", kOrderV2NoDefault}});
   EXPECT_EQ(verbose.body["is_compatible"], false);
   ASSERT_EQ(verbose.body["messages"].size(), 1u);
   EXPECT_EQ(verbose.body["messages"][0],
             "new schema reading data of version 1: reader field 'country' has no default and "
             "is missing from the writer schema");
-  EXPECT_EQ(Post("/compatibility/subjects/s/versions?verbose=true", {{"schema", kV2}}).body,
+  EXPECT_EQ(Post("/compatibility/subjects/s/versions?verbose=true", {{"schema", kOrderV2}}).body,
             json::parse(R"({"is_compatible":true,"messages":[]})"));
-  EXPECT_EQ(Post("/compatibility/subjects/s/versions/7", {{"schema", kV2}}).body["error_code"],
+  EXPECT_EQ(Post("/compatibility/subjects/s/versions/7", {{"schema", kOrderV2}}).body["error_code"],
             40402);
 }
 
@@ -212,8 +210,8 @@ TEST_F(RegistryServiceTest, ConfigRoutes) {
 }
 
 TEST_F(RegistryServiceTest, Deletes) {
-  Register("s", kV1);
-  Register("s", kV2);
+  Register("s", kOrderV1);
+  Register("s", kOrderV2);
   EXPECT_EQ(Call("DELETE", "/subjects/s/versions/1").body, json(1));
   EXPECT_EQ(Call("GET", "/subjects/s/versions").body, json::parse("[2]"));
   EXPECT_EQ(Call("GET", "/subjects/s/versions?deleted=true").body, json::parse("[1,2]"));
@@ -228,11 +226,10 @@ TEST_F(RegistryServiceTest, Deletes) {
 }
 
 TEST_F(RegistryServiceTest, UrlEncodedSubjects) {
-  EXPECT_EQ(Register("my%20topic-value", kV1).body, json::parse(R"({"id":1})"));
+  EXPECT_EQ(Register("my%20topic-value", kOrderV1).body, json::parse(R"({"id":1})"));
   EXPECT_EQ(Call("GET", "/subjects").body, json::parse(R"(["my topic-value"])"));
-  EXPECT_EQ(Call("GET", "/subjects/my%20topic-value/versions/1").body["subject"],
-            "my topic-value");
-  EXPECT_EQ(Register("a%2Fb", kV1).body, json::parse(R"({"id":1})"));
+  EXPECT_EQ(Call("GET", "/subjects/my%20topic-value/versions/1").body["subject"], "my topic-value");
+  EXPECT_EQ(Register("a%2Fb", kOrderV1).body, json::parse(R"({"id":1})"));
   EXPECT_EQ(Call("GET", "/subjects/a%2Fb/versions").body, json::parse("[1]"));
   EXPECT_EQ(Call("GET", "/subjects/a%2Fb/versions/latest").body["subject"], "a/b");
 }

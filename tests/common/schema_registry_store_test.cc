@@ -9,6 +9,7 @@
 #include "common/schema_registry/schema_store.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/common/schema_registry_test_schemas.h"
 #include "tests/test_dirs.h"
 
 namespace sluice::schema_registry {
@@ -18,16 +19,9 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-const std::string kV1 =
-    R"({"type":"record","name":"Order","fields":[{"name":"id","type":"long"}]})";
-// v1 + a field with a default: compatible both ways.
-const std::string kV2 =
-    R"({"type":"record","name":"Order","fields":[{"name":"id","type":"long"},)"
-    R"({"name":"country","type":"string","default":"NL"}]})";
-// v1 + a field without a default: new readers cannot read v1 data.
-const std::string kV2NoDefault =
-    R"({"type":"record","name":"Order","fields":[{"name":"id","type":"long"},)"
-    R"({"name":"country","type":"string"}]})";
+using testing::kOrderV1;
+using testing::kOrderV2;
+using testing::kOrderV2NoDefault;
 
 class SchemaStoreTest : public ::testing::Test {
  protected:
@@ -63,14 +57,14 @@ class SchemaStoreTest : public ::testing::Test {
 };
 
 TEST_F(SchemaStoreTest, IdsAreGlobalAndVersionsPerSubject) {
-  EXPECT_EQ(Register("orders-value", kV1), 1);
-  EXPECT_EQ(Register("orders-value", kV2), 2);
+  EXPECT_EQ(Register("orders-value", kOrderV1), 1);
+  EXPECT_EQ(Register("orders-value", kOrderV2), 2);
   // The same schema under another subject, with other white space: the same id, version 1.
   EXPECT_EQ(Register("archive-value", R"({ "type": "record", "name": "Order",
       "fields": [ {"name": "id", "type": "long"} ] })"),
             1);
   // Registering a live version again returns its id without a new version.
-  EXPECT_EQ(Register("orders-value", kV2), 2);
+  EXPECT_EQ(Register("orders-value", kOrderV2), 2);
   EXPECT_THAT(*store_->Versions("orders-value", false), ElementsAre(1, 2));
   EXPECT_THAT(*store_->Versions("archive-value", false), ElementsAre(1));
   EXPECT_THAT(store_->Subjects(false), ElementsAre("archive-value", "orders-value"));
@@ -79,36 +73,36 @@ TEST_F(SchemaStoreTest, IdsAreGlobalAndVersionsPerSubject) {
   ASSERT_TRUE(latest.ok());
   EXPECT_EQ(latest->version, 2);
   EXPECT_EQ(latest->record.id, 2);
-  EXPECT_EQ(latest->record.schema, kV2);
-  EXPECT_EQ(store_->SchemaById(1)->schema, kV1);  // the text as first registered
+  EXPECT_EQ(latest->record.schema, kOrderV2);
+  EXPECT_EQ(store_->SchemaById(1)->schema, kOrderV1);  // the text as first registered
   EXPECT_THAT(*store_->SubjectVersionsOf(1, false),
               ElementsAre(std::make_pair(std::string("archive-value"), 1),
                           std::make_pair(std::string("orders-value"), 1)));
 
   absl::StatusOr<SubjectVersion> found =
-      store_->Lookup("archive-value", SchemaType::kAvro, kV1, false);
+      store_->Lookup("archive-value", SchemaType::kAvro, kOrderV1, false);
   ASSERT_TRUE(found.ok());
   EXPECT_EQ(found->version, 1);
 }
 
 TEST_F(SchemaStoreTest, NotFoundCodes) {
-  Register("s", kV1);
+  Register("s", kOrderV1);
   EXPECT_EQ(RegistryErrorCode(store_->Versions("nope", false).status()), kSubjectNotFound);
   EXPECT_EQ(store_->Version("nope", 1, false).status().message(), "Subject 'nope' not found.");
   EXPECT_EQ(RegistryErrorCode(store_->Version("s", 7, false).status()), kVersionNotFound);
   EXPECT_EQ(store_->Version("s", 7, false).status().message(), "Version 7 not found.");
   EXPECT_EQ(RegistryErrorCode(store_->SchemaById(9).status()), kSchemaNotFound);
-  EXPECT_EQ(RegistryErrorCode(store_->Lookup("s", SchemaType::kAvro, kV2, false).status()),
+  EXPECT_EQ(RegistryErrorCode(store_->Lookup("s", SchemaType::kAvro, kOrderV2, false).status()),
             kSchemaNotFound);
-  EXPECT_EQ(RegistryErrorCode(store_->Register("", SchemaType::kAvro, kV1).status()),
+  EXPECT_EQ(RegistryErrorCode(store_->Register("", SchemaType::kAvro, kOrderV1).status()),
             kInvalidSubject);
   EXPECT_EQ(RegistryErrorCode(store_->Register("s", SchemaType::kAvro, "{").status()),
             kInvalidSchema);
 }
 
 TEST_F(SchemaStoreTest, RegistrationFollowsTheCompatibilityLevel) {
-  Register("s", kV1);
-  absl::StatusOr<int> refused = store_->Register("s", SchemaType::kAvro, kV2NoDefault);
+  Register("s", kOrderV1);
+  absl::StatusOr<int> refused = store_->Register("s", SchemaType::kAvro, kOrderV2NoDefault);
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(RegistryErrorCode(refused.status()), kIncompatibleSchema);
   EXPECT_THAT(refused.status().message(),
@@ -122,7 +116,7 @@ TEST_F(SchemaStoreTest, RegistrationFollowsTheCompatibilityLevel) {
   ASSERT_TRUE(store_->SetSubjectCompatibility("s", CompatibilityLevel::kForward).ok());
   EXPECT_EQ(store_->EffectiveCompatibility("s"), CompatibilityLevel::kForward);
   EXPECT_EQ(store_->EffectiveCompatibility("other"), CompatibilityLevel::kBackward);
-  EXPECT_EQ(Register("s", kV2NoDefault), 2);
+  EXPECT_EQ(Register("s", kOrderV2NoDefault), 2);
 
   // NONE accepts anything of the same type.
   ASSERT_TRUE(store_->SetGlobalCompatibility(CompatibilityLevel::kNone).ok());
@@ -159,13 +153,13 @@ TEST_F(SchemaStoreTest, TransitiveLevelsCheckEveryVersion) {
   // No versions: nothing to be incompatible with.
   EXPECT_THAT(*store_->CompatibilityProblemsOf("new", kLatestVersion, SchemaType::kAvro, a),
               IsEmpty());
-  EXPECT_EQ(RegistryErrorCode(
-                store_->CompatibilityProblemsOf("new", 1, SchemaType::kAvro, a).status()),
-            kSubjectNotFound);
+  EXPECT_EQ(
+      RegistryErrorCode(store_->CompatibilityProblemsOf("new", 1, SchemaType::kAvro, a).status()),
+      kSubjectNotFound);
 }
 
 TEST_F(SchemaStoreTest, AnotherSchemaTypeIsIncompatible) {
-  Register("s", kV1);
+  Register("s", kOrderV1);
   absl::StatusOr<int> refused =
       store_->Register("s", SchemaType::kProtobuf, "syntax = \"proto3\";\nmessage M {}\n");
   ASSERT_FALSE(refused.ok());
@@ -174,13 +168,14 @@ TEST_F(SchemaStoreTest, AnotherSchemaTypeIsIncompatible) {
 }
 
 TEST_F(SchemaStoreTest, SoftAndPermanentDeletes) {
-  Register("s", kV1);
-  Register("s", kV2);
+  Register("s", kOrderV1);
+  Register("s", kOrderV2);
   // Permanent before soft is refused.
   EXPECT_EQ(RegistryErrorCode(store_->DeleteVersion("s", 1, true).status()),
             kVersionNotSoftDeleted);
   EXPECT_EQ(*store_->DeleteVersion("s", 1, false), 1);
-  EXPECT_EQ(RegistryErrorCode(store_->DeleteVersion("s", 1, false).status()), kVersionNotFound);
+  EXPECT_EQ(RegistryErrorCode(store_->DeleteVersion("s", 1, false).status()), kVersionSoftDeleted);
+  EXPECT_EQ(RegistryErrorCode(store_->DeleteVersion("s", 5, false).status()), kVersionNotFound);
   EXPECT_THAT(*store_->Versions("s", false), ElementsAre(2));
   EXPECT_THAT(*store_->Versions("s", true), ElementsAre(1, 2));
   EXPECT_TRUE(store_->Version("s", 1, true).ok());
@@ -193,7 +188,7 @@ TEST_F(SchemaStoreTest, SoftAndPermanentDeletes) {
   EXPECT_THAT(store_->Subjects(false), IsEmpty());
   EXPECT_THAT(store_->Subjects(true), ElementsAre("s"));
   // Re-registering after a soft delete continues the numbering; the id is kept.
-  EXPECT_EQ(Register("s", kV1), 1);
+  EXPECT_EQ(Register("s", kOrderV1), 1);
   EXPECT_THAT(*store_->Versions("s", false), ElementsAre(3));
   // Schemas stay readable by id.
   EXPECT_TRUE(store_->SchemaById(2).ok());
@@ -205,9 +200,9 @@ TEST_F(SchemaStoreTest, SoftAndPermanentDeletes) {
 }
 
 TEST_F(SchemaStoreTest, EverythingSurvivesAReload) {
-  Register("orders-value", kV1);
-  Register("orders-value", kV2);
-  Register("weird/subject name", kV1);
+  Register("orders-value", kOrderV1);
+  Register("orders-value", kOrderV2);
+  Register("weird/subject name", kOrderV1);
   ASSERT_TRUE(store_->SetGlobalCompatibility(CompatibilityLevel::kFull).ok());
   ASSERT_TRUE(store_->SetSubjectCompatibility("orders-value", CompatibilityLevel::kNone).ok());
   ASSERT_TRUE(store_->DeleteVersion("orders-value", 1, false).ok());
@@ -215,16 +210,16 @@ TEST_F(SchemaStoreTest, EverythingSurvivesAReload) {
   EXPECT_THAT(store_->Subjects(false), ElementsAre("orders-value", "weird/subject name"));
   EXPECT_THAT(*store_->Versions("orders-value", false), ElementsAre(2));
   EXPECT_THAT(*store_->Versions("orders-value", true), ElementsAre(1, 2));
-  EXPECT_EQ(store_->SchemaById(2)->schema, kV2);
+  EXPECT_EQ(store_->SchemaById(2)->schema, kOrderV2);
   EXPECT_EQ(store_->GlobalCompatibility(), CompatibilityLevel::kFull);
   EXPECT_EQ(store_->EffectiveCompatibility("orders-value"), CompatibilityLevel::kNone);
   // Dedupe and the id counter continue.
-  EXPECT_EQ(Register("x", kV2), 2);
+  EXPECT_EQ(Register("x", kOrderV2), 2);
   EXPECT_EQ(Register("x2", R"("string")"), 3);
 }
 
 TEST_F(SchemaStoreTest, UnreferencedSchemaFileFromACrashIsReused) {
-  Register("s", kV1);
+  Register("s", kOrderV1);
   // A crash after writing schema 2 but before the index: only the schema file exists.
   Write("schemas/2.json", R"({"id": 2, "schemaType": "AVRO", "schema": "\"string\""})");
   Write("schemas/3.json.tmp.1234", "half a fi");
@@ -234,18 +229,19 @@ TEST_F(SchemaStoreTest, UnreferencedSchemaFileFromACrashIsReused) {
 }
 
 TEST_F(SchemaStoreTest, CorruptFilesAreNamed) {
-  Register("s", kV1);
+  Register("s", kOrderV1);
   store_.reset();
   Write("registry.json", "{\"format\": 1, \"next_id\": ");
   absl::StatusOr<std::unique_ptr<SchemaStore>> store = OpenStore();
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.status().code(), absl::StatusCode::kDataLoss);
-  EXPECT_THAT(store.status().message(),
-              HasSubstr("schema registry file " + (dir_ / "registry.json").string() +
-                        " is corrupt"));
+  EXPECT_THAT(
+      store.status().message(),
+      HasSubstr("schema registry file " + (dir_ / "registry.json").string() + " is corrupt"));
 
-  Write("registry.json",
-        R"({"format": 1, "next_id": 2, "subjects": {"s": {"versions": [{"version": 1, "id": 7}]}}})");
+  Write(
+      "registry.json",
+      R"({"format": 1, "next_id": 2, "subjects": {"s": {"versions": [{"version": 1, "id": 7}]}}})");
   store = OpenStore();
   ASSERT_FALSE(store.ok());
   EXPECT_THAT(store.status().message(), HasSubstr("refers to schema 7"));
@@ -265,9 +261,8 @@ TEST_F(SchemaStoreTest, UnwritableDirectoryIsAClearError) {
       DirectoryStorage::Open((dir_ / "plain-file" / "registry").string());
   ASSERT_FALSE(storage.ok());
   EXPECT_EQ(storage.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_THAT(storage.status().message(),
-              HasSubstr("cannot create the schema registry directory " +
-                        (dir_ / "plain-file" / "registry").string()));
+  EXPECT_THAT(storage.status().message(), HasSubstr("cannot create the schema registry directory " +
+                                                    (dir_ / "plain-file" / "registry").string()));
 }
 
 // A storage whose writes fail on demand, over a real directory.
@@ -299,10 +294,10 @@ TEST_F(SchemaStoreTest, FailedWritesChangeNothing) {
   absl::StatusOr<std::unique_ptr<SchemaStore>> opened = SchemaStore::Open(std::move(flaky));
   ASSERT_TRUE(opened.ok());
   store_ = *std::move(opened);
-  Register("s", kV1);
+  Register("s", kOrderV1);
 
   storage->fail_index_ = true;
-  absl::StatusOr<int> failed = store_->Register("s", SchemaType::kAvro, kV2);
+  absl::StatusOr<int> failed = store_->Register("s", SchemaType::kAvro, kOrderV2);
   ASSERT_FALSE(failed.ok());
   EXPECT_EQ(RegistryErrorCode(failed.status()), kStoreError);
   EXPECT_THAT(failed.status().message(), HasSubstr("disk full"));
@@ -311,14 +306,14 @@ TEST_F(SchemaStoreTest, FailedWritesChangeNothing) {
   EXPECT_EQ(RegistryErrorCode(store_->DeleteSubject("s", false).status()), kStoreError);
   storage->fail_index_ = false;
   storage->fail_schema_ = true;
-  EXPECT_EQ(RegistryErrorCode(store_->Register("s", SchemaType::kAvro, kV2).status()),
+  EXPECT_EQ(RegistryErrorCode(store_->Register("s", SchemaType::kAvro, kOrderV2).status()),
             kStoreError);
   storage->fail_schema_ = false;
 
   EXPECT_THAT(*store_->Versions("s", false), ElementsAre(1));
   EXPECT_EQ(store_->GlobalCompatibility(), CompatibilityLevel::kBackward);
   EXPECT_FALSE(std::filesystem::exists(dir_ / "schemas" / "2.json"));
-  EXPECT_EQ(Register("s", kV2), 2);  // the failed attempts used no id
+  EXPECT_EQ(Register("s", kOrderV2), 2);  // the failed attempts used no id
 }
 
 }  // namespace

@@ -3,6 +3,9 @@
 // reload, corrupt files, and a failing storage that must change nothing.
 #include <filesystem>
 #include <fstream>
+#include <set>
+#include <thread>
+#include <vector>
 #include <string>
 
 #include "common/schema_registry/registry_errors.h"
@@ -197,6 +200,34 @@ TEST_F(SchemaStoreTest, SoftAndPermanentDeletes) {
   EXPECT_THAT(store_->Subjects(true), IsEmpty());
   // A new schema never reuses an id.
   EXPECT_EQ(Register("s", R"("string")"), 3);
+}
+
+TEST_F(SchemaStoreTest, ConcurrentRegistrationsGetDistinctVersionsAndIds) {
+  ASSERT_TRUE(store_->SetGlobalCompatibility(CompatibilityLevel::kNone).ok());
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 10;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([this, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        // Every thread also registers the shared schema: one id for all of them.
+        const std::string mine = R"({"type":"fixed","name":"F","size":)" +
+                                 std::to_string(1 + t * kPerThread + i) + "}";
+        EXPECT_TRUE(store_->Register("shared", SchemaType::kAvro, mine).ok());
+        EXPECT_TRUE(store_->Register("common", SchemaType::kAvro, R"("string")").ok());
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  std::vector<int> versions = *store_->Versions("shared", false);
+  ASSERT_EQ(versions.size(), static_cast<size_t>(kThreads * kPerThread));
+  for (int v = 0; v < kThreads * kPerThread; ++v) EXPECT_EQ(versions[v], v + 1);
+  EXPECT_THAT(*store_->Versions("common", false), ElementsAre(1));
+  std::set<int> ids;
+  for (int v : versions) ids.insert(store_->Version("shared", v, false)->record.id);
+  ids.insert(store_->Version("common", 1, false)->record.id);
+  EXPECT_EQ(ids.size(), static_cast<size_t>(kThreads * kPerThread + 1));
+  EXPECT_EQ(*ids.rbegin(), kThreads * kPerThread + 1);  // ids 1..N without gaps
 }
 
 TEST_F(SchemaStoreTest, EverythingSurvivesAReload) {

@@ -70,7 +70,8 @@ const std::vector<ConfigKey>& ConfigKeys() {
       {"kafka.registry", ConfigType::kString, "",
        "JobManager: schema registry URL (http://host:port) of Kafka sources and sinks with a "
        "Confluent format (avro-confluent, protobuf-confluent) whose job spec has no "
-       "`registry:`. `sluice local --kafka` sets it to its built-in schema registry."},
+       "`registry:` (filled in at submission). `sluice local --kafka` sets it to its built-in "
+       "schema registry."},
       {"rpc.max_message_size", ConfigType::kBytes, "64mb", "Largest gRPC message accepted."},
       {"log.level", ConfigType::kString, "info", "trace, debug, info, warn or error."},
   };

@@ -254,6 +254,7 @@ absl::StatusOr<std::string> Dispatcher::SubmitJob(const proto::JobGraph& submitt
                                                  bool allow_non_restored_state) {
   proto::JobGraph graph = submitted;
   if (absl::Status s = FillKafkaBootstrap(options_.kafka_bootstrap, &graph); !s.ok()) return s;
+  if (absl::Status s = FillSchemaRegistry(options_.kafka_registry, &graph); !s.ok()) return s;
   absl::Status valid = ValidateJobGraph(graph);
   if (!valid.ok()) return valid;
   std::optional<RestorePoint> restore_point;

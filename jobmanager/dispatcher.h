@@ -50,6 +50,8 @@ struct DispatcherOptions {
   // Bootstrap servers of Kafka sources that name none (kafka.bootstrap); empty: such a job
   // is rejected at submission.
   std::string kafka_bootstrap;
+  // Schema registry of Kafka connectors in a registry format that name none (kafka.registry).
+  std::string kafka_registry;
   // Called with every heartbeat of a known TaskManager (with the mutex held: it must not call
   // back into the Dispatcher). The REST API keeps task metric history with it.
   std::function<void(const proto::HeartbeatRequest&)> on_heartbeat;

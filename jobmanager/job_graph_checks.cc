@@ -43,6 +43,29 @@ absl::Status FillKafkaBootstrap(const std::string& default_bootstrap, proto::Job
   return absl::OkStatus();
 }
 
+absl::Status FillSchemaRegistry(const std::string& default_registry, proto::JobGraph* graph) {
+  for (proto::JobVertex& vertex : *graph->mutable_vertices()) {
+    for (proto::OperatorSpec& op : *vertex.mutable_chain()) {
+      proto::FormatSpec* format = op.has_kafka_source() ? op.mutable_kafka_source()->mutable_format()
+                                  : op.has_kafka_sink() ? op.mutable_kafka_sink()->mutable_format()
+                                                        : nullptr;
+      if (format == nullptr || format->name() != "avro-confluent" ||
+          format->options().contains("registry")) {
+        continue;
+      }
+      if (default_registry.empty()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "kafka ", op.has_kafka_source() ? "source" : "sink", " '", op.name(), "': format ",
+            format->name(), " needs a schema registry (set registry: URL in the job spec, or "
+            "kafka.registry in the JobManager's configuration; `sluice local --kafka` sets it "
+            "to its built-in registry)"));
+      }
+      (*format->mutable_options())["registry"] = default_registry;
+    }
+  }
+  return absl::OkStatus();
+}
+
 int EffectiveMaxParallelism(const proto::JobGraph& graph) {
   return graph.max_parallelism() == 0 ? kDefaultMaxParallelism : graph.max_parallelism();
 }

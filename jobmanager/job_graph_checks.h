@@ -31,6 +31,12 @@ absl::Status CheckInputFilesExist(const proto::JobGraph& graph);
 // empty too.
 absl::Status FillKafkaBootstrap(const std::string& default_bootstrap, proto::JobGraph* graph);
 
+// Gives every Kafka source and sink in a registry format (avro-confluent) without a
+// `registry` format option the cluster's `kafka.registry` (`default_registry`);
+// InvalidArgument "kafka sink 'alerts': format avro-confluent needs a schema registry ..." when
+// that is empty too.
+absl::Status FillSchemaRegistry(const std::string& default_registry, proto::JobGraph* graph);
+
 // graph.max_parallelism(), or kDefaultMaxParallelism when it is 0.
 int EffectiveMaxParallelism(const proto::JobGraph& graph);
 

@@ -36,6 +36,7 @@ absl::StatusOr<std::unique_ptr<JobManagerServer>> JobManagerServer::Start(
   dispatcher_options.heartbeat_timeout_ms = config.GetDurationMillis("heartbeat.timeout");
   dispatcher_options.checkpoint_dir = config.GetString("state.checkpoints.dir");
   dispatcher_options.kafka_bootstrap = config.GetString("kafka.bootstrap");
+  dispatcher_options.kafka_registry = config.GetString("kafka.registry");
   dispatcher_options.slot_request_timeout_ms =
       config.GetDurationMillis("jobmanager.slot_request_timeout");
   dispatcher_options.seed = options.seed;

@@ -427,7 +427,8 @@ class SpecReader {
       k.topics_pos = ValuePos(*topics);
     }
     for (auto [key, field] : {std::pair<const char*, Located*>{"topic_pattern", &k.topic_pattern},
-                              {"bootstrap", &k.bootstrap}, {"group", &k.group},
+                              {"bootstrap", &k.bootstrap}, {"registry", &k.registry},
+                              {"group", &k.group},
                               {"start", &k.start}, {"discovery_interval", &k.discovery_interval},
                               {"stop_at", &k.stop_at}}) {
       if (const Entry* e = map.Find(key)) {
@@ -602,7 +603,8 @@ class SpecReader {
       node.op = NodeOp::kKafkaSource;
       RETURN_IF_ERROR(CheckKeys(map, what,
                                 {"name", "connector", "topic", "topics", "topic_pattern",
-                                 "bootstrap", "group", "start", "properties", "discovery_interval",
+                                 "bootstrap", "registry", "group", "start", "properties",
+                                 "discovery_interval",
                                  "stop_at", "format", "schema", "format_options", "timestamp_unit",
                                  "csv", "on_error", "parallelism", "watermark"}));
     } else {
@@ -831,7 +833,7 @@ class SpecReader {
     } else if (connector == "kafka") {
       node.op = NodeOp::kKafkaSink;
       RETURN_IF_ERROR(CheckKeys(map, what, {"name", "input", "connector", "topic", "bootstrap",
-                                            "properties", "key", "delivery",
+                                            "registry", "properties", "key", "delivery",
                                             "transactional_id_prefix", "format", "format_options",
                                             "timestamp_unit", "csv", "parallelism"}));
       RETURN_IF_ERROR(ReadFormat(map, &node));

@@ -97,6 +97,7 @@ struct KafkaDef {
   Position topics_pos;
   Located topic_pattern;
   Located bootstrap;             // empty: the cluster's kafka.bootstrap
+  Located registry;              // schema registry URL; empty: the cluster's kafka.registry
   Located group;
   Located start;                 // earliest | latest | group | RFC 3339 timestamp
   std::vector<OptionEntry> properties;

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/algorithm/container.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
@@ -327,18 +328,26 @@ class Planner {
   absl::StatusOr<proto::FormatSpec> PlanFormat(const LogicalNode& node) const {
     proto::FormatSpec format;
     const std::string& name = node.format.text;
+    const bool kafka = node.op == NodeOp::kKafkaSource || node.op == NodeOp::kKafkaSink;
+    const std::string names = kafka ? absl::StrJoin(types::FormatNames(), ", ") : "json or csv";
     if (name.empty()) {
-      return Error(node, node.pos, absl::StrCat(Describe(node), " needs a format (json or csv)"));
+      return Error(node, node.pos, absl::StrCat(Describe(node), " needs a format (", names, ")"));
     }
-    if (name == "avro" || name == "protobuf" || name == "avro-confluent" ||
-        name == "protobuf-confluent") {
+    if (name == "protobuf" || name == "protobuf-confluent") {
       return Error(node, node.format.pos,
-                   absl::StrCat("format '", name, "' is not available yet (use json or csv)"));
+                   absl::StrCat("format '", name, "' is not available yet (use ", names, ")"));
     }
-    if (name != "json" && name != "csv") {
-      std::string hint = DidYouMean(name, {"json", "csv"});
-      if (hint.empty()) hint = " (use json or csv)";
+    if (!absl::c_linear_search(types::FormatNames(), name)) {
+      std::string hint = DidYouMean(name, types::FormatNames());
+      if (hint.empty()) hint = absl::StrCat(" (use ", names, ")");
       return Error(node, node.format.pos, absl::StrCat("unknown format '", name, "'", hint));
+    }
+    if (!kafka) {
+      types::FormatOptions options;
+      options.name = name;
+      if (absl::Status s = types::CheckLineFormat(options, "file"); !s.ok()) {
+        return Error(node, node.format.pos, s.message());
+      }
     }
     format.set_name(name);
     for (const OptionEntry& option : node.format_options) {
@@ -352,7 +361,21 @@ class Planner {
       (*one.mutable_options())[option.key.text] = option.value.text;
       absl::StatusOr<types::FormatOptions> parsed = types::ParseFormatOptions(one);
       if (!parsed.ok()) return Error(node, option.key.pos, parsed.status().message());
-      (*format.mutable_options())[option.key.text] = option.value.text;
+      // Files a format reads (schema_file, proto_file) are relative to the job spec.
+      (*format.mutable_options())[option.key.text] = absl::EndsWith(option.key.text, "_file")
+                                                         ? ResolvePath(option.value.text)
+                                                         : option.value.text;
+    }
+    if (kafka && !node.kafka.registry.empty()) {
+      if (name != "avro-confluent") {
+        return Error(node, node.kafka.registry.pos,
+                     absl::StrCat("registry: applies to format avro-confluent, not ", name));
+      }
+      if (format.options().contains("registry")) {
+        return Error(node, node.kafka.registry.pos,
+                     "the registry is given twice (registry: and format_options: registry)");
+      }
+      (*format.mutable_options())["registry"] = node.kafka.registry.text;
     }
     return format;
   }

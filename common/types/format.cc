@@ -5,6 +5,9 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/algorithm/container.h"
+#include "absl/strings/str_join.h"
+#include "common/types/avro_format.h"
 #include "common/types/csv_format.h"
 #include "common/types/json_format.h"
 
@@ -47,17 +50,30 @@ absl::StatusOr<bool> ParseBool(absl::string_view format, absl::string_view key,
 
 }  // namespace
 
+const std::vector<std::string>& FormatNames() {
+  static const auto* const kNames =
+      new std::vector<std::string>{"json", "csv", "avro", "avro-confluent"};
+  return *kNames;
+}
+
 absl::StatusOr<FormatOptions> ParseFormatOptions(const proto::FormatSpec& format) {
   FormatOptions options;
   options.name = absl::AsciiStrToLower(format.name());
-  if (options.name != "json" && options.name != "csv") {
-    if (options.name.empty()) {
-      return absl::InvalidArgumentError("no format given (expected json or csv)");
-    }
+  const std::string expected = absl::StrCat("expected ", absl::StrJoin(FormatNames(), ", "));
+  if (options.name.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("no format given (", expected, ")"));
+  }
+  if (!absl::c_linear_search(FormatNames(), options.name)) {
     return absl::InvalidArgumentError(
-        absl::StrCat("unknown format '", format.name(), "' (expected json or csv)"));
+        absl::StrCat("unknown format '", format.name(), "' (", expected, ")"));
   }
   const bool csv = options.name == "csv";
+  const bool avro = options.name == "avro";
+  const bool confluent = options.name == "avro-confluent";
+  std::string allowed = "timestamp_unit";
+  if (csv) allowed = "delimiter, header or timestamp_unit";
+  if (avro) allowed = "record_name, schema_file or timestamp_unit";
+  if (confluent) allowed = "record_name, registry, subject, subject_strategy or timestamp_unit";
   // Sorted, so that the first bad option reported does not depend on hash order.
   std::map<std::string, std::string> sorted(format.options().begin(), format.options().end());
   for (const auto& [key, value] : sorted) {
@@ -73,24 +89,65 @@ absl::StatusOr<FormatOptions> ParseFormatOptions(const proto::FormatSpec& format
       auto header = ParseBool(options.name, key, value);
       if (!header.ok()) return header.status();
       options.header = *header;
+    } else if (avro && key == "schema_file") {
+      options.schema_file = value;
+    } else if ((avro || confluent) && key == "record_name") {
+      options.record_name = value;
+    } else if (confluent && key == "registry") {
+      options.registry = value;
+    } else if (confluent && key == "subject") {
+      options.subject = value;
+    } else if (confluent && key == "subject_strategy") {
+      if (value != "topic_name" && value != "record_name" && value != "topic_record_name") {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "format ", options.name, ": subject_strategy must be topic_name, record_name or "
+            "topic_record_name, not '", value, "'"));
+      }
+      options.subject_strategy = value;
     } else {
-      return UnknownOption(options.name, key,
-                           csv ? "delimiter, header or timestamp_unit" : "timestamp_unit");
+      return UnknownOption(options.name, key, allowed);
     }
   }
   return options;
 }
 
-std::unique_ptr<BatchDecoder> MakeDecoder(const FormatOptions& options, SchemaPtr schema) {
+absl::Status CheckLineFormat(const FormatOptions& options, absl::string_view connector) {
+  if (options.line_delimited()) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat("format ", options.name,
+                                                 " has one record per message: the ", connector,
+                                                 " connector takes json or csv"));
+}
+
+std::string ConfluentSubject(const FormatOptions& options, absl::string_view topic, bool key) {
+  if (!options.subject.empty()) return options.subject;
+  const std::string record = options.record_name.empty() ? "sluice.Row" : options.record_name;
+  if (options.subject_strategy == "record_name") return record;
+  if (options.subject_strategy == "topic_record_name") return absl::StrCat(topic, "-", record);
+  return absl::StrCat(topic, key ? "-key" : "-value");
+}
+
+std::unique_ptr<BatchDecoder> MakeLineDecoder(const FormatOptions& options, SchemaPtr schema) {
   if (options.name == "csv") {
     return MakeCsvDecoder(std::move(schema), options.delimiter, options.timestamp_unit);
   }
   return MakeJsonDecoder(std::move(schema), options.timestamp_unit);
 }
 
-std::unique_ptr<BatchEncoder> MakeEncoder(const FormatOptions& options, SchemaPtr schema) {
+std::unique_ptr<BatchEncoder> MakeLineEncoder(const FormatOptions& options, SchemaPtr schema) {
   if (options.name == "csv") return MakeCsvEncoder(std::move(schema), options.delimiter);
   return MakeJsonEncoder(std::move(schema));
+}
+
+absl::StatusOr<std::unique_ptr<BatchDecoder>> MakeDecoder(const FormatOptions& options,
+                                                          SchemaPtr schema) {
+  if (options.line_delimited()) return MakeLineDecoder(options, std::move(schema));
+  return MakeAvroDecoder(options, std::move(schema));
+}
+
+absl::StatusOr<std::unique_ptr<BatchEncoder>> MakeEncoder(const FormatOptions& options,
+                                                          SchemaPtr schema) {
+  if (options.line_delimited()) return MakeLineEncoder(options, std::move(schema));
+  return MakeAvroEncoder(options, std::move(schema));
 }
 
 absl::StatusOr<std::unique_ptr<BatchDecoder>> MakeDecoder(const proto::FormatSpec& format,

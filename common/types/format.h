@@ -1,13 +1,23 @@
-// Record formats of line-based connectors (file source/sink, print sink): a BatchDecoder turns
-// text lines into RecordBatch rows, a BatchEncoder turns rows into text lines. JSON lines
-// (json_format.h) and CSV (csv_format.h) implement them; MakeDecoder/MakeEncoder pick one from a
-// FormatSpec of the job graph.
+// Record formats: a BatchDecoder turns records (text lines, or one Kafka message each) into
+// RecordBatch rows, a BatchEncoder turns rows into records. Line formats, which the file
+// connector reads and writes: JSON lines (json_format.h) and CSV (csv_format.h). Message
+// formats, one record per Kafka message: avro and avro-confluent (avro_format.h).
+// MakeDecoder/MakeEncoder pick one from a FormatSpec of the job graph.
 //
 // Format options (FormatSpec.options), validated by ParseFormatOptions:
 //   every format: timestamp_unit: s | ms | us   unit of integer timestamps (default ms)
 //   csv only:     delimiter: one character, or "\t" / "tab"   (default ",")
 //                 header: true | false   the first line of each file is a header, skipped by
 //                                        the file source (not by the decoder) (default false)
+//   avro:         schema_file: an .avsc file, the writer schema of the records read (default:
+//                              the schema the columns derive, avro_schema.h)
+//   avro, avro-confluent: record_name: the Avro record name of written records (sluice.Row)
+//   avro-confluent: registry: the schema registry URL (the Kafka connector's `registry:`, or
+//                             the cluster's kafka.registry)
+//                   subject: the subject written records register under (default: from
+//                            subject_strategy: topic_name (<topic>-value, <topic>-key),
+//                            record_name (<record_name>), topic_record_name
+//                            (<topic>-<record_name>), as Confluent's serializers name them)
 // An unknown format name or option, or a bad option value, is an InvalidArgument error.
 //
 // Decoders and encoders are per subtask and not thread-safe (external synchronization
@@ -33,15 +43,18 @@ namespace sluice::types {
 struct DecodeError {
   size_t line_index;
   std::string message;
+  // Not the record's fault (the schema registry cannot be reached): the source fails (and
+  // restarts from its checkpoint) whatever its on_error says.
+  bool fatal = false;
 };
 
 class BatchDecoder {  // one per source subtask; not thread-safe
  public:
   virtual ~BatchDecoder() = default;
-  // Decodes newline-free records (one per line; a trailing '\r' is the caller's to strip) and
-  // appends each good one as a row to `out`, whose schema is the decoder's schema. A bad
-  // record appends nothing and is reported in `errors` (the caller applies on_error:
-  // fail|skip). Empty (or all-whitespace) lines are skipped silently: no row, no error.
+  // Decodes records (line formats: one per line, newline-free; a trailing '\r' is the caller's
+  // to strip) and appends each good one as a row to `out`, whose schema is the decoder's
+  // schema. A bad record appends nothing and is reported in `errors` (the caller applies
+  // on_error). Line formats skip empty (or all-whitespace) lines silently: no row, no error.
   virtual void DecodeLines(const std::vector<absl::string_view>& lines, RecordBatch* out,
                            std::vector<DecodeError>* errors) = 0;
 };
@@ -49,11 +62,13 @@ class BatchDecoder {  // one per source subtask; not thread-safe
 class BatchEncoder {  // one per sink subtask; not thread-safe
  public:
   virtual ~BatchEncoder() = default;
-  // Appends one line per row (terminated by '\n') to `out`. With `record_ends`, also appends
-  // where each row's record ends in `out` (the offset of its '\n'), for connectors that send
-  // each record on its own (a Kafka message per row).
+  // Appends one record per row to `out` (line formats: a line terminated by '\n'). With
+  // `record_ends`, also appends where each row's record ends in `out` (line formats: the
+  // offset of its '\n'), for connectors that send each record on its own (a Kafka message
+  // per row): the next record starts after the '\n' when newline_terminated().
   virtual void EncodeBatch(const RecordBatch& batch, std::string* out,
                            std::vector<size_t>* record_ends) = 0;
+  virtual bool newline_terminated() const { return true; }
   void EncodeBatch(const RecordBatch& batch, std::string* out) { EncodeBatch(batch, out, nullptr); }
 };
 
@@ -61,10 +76,17 @@ enum class TimestampUnit : uint8_t { kSeconds, kMillis, kMicros };
 
 // The validated options of a FormatSpec.
 struct FormatOptions {
-  std::string name;  // "json" | "csv"
+  std::string name;  // "json" | "csv" | "avro" | "avro-confluent"
   TimestampUnit timestamp_unit = TimestampUnit::kMillis;
   char delimiter = ',';  // csv
   bool header = false;   // csv: the source skips the first line of every file
+  std::string schema_file;                      // avro
+  std::string record_name;                      // avro, avro-confluent ("" = sluice.Row)
+  std::string registry;                         // avro-confluent
+  std::string subject;                          // avro-confluent
+  std::string subject_strategy = "topic_name";  // avro-confluent
+  // json and csv: one record per line (the file connector's formats).
+  bool line_delimited() const { return name == "json" || name == "csv"; }
   // What the file source needs: whether the first line of each file is not a record.
   bool SkipsFirstLine() const { return header; }
   // File name extension of part files written in this format: "json", "csv".
@@ -73,11 +95,27 @@ struct FormatOptions {
 
 absl::StatusOr<FormatOptions> ParseFormatOptions(const proto::FormatSpec& format);
 
+// OK for a line format; otherwise InvalidArgument: "format avro writes one record per message:
+// the <connector> connector takes json or csv".
+absl::Status CheckLineFormat(const FormatOptions& options, absl::string_view connector);
+
+// The format names, for messages and suggestions.
+const std::vector<std::string>& FormatNames();
+
+// The registry subject a record of `topic` (its key, or its value) registers under, from the
+// options' subject or subject_strategy.
+std::string ConfluentSubject(const FormatOptions& options, absl::string_view topic, bool key);
+
 absl::StatusOr<std::unique_ptr<BatchDecoder>> MakeDecoder(const proto::FormatSpec& format,
                                                           SchemaPtr schema);
 absl::StatusOr<std::unique_ptr<BatchEncoder>> MakeEncoder(const proto::FormatSpec& format,
                                                           SchemaPtr schema);
-std::unique_ptr<BatchDecoder> MakeDecoder(const FormatOptions& options, SchemaPtr schema);
-std::unique_ptr<BatchEncoder> MakeEncoder(const FormatOptions& options, SchemaPtr schema);
+absl::StatusOr<std::unique_ptr<BatchDecoder>> MakeDecoder(const FormatOptions& options,
+                                                          SchemaPtr schema);
+absl::StatusOr<std::unique_ptr<BatchEncoder>> MakeEncoder(const FormatOptions& options,
+                                                          SchemaPtr schema);
+// Line formats only (options.line_delimited()): these cannot fail.
+std::unique_ptr<BatchDecoder> MakeLineDecoder(const FormatOptions& options, SchemaPtr schema);
+std::unique_ptr<BatchEncoder> MakeLineEncoder(const FormatOptions& options, SchemaPtr schema);
 
 }  // namespace sluice::types

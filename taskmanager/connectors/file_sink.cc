@@ -37,6 +37,7 @@ absl::StatusOr<std::unique_ptr<FileSink>> FileSink::Create(const proto::Operator
   if (file.path().empty()) return prefix(absl::InvalidArgumentError("no path"));
   auto format = types::ParseFormatOptions(file.format());
   if (!format.ok()) return prefix(format.status());
+  if (absl::Status s = types::CheckLineFormat(*format, "file"); !s.ok()) return prefix(s);
   auto schema = SchemaOf(spec.input_schema());
   if (!schema.ok()) return prefix(schema.status());
   return std::unique_ptr<FileSink>(
@@ -50,7 +51,7 @@ FileSink::FileSink(std::string name, std::string dir, types::FormatOptions forma
       format_(std::move(format)),
       schema_(std::move(schema)),
       buffer_bytes_(std::max<size_t>(buffer_bytes, 1)),
-      encoder_(types::MakeEncoder(format_, schema_)) {}
+      encoder_(types::MakeLineEncoder(format_, schema_)) {}
 
 FileSink::~FileSink() { Close().IgnoreError(); }
 

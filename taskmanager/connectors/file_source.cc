@@ -29,6 +29,7 @@ absl::StatusOr<std::unique_ptr<FileSource>> FileSource::Create(const proto::Oper
   if (!skip.ok()) return prefix(skip.status());
   auto format = types::ParseFormatOptions(file.format());
   if (!format.ok()) return prefix(format.status());
+  if (absl::Status s = types::CheckLineFormat(*format, "file"); !s.ok()) return prefix(s);
   auto schema = SchemaOf(spec.output_schema());
   if (!schema.ok()) return prefix(schema.status());
   return std::unique_ptr<FileSource>(new FileSource(
@@ -43,7 +44,7 @@ FileSource::FileSource(std::string name, std::string path, bool skip_errors,
       format_(std::move(format)),
       schema_(std::move(schema)),
       options_(options),
-      decoder_(types::MakeDecoder(format_, schema_)),
+      decoder_(types::MakeLineDecoder(format_, schema_)),
       batch_(schema_) {}
 
 absl::Status FileSource::Open(const OperatorContext& ctx) {

@@ -63,13 +63,25 @@ absl::StatusOr<std::unique_ptr<KafkaSink>> KafkaSink::Create(const proto::Operat
   auto input = std::make_shared<const types::Schema>(std::move(schema));
   std::unique_ptr<KafkaSink> sink(
       new KafkaSink(spec.name(), kafka, input, *delivery, std::move(key_indexes)));
+  absl::StatusOr<types::FormatOptions> format = types::ParseFormatOptions(kafka.format());
+  if (!format.ok()) return error(format.status().message());
+  // Registry formats register the value's (and the key's) schema under the topic's subjects.
+  types::FormatOptions value_format = *format;
+  value_format.subject = types::ConfluentSubject(*format, kafka.topic(), /*key=*/false);
   absl::StatusOr<std::unique_ptr<types::BatchEncoder>> values =
-      types::MakeEncoder(kafka.format(), input);
+      types::MakeEncoder(value_format, input);
   if (!values.ok()) return error(values.status().message());
   sink->value_encoder_ = *std::move(values);
   if (!key_fields.empty()) {
     sink->key_schema_ = std::make_shared<const types::Schema>(std::move(key_fields));
-    ASSIGN_OR_RETURN(sink->key_encoder_, types::MakeEncoder(kafka.format(), sink->key_schema_));
+    types::FormatOptions key_format = *format;
+    key_format.record_name = absl::StrCat(
+        format->record_name.empty() ? "sluice.Row" : format->record_name, "Key");
+    key_format.subject = types::ConfluentSubject(key_format, kafka.topic(), /*key=*/true);
+    absl::StatusOr<std::unique_ptr<types::BatchEncoder>> keys =
+        types::MakeEncoder(key_format, sink->key_schema_);
+    if (!keys.ok()) return error(keys.status().message());
+    sink->key_encoder_ = *std::move(keys);
   }
   return sink;
 }
@@ -388,8 +400,9 @@ absl::Status KafkaSink::ProcessBatch(int, types::RecordBatch& batch, Collector&)
     absl::string_view value(values_.data() + value_start, value_ends_[r] - value_start);
     absl::string_view key;
     if (has_key) key = absl::string_view(keys_.data() + key_start, key_ends_[r] - key_start);
-    value_start = value_ends_[r] + 1;  // after the newline
-    if (has_key) key_start = key_ends_[r] + 1;
+    // The next record starts after this one's newline, if the format ends records with one.
+    value_start = value_ends_[r] + (value_encoder_->newline_terminated() ? 1 : 0);
+    if (has_key) key_start = key_ends_[r] + (key_encoder_->newline_terminated() ? 1 : 0);
     if (delivery_ == Delivery::kExactlyOnce) {  // kept until its checkpoint completes
       current_.mutable_values()->append(value.data(), value.size());
       current_.add_value_ends(static_cast<uint32_t>(current_.values().size()));

@@ -69,19 +69,23 @@ absl::StatusOr<std::unique_ptr<KafkaSource>> KafkaSource::Create(const proto::Op
   if (!format.ok()) return prefix(format.status());
   auto schema = SchemaOf(spec.output_schema());
   if (!schema.ok()) return prefix(schema.status());
-  return std::unique_ptr<KafkaSource>(
-      new KafkaSource(spec, *skip, *std::move(format), *std::move(schema), options));
+  auto decoder = types::MakeDecoder(*format, *schema);
+  if (!decoder.ok()) return prefix(decoder.status());
+  return std::unique_ptr<KafkaSource>(new KafkaSource(spec, *skip, *std::move(format),
+                                                      *std::move(schema), *std::move(decoder),
+                                                      options));
 }
 
 KafkaSource::KafkaSource(const proto::OperatorSpec& spec, bool skip_errors,
-                         types::FormatOptions format, types::SchemaPtr schema, Options options)
+                         types::FormatOptions format, types::SchemaPtr schema,
+                         std::unique_ptr<types::BatchDecoder> decoder, Options options)
     : name_(spec.name()),
       spec_(spec.kafka_source()),
       skip_errors_(skip_errors),
       format_(std::move(format)),
       schema_(std::move(schema)),
       options_(options),
-      decoder_(types::MakeDecoder(format_, schema_)),
+      decoder_(std::move(decoder)),
       bounded_(spec.kafka_source().stop_at() == "latest"),
       batch_(schema_) {}
 
@@ -428,6 +432,11 @@ absl::Status KafkaSource::DecodeAndEmit(std::vector<rd_kafka_message_t*>& messag
       split = index;
       partitions_[index].next_offset = m->offset + 1;
       absl::string_view payload(static_cast<const char*>(m->payload), m->len);
+      if (!format_.line_delimited()) {  // one record per message
+        lines_.push_back(payload);
+        line_message_.push_back(i);
+        continue;
+      }
       while (!payload.empty()) {
         const size_t end = payload.find('\n');
         absl::string_view line = payload.substr(0, end);
@@ -451,13 +460,14 @@ absl::Status KafkaSource::EmitLines(const std::vector<rd_kafka_message_t*>& mess
   errors_.clear();
   decoder_->DecodeLines(lines_, &batch_, &errors_);
   for (const types::DecodeError& e : errors_) {
-    if (skip_errors_ && records_skipped_ >= kLoggedSkips) {
+    if (skip_errors_ && !e.fatal && records_skipped_ >= kLoggedSkips) {
       ++records_skipped_;
       continue;
     }
     const rd_kafka_message_t* m = messages[line_message_[e.line_index]];
     const std::string message = absl::StrCat("topic ", rd_kafka_topic_name(m->rkt), " partition ",
                                              m->partition, " offset ", m->offset, ": ", e.message);
+    if (e.fatal) return Error(absl::StatusCode::kUnavailable, message);
     if (!skip_errors_) return Error(absl::StatusCode::kInvalidArgument, message);
     ++records_skipped_;
     spdlog::warn("{}({}): skipped a bad record: {}{}", Prefix(), subtask_, message,

@@ -94,7 +94,8 @@ class KafkaSource : public SourceOperator {
   };
 
   KafkaSource(const proto::OperatorSpec& spec, bool skip_errors, types::FormatOptions format,
-              types::SchemaPtr schema, Options options);
+              types::SchemaPtr schema, std::unique_ptr<types::BatchDecoder> decoder,
+              Options options);
   std::string Prefix() const;
   absl::Status Error(absl::StatusCode code, absl::string_view message) const;
   // The partitions of the source's topics that this subtask owns, from fresh metadata.

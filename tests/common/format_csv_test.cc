@@ -111,7 +111,7 @@ TEST(FormatCsvTest, OptionsAreValidated) {
             "format csv: unknown option 'delimeter' (expected delimiter, header or "
             "timestamp_unit)");
   proto::FormatSpec none;
-  EXPECT_EQ(ParseFormatOptions(none).status().message(), "no format given (expected json or csv)");
+  EXPECT_EQ(ParseFormatOptions(none).status().message(), "no format given (expected json, csv, avro, avro-confluent)");
 }
 
 }  // namespace

@@ -167,29 +167,35 @@ void ExpectSameBatch(const RecordBatch& want, const RecordBatch& got) {
   }
 }
 
-// Encodes `batch`, splits the text at '\n' (each row must be exactly one line) and decodes.
+// Encodes `batch`, splits the output at the record ends the encoder reports (line formats:
+// each row must be exactly one line) and decodes.
 RecordBatch RoundTrip(const proto::FormatSpec& spec, const RecordBatch& batch) {
   auto encoder = MakeEncoder(spec, batch.schema());
   auto decoder = MakeDecoder(spec, batch.schema());
   EXPECT_TRUE(encoder.ok()) << encoder.status();
   EXPECT_TRUE(decoder.ok()) << decoder.status();
   std::string text;
-  (*encoder)->EncodeBatch(batch, &text);
-  EXPECT_TRUE(text.empty() || text.back() == '\n');
-  std::vector<absl::string_view> lines;
+  std::vector<size_t> ends;
+  (*encoder)->EncodeBatch(batch, &text, &ends);
+  const bool lines = (*encoder)->newline_terminated();
+  std::vector<absl::string_view> records;
   size_t start = 0;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '\n') {
-      lines.push_back(absl::string_view(text).substr(start, i - start));
-      start = i + 1;
+  for (size_t end : ends) {
+    if (lines) {
+      EXPECT_EQ(text[end], '\n');
+      EXPECT_EQ(absl::string_view(text).substr(start, end - start).find('\n'),
+                absl::string_view::npos);
     }
+    records.push_back(absl::string_view(text).substr(start, end - start));
+    start = end + (lines ? 1 : 0);
   }
-  EXPECT_EQ(lines.size(), batch.num_rows()) << text;
+  EXPECT_EQ(start, text.size());
+  EXPECT_EQ(records.size(), batch.num_rows()) << text;
   RecordBatch out(batch.schema());
   std::vector<DecodeError> errors;
-  (*decoder)->DecodeLines(lines, &out, &errors);
+  (*decoder)->DecodeLines(records, &out, &errors);
   for (const DecodeError& e : errors) {
-    ADD_FAILURE() << "line " << e.line_index << ": " << e.message << "\n" << lines[e.line_index];
+    ADD_FAILURE() << "record " << e.line_index << ": " << e.message << "\n" << records[e.line_index];
   }
   return out;
 }
@@ -213,6 +219,15 @@ TEST(FormatRoundTripTest, CsvEveryTypeWithNullsQuotesAndDelimiters) {
       RecordBatch batch = gen.Make(AllTypes(), 300);
       ExpectSameBatch(batch, RoundTrip(Spec("csv", {{"delimiter", delimiter}}), batch));
     }
+  }
+}
+
+TEST(FormatRoundTripTest, AvroEveryTypeWithNulls) {
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    SCOPED_TRACE(testing::Message() << "seed " << seed);
+    RandomBatch gen(seed, /*allow_newlines=*/true);
+    RecordBatch batch = gen.Make(AllTypes(), 300);
+    ExpectSameBatch(batch, RoundTrip(Spec("avro"), batch));
   }
 }
 

@@ -786,6 +786,23 @@ TEST(JobSpecTest, KafkaSinkBecomesASpec) {
   EXPECT_TRUE(defaults.key_columns().empty());
 }
 
+TEST(JobSpecTest, KafkaRegistryBecomesAFormatOption) {
+  absl::StatusOr<proto::JobGraph> graph = Parse(KafkaSinkJob(
+      "    topic: alerts\n    format: avro-confluent\n    registry: http://sr:8085\n"
+      "    format_options: {subject_strategy: record_name, record_name: acme.Alert}\n"));
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  const proto::FormatSpec& format = graph->vertices(0).chain(1).kafka_sink().format();
+  EXPECT_EQ(format.name(), "avro-confluent");
+  EXPECT_EQ(format.options().at("registry"), "http://sr:8085");
+  EXPECT_EQ(format.options().at("record_name"), "acme.Alert");
+  EXPECT_EQ(ErrorOf(KafkaSinkJob("    topic: alerts\n    format: json\n    registry: http://sr\n")),
+            "job.yaml:14:15: registry: applies to format avro-confluent, not json");
+  EXPECT_EQ(ErrorOf(KafkaSinkJob("    topic: alerts\n    format: avro-confluent\n"
+                                 "    format_options: {subject_strategy: topic}\n")),
+            "job.yaml:14:22: format avro-confluent: subject_strategy must be topic_name, "
+            "record_name or topic_record_name, not 'topic'");
+}
+
 TEST(JobSpecTest, BadKafkaSinksAreClearErrors) {
   EXPECT_EQ(ErrorOf(KafkaSinkJob("    format: json\n")),
             "job.yaml:9:5: sink 'alerts' needs a topic");
@@ -813,7 +830,13 @@ TEST(JobSpecTest, NotYetAvailableFeaturesSaySo) {
             "job.yaml:9:39: unknown sink connector 'kafak' (did you mean 'kafka'?)");
   std::string avro = std::string(kSource) + "sinks:\n  - {name: o, input: txns, connector: print}\n";
   avro.replace(avro.find("format: json"), 12, "format: avro");
-  EXPECT_EQ(ErrorOf(avro), "job.yaml:6:13: format 'avro' is not available yet (use json or csv)");
+  EXPECT_EQ(ErrorOf(avro),
+            "job.yaml:6:13: format avro has one record per message: the file connector takes "
+            "json or csv");
+  std::string protobuf = std::string(kSource) + "sinks:\n  - {name: o, input: txns, connector: print}\n";
+  protobuf.replace(protobuf.find("format: json"), 12, "format: protobuf");
+  EXPECT_EQ(ErrorOf(protobuf),
+            "job.yaml:6:13: format 'protobuf' is not available yet (use json or csv)");
 }
 
 TEST(JobSpecTest, AggregateMistakes) {

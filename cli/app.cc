@@ -13,7 +13,8 @@ namespace sluice::cli {
 namespace {
 
 constexpr char kCommandList[] =
-    "run, list, info, cancel, stop, savepoint, checkpoints, taskmanagers, local, config-docs";
+    "run, list, info, cancel, stop, savepoint, checkpoints, taskmanagers, local, schema-registry, "
+    "config-docs";
 
 CLI::Option* AddOutputOption(CLI::App* command, std::string* output) {
   return command->add_option("--output,-o", *output, "Output format: table or json")
@@ -124,7 +125,7 @@ int RunCli(const std::vector<std::string>& args, CommandEnv& env) {
   local_cmd->add_option("--slots,-s", local.slots, "Task slots per TaskManager")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
-  local_cmd->add_flag("--kafka", local.kafka, "Also serve an embedded Kafka (librdkafka's mock cluster, in memory; development and tests only); its bootstrap address is printed and in the ready file");
+  local_cmd->add_flag("--kafka", local.kafka, "Also serve an embedded Kafka (librdkafka's mock cluster, in memory; development and tests only) and a schema registry; their addresses are printed and in the ready file");
   local_cmd->add_option("--config", local.config_file, "Cluster configuration file (YAML)");
   local_cmd->add_option("--set", local.set_flags, "Configuration override key=value (repeatable)")
       ->allow_extra_args(false);
@@ -138,6 +139,23 @@ int RunCli(const std::vector<std::string>& args, CommandEnv& env) {
   local_cmd->add_option("--startup-timeout", startup_timeout,
                         "How long each process may take to become ready")
       ->capture_default_str();
+
+  SchemaRegistryOptions registry;
+  CLI::App* registry_cmd = app.add_subcommand(
+      "schema-registry",
+      "Serve a Confluent-compatible schema registry (Avro, Protobuf) until Ctrl-C");
+  registry_cmd->footer(
+      "For development, tests and small deployments (docs/schema-registry.md). Schemas are "
+      "kept in --dir and found again after a restart.");
+  registry_cmd->add_option("--port", registry.port, "HTTP port (0 = a free port)")
+      ->capture_default_str();
+  registry_cmd->add_option("--host", registry.host,
+                           "Address to listen on (0.0.0.0: every interface)")
+      ->capture_default_str();
+  registry_cmd->add_option("--dir", registry.dir, "Directory of the registry's data")
+      ->capture_default_str();
+  registry_cmd->add_option("--ready-file", registry.ready_file,
+                           "Write the registry's URL (JSON) here once it serves");
 
   CLI::App* config_docs_cmd =
       app.add_subcommand("config-docs", "Print the configuration reference (Markdown)");
@@ -184,6 +202,7 @@ int RunCli(const std::vector<std::string>& args, CommandEnv& env) {
     local.startup_timeout_ms = *timeout;
     return LocalCommand(local, env);
   }
+  if (registry_cmd->parsed()) return SchemaRegistryCommand(registry, env);
   if (config_docs_cmd->parsed()) return ConfigDocsCommand(env);
   return Fail(env, "", absl::StrCat("a command is required: ", kCommandList));
 }

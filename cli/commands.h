@@ -113,4 +113,14 @@ struct LocalOptions {
 };
 int LocalCommand(const LocalOptions& options, CommandEnv& env);
 
+// `sluice schema-registry`: serves the schema registry until interrupted (exit 0); a bad
+// port, a port in use or a directory it cannot write is one line and exit 2.
+struct SchemaRegistryOptions {
+  std::string host = "127.0.0.1";
+  int port = 8085;  // 0 = pick a free one
+  std::string dir = "schema-registry";
+  std::string ready_file;  // {"url", "port", "dir"} once serving
+};
+int SchemaRegistryCommand(const SchemaRegistryOptions& options, CommandEnv& env);
+
 }  // namespace sluice::cli

@@ -10,6 +10,7 @@
 #include "cli/command_util.h"
 #include "cli/commands.h"
 #include "common/kafka/embedded_kafka.h"
+#include "common/schema_registry/registry_server.h"
 #include "cli/json_output.h"
 #include "cli/local_cluster.h"
 #include "cli/table.h"
@@ -19,6 +20,7 @@
 namespace sluice::cli {
 
 using kafka::EmbeddedKafka;
+using schema_registry::SchemaRegistryServer;
 namespace {
 
 constexpr char kVerb[] = "local";
@@ -73,7 +75,8 @@ std::string ExampleSpec() {
 }
 
 void PrintBanner(const LocalCluster& cluster, const LocalOptions& options,
-                 const std::string& log_dir, const EmbeddedKafka* kafka, std::ostream& out) {
+                 const std::string& log_dir, const EmbeddedKafka* kafka,
+                 const SchemaRegistryServer* registry, std::ostream& out) {
   out << "Sluice local cluster is running (Ctrl-C stops it).\n\n";
   Table table({"PROCESS", "ID", "ADDRESS", {"PID", Align::kRight}, "LOG"}, "  ");
   const LocalProcess& jm = cluster.jobmanager();
@@ -87,6 +90,10 @@ void PrintBanner(const LocalCluster& cluster, const LocalOptions& options,
   if (kafka != nullptr) {
     out << "Kafka:        " << kafka->bootstrap()
         << "  (embedded: in memory, for development and tests only)\n";
+  }
+  if (registry != nullptr) {
+    out << "Schema registry: " << registry->url() << "  (Confluent-compatible; data in "
+        << log_dir << "/schema-registry)\n";
   }
   if (!jm.http_address.empty()) {
     out << "Dashboard:    http://" << jm.http_address << "/  (REST API under /v1, metrics at /metrics)\n";
@@ -125,6 +132,18 @@ int LocalCommand(const LocalOptions& options, CommandEnv& env) {
     if (!started.ok()) return Fail(env, kVerb, started.status());
     kafka = *std::move(started);
   }
+  // The Confluent formats of Kafka jobs need a registry: one in this process, kept in the
+  // log directory.
+  std::unique_ptr<SchemaRegistryServer> registry;
+  if (options.kafka) {
+    schema_registry::SchemaRegistryServerOptions registry_options;
+    registry_options.port = 0;
+    registry_options.dir = (std::filesystem::path(*log_dir) / "schema-registry").string();
+    absl::StatusOr<std::unique_ptr<SchemaRegistryServer>> started =
+        SchemaRegistryServer::Start(registry_options);
+    if (!started.ok()) return Fail(env, kVerb, started.status());
+    registry = *std::move(started);
+  }
 
   LocalClusterOptions cluster_options;
   cluster_options.bin_dir = bin_dir;
@@ -137,6 +156,7 @@ int LocalCommand(const LocalOptions& options, CommandEnv& env) {
   // Jobs whose Kafka sources name no bootstrap read the embedded Kafka (the user's own
   // --set kafka.bootstrap=..., after ours, wins).
   if (kafka != nullptr) cluster_options.set_flags.push_back("kafka.bootstrap=" + kafka->bootstrap());
+  if (registry != nullptr) cluster_options.set_flags.push_back("kafka.registry=" + registry->url());
   cluster_options.set_flags.insert(cluster_options.set_flags.end(), options.set_flags.begin(),
                                    options.set_flags.end());
   cluster_options.startup_timeout_ms = options.startup_timeout_ms;
@@ -159,10 +179,11 @@ int LocalCommand(const LocalOptions& options, CommandEnv& env) {
     return Fail(env, kVerb, started);
   }
 
-  PrintBanner(cluster, options, *log_dir, kafka.get(), *env.out);
+  PrintBanner(cluster, options, *log_dir, kafka.get(), registry.get(), *env.out);
   if (!options.ready_file.empty()) {
     nlohmann::json ready = cluster.ReadyJson();
     if (kafka != nullptr) ready["kafka_bootstrap"] = kafka->bootstrap();
+    if (registry != nullptr) ready["schema_registry_url"] = registry->url();
     if (absl::Status s = WriteFileAtomically(options.ready_file, ready.dump(2) + "\n");
         !s.ok()) {
       cluster.Stop();

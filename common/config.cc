@@ -68,9 +68,10 @@ const std::vector<ConfigKey>& ConfigKeys() {
        "JobManager: bootstrap servers of Kafka sources whose job spec has no `bootstrap:` "
        "(filled in at submission). `sluice local --kafka` sets it to its embedded Kafka."},
       {"kafka.registry", ConfigType::kString, "",
-       "JobManager: schema registry URL of Kafka sources and sinks in a registry format "
-       "(avro-confluent) whose job spec has no `registry:` (filled in at submission). `sluice "
-       "local --kafka` sets it to its built-in registry."},
+       "JobManager: schema registry URL (http://host:port) of Kafka sources and sinks with a "
+       "Confluent format (avro-confluent, protobuf-confluent) whose job spec has no "
+       "`registry:` (filled in at submission). `sluice local --kafka` sets it to its built-in "
+       "schema registry."},
       {"rpc.max_message_size", ConfigType::kBytes, "64mb", "Largest gRPC message accepted."},
       {"log.level", ConfigType::kString, "info", "trace, debug, info, warn or error."},
   };

@@ -15,6 +15,7 @@
 
 #include "absl/strings/str_split.h"
 #include "common/file_util.h"
+#include "common/http/http_client.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/cli/cli_test_util.h"
@@ -267,6 +268,7 @@ TEST_F(LocalClusterTest, LocalCommandRunsUntilInterruptedThenStopsEverything) {
   for (const auto& tm : ready["taskmanagers"]) EXPECT_FALSE(Alive(tm["pid"].get<int64_t>()));
   EXPECT_FALSE(Alive(ready["jobmanager_pid"].get<int64_t>()));
   EXPECT_FALSE(ready.contains("kafka_bootstrap"));
+  EXPECT_FALSE(ready.contains("schema_registry_url"));
   EXPECT_THAT(run.out, HasSubstr("Sluice local cluster is running (Ctrl-C stops it)."));
   EXPECT_THAT(run.out, HasSubstr("JobManager:   127.0.0.1:7123\n"));
   EXPECT_THAT(run.out, HasSubstr("Dashboard:    http://127.0.0.1:7124/"));
@@ -313,6 +315,36 @@ TEST_F(LocalClusterTest, LocalCommandWithKafkaServesAKafkaKcatCanUse) {
   EXPECT_EQ(consumed, "hello-sluice\nsecond\n");
   // Kafka sources without a bootstrap read it: the JobManager gets kafka.bootstrap.
   EXPECT_THAT(ArgsOf("jobmanager"), ::testing::Contains("kafka.bootstrap=" + bootstrap));
+}
+
+// `sluice local --kafka` also serves the schema registry: its URL is printed, in the ready
+// file and every process's kafka.registry; it answers the Confluent API; its data is in the
+// log directory.
+TEST_F(LocalClusterTest, LocalCommandWithKafkaServesASchemaRegistry) {
+  WriteBinaries(kGoodJobManager, kGoodTaskManager);
+  LocalOptions options;
+  options.taskmanagers = 1;
+  options.kafka = true;
+  std::string url;
+  absl::StatusOr<http::HttpResult> registered, subjects;
+  LocalRun run = RunLocal(options, [&](const nlohmann::json& ready) {
+    url = ready.value("schema_registry_url", "");
+    if (url.rfind("http://", 0) != 0) return;
+    const std::string address = url.substr(7);
+    registered = http::HttpCall("POST", address, "/subjects/txns-value/versions",
+                                R"({"schema": "\"string\""})");
+    subjects = http::HttpCall("GET", address, "/subjects");
+  });
+  EXPECT_EQ(run.code, 0) << run.err;
+  EXPECT_THAT(url, ::testing::StartsWith("http://127.0.0.1:")) << run.ready.dump();
+  EXPECT_THAT(run.out, HasSubstr("Schema registry: " + url));
+  ASSERT_TRUE(registered.ok()) << registered.status();
+  EXPECT_EQ(registered->body, R"({"id":1})");
+  ASSERT_TRUE(subjects.ok()) << subjects.status();
+  EXPECT_EQ(subjects->body, R"(["txns-value"])");
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "logs" / "schema-registry" / "registry.json"));
+  EXPECT_THAT(ArgsOf("jobmanager"), ::testing::Contains("kafka.registry=" + url));
+  EXPECT_THAT(ArgsOf("taskmanager-1"), ::testing::Contains("kafka.registry=" + url));
 }
 
 }  // namespace

@@ -1,12 +1,11 @@
 #include "common/types/avro_format.h"
 
-#include <optional>
-
 #include "absl/strings/str_cat.h"
 #include "common/file_util.h"
 #include "common/schema_registry/registry_client.h"
 #include "common/types/avro_codec.h"
 #include "common/types/confluent_wire.h"
+#include "common/types/message_format.h"
 
 namespace sluice::types {
 namespace {
@@ -31,22 +30,6 @@ absl::StatusOr<std::shared_ptr<const AvroSchema>> ReaderSchema(const FormatOptio
   return schema;
 }
 
-class AvroDecoder : public BatchDecoder {
- public:
-  explicit AvroDecoder(AvroRowReader reader) : reader_(std::move(reader)) {}
-
-  void DecodeLines(const std::vector<absl::string_view>& records, RecordBatch* out,
-                   std::vector<DecodeError>* errors) override {
-    for (size_t i = 0; i < records.size(); ++i) {
-      if (!reader_.Read(records[i], out, &error_)) errors->push_back({i, std::move(error_)});
-    }
-  }
-
- private:
-  AvroRowReader reader_;
-  std::string error_;
-};
-
 class ConfluentAvroDecoder : public BatchDecoder {
  public:
   ConfluentAvroDecoder(std::shared_ptr<SchemaRegistryClient> registry, SchemaPtr columns,
@@ -65,16 +48,9 @@ class ConfluentAvroDecoder : public BatchDecoder {
     for (size_t i = 0; i < records.size(); ++i) {
       int32_t id = 0;
       absl::string_view payload;
-      if (!ReadConfluentHeader(records[i], &id, &payload, &error_)) {
-        errors->push_back({i, std::move(error_)});
-        continue;
-      }
-      const ConfluentSchemaCache<AvroRowReader>::Entry& entry = readers_.For(id);
-      if (!entry.value) {
-        errors->push_back({i, entry.error, entry.fatal});
-        continue;
-      }
-      if (!entry.value->Read(payload, out, &error_)) {
+      AvroRowReader* reader = readers_.ForRecord(records[i], i, &id, &payload, errors);
+      if (reader == nullptr) continue;
+      if (!reader->Read(payload, out, &error_)) {
         errors->push_back({i, absl::StrCat("schema id ", id, ": ", error_)});
       }
     }
@@ -83,28 +59,6 @@ class ConfluentAvroDecoder : public BatchDecoder {
  private:
   ConfluentSchemaCache<AvroRowReader> readers_;
   std::string error_;
-};
-
-class AvroEncoder : public BatchEncoder {
- public:
-  AvroEncoder(SchemaPtr columns, std::optional<int32_t> confluent_id)
-      : writer_(std::move(columns)) {
-    if (confluent_id) header_ = ConfluentHeader(*confluent_id);
-  }
-
-  void EncodeBatch(const RecordBatch& batch, std::string* out,
-                   std::vector<size_t>* record_ends) override {
-    for (size_t r = 0; r < batch.num_rows(); ++r) {
-      out->append(header_);
-      writer_.Write(batch, r, out);
-      if (record_ends != nullptr) record_ends->push_back(out->size());
-    }
-  }
-  bool newline_terminated() const override { return false; }
-
- private:
-  AvroRowWriter writer_;
-  std::string header_;
 };
 
 }  // namespace
@@ -124,7 +78,7 @@ absl::StatusOr<std::unique_ptr<BatchDecoder>> MakeAvroDecoder(const FormatOption
   if (!reader.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("format avro: ", reader.status().message()));
   }
-  return std::make_unique<AvroDecoder>(*std::move(reader));
+  return std::make_unique<MessageDecoder<AvroRowReader>>(*std::move(reader));
 }
 
 absl::StatusOr<std::unique_ptr<BatchEncoder>> MakeAvroEncoder(const FormatOptions& options,
@@ -134,7 +88,7 @@ absl::StatusOr<std::unique_ptr<BatchEncoder>> MakeAvroEncoder(const FormatOption
         "format avro: schema_file applies to reading; records are written with the schema "
         "their columns derive");
   }
-  std::optional<int32_t> id;
+  std::string header;
   if (options.name == "avro-confluent") {
     absl::StatusOr<std::shared_ptr<SchemaRegistryClient>> registry = ConfluentRegistry(options);
     if (!registry.ok()) return registry.status();
@@ -144,9 +98,10 @@ absl::StatusOr<std::unique_ptr<BatchEncoder>> MakeAvroEncoder(const FormatOption
     absl::StatusOr<int32_t> registered = (*registry)->Register(
         options.subject, DeriveAvroSchema(*schema, RecordName(options)), SchemaType::kAvro);
     if (!registered.ok()) return registered.status();
-    id = *registered;
+    header = ConfluentHeader(*registered);
   }
-  return std::make_unique<AvroEncoder>(std::move(schema), id);
+  return std::make_unique<MessageEncoder<AvroRowWriter>>(AvroRowWriter(std::move(schema)),
+                                                         std::move(header));
 }
 
 }  // namespace sluice::types

@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
@@ -52,6 +53,24 @@ class ConfluentSchemaCache {
   ConfluentSchemaCache(std::shared_ptr<schema_registry::SchemaRegistryClient> registry,
                        schema_registry::SchemaType type, Build build)
       : registry_(std::move(registry)), type_(type), build_(std::move(build)) {}
+
+  // The T of the schema `record` (record `index` of a batch) was written with, and in
+  // `payload` what follows its header; null, with the error appended to `errors`, when the
+  // header is bad or there is no T for its schema id.
+  T* ForRecord(absl::string_view record, size_t index, int32_t* id, absl::string_view* payload,
+               std::vector<DecodeError>* errors) {
+    std::string error;
+    if (!ReadConfluentHeader(record, id, payload, &error)) {
+      errors->push_back({index, std::move(error)});
+      return nullptr;
+    }
+    Entry& entry = For(*id);
+    if (!entry.value) {
+      errors->push_back({index, entry.error, entry.fatal});
+      return nullptr;
+    }
+    return &*entry.value;
+  }
 
   // The entry of `id`, fetched and built on first use (again after an outage).
   Entry& For(int32_t id) {

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/types/format_values.h"
+#include "common/types/varint.h"
 #include "google/protobuf/descriptor.h"
 
 namespace sluice::types {
@@ -158,7 +159,7 @@ Integer IntegerOf(int type, uint64_t raw) {
       return {static_cast<int32_t>(z >> 1) ^ -static_cast<int32_t>(z & 1), false, 0};
     }
     case FD::TYPE_SINT64:
-      return {static_cast<int64_t>(raw >> 1) ^ -static_cast<int64_t>(raw & 1), false, 0};
+      return {ZigZagDecode(raw), false, 0};
     case FD::TYPE_UINT64:
     case FD::TYPE_FIXED64:
       return {static_cast<int64_t>(raw), raw > static_cast<uint64_t>(INT64_MAX), raw};
@@ -312,17 +313,6 @@ bool ReadProtoVarint(const char** p, const char* end, uint64_t* v, std::string* 
   }
   *error = "bad varint (more than 10 bytes)";
   return false;
-}
-
-void AppendProtoVarint(uint64_t v, std::string* out) {
-  char buf[10];
-  int n = 0;
-  while (v >= 0x80) {
-    buf[n++] = static_cast<char>((v & 0x7f) | 0x80);
-    v >>= 7;
-  }
-  buf[n++] = static_cast<char>(v);
-  out->append(buf, n);
 }
 
 absl::StatusOr<ProtoRowReader> ProtoRowReader::Plan(std::shared_ptr<const ProtoSchema> schema,
@@ -555,7 +545,7 @@ absl::StatusOr<ProtoRowWriter> ProtoRowWriter::Plan(std::shared_ptr<const ProtoS
           field->name(), " of ", message.full_name(), ", which is ", FieldTypeText(*field)));
     }
     Target target{static_cast<int>(c), field->type(), IsTimestamp(*field), ""};
-    AppendProtoVarint(static_cast<uint64_t>(field->number()) << 3 | WireTypeOf(field->type()),
+    AppendVarint(static_cast<uint64_t>(field->number()) << 3 | WireTypeOf(field->type()),
                       &target.tag);
     writer.targets_.push_back(std::move(target));
   }
@@ -587,7 +577,7 @@ void ProtoRowWriter::Write(const RecordBatch& batch, size_t row, std::string* ou
       case TypeId::kString:
       case TypeId::kBytes: {
         const absl::string_view s = col.Str(row);
-        AppendProtoVarint(s.size(), out);
+        AppendVarint(s.size(), out);
         out->append(s.data(), s.size());
         break;
       }
@@ -601,23 +591,23 @@ void ProtoRowWriter::Write(const RecordBatch& batch, size_t row, std::string* ou
           message->clear();
           if (seconds != 0) {
             message->push_back(1 << 3 | kVarint);
-            AppendProtoVarint(static_cast<uint64_t>(seconds), message);
+            AppendVarint(static_cast<uint64_t>(seconds), message);
           }
           if (nanos != 0) {
             message->push_back(2 << 3 | kVarint);
-            AppendProtoVarint(static_cast<uint64_t>(nanos), message);
+            AppendVarint(static_cast<uint64_t>(nanos), message);
           }
-          AppendProtoVarint(message->size(), out);
+          AppendVarint(message->size(), out);
           out->append(*message);
           break;
         }
         if (col.type() == TypeId::kTimestamp) v = FloorDiv(v, micros_per_unit_);
         if (t.type == FD::TYPE_SINT64) {
-          AppendProtoVarint((static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63), out);
+          AppendVarint(ZigZagEncode(v), out);
         } else if (t.type == FD::TYPE_SFIXED64) {
           AppendFixed(static_cast<uint64_t>(v), 8, out);
         } else {
-          AppendProtoVarint(static_cast<uint64_t>(v), out);
+          AppendVarint(static_cast<uint64_t>(v), out);
         }
         break;
       }

@@ -115,8 +115,6 @@ class ProtoRowWriter {
   mutable std::string timestamp_;  // scratch: a Timestamp message being written
 };
 
-// Protobuf varints.
-void AppendProtoVarint(uint64_t v, std::string* out);
 // Reads a varint at `*p` (advancing it) before `end`; false when truncated or longer than 10
 // bytes, with `error` set.
 bool ReadProtoVarint(const char** p, const char* end, uint64_t* v, std::string* error);

@@ -8,8 +8,10 @@
 #include "absl/strings/str_join.h"
 #include "common/schema_registry/registry_client.h"
 #include "common/types/confluent_wire.h"
+#include "common/types/message_format.h"
 #include "common/types/proto_codec.h"
 #include "common/types/proto_schema.h"
+#include "common/types/varint.h"
 #include "google/protobuf/descriptor.h"
 
 namespace sluice::types {
@@ -19,10 +21,6 @@ using schema_registry::SchemaRegistryClient;
 using schema_registry::SchemaType;
 
 constexpr int64_t kMaxMessageIndexes = 32;  // nesting depth; more is a corrupt record
-
-int64_t Zigzag(uint64_t raw) {
-  return static_cast<int64_t>(raw >> 1) ^ -static_cast<int64_t>(raw & 1);
-}
 
 std::string Prefixed(const FormatOptions& options, const absl::Status& status) {
   return absl::StrCat("format ", options.name, ": ", status.message());
@@ -57,22 +55,6 @@ absl::StatusOr<std::shared_ptr<const ProtoSchema>> FormatSchema(const FormatOpti
   return schema;
 }
 
-class ProtobufDecoder : public BatchDecoder {
- public:
-  explicit ProtobufDecoder(ProtoRowReader reader) : reader_(std::move(reader)) {}
-
-  void DecodeLines(const std::vector<absl::string_view>& records, RecordBatch* out,
-                   std::vector<DecodeError>* errors) override {
-    for (size_t i = 0; i < records.size(); ++i) {
-      if (!reader_.Read(records[i], out, &error_)) errors->push_back({i, std::move(error_)});
-    }
-  }
-
- private:
-  ProtoRowReader reader_;
-  std::string error_;
-};
-
 // A registry schema and the readers of the messages records of it named so far.
 struct RegistrySchema {
   struct Reader {
@@ -103,49 +85,47 @@ class ConfluentProtobufDecoder : public BatchDecoder {
     for (size_t i = 0; i < records.size(); ++i) {
       int32_t id = 0;
       absl::string_view payload;
-      if (!ReadConfluentHeader(records[i], &id, &payload, &error_)) {
-        errors->push_back({i, std::move(error_)});
-        continue;
-      }
-      ConfluentSchemaCache<RegistrySchema>::Entry& entry = schemas_.For(id);
-      if (!entry.value) {
-        errors->push_back({i, entry.error, entry.fatal});
-        continue;
-      }
+      RegistrySchema* schema = schemas_.ForRecord(records[i], i, &id, &payload, errors);
+      if (schema == nullptr) continue;
       if (!ReadMessageIndexes(&payload, &indexes_, &error_)) {
         errors->push_back({i, absl::StrCat("schema id ", id, ": ", error_)});
         continue;
       }
-      RegistrySchema::Reader& reader = ReaderFor(&*entry.value);
-      if (!reader.reader) {
-        errors->push_back({i, absl::StrCat("schema id ", id, ": ", reader.error)});
+      RegistrySchema::Reader* reader = ReaderFor(schema);
+      if (reader == nullptr || !reader->reader) {
+        errors->push_back(
+            {i, absl::StrCat("schema id ", id, ": ", reader == nullptr ? error_ : reader->error)});
         continue;
       }
-      if (!reader.reader->Read(payload, out, &error_)) {
+      if (!reader->reader->Read(payload, out, &error_)) {
         errors->push_back({i, absl::StrCat("schema id ", id, ": ", error_)});
       }
     }
   }
 
  private:
-  // The reader of the message indexes_ name, planned on first use.
-  RegistrySchema::Reader& ReaderFor(RegistrySchema* schema) {
+  // The reader of the message indexes_ name, planned on first use; null with error_ set when
+  // they name no message (not cached: only real messages are, so records cannot grow it).
+  RegistrySchema::Reader* ReaderFor(RegistrySchema* schema) {
     for (RegistrySchema::Reader& r : schema->readers) {
-      if (r.indexes == indexes_) return r;
+      if (r.indexes == indexes_) return &r;
+    }
+    absl::StatusOr<const google::protobuf::Descriptor*> message =
+        schema->schema->MessageAt(indexes_);
+    if (!message.ok()) {
+      error_ = std::string(message.status().message());
+      return nullptr;
     }
     RegistrySchema::Reader& r = schema->readers.emplace_back();
     r.indexes = indexes_;
-    absl::StatusOr<const google::protobuf::Descriptor*> message =
-        schema->schema->MessageAt(indexes_);
     absl::StatusOr<ProtoRowReader> reader =
-        message.ok() ? ProtoRowReader::Plan(schema->schema, **message, columns_, unit_)
-                     : absl::StatusOr<ProtoRowReader>(message.status());
+        ProtoRowReader::Plan(schema->schema, **message, columns_, unit_);
     if (reader.ok()) {
       r.reader = *std::move(reader);
     } else {
       r.error = std::string(reader.status().message());
     }
-    return r;
+    return &r;
   }
 
   ConfluentSchemaCache<RegistrySchema> schemas_;
@@ -153,26 +133,6 @@ class ConfluentProtobufDecoder : public BatchDecoder {
   TimestampUnit unit_;
   std::vector<int> indexes_;
   std::string error_;
-};
-
-class ProtobufEncoder : public BatchEncoder {
- public:
-  ProtobufEncoder(ProtoRowWriter writer, std::string header)
-      : writer_(std::move(writer)), header_(std::move(header)) {}
-
-  void EncodeBatch(const RecordBatch& batch, std::string* out,
-                   std::vector<size_t>* record_ends) override {
-    for (size_t r = 0; r < batch.num_rows(); ++r) {
-      out->append(header_);
-      writer_.Write(batch, r, out);
-      if (record_ends != nullptr) record_ends->push_back(out->size());
-    }
-  }
-  bool newline_terminated() const override { return false; }
-
- private:
-  ProtoRowWriter writer_;
-  std::string header_;  // protobuf-confluent: magic byte, schema id, message indexes
 };
 
 // Registers `schema` under options.subject; the header records of it start with.
@@ -214,11 +174,8 @@ void AppendMessageIndexes(const std::vector<int>& indexes, std::string* out) {
     out->push_back(0);
     return;
   }
-  auto zigzag = [](int64_t v) {
-    return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
-  };
-  AppendProtoVarint(zigzag(static_cast<int64_t>(indexes.size())), out);
-  for (int index : indexes) AppendProtoVarint(zigzag(index), out);
+  AppendVarint(ZigZagEncode(static_cast<int64_t>(indexes.size())), out);
+  for (int index : indexes) AppendVarint(ZigZagEncode(index), out);
 }
 
 bool ReadMessageIndexes(absl::string_view* data, std::vector<int>* indexes, std::string* error) {
@@ -229,7 +186,7 @@ bool ReadMessageIndexes(absl::string_view* data, std::vector<int>* indexes, std:
     *error = absl::StrCat("message indexes: ", *error);
     return false;
   }
-  const int64_t count = Zigzag(raw);
+  const int64_t count = ZigZagDecode(raw);
   indexes->clear();
   if (count == 0) {
     indexes->push_back(0);
@@ -242,7 +199,7 @@ bool ReadMessageIndexes(absl::string_view* data, std::vector<int>* indexes, std:
       *error = absl::StrCat("message indexes: ", *error);
       return false;
     }
-    const int64_t index = Zigzag(raw);
+    const int64_t index = ZigZagDecode(raw);
     if (index < 0 || index > INT32_MAX) {
       *error = absl::StrCat("bad message indexes: index ", index);
       return false;
@@ -271,7 +228,7 @@ absl::StatusOr<std::unique_ptr<BatchDecoder>> MakeProtobufDecoder(const FormatOp
   absl::StatusOr<ProtoRowReader> reader =
       ProtoRowReader::Plan(*proto, (*proto)->message(), std::move(schema), options.timestamp_unit);
   if (!reader.ok()) return absl::InvalidArgumentError(Prefixed(options, reader.status()));
-  return std::make_unique<ProtobufDecoder>(*std::move(reader));
+  return std::make_unique<MessageDecoder<ProtoRowReader>>(*std::move(reader));
 }
 
 absl::StatusOr<std::unique_ptr<BatchEncoder>> MakeProtobufEncoder(const FormatOptions& options,
@@ -287,7 +244,7 @@ absl::StatusOr<std::unique_ptr<BatchEncoder>> MakeProtobufEncoder(const FormatOp
     if (!registered.ok()) return registered.status();
     header = *std::move(registered);
   }
-  return std::make_unique<ProtobufEncoder>(*std::move(writer), std::move(header));
+  return std::make_unique<MessageEncoder<ProtoRowWriter>>(*std::move(writer), std::move(header));
 }
 
 }  // namespace sluice::types

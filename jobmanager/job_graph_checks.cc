@@ -7,6 +7,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "common/input_files.h"
+#include "common/types/format.h"
 #include "jobmanager/restart_strategy.h"
 
 namespace sluice::jobmanager {
@@ -65,7 +66,7 @@ absl::Status FillSchemaRegistry(const std::string& default_registry, proto::JobG
       proto::FormatSpec* format = op.has_kafka_source() ? op.mutable_kafka_source()->mutable_format()
                                   : op.has_kafka_sink() ? op.mutable_kafka_sink()->mutable_format()
                                                         : nullptr;
-      if (format == nullptr || format->name() != "avro-confluent" ||
+      if (format == nullptr || !types::UsesSchemaRegistry(format->name()) ||
           format->options().contains("registry")) {
         continue;
       }

@@ -32,7 +32,8 @@ absl::Status CheckInputFilesExist(const proto::JobGraph& graph);
 // there is none.
 absl::Status FillKafkaBootstrap(const std::string& default_bootstrap, proto::JobGraph* graph);
 
-// Gives every Kafka source and sink in a registry format (avro-confluent) without a
+// Gives every Kafka source and sink in a registry format (types::UsesSchemaRegistry:
+// avro-confluent, protobuf-confluent) without a
 // `registry` format option the cluster's `kafka.registry` (`default_registry`);
 // InvalidArgument "kafka sink 'alerts': format avro-confluent needs a schema registry ..." when
 // that is empty too.

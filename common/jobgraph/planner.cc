@@ -333,10 +333,6 @@ class Planner {
     if (name.empty()) {
       return Error(node, node.pos, absl::StrCat(Describe(node), " needs a format (", names, ")"));
     }
-    if (name == "protobuf" || name == "protobuf-confluent") {
-      return Error(node, node.format.pos,
-                   absl::StrCat("format '", name, "' is not available yet (use ", names, ")"));
-    }
     if (!absl::c_linear_search(types::FormatNames(), name)) {
       std::string hint = DidYouMean(name, types::FormatNames());
       if (hint.empty()) hint = absl::StrCat(" (use ", names, ")");
@@ -367,9 +363,10 @@ class Planner {
                                                          : option.value.text;
     }
     if (kafka && !node.kafka.registry.empty()) {
-      if (name != "avro-confluent") {
+      if (!types::UsesSchemaRegistry(name)) {
         return Error(node, node.kafka.registry.pos,
-                     absl::StrCat("registry: applies to format avro-confluent, not ", name));
+                     absl::StrCat("registry: applies to format ",
+                                  types::SchemaRegistryFormatNames(), ", not ", name));
       }
       if (format.options().contains("registry")) {
         return Error(node, node.kafka.registry.pos,

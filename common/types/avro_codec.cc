@@ -5,6 +5,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "common/types/format_values.h"
+#include "common/types/varint.h"
 
 namespace sluice::types {
 namespace {
@@ -26,7 +27,7 @@ class Cursor {
       const uint8_t b = static_cast<uint8_t>(*p_++);
       raw |= static_cast<uint64_t>(b & 0x7f) << shift;
       if ((b & 0x80) == 0) {
-        *v = static_cast<int64_t>(raw >> 1) ^ -static_cast<int64_t>(raw & 1);
+        *v = ZigZagDecode(raw);
         return true;
       }
     }
@@ -329,17 +330,7 @@ bool AvroRowReader::Read(absl::string_view data, RecordBatch* out, std::string* 
   return true;
 }
 
-void AppendAvroLong(int64_t v, std::string* out) {
-  uint64_t z = (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
-  char buf[10];
-  int n = 0;
-  while (z >= 0x80) {
-    buf[n++] = static_cast<char>((z & 0x7f) | 0x80);
-    z >>= 7;
-  }
-  buf[n++] = static_cast<char>(z);
-  out->append(buf, n);
-}
+void AppendAvroLong(int64_t v, std::string* out) { AppendVarint(ZigZagEncode(v), out); }
 
 void AvroRowWriter::Write(const RecordBatch& batch, size_t row, std::string* out) const {
   for (size_t c = 0; c < columns_->size(); ++c) {

@@ -1,20 +1,17 @@
 #include "common/types/avro_format.h"
 
-#include <optional>
-
-#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "common/file_util.h"
 #include "common/schema_registry/registry_client.h"
 #include "common/types/avro_codec.h"
+#include "common/types/confluent_wire.h"
+#include "common/types/message_format.h"
 
 namespace sluice::types {
 namespace {
 
 using schema_registry::SchemaRegistryClient;
 using schema_registry::SchemaType;
-
-constexpr size_t kConfluentHeader = 5;  // magic byte 0 + 4-byte schema id
 
 std::string RecordName(const FormatOptions& options) {
   return options.record_name.empty() ? "sluice.Row" : options.record_name;
@@ -33,141 +30,43 @@ absl::StatusOr<std::shared_ptr<const AvroSchema>> ReaderSchema(const FormatOptio
   return schema;
 }
 
-class AvroDecoder : public BatchDecoder {
- public:
-  explicit AvroDecoder(AvroRowReader reader) : reader_(std::move(reader)) {}
-
-  void DecodeLines(const std::vector<absl::string_view>& records, RecordBatch* out,
-                   std::vector<DecodeError>* errors) override {
-    for (size_t i = 0; i < records.size(); ++i) {
-      if (!reader_.Read(records[i], out, &error_)) errors->push_back({i, std::move(error_)});
-    }
-  }
-
- private:
-  AvroRowReader reader_;
-  std::string error_;
-};
-
 class ConfluentAvroDecoder : public BatchDecoder {
  public:
   ConfluentAvroDecoder(std::shared_ptr<SchemaRegistryClient> registry, SchemaPtr columns,
                        TimestampUnit unit)
-      : registry_(std::move(registry)), columns_(std::move(columns)), unit_(unit) {}
+      : readers_(std::move(registry), SchemaType::kAvro,
+                 [columns = std::move(columns), unit](const std::string& text)
+                     -> absl::StatusOr<AvroRowReader> {
+                   absl::StatusOr<std::shared_ptr<const AvroSchema>> writer =
+                       AvroSchema::Parse(text);
+                   if (!writer.ok()) return writer.status();
+                   return AvroRowReader::Plan(*writer, columns, unit);
+                 }) {}
 
   void DecodeLines(const std::vector<absl::string_view>& records, RecordBatch* out,
                    std::vector<DecodeError>* errors) override {
     for (size_t i = 0; i < records.size(); ++i) {
-      const absl::string_view record = records[i];
-      if (record.size() < kConfluentHeader) {
-        errors->push_back({i, absl::StrCat("a ", record.size(), "-byte message is too short for "
-                                           "the Confluent wire format (5-byte header)")});
-        continue;
-      }
-      if (record[0] != 0) {
-        errors->push_back({i, absl::StrCat("wrong magic byte 0x", absl::Hex(static_cast<uint8_t>(record[0]), absl::kZeroPad2),
-                                           " (the Confluent wire format starts with 0x00)")});
-        continue;
-      }
-      const int32_t id = static_cast<int32_t>(static_cast<uint32_t>(static_cast<uint8_t>(record[1])) << 24 |
-                                              static_cast<uint32_t>(static_cast<uint8_t>(record[2])) << 16 |
-                                              static_cast<uint32_t>(static_cast<uint8_t>(record[3])) << 8 |
-                                              static_cast<uint32_t>(static_cast<uint8_t>(record[4])));
-      const Plan& plan = PlanFor(id);
-      if (!plan.reader) {
-        errors->push_back({i, plan.error, plan.fatal});
-        continue;
-      }
-      if (!plan.reader->Read(record.substr(kConfluentHeader), out, &error_)) {
+      int32_t id = 0;
+      absl::string_view payload;
+      AvroRowReader* reader = readers_.ForRecord(records[i], i, &id, &payload, errors);
+      if (reader == nullptr) continue;
+      if (!reader->Read(payload, out, &error_)) {
         errors->push_back({i, absl::StrCat("schema id ", id, ": ", error_)});
       }
     }
   }
 
  private:
-  struct Plan {
-    std::optional<AvroRowReader> reader;
-    std::string error;
-    bool fatal = false;
-  };
-
-  const Plan& PlanFor(int32_t id) {
-    if (auto it = plans_.find(id); it != plans_.end() && (it->second.reader || !it->second.fatal)) {
-      return it->second;
-    }
-    Plan& plan = plans_[id];
-    plan = Plan();
-    absl::StatusOr<schema_registry::RegisteredSchema> registered = registry_->GetById(id);
-    if (!registered.ok()) {
-      plan.error = std::string(registered.status().message());
-      plan.fatal = absl::IsUnavailable(registered.status());  // an outage, not a bad record
-      return plan;
-    }
-    if (registered->type != SchemaType::kAvro) {
-      plan.error = absl::StrCat("schema id ", id, " is a ", SchemaTypeName(registered->type),
-                                " schema, not Avro");
-      return plan;
-    }
-    absl::StatusOr<std::shared_ptr<const AvroSchema>> writer = AvroSchema::Parse(registered->schema);
-    absl::StatusOr<AvroRowReader> reader =
-        writer.ok() ? AvroRowReader::Plan(*writer, columns_, unit_)
-                    : absl::StatusOr<AvroRowReader>(writer.status());
-    if (!reader.ok()) {
-      plan.error = absl::StrCat("schema id ", id, ": ", reader.status().message());
-      return plan;
-    }
-    plan.reader = *std::move(reader);
-    return plan;
-  }
-
-  std::shared_ptr<SchemaRegistryClient> registry_;
-  SchemaPtr columns_;
-  TimestampUnit unit_;
-  absl::flat_hash_map<int32_t, Plan> plans_;
+  ConfluentSchemaCache<AvroRowReader> readers_;
   std::string error_;
 };
-
-class AvroEncoder : public BatchEncoder {
- public:
-  AvroEncoder(SchemaPtr columns, std::optional<int32_t> confluent_id)
-      : writer_(std::move(columns)) {
-    if (confluent_id) {
-      const uint32_t id = static_cast<uint32_t>(*confluent_id);
-      header_ = {0, static_cast<char>(id >> 24), static_cast<char>(id >> 16),
-                 static_cast<char>(id >> 8), static_cast<char>(id)};
-    }
-  }
-
-  void EncodeBatch(const RecordBatch& batch, std::string* out,
-                   std::vector<size_t>* record_ends) override {
-    for (size_t r = 0; r < batch.num_rows(); ++r) {
-      out->append(header_);
-      writer_.Write(batch, r, out);
-      if (record_ends != nullptr) record_ends->push_back(out->size());
-    }
-  }
-  bool newline_terminated() const override { return false; }
-
- private:
-  AvroRowWriter writer_;
-  std::string header_;
-};
-
-absl::StatusOr<std::shared_ptr<SchemaRegistryClient>> Registry(const FormatOptions& options) {
-  if (options.registry.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "format ", options.name, " needs a schema registry: set registry: on the connector, or "
-        "kafka.registry in the cluster configuration"));
-  }
-  return SchemaRegistryClient::ForUrl(options.registry);
-}
 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<BatchDecoder>> MakeAvroDecoder(const FormatOptions& options,
                                                               SchemaPtr schema) {
   if (options.name == "avro-confluent") {
-    absl::StatusOr<std::shared_ptr<SchemaRegistryClient>> registry = Registry(options);
+    absl::StatusOr<std::shared_ptr<SchemaRegistryClient>> registry = ConfluentRegistry(options);
     if (!registry.ok()) return registry.status();
     return std::make_unique<ConfluentAvroDecoder>(*registry, std::move(schema),
                                                   options.timestamp_unit);
@@ -179,7 +78,7 @@ absl::StatusOr<std::unique_ptr<BatchDecoder>> MakeAvroDecoder(const FormatOption
   if (!reader.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("format avro: ", reader.status().message()));
   }
-  return std::make_unique<AvroDecoder>(*std::move(reader));
+  return std::make_unique<MessageDecoder<AvroRowReader>>(*std::move(reader));
 }
 
 absl::StatusOr<std::unique_ptr<BatchEncoder>> MakeAvroEncoder(const FormatOptions& options,
@@ -189,9 +88,9 @@ absl::StatusOr<std::unique_ptr<BatchEncoder>> MakeAvroEncoder(const FormatOption
         "format avro: schema_file applies to reading; records are written with the schema "
         "their columns derive");
   }
-  std::optional<int32_t> id;
+  std::string header;
   if (options.name == "avro-confluent") {
-    absl::StatusOr<std::shared_ptr<SchemaRegistryClient>> registry = Registry(options);
+    absl::StatusOr<std::shared_ptr<SchemaRegistryClient>> registry = ConfluentRegistry(options);
     if (!registry.ok()) return registry.status();
     if (options.subject.empty()) {
       return absl::InvalidArgumentError("format avro-confluent: no subject to register under");
@@ -199,9 +98,10 @@ absl::StatusOr<std::unique_ptr<BatchEncoder>> MakeAvroEncoder(const FormatOption
     absl::StatusOr<int32_t> registered = (*registry)->Register(
         options.subject, DeriveAvroSchema(*schema, RecordName(options)), SchemaType::kAvro);
     if (!registered.ok()) return registered.status();
-    id = *registered;
+    header = ConfluentHeader(*registered);
   }
-  return std::make_unique<AvroEncoder>(std::move(schema), id);
+  return std::make_unique<MessageEncoder<AvroRowWriter>>(AvroRowWriter(std::move(schema)),
+                                                         std::move(header));
 }
 
 }  // namespace sluice::types

@@ -10,6 +10,7 @@
 #include "common/types/avro_format.h"
 #include "common/types/csv_format.h"
 #include "common/types/json_format.h"
+#include "common/types/proto_format.h"
 
 namespace sluice::types {
 namespace {
@@ -48,12 +49,31 @@ absl::StatusOr<bool> ParseBool(absl::string_view format, absl::string_view key,
       absl::StrCat("format ", format, ": ", key, " must be true or false, not '", text, "'"));
 }
 
+bool IsProtobuf(absl::string_view name) {
+  return name == "protobuf" || name == "protobuf-confluent";
+}
+
 }  // namespace
 
 const std::vector<std::string>& FormatNames() {
   static const auto* const kNames =
-      new std::vector<std::string>{"json", "csv", "avro", "avro-confluent"};
+      new std::vector<std::string>{"json",           "csv",      "avro",
+                                   "avro-confluent", "protobuf", "protobuf-confluent"};
   return *kNames;
+}
+
+bool UsesSchemaRegistry(absl::string_view name) {
+  return name == "avro-confluent" || name == "protobuf-confluent";
+}
+
+std::string SchemaRegistryFormatNames() { return "avro-confluent or protobuf-confluent"; }
+
+bool FormatOptions::uses_registry() const { return UsesSchemaRegistry(name); }
+
+std::string FormatOptions::RecordName() const {
+  if (!record_name.empty()) return record_name;
+  if (!message.empty()) return message;
+  return "sluice.Row";
 }
 
 absl::StatusOr<FormatOptions> ParseFormatOptions(const proto::FormatSpec& format) {
@@ -69,11 +89,16 @@ absl::StatusOr<FormatOptions> ParseFormatOptions(const proto::FormatSpec& format
   }
   const bool csv = options.name == "csv";
   const bool avro = options.name == "avro";
-  const bool confluent = options.name == "avro-confluent";
+  const bool protobuf = IsProtobuf(options.name);
+  const bool registry = options.uses_registry();
   std::string allowed = "timestamp_unit";
   if (csv) allowed = "delimiter, header or timestamp_unit";
   if (avro) allowed = "record_name, schema_file or timestamp_unit";
-  if (confluent) allowed = "record_name, registry, subject, subject_strategy or timestamp_unit";
+  if (protobuf) allowed = "message, proto_file, record_name or timestamp_unit";
+  if (registry) {
+    allowed = absl::StrCat(protobuf ? "message, proto_file, " : "",
+                           "record_name, registry, subject, subject_strategy or timestamp_unit");
+  }
   // Sorted, so that the first bad option reported does not depend on hash order.
   std::map<std::string, std::string> sorted(format.options().begin(), format.options().end());
   for (const auto& [key, value] : sorted) {
@@ -91,13 +116,17 @@ absl::StatusOr<FormatOptions> ParseFormatOptions(const proto::FormatSpec& format
       options.header = *header;
     } else if (avro && key == "schema_file") {
       options.schema_file = value;
-    } else if ((avro || confluent) && key == "record_name") {
+    } else if ((avro || protobuf || registry) && key == "record_name") {
       options.record_name = value;
-    } else if (confluent && key == "registry") {
+    } else if (protobuf && key == "proto_file") {
+      options.proto_file = value;
+    } else if (protobuf && key == "message") {
+      options.message = value;
+    } else if (registry && key == "registry") {
       options.registry = value;
-    } else if (confluent && key == "subject") {
+    } else if (registry && key == "subject") {
       options.subject = value;
-    } else if (confluent && key == "subject_strategy") {
+    } else if (registry && key == "subject_strategy") {
       if (value != "topic_name" && value != "record_name" && value != "topic_record_name") {
         return absl::InvalidArgumentError(absl::StrCat(
             "format ", options.name, ": subject_strategy must be topic_name, record_name or "
@@ -120,10 +149,19 @@ absl::Status CheckLineFormat(const FormatOptions& options, absl::string_view con
 
 std::string ConfluentSubject(const FormatOptions& options, absl::string_view topic, bool key) {
   if (!options.subject.empty()) return options.subject;
-  const std::string record = options.record_name.empty() ? "sluice.Row" : options.record_name;
+  const std::string record = options.RecordName();
   if (options.subject_strategy == "record_name") return record;
   if (options.subject_strategy == "topic_record_name") return absl::StrCat(topic, "-", record);
   return absl::StrCat(topic, key ? "-key" : "-value");
+}
+
+FormatOptions KeyFormatOptions(const FormatOptions& options) {
+  FormatOptions key = options;
+  key.record_name = absl::StrCat(options.RecordName(), "Key");
+  key.proto_file.clear();
+  key.message.clear();
+  key.subject.clear();
+  return key;
 }
 
 std::unique_ptr<BatchDecoder> MakeLineDecoder(const FormatOptions& options, SchemaPtr schema) {
@@ -141,12 +179,14 @@ std::unique_ptr<BatchEncoder> MakeLineEncoder(const FormatOptions& options, Sche
 absl::StatusOr<std::unique_ptr<BatchDecoder>> MakeDecoder(const FormatOptions& options,
                                                           SchemaPtr schema) {
   if (options.line_delimited()) return MakeLineDecoder(options, std::move(schema));
+  if (IsProtobuf(options.name)) return MakeProtobufDecoder(options, std::move(schema));
   return MakeAvroDecoder(options, std::move(schema));
 }
 
 absl::StatusOr<std::unique_ptr<BatchEncoder>> MakeEncoder(const FormatOptions& options,
                                                           SchemaPtr schema) {
   if (options.line_delimited()) return MakeLineEncoder(options, std::move(schema));
+  if (IsProtobuf(options.name)) return MakeProtobufEncoder(options, std::move(schema));
   return MakeAvroEncoder(options, std::move(schema));
 }
 

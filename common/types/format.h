@@ -1,7 +1,8 @@
 // Record formats: a BatchDecoder turns records (text lines, or one Kafka message each) into
 // RecordBatch rows, a BatchEncoder turns rows into records. Line formats, which the file
 // connector reads and writes: JSON lines (json_format.h) and CSV (csv_format.h). Message
-// formats, one record per Kafka message: avro and avro-confluent (avro_format.h).
+// formats, one record per Kafka message: avro and avro-confluent (avro_format.h), protobuf and
+// protobuf-confluent (proto_format.h).
 // MakeDecoder/MakeEncoder pick one from a FormatSpec of the job graph.
 //
 // Format options (FormatSpec.options), validated by ParseFormatOptions:
@@ -12,7 +13,14 @@
 //   avro:         schema_file: an .avsc file, the writer schema of the records read (default:
 //                              the schema the columns derive, avro_schema.h)
 //   avro, avro-confluent: record_name: the Avro record name of written records (sluice.Row)
-//   avro-confluent: registry: the schema registry URL (the Kafka connector's `registry:`, or
+//   protobuf, protobuf-confluent: proto_file: a .proto file whose message records are read
+//                                 (protobuf) and written as (default: the message the
+//                                 columns derive, proto_schema.h)
+//                                 message: the full name of proto_file's message (default:
+//                                          its first)
+//                                 record_name: the name of the derived message (sluice.Row)
+//   registry formats (avro-confluent, protobuf-confluent; UsesSchemaRegistry):
+//                   registry: the schema registry URL (the Kafka connector's `registry:`, or
 //                             the cluster's kafka.registry)
 //                   subject: the subject written records register under (default: from
 //                            subject_strategy: topic_name (<topic>-value, <topic>-key),
@@ -76,17 +84,23 @@ enum class TimestampUnit : uint8_t { kSeconds, kMillis, kMicros };
 
 // The validated options of a FormatSpec.
 struct FormatOptions {
-  std::string name;  // "json" | "csv" | "avro" | "avro-confluent"
+  std::string name;  // one of FormatNames()
   TimestampUnit timestamp_unit = TimestampUnit::kMillis;
   char delimiter = ',';  // csv
   bool header = false;   // csv: the source skips the first line of every file
   std::string schema_file;                      // avro
-  std::string record_name;                      // avro, avro-confluent ("" = sluice.Row)
-  std::string registry;                         // avro-confluent
-  std::string subject;                          // avro-confluent
-  std::string subject_strategy = "topic_name";  // avro-confluent
+  std::string record_name;                      // avro*, protobuf* ("" = sluice.Row)
+  std::string proto_file;                       // protobuf*
+  std::string message;                          // protobuf*
+  std::string registry;                         // registry formats
+  std::string subject;                          // registry formats
+  std::string subject_strategy = "topic_name";  // registry formats
   // json and csv: one record per line (the file connector's formats).
   bool line_delimited() const { return name == "json" || name == "csv"; }
+  // avro-confluent and protobuf-confluent: records carry a schema registry id.
+  bool uses_registry() const;
+  // The name records are written under: record_name, else message, else "sluice.Row".
+  std::string RecordName() const;
   // What the file source needs: whether the first line of each file is not a record.
   bool SkipsFirstLine() const { return header; }
   // File name extension of part files written in this format: "json", "csv".
@@ -102,9 +116,20 @@ absl::Status CheckLineFormat(const FormatOptions& options, absl::string_view con
 // The format names, for messages and suggestions.
 const std::vector<std::string>& FormatNames();
 
+// Whether format `name` writes Confluent's wire format through a schema registry (and so
+// takes a `registry` option): avro-confluent, protobuf-confluent.
+bool UsesSchemaRegistry(absl::string_view name);
+// The names of the registry formats, for messages: "avro-confluent or protobuf-confluent".
+std::string SchemaRegistryFormatNames();
+
 // The registry subject a record of `topic` (its key, or its value) registers under, from the
 // options' subject or subject_strategy.
 std::string ConfluentSubject(const FormatOptions& options, absl::string_view topic, bool key);
+
+// The options that encode a Kafka message key (the key columns) in the format of `options`:
+// the schema the key columns derive, named after the value's record name + "Key"
+// (sluice.RowKey), never a value's proto_file.
+FormatOptions KeyFormatOptions(const FormatOptions& options);
 
 absl::StatusOr<std::unique_ptr<BatchDecoder>> MakeDecoder(const proto::FormatSpec& format,
                                                           SchemaPtr schema);

@@ -74,9 +74,7 @@ absl::StatusOr<std::unique_ptr<KafkaSink>> KafkaSink::Create(const proto::Operat
   sink->value_encoder_ = *std::move(values);
   if (!key_fields.empty()) {
     sink->key_schema_ = std::make_shared<const types::Schema>(std::move(key_fields));
-    types::FormatOptions key_format = *format;
-    key_format.record_name = absl::StrCat(
-        format->record_name.empty() ? "sluice.Row" : format->record_name, "Key");
+    types::FormatOptions key_format = types::KeyFormatOptions(*format);
     key_format.subject = types::ConfluentSubject(key_format, kafka.topic(), /*key=*/true);
     absl::StatusOr<std::unique_ptr<types::BatchEncoder>> keys =
         types::MakeEncoder(key_format, sink->key_schema_);

@@ -111,7 +111,9 @@ TEST(FormatCsvTest, OptionsAreValidated) {
             "format csv: unknown option 'delimeter' (expected delimiter, header or "
             "timestamp_unit)");
   proto::FormatSpec none;
-  EXPECT_EQ(ParseFormatOptions(none).status().message(), "no format given (expected json, csv, avro, avro-confluent)");
+  EXPECT_EQ(ParseFormatOptions(none).status().message(),
+            "no format given (expected json, csv, avro, avro-confluent, protobuf, "
+            "protobuf-confluent)");
 }
 
 }  // namespace

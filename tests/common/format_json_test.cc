@@ -155,7 +155,8 @@ TEST(FormatJsonTest, RejectsUnknownFormatsAndOptions) {
   proto::FormatSpec xml;
   xml.set_name("xml");
   EXPECT_EQ(MakeDecoder(xml, schema).status().message(),
-            "unknown format 'xml' (expected json, csv, avro, avro-confluent)");
+            "unknown format 'xml' (expected json, csv, avro, avro-confluent, protobuf, "
+            "protobuf-confluent)");
   EXPECT_EQ(MakeDecoder(Json({{"timestamp_unit", "ns"}}), schema).status().message(),
             "format json: timestamp_unit must be s, ms or us, not 'ns'");
   EXPECT_EQ(MakeEncoder(Json({{"delimiter", ";"}}), schema).status().message(),

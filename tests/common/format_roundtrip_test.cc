@@ -231,6 +231,15 @@ TEST(FormatRoundTripTest, AvroEveryTypeWithNulls) {
   }
 }
 
+TEST(FormatRoundTripTest, ProtobufEveryTypeWithNulls) {
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    SCOPED_TRACE(testing::Message() << "seed " << seed);
+    RandomBatch gen(seed, /*allow_newlines=*/true);
+    RecordBatch batch = gen.Make(AllTypes(), 300);
+    ExpectSameBatch(batch, RoundTrip(Spec("protobuf"), batch));
+  }
+}
+
 TEST(FormatRoundTripTest, CsvOneColumnKeepsNullAndEmptyStringApart) {
   auto schema = std::make_shared<Schema>(std::vector<Field>{{"s", TypeId::kString}});
   RecordBatch batch(schema);

@@ -823,7 +823,17 @@ TEST(JobSpecTest, KafkaRegistryBecomesAFormatOption) {
   EXPECT_EQ(format.options().at("registry"), "http://sr:8085");
   EXPECT_EQ(format.options().at("record_name"), "acme.Alert");
   EXPECT_EQ(ErrorOf(KafkaSinkJob("    topic: alerts\n    format: json\n    registry: http://sr\n")),
-            "job.yaml:14:15: registry: applies to format avro-confluent, not json");
+            "job.yaml:14:15: registry: applies to format avro-confluent or protobuf-confluent, "
+            "not json");
+  absl::StatusOr<proto::JobGraph> proto_graph = Parse(KafkaSinkJob(
+      "    topic: alerts\n    format: protobuf-confluent\n    registry: http://sr:8085\n"
+      "    format_options: {message: acme.Alert, proto_file: alert.proto}\n"));
+  ASSERT_TRUE(proto_graph.ok()) << proto_graph.status();
+  const proto::FormatSpec& proto_format = proto_graph->vertices(0).chain(1).kafka_sink().format();
+  EXPECT_EQ(proto_format.options().at("registry"), "http://sr:8085");
+  EXPECT_EQ(proto_format.options().at("message"), "acme.Alert");
+  // Files a format reads are resolved against the job spec's directory.
+  EXPECT_TRUE(std::filesystem::path(proto_format.options().at("proto_file")).is_absolute());
   EXPECT_EQ(ErrorOf(KafkaSinkJob("    topic: alerts\n    format: avro-confluent\n"
                                  "    format_options: {subject_strategy: topic}\n")),
             "job.yaml:14:22: format avro-confluent: subject_strategy must be topic_name, "
@@ -863,7 +873,8 @@ TEST(JobSpecTest, NotYetAvailableFeaturesSaySo) {
   std::string protobuf = std::string(kSource) + "sinks:\n  - {name: o, input: txns, connector: print}\n";
   protobuf.replace(protobuf.find("format: json"), 12, "format: protobuf");
   EXPECT_EQ(ErrorOf(protobuf),
-            "job.yaml:6:13: format 'protobuf' is not available yet (use json or csv)");
+            "job.yaml:6:13: format protobuf has one record per message: the file connector "
+            "takes json or csv");
 }
 
 TEST(JobSpecTest, AggregateMistakes) {

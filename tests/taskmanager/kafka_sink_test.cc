@@ -6,12 +6,16 @@
 #include "taskmanager/connectors/kafka_sink.h"
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <set>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "common/kafka/embedded_kafka.h"
+#include "tests/common/fake_schema_registry.h"
 #include "tests/kafka_test_util.h"
+#include "tests/test_dirs.h"
 #include "tests/taskmanager/operator_test_util.h"
 
 namespace sluice::taskmanager::connectors {
@@ -273,6 +277,46 @@ TEST(KafkaSinkSpecTest, BadSpecsAreClearErrors) {
   EXPECT_EQ(s.message(),
             "kafka sink 'alerts': property 'no.such.setting': No such configuration property: "
             "\"no.such.setting\"");
+}
+
+// Registry formats register the value's schema under <topic>-value and the key columns' own
+// schema (named after the value's + "Key") under <topic>-key, for Avro and Protobuf alike.
+TEST(KafkaSinkSpecTest, RegistryFormatsRegisterValueAndKeySubjects) {
+  sluice::testing::FakeSchemaRegistry registry;
+  for (const char* format : {"avro-confluent", "protobuf-confluent"}) {
+    proto::OperatorSpec spec = SinkSpec("127.0.0.1:9", "none", format);
+    (*spec.mutable_kafka_sink()->mutable_format()->mutable_options())["registry"] = registry.url();
+    auto sink = KafkaSink::Create(spec);
+    ASSERT_TRUE(sink.ok()) << format << ": " << sink.status();
+  }
+  // A proto_file message for the value; the key still gets a derived message.
+  const std::string dir = sluice::testing::FreshTestDir("kafka_sink_registry").string();
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/alert.proto")
+      << "syntax = \"proto3\";\npackage acme;\n"
+         "message Alert { int64 card = 1; double amount = 2; string country = 3; }\n";
+  proto::OperatorSpec spec = SinkSpec("127.0.0.1:9", "none", "protobuf-confluent");
+  auto& options = *spec.mutable_kafka_sink()->mutable_format()->mutable_options();
+  options["registry"] = registry.url();
+  options["proto_file"] = dir + "/alert.proto";
+  options["message"] = "acme.Alert";
+  options["subject"] = "alerts-v2";
+  ASSERT_TRUE(KafkaSink::Create(spec).ok());
+
+  std::map<std::string, std::string> schemas;  // "subject type" -> schema
+  for (const auto& [id, entry] : registry.entries()) {
+    schemas[entry.subject + " " + entry.type] += entry.schema;
+  }
+  ASSERT_EQ(schemas.size(), 5u);
+  EXPECT_NE(schemas["alerts-value AVRO"].find("\"Row\""), std::string::npos);
+  EXPECT_NE(schemas["alerts-key AVRO"].find("\"RowKey\""), std::string::npos);
+  EXPECT_NE(schemas["alerts-value PROTOBUF"].find("message Row {"), std::string::npos);
+  EXPECT_NE(schemas["alerts-v2 PROTOBUF"].find("message Alert {"), std::string::npos);
+  // Both protobuf keys: sluice.RowKey and acme.AlertKey, of the key column only.
+  const std::string& keys = schemas["alerts-key PROTOBUF"];
+  EXPECT_NE(keys.find("message RowKey {\n  optional int64 card = 1;\n}"), std::string::npos) << keys;
+  EXPECT_NE(keys.find("package acme;"), std::string::npos) << keys;
+  EXPECT_NE(keys.find("message AlertKey {"), std::string::npos) << keys;
 }
 
 }  // namespace

@@ -88,7 +88,9 @@ class AvroSchemaBuilder {
     if (!type.is_string()) return Build(type, ns);  // {"type": {...}} or {"type": [...]}
     const std::string kind_name = type.get<std::string>();
     if (std::optional<AvroKind> kind = KindOf(kind_name); kind && IsPrimitive(*kind)) {
-      return Primitive(*kind);  // {"type": "long", "logicalType": ...}
+      // {"type": "long", "logicalType": ...}
+      const json& logical = j.contains("logicalType") ? j["logicalType"] : json();
+      return Primitive(*kind, logical.is_string() ? logical.get<std::string>() : "");
     }
     if (kind_name == "array" || kind_name == "map") {
       const char* key = kind_name == "array" ? "items" : "values";
@@ -125,11 +127,12 @@ class AvroSchemaBuilder {
     return static_cast<int>(schema_->nodes_.size()) - 1;
   }
 
-  int Primitive(AvroKind kind) {
-    auto [it, inserted] = primitives_.try_emplace(kind, -1);
+  int Primitive(AvroKind kind, const std::string& logical_type = "") {
+    auto [it, inserted] = primitives_.try_emplace(std::make_pair(kind, logical_type), -1);
     if (inserted) {
       AvroNode node;
       node.kind = kind;
+      node.logical_type = logical_type;
       it->second = Add(std::move(node));
     }
     return it->second;
@@ -205,7 +208,7 @@ class AvroSchemaBuilder {
   }
 
   AvroSchema* schema_;
-  absl::flat_hash_map<AvroKind, int> primitives_;
+  absl::flat_hash_map<std::pair<AvroKind, std::string>, int> primitives_;  // by logical type
   absl::flat_hash_map<std::string, int> names_;
 };
 
@@ -250,6 +253,7 @@ std::string AvroSchema::Describe(int index) const {
       return absl::StrCat("union [", absl::StrJoin(branches, ", "), "]");
     }
     default:
+      if (!n.logical_type.empty()) return absl::StrCat(AvroKindName(n.kind), " (", n.logical_type, ")");
       return AvroKindName(n.kind);
   }
 }

@@ -1,7 +1,9 @@
 // AvroSchema: an Avro schema (JSON text) validated by Avro C and turned into a graph of
-// nodes that the compatibility rules walk (avro_compatibility.h). Named types (record, enum,
+// nodes that the compatibility rules (avro_compatibility.h) and the avro record formats
+// (common/types/avro_codec.h) walk. Named types (record, enum,
 // fixed) are nodes of their own, referenced by index, so recursive types are a cycle of
-// indexes. Logical types, docs and field order do not matter for reading and are not kept;
+// indexes. Docs and field order do not matter for reading and are not kept (logical types are, for
+// decoding);
 // the canonical text is the JSON with sorted keys and no white space. Immutable after
 // Parse: safe to share between threads.
 #pragma once
@@ -47,6 +49,7 @@ struct AvroField {
 struct AvroNode {
   AvroKind kind = AvroKind::kNull;
   std::string full_name;             // record, enum, fixed: "ns.Name"
+  std::string logical_type;          // primitives: "timestamp-millis", "date", ... ("" = none)
   std::vector<std::string> aliases;  // full names
   std::vector<AvroField> fields;     // record
   std::vector<std::string> symbols;  // enum

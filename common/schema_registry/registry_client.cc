@@ -37,8 +37,7 @@ std::string EscapeSegment(const std::string& segment) {
 absl::StatusOr<SchemaType> ParseType(const nlohmann::json& body) {
   if (!body.contains("schemaType")) return SchemaType::kAvro;
   const std::string type = body.value("schemaType", "AVRO");
-  if (type == "AVRO") return SchemaType::kAvro;
-  if (type == "PROTOBUF") return SchemaType::kProtobuf;
+  if (std::optional<SchemaType> parsed = ParseSchemaType(type)) return *parsed;
   return absl::UnimplementedError(absl::StrCat("schema type ", type, " is not supported"));
 }
 
@@ -51,10 +50,6 @@ absl::StatusOr<nlohmann::json> ParseJson(const std::string& body, const std::str
 }
 
 }  // namespace
-
-const char* SchemaTypeName(SchemaType type) {
-  return type == SchemaType::kProtobuf ? "PROTOBUF" : "AVRO";
-}
 
 SchemaRegistryClient::SchemaRegistryClient(std::string url)
     : url_(absl::StripSuffix(url, "/")) {

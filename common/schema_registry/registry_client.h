@@ -17,12 +17,9 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "common/schema_registry/schema_types.h"
 
 namespace sluice::schema_registry {
-
-enum class SchemaType { kAvro, kProtobuf };
-// "AVRO", "PROTOBUF": the registry's schemaType names.
-const char* SchemaTypeName(SchemaType type);
 
 struct RegisteredSchema {
   int32_t id = 0;

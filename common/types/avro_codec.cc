@@ -10,13 +10,25 @@
 namespace sluice::types {
 namespace {
 
-using Kind = AvroType::Kind;
+using schema_registry::AvroKind;
+using schema_registry::AvroNode;
+using schema_registry::AvroSchema;
+using Kind = AvroKind;
+
+// "long", "array", "record 'acme.Txn'", "long (timestamp-millis)": for messages.
+std::string KindName(const AvroNode& n) {
+  std::string name = schema_registry::AvroKindName(n.kind);
+  if (!n.full_name.empty()) absl::StrAppend(&name, " '", n.full_name, "'");
+  if (!n.logical_type.empty()) absl::StrAppend(&name, " (", n.logical_type, ")");
+  return name;
+}
 
 // Bounds-checked reads of Avro's binary primitives. Each returns false on a truncated or
 // malformed value and leaves the reason in `error`.
 class Cursor {
  public:
-  explicit Cursor(absl::string_view data) : p_(data.data()), end_(data.data() + data.size()) {}
+  Cursor(const AvroSchema& schema, absl::string_view data)
+      : schema_(schema), p_(data.data()), end_(data.data() + data.size()) {}
 
   size_t remaining() const { return static_cast<size_t>(end_ - p_); }
 
@@ -79,7 +91,7 @@ class Cursor {
   }
 
   // Skips one value of `type`.
-  bool Skip(const AvroType& type, std::string* error) {
+  bool Skip(const AvroNode& type, std::string* error) {
     int64_t n = 0;
     absl::string_view bytes;
     double d;
@@ -95,14 +107,14 @@ class Cursor {
       case Kind::kDouble: return Double(&d, error);
       case Kind::kBytes:
       case Kind::kString: return Bytes(&bytes, error);
-      case Kind::kFixed: return Raw(type.fixed_size, &raw, error);
+      case Kind::kFixed: return Raw(type.size, &raw, error);
       case Kind::kRecord:
-        for (const AvroField& f : type.fields) {
-          if (!Skip(*f.type, error)) return false;
+        for (const schema_registry::AvroField& f : type.fields) {
+          if (!Skip(schema_.node(f.type), error)) return false;
         }
         return true;
       case Kind::kUnion: {
-        const AvroType* branch;
+        const AvroNode* branch;
         return Branch(type, &branch, error) && Skip(*branch, error);
       }
       case Kind::kArray:
@@ -122,21 +134,21 @@ class Cursor {
           if (static_cast<uint64_t>(n) > remaining()) return Fail(error, "truncated record");
           for (int64_t i = 0; i < n; ++i) {
             if (type.kind == Kind::kMap && !Bytes(&bytes, error)) return false;
-            if (!Skip(*type.items, error)) return false;
+            if (!Skip(schema_.node(type.element), error)) return false;
           }
         }
     }
     return Fail(error, "unknown type");
   }
 
-  bool Branch(const AvroType& u, const AvroType** branch, std::string* error) {
+  bool Branch(const AvroNode& u, const AvroNode** branch, std::string* error) {
     int64_t index = 0;
     if (!Long(&index, error)) return false;
     if (index < 0 || static_cast<size_t>(index) >= u.branches.size()) {
       return Fail(error, absl::StrCat("union branch ", index, " out of range (the union has ",
                                       u.branches.size(), ")"));
     }
-    *branch = u.branches[index];
+    *branch = &schema_.node(u.branches[index]);
     return true;
   }
 
@@ -145,12 +157,13 @@ class Cursor {
     *error = std::move(message);
     return false;
   }
+  const AvroSchema& schema_;
   const char* p_;
   const char* end_;
 };
 
 // Whether a value of writer type `w` (not a union) can be read into a column of type `t`.
-bool Readable(const AvroType& w, TypeId t) {
+bool Readable(const AvroNode& w, TypeId t) {
   switch (t) {
     case TypeId::kBool: return w.kind == Kind::kBoolean;
     case TypeId::kInt64: return w.kind == Kind::kInt || w.kind == Kind::kLong;
@@ -168,7 +181,7 @@ bool Readable(const AvroType& w, TypeId t) {
 }
 
 // The factor from the writer's integer time to microseconds.
-int64_t MicrosPerValue(const AvroType& w, int64_t micros_per_unit) {
+int64_t MicrosPerValue(const AvroNode& w, int64_t micros_per_unit) {
   if (w.logical_type == "timestamp-micros" || w.logical_type == "local-timestamp-micros") return 1;
   if (w.logical_type == "timestamp-millis" || w.logical_type == "local-timestamp-millis") {
     return 1000;
@@ -177,16 +190,16 @@ int64_t MicrosPerValue(const AvroType& w, int64_t micros_per_unit) {
 }
 
 // Reads one value of writer type `w` (a union resolved to its branch) into `col`.
-bool ReadValue(Cursor& in, const AvroType& w, TypeId t, int64_t micros_per_unit, Column* col,
+bool ReadValue(Cursor& in, const AvroNode& w, TypeId t, int64_t micros_per_unit, Column* col,
                std::string* error) {
-  const AvroType* type = &w;
+  const AvroNode* type = &w;
   if (w.kind == Kind::kUnion && !in.Branch(w, &type, error)) return false;
   if (type->kind == Kind::kNull) {
     col->AppendNull();
     return true;
   }
   if (!Readable(*type, t)) {  // a branch of a union that has readable branches too
-    *error = absl::StrCat("a ", AvroKindName(*type), " value cannot be read as ", TypeName(t));
+    *error = absl::StrCat("a ", KindName(*type), " value cannot be read as ", TypeName(t));
     return false;
   }
   int64_t n = 0;
@@ -244,11 +257,11 @@ bool ReadValue(Cursor& in, const AvroType& w, TypeId t, int64_t micros_per_unit,
       col->AppendString(type->symbols[n]);
       return true;
     case Kind::kFixed:
-      if (!in.Raw(type->fixed_size, &raw, error)) return false;
-      col->AppendString(absl::string_view(raw, type->fixed_size));
+      if (!in.Raw(type->size, &raw, error)) return false;
+      col->AppendString(absl::string_view(raw, type->size));
       return true;
     default:
-      *error = absl::StrCat("a ", AvroKindName(*type), " value cannot be read as ", TypeName(t));
+      *error = absl::StrCat("a ", KindName(*type), " value cannot be read as ", TypeName(t));
       return false;
   }
 }
@@ -257,10 +270,10 @@ bool ReadValue(Cursor& in, const AvroType& w, TypeId t, int64_t micros_per_unit,
 
 absl::StatusOr<AvroRowReader> AvroRowReader::Plan(std::shared_ptr<const AvroSchema> writer,
                                                   SchemaPtr columns, TimestampUnit unit) {
-  const AvroType& root = writer->root();
+  const AvroNode& root = writer->node(writer->root());
   if (root.kind != Kind::kRecord) {
     return absl::InvalidArgumentError(
-        absl::StrCat("the Avro schema is a ", AvroKindName(root), ", not a record"));
+        absl::StrCat("the Avro schema is a ", KindName(root), ", not a record"));
   }
   AvroRowReader reader;
   reader.micros_per_unit_ = MicrosPerUnit(unit);
@@ -270,23 +283,27 @@ absl::StatusOr<AvroRowReader> AvroRowReader::Plan(std::shared_ptr<const AvroSche
   for (size_t c = 0; c < columns->size(); ++c) {
     by_name.emplace(AvroFieldName(columns->field(c).name), static_cast<int>(c));
   }
-  for (const AvroField& f : root.fields) {
-    Step step{f.type, -1, f.name};
+  for (const schema_registry::AvroField& f : root.fields) {
+    const AvroNode& ftype = writer->node(f.type);
+    Step step{&ftype, -1, f.name};
     std::optional<int> column;
     if (auto it = by_name.find(f.name); it != by_name.end()) column = it->second;
     if (column) {
       const TypeId t = columns->field(*column).type;
       bool readable = false;
-      if (f.type->kind == Kind::kUnion) {
-        for (const AvroType* b : f.type->branches) readable |= b->kind != Kind::kNull && Readable(*b, t);
+      if (ftype.kind == Kind::kUnion) {
+        for (int b : ftype.branches) {
+          const AvroNode& branch = writer->node(b);
+          readable |= branch.kind != Kind::kNull && Readable(branch, t);
+        }
         // A union of only null is readable (always null).
-        readable |= f.type->branches.size() == 1 && f.type->branches[0]->kind == Kind::kNull;
+        readable |= ftype.branches.size() == 1 && writer->node(ftype.branches[0]).kind == Kind::kNull;
       } else {
-        readable = f.type->kind == Kind::kNull || Readable(*f.type, t);
+        readable = ftype.kind == Kind::kNull || Readable(ftype, t);
       }
       if (!readable) {
         return absl::InvalidArgumentError(absl::StrCat(
-            "column '", f.name, "': the writer's field is ", AvroKindName(*f.type),
+            "column '", f.name, "': the writer's field is ", KindName(ftype),
             ", which cannot be read as ", TypeName(t)));
       }
       step.column = *column;
@@ -304,7 +321,7 @@ absl::StatusOr<AvroRowReader> AvroRowReader::Plan(std::shared_ptr<const AvroSche
 
 bool AvroRowReader::Read(absl::string_view data, RecordBatch* out, std::string* error) const {
   const size_t rows = out->num_rows();
-  Cursor in(data);
+  Cursor in(*writer_, data);
   for (const Step& step : steps_) {
     bool ok;
     if (step.column < 0) {

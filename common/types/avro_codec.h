@@ -7,8 +7,8 @@
 // DeriveAvroSchema gives their columns.
 //
 // The binary layer is written here rather than through Avro C's generic values: decoding
-// goes straight into columns without a per-value allocation (Avro C parses and validates the
-// schemas, avro_schema.h). Reading a record bounds-checks every length and varint, so a
+// goes straight into columns without a per-value allocation. Schemas are the registry's parsed
+// graphs (common/schema_registry/avro_schema.h: validated by Avro C, named types resolved). Reading a record bounds-checks every length and varint, so a
 // truncated or corrupt record is an error message, never a crash.
 //
 // Plans are immutable once built; a reader or writer is used by one thread at a time.
@@ -20,6 +20,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "common/schema_registry/avro_schema.h"
 #include "common/types/avro_schema.h"
 #include "common/types/format.h"
 #include "common/types/record_batch.h"
@@ -31,7 +32,8 @@ class AvroRowReader {
   // Plans reading records of `writer` (a record schema) into `columns`. InvalidArgument when a
   // column's writer field has a type it cannot be read as ("column 'amount': the writer's
   // field is string, which cannot be read as float64").
-  static absl::StatusOr<AvroRowReader> Plan(std::shared_ptr<const AvroSchema> writer,
+  static absl::StatusOr<AvroRowReader> Plan(
+      std::shared_ptr<const schema_registry::AvroSchema> writer,
                                             SchemaPtr columns, TimestampUnit unit);
 
   // Decodes one record (exactly `data`; bytes left over are an error) and appends it as a row
@@ -40,11 +42,11 @@ class AvroRowReader {
 
  private:
   struct Step {
-    const AvroType* type;  // the writer field's type
+    const schema_registry::AvroNode* type;  // the writer field's type (a node of writer_)
     int column;            // -1: skip the value
     std::string field;     // for messages
   };
-  std::shared_ptr<const AvroSchema> writer_;
+  std::shared_ptr<const schema_registry::AvroSchema> writer_;
   SchemaPtr columns_;
   int64_t micros_per_unit_ = 1000;
   std::vector<Step> steps_;

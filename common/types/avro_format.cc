@@ -10,6 +10,7 @@
 namespace sluice::types {
 namespace {
 
+using schema_registry::AvroSchema;
 using schema_registry::SchemaRegistryClient;
 using schema_registry::SchemaType;
 

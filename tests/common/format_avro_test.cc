@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/schema_registry/avro_schema.h"
 #include "common/types/avro_codec.h"
 #include "common/types/avro_schema.h"
 #include "format_test_util.h"
@@ -135,7 +136,7 @@ TEST_F(AvroFormatTest, InvalidSchemaFileIsAClearError) {
   ASSERT_FALSE(decoder.ok());
   EXPECT_THAT(std::string(decoder.status().message()),
               ::testing::StartsWith("format avro: schema_file " + schema_file_ +
-                                    ": invalid Avro schema: "));
+                                    ": Invalid schema: "));
   auto missing = MakeDecoder(Spec("avro", {{"schema_file", dir_ + "/nope.avsc"}}), TxnSchema());
   ASSERT_FALSE(missing.ok());
   EXPECT_THAT(std::string(missing.status().message()), ::testing::HasSubstr("nope.avsc"));
@@ -144,15 +145,17 @@ TEST_F(AvroFormatTest, InvalidSchemaFileIsAClearError) {
 TEST(AvroSchemaTest, DerivedSchemaIsNullableAndParsesBack) {
   Schema columns({{"card", TypeId::kInt64}, {"when", TypeId::kTimestamp}, {"ok", TypeId::kBool}});
   const std::string json = DeriveAvroSchema(columns, "com.acme.Alert-v2");
-  auto parsed = AvroSchema::Parse(json);
+  auto parsed = schema_registry::AvroSchema::Parse(json);
   ASSERT_TRUE(parsed.ok()) << parsed.status() << "\n" << json;
-  const AvroType& root = (*parsed)->root();
-  EXPECT_EQ(root.name, "com.acme.Alert_v2");
+  const schema_registry::AvroSchema& avro = **parsed;
+  const schema_registry::AvroNode& root = avro.node(avro.root());
+  EXPECT_EQ(root.full_name, "com.acme.Alert_v2");
   ASSERT_EQ(root.fields.size(), 3u);
   EXPECT_EQ(root.fields[1].name, "when");
-  ASSERT_EQ(root.fields[1].type->kind, AvroType::Kind::kUnion);
-  EXPECT_EQ(root.fields[1].type->branches[0]->kind, AvroType::Kind::kNull);
-  EXPECT_EQ(root.fields[1].type->branches[1]->logical_type, "timestamp-micros");
+  EXPECT_TRUE(root.fields[1].has_default);
+  EXPECT_EQ(avro.Describe(root.fields[1].type), "union [null, long]");
+  const schema_registry::AvroNode& when = avro.node(root.fields[1].type);
+  EXPECT_EQ(avro.node(when.branches[1]).logical_type, "timestamp-micros");
 }
 
 TEST(AvroSchemaTest, FormatOptionsAreChecked) {

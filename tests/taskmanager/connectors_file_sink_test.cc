@@ -331,7 +331,7 @@ TEST(ConnectorsFileSinkTest, MissingPendingFileOfACompletedCheckpointIsDataLoss)
 
 TEST(ConnectorsFileSinkTest, BadSpecsAreRejectedAtCreate) {
   EXPECT_EQ(FileSink::Create(Spec("x", "parquet")).status().message(),
-            "file sink 'out': unknown format 'parquet' (expected json, csv, avro, avro-confluent)");
+            "file sink 'out': unknown format 'parquet' (expected json, csv, avro, avro-confluent, protobuf, protobuf-confluent)");
   EXPECT_EQ(FileSink::Create(Spec("")).status().message(), "file sink 'out': no path");
 }
 

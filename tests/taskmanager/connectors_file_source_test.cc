@@ -358,7 +358,7 @@ TEST(ConnectorsFileSourceTest, BadSpecsAreRejectedAtCreate) {
   EXPECT_EQ(FileSource::Create(Spec("x", "json", "ignore")).status().message(),
             "file source 'txns': on_error must be fail, skip or dead_letter, not 'ignore'");
   EXPECT_EQ(FileSource::Create(Spec("x", "xml")).status().message(),
-            "file source 'txns': unknown format 'xml' (expected json, csv, avro, avro-confluent)");
+            "file source 'txns': unknown format 'xml' (expected json, csv, avro, avro-confluent, protobuf, protobuf-confluent)");
   EXPECT_EQ(FileSource::Create(Spec("x", "avro")).status().message(),
             "file source 'txns': format avro has one record per message: the file connector "
             "takes json or csv");

@@ -37,9 +37,9 @@ for _ in $(seq 1 300); do
   sleep 0.1
 done
 [ -f "$WORK/ready.json" ] || { echo "demo: the local cluster did not start"; cat "$WORK/local.out"; exit 2; }
-cat "$WORK/local.out"
-JM="127.0.0.1:$PORT"
+grep -v CONFWARN "$WORK/local.out"
 ready() { python3 -c "import json,sys; print(json.load(open('$WORK/ready.json')).get('$1', ''))"; }
+JM=$(ready jobmanager)
 BOOTSTRAP=$(ready kafka_bootstrap)
 REGISTRY=$(ready schema_registry_url)
 REST=$(ready rest_address)
@@ -70,7 +70,7 @@ echo
 echo "== Alerts as they are committed (Ctrl-C stops the demo)"
 wait_for_topic alerts
 kcat -b "$BOOTSTRAP" -C -t alerts -o beginning -u -q -X isolation.level=read_committed \
-  -f '%s\n' | python3 -u -c '
+  -f '%s\n' 2>/dev/null | python3 -u -c '
 import json, sys
 for line in sys.stdin:
     try:

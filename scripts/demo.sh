@@ -7,16 +7,19 @@
 # and prints the alerts as they are committed, read by kcat (a client Sluice did not write)
 # with isolation.level=read_committed. Ctrl-C stops everything cleanly.
 # SLUICE_DEMO_SECONDS=N stops by itself after N seconds of alerts (for scripted runs);
-# SLUICE_DEMO_PORT picks the JobManager port (default 6123).
+# SLUICE_DEMO_PORT and SLUICE_DEMO_REST_PORT pick the JobManager's RPC and REST/dashboard ports
+# (default 6123 and 8081; 0 = free ones).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BIN=build/bin
+BIN=${SLUICE_BIN_DIR:-build/bin}
 WORK=$(mktemp -d /tmp/sluice-demo.XXXXXX)
 PORT=${SLUICE_DEMO_PORT:-6123}
+REST_PORT=${SLUICE_DEMO_REST_PORT:-8081}
 SECONDS_TO_RUN=${SLUICE_DEMO_SECONDS:-0}
 
 "$BIN/sluice" local --kafka --taskmanagers 2 --slots 2 --port "$PORT" \
-  --ready-file "$WORK/ready.json" --log-dir "$WORK/logs" > "$WORK/local.out" 2>&1 &
+  --set "rest.port=$REST_PORT" --ready-file "$WORK/ready.json" --log-dir "$WORK/logs" \
+  > "$WORK/local.out" 2>&1 &
 LOCAL_PID=$!
 READER_PID=""
 cleanup() {

@@ -9,6 +9,8 @@
 //   - kcat reads the output back as raw bytes and the test decodes it with the writer schema
 //     it fetches from the registry by id; the rows must equal a brute-force reference, and the
 //     dead-letter topic must hold exactly the three poison records with their reasons.
+// The same round trip in JSON: kcat produces JSON lines, the job writes JSON exactly once, kcat
+// reads the committed output, and it must equal the brute-force reference.
 // The registry is Sluice's own (SchemaRegistryServer, in this process, on a free port), the
 // broker the embedded Kafka.
 #include <cstring>
@@ -16,6 +18,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -300,6 +303,58 @@ sinks:
   EXPECT_THAT(reasons[wrong_magic], ::testing::HasSubstr("wrong magic byte 0x7b"));
   EXPECT_THAT(reasons[unknown_id], ::testing::HasSubstr("schema id 9999"));
   EXPECT_EQ(dead[0].headers.at("sluice.location").rfind("topic txns partition 1 offset ", 0), 0u);
+}
+
+TEST_F(KafkaFormatsClusterTest, JsonThroughKcatBothWays) {
+  Cluster cluster("kafka-json");
+  cluster.common_settings.push_back("kafka.bootstrap=" + kafka_->bootstrap());
+  cluster.Start(/*taskmanagers=*/2, /*slots=*/2);
+  std::mt19937_64 rng(5);
+  std::vector<std::string> lines(2);
+  std::multiset<std::string> want;
+  for (int i = 0; i < 2000; ++i) {
+    const int64_t card = static_cast<int64_t>(rng() % 40), amount = static_cast<int64_t>(rng() % 300);
+    absl::StrAppend(&lines[i % 2], R"({"card":)", card, R"(,"amount":)", amount, "}\n");
+    if (amount > 100) want.insert(absl::StrCat(card, "|", amount * 2));
+  }
+  for (int p = 0; p < 2; ++p) {
+    Process kcat({"/usr/bin/kcat", "-P", "-b", kafka_->bootstrap(), "-t", "txns", "-p",
+                  std::to_string(p), "-l", cluster.WriteFile(absl::StrCat("in-", p), lines[p])},
+                 (cluster.dir() / absl::StrCat("kcat-", p, ".log")).string());
+    ASSERT_EQ(kcat.Wait(), 0) << kcat.Log();
+  }
+  const std::string job = R"yaml(name: json-big
+parallelism: 2
+checkpointing: {interval: 500ms}
+sources:
+  - {name: txns, connector: kafka, topic: txns, format: json, stop_at: latest,
+     schema: {card: int64, amount: int64}}
+operators:
+  - {name: big, input: txns, filter: "amount > 100"}
+  - {name: doubled, input: big, select: [card, "amount * 2 as amount"]}
+sinks:
+  - {name: out, input: doubled, connector: kafka, topic: out, key: [card], format: json,
+     delivery: exactly_once}
+)yaml";
+  CommandResult run = cluster.Sluice({"run", cluster.WriteFile("job.yaml", job)});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  Process reader({"/usr/bin/kcat", "-C", "-b", kafka_->bootstrap(), "-t", "out", "-e", "-q",
+                  "-X", "isolation.level=read_committed", "-f", "%k %s\n"},
+                 (cluster.dir() / "out.txt").string());
+  ASSERT_EQ(reader.Wait(), 0) << reader.Log();
+  std::multiset<std::string> got;
+  std::istringstream in(reader.Log());
+  std::string line;
+  while (std::getline(in, line)) {
+    const size_t space = line.find(' ');
+    ASSERT_NE(space, std::string::npos) << line;
+    const nlohmann::json key = nlohmann::json::parse(line.substr(0, space));
+    const nlohmann::json value = nlohmann::json::parse(line.substr(space + 1));
+    EXPECT_EQ(key["card"], value["card"]);  // the key is the key columns in the same format
+    got.insert(absl::StrCat(value["card"].get<int64_t>(), "|", value["amount"].get<int64_t>()));
+  }
+  EXPECT_EQ(got.size(), want.size());
+  EXPECT_TRUE(got == want);
 }
 
 }  // namespace

@@ -40,12 +40,6 @@ std::string WriteTempFile(const std::string& name, const std::string& content) {
   return path;
 }
 
-// A loader that must not be reached (the CLI rejects the command before parsing the spec).
-absl::StatusOr<proto::JobGraph> NoLoader(const std::string&, int) {
-  ADD_FAILURE() << "the spec should not be loaded";
-  return absl::InternalError("unexpected");
-}
-
 TEST(CliAppTest, NoCommandIsAUsageError) {
   ExpectUsageError(RunSluice({}), "sluice: a command is required", "run, list, info");
 }

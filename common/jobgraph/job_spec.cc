@@ -403,6 +403,41 @@ class SpecReader {
     return absl::OkStatus();
   }
 
+  // A Kafka source without `schema:` whose format reads from a registry named by `registry:`
+  // takes its columns from the latest schema of its topic's value subject (types::
+  // RegistryColumns maps the Avro fields to columns). Anything else is left to the planner,
+  // which asks for a schema.
+  absl::Status ColumnsFromRegistry(LogicalNode* node) const {
+    if (node->format.text != "avro-confluent" || node->kafka.registry.empty() ||
+        !options_.registry_columns) {
+      return absl::OkStatus();
+    }
+    std::string subject;
+    for (const OptionEntry& o : node->format_options) {
+      if (o.key.text == "subject") subject = o.value.text;
+    }
+    if (subject.empty()) {
+      if (node->kafka.topics.size() != 1) {
+        return Error(node->kafka.registry.pos,
+                     "taking the columns from the registry needs one topic (or format_options: "
+                     "{subject: ...}); give schema: otherwise");
+      }
+      subject = node->kafka.topics[0].text + "-value";
+    }
+    absl::StatusOr<types::Schema> columns =
+        options_.registry_columns(node->kafka.registry.text, subject);
+    if (!columns.ok()) {
+      return Error(node->kafka.registry.pos,
+                   absl::StrCat("no schema: and the registry's columns of subject '", subject,
+                                "' are not available: ", columns.status().message()));
+    }
+    node->schema_pos = node->kafka.registry.pos;
+    for (const types::Field& f : columns->fields()) {
+      node->schema.push_back(SchemaColumn{Located{f.name, node->kafka.registry.pos, false}, f.type});
+    }
+    return absl::OkStatus();
+  }
+
   // dead_letter: {topic, bootstrap, properties: {..}} or {path}.
   absl::Status ReadDeadLetter(const Entry& e, LogicalNode* node) const {
     DeadLetterDef& d = node->dead_letter;
@@ -646,7 +681,10 @@ class SpecReader {
         ASSIGN_OR_RETURN(node.on_error, ScalarValue(*e));
       }
       if (const Entry* e = map.Find("dead_letter")) RETURN_IF_ERROR(ReadDeadLetter(*e, &node));
-      if (node.op == NodeOp::kKafkaSource) RETURN_IF_ERROR(ReadKafka(map, &node));
+      if (node.op == NodeOp::kKafkaSource) {
+        RETURN_IF_ERROR(ReadKafka(map, &node));
+        if (node.schema.empty()) RETURN_IF_ERROR(ColumnsFromRegistry(&node));
+      }
     } else {
       if (const Entry* e = map.Find("count")) {
         ASSIGN_OR_RETURN(Located v, ScalarValue(*e, "an integer"));

@@ -40,10 +40,12 @@
 // Stateless functions; thread-safe.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "common/types/schema.h"
 #include "proto/jobgraph.pb.h"
 
 namespace sluice::jobgraph {
@@ -54,6 +56,13 @@ struct SpecOptions {
   std::string base_dir;
   // > 0: replaces the job-level `parallelism` (CLI --parallelism).
   int parallelism_override = 0;
+  // The columns of the latest schema of a registry subject (registry URL, subject): a Kafka
+  // source in avro-confluent with `registry:` and no `schema:` takes its columns from
+  // `<topic>-value` (or its format's `subject`). Unset: such a source needs `schema:`. The CLI
+  // sets it to types::RegistryColumns.
+  std::function<absl::StatusOr<types::Schema>(const std::string& registry,
+                                              const std::string& subject)>
+      registry_columns;
 };
 
 // Parses, validates and plans a job spec. `file_name` prefixes error messages.

@@ -158,6 +158,21 @@ TEST(AvroSchemaTest, DerivedSchemaIsNullableAndParsesBack) {
   EXPECT_EQ(avro.node(when.branches[1]).logical_type, "timestamp-micros");
 }
 
+TEST(AvroSchemaTest, ColumnsOfAnAvroSchemaInvertTheDerivedOne) {
+  Schema columns({{"card", TypeId::kInt64}, {"amount", TypeId::kFloat64},
+                  {"country", TypeId::kString}, {"ts", TypeId::kTimestamp},
+                  {"ok", TypeId::kBool}, {"blob", TypeId::kBytes}});
+  auto back = ColumnsOfAvroSchema(DeriveAvroSchema(columns, "acme.Txn"));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(*back, columns);
+  // A producer's own schema: promotions, enums, timestamp-millis; nested fields left out.
+  auto theirs = ColumnsOfAvroSchema(kWriterSchema);
+  ASSERT_TRUE(theirs.ok()) << theirs.status();
+  EXPECT_EQ(theirs->ToString(), "card int64, channel string, ts timestamp");
+  EXPECT_EQ(ColumnsOfAvroSchema(R"("long")").status().message(),
+            "the schema is long, not a record");
+}
+
 TEST(AvroSchemaTest, FormatOptionsAreChecked) {
   EXPECT_EQ(ParseFormatOptions(Spec("avro", {{"registry", "http://x"}})).status().message(),
             "format avro: unknown option 'registry' (expected record_name, schema_file or "

@@ -813,6 +813,38 @@ TEST(JobSpecTest, KafkaSinkBecomesASpec) {
   EXPECT_TRUE(defaults.key_columns().empty());
 }
 
+TEST(JobSpecTest, KafkaSourceTakesItsColumnsFromTheRegistry) {
+  SpecOptions options;
+  std::string asked;
+  options.registry_columns = [&asked](const std::string& registry, const std::string& subject)
+      -> absl::StatusOr<types::Schema> {
+    asked = registry + " " + subject;
+    if (subject == "missing-value") return absl::NotFoundError("subject 'missing-value' not found");
+    return types::Schema({{"card", types::TypeId::kInt64}, {"ts", types::TypeId::kTimestamp}});
+  };
+  const std::string job =
+      "name: t\nsources:\n  - name: txns\n    connector: kafka\n    topic: TOPIC\n"
+      "    format: avro-confluent\n    registry: http://sr:8085\n"
+      "    watermark: {column: ts, max_delay: 1s}\n"
+      "sinks:\n  - {name: out, input: txns, connector: print}\n";
+  std::string spec = job;
+  spec.replace(spec.find("TOPIC"), 5, "txns");
+  absl::StatusOr<proto::JobGraph> graph = Parse(spec, options);
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  EXPECT_EQ(asked, "http://sr:8085 txns-value");
+  EXPECT_EQ(types::Schema::FromProto(graph->vertices(0).chain(0).output_schema())->ToString(),
+            "card int64, ts timestamp");
+  spec = job;
+  spec.replace(spec.find("TOPIC"), 5, "missing");
+  EXPECT_EQ(ErrorOf(spec, options),
+            "job.yaml:7:15: no schema: and the registry's columns of subject 'missing-value' are "
+            "not available: subject 'missing-value' not found");
+  // Without a resolver (or a registry: key) a schema is still required.
+  spec = job;
+  spec.replace(spec.find("TOPIC"), 5, "txns");
+  EXPECT_NE(ErrorOf(spec).find("needs a schema"), std::string::npos) << ErrorOf(spec);
+}
+
 TEST(JobSpecTest, KafkaRegistryBecomesAFormatOption) {
   absl::StatusOr<proto::JobGraph> graph = Parse(KafkaSinkJob(
       "    topic: alerts\n    format: avro-confluent\n    registry: http://sr:8085\n"

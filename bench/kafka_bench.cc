@@ -5,7 +5,9 @@
 //   write: a plain librdkafka producer (the same JSON lines and keys) vs the Kafka sink with
 //          delivery at_least_once (encoding, key, a flush per checkpoint) and exactly_once
 //          (each checkpoint's rows kept, then written in one transaction at its completion);
-//          a checkpoint every 200 000 rows.
+//          a checkpoint every 200 000 rows;
+//   pipe:  the Kafka source feeding the Kafka sink in one thread (a job's source -> sink),
+//          next to the plain consumer reading the same topic.
 // One thread each side; prints records/s and the ratio to the plain client.
 // Usage: kafka_bench [records] (default 1 000 000; spread over 16 partitions, the mock keeps
 // ~100 k per partition).
@@ -123,7 +125,9 @@ double PlainConsume(const std::string& bootstrap, const std::string& topic, int6
 const types::Schema kSchema({{"card", types::TypeId::kInt64}, {"amount", types::TypeId::kFloat64},
                              {"country", types::TypeId::kString}});
 
-double SourceConsume(const std::string& bootstrap, const std::string& topic, int64_t records) {
+// Reads `topic` to its end with the Kafka source into `out`; records/s.
+double ReadWithSource(const std::string& bootstrap, const std::string& topic, int64_t records,
+                      taskmanager::Collector& out, int64_t* rows) {
   proto::OperatorSpec spec;
   spec.set_name("txns");
   proto::KafkaSourceSpec* k = spec.mutable_kafka_source();
@@ -141,7 +145,6 @@ double SourceConsume(const std::string& bootstrap, const std::string& topic, int
   Check((*source)->Open(ctx), "source open");
   taskmanager::StateInitContext init;
   Check((*source)->InitializeState(init), "source state");
-  bench::RowCounter out;
   while (true) {
     absl::StatusOr<taskmanager::SourcePoll> poll = (*source)->PollNext(out);
     Check(poll.status(), "source poll");
@@ -149,9 +152,14 @@ double SourceConsume(const std::string& bootstrap, const std::string& topic, int
   }
   const double s = Seconds(start);
   Check((*source)->Close(), "source close");
-  if (out.rows != records) std::fprintf(stderr, "kafka_bench: source read %lld of %lld\n",
-                                        static_cast<long long>(out.rows), static_cast<long long>(records));
-  return out.rows / s;
+  if (*rows != records) std::fprintf(stderr, "kafka_bench: source read %lld of %lld\n",
+                                     static_cast<long long>(*rows), static_cast<long long>(records));
+  return *rows / s;
+}
+
+double SourceConsume(const std::string& bootstrap, const std::string& topic, int64_t records) {
+  bench::RowCounter out;
+  return ReadWithSource(bootstrap, topic, records, out, &out.rows);
 }
 
 types::RecordBatch Batch(int64_t first, int64_t n) {
@@ -167,47 +175,82 @@ types::RecordBatch Batch(int64_t first, int64_t n) {
 
 constexpr int64_t kRowsPerCheckpoint = 200'000;
 
+// A Kafka sink (JSON, key `card`) as a task drives it: batches in, and a checkpoint every
+// kRowsPerCheckpoint rows, as a job's checkpointing.interval would take (an exactly-once
+// sink keeps a checkpoint's rows until it completes). Also a Collector, so a source can feed
+// it directly.
+class SinkDriver : public taskmanager::Collector {
+ public:
+  SinkDriver(const std::string& bootstrap, const std::string& topic, const std::string& delivery) {
+    proto::OperatorSpec spec;
+    spec.set_name("out");
+    *spec.mutable_input_schema() = kSchema.ToProto();
+    proto::KafkaSinkSpec* k = spec.mutable_kafka_sink();
+    k->set_topic(topic);
+    k->set_bootstrap(bootstrap);
+    k->mutable_format()->set_name("json");
+    k->add_key_columns("card");
+    k->set_delivery(delivery);
+    k->set_transactional_id_prefix("bench-" + topic);
+    (*k->mutable_properties())["log_level"] = "3";
+    (*k->mutable_properties())["linger.ms"] = "5";
+    auto sink = taskmanager::connectors::KafkaSink::Create(spec);
+    Check(sink.status(), "sink");
+    sink_ = *std::move(sink);
+    taskmanager::OperatorContext ctx;
+    ctx.checkpointing = true;
+    Check(sink_->Open(ctx), "sink open");
+  }
+
+  absl::Status Collect(types::RecordBatch& batch) override {
+    Check(sink_->ProcessBatch(0, batch, unused_), "sink batch");
+    since_ += static_cast<int64_t>(batch.num_rows());
+    rows += static_cast<int64_t>(batch.num_rows());
+    if (since_ >= kRowsPerCheckpoint) Checkpoint();
+    return absl::OkStatus();
+  }
+
+  // The last checkpoint, then close.
+  void Finish() {
+    Checkpoint();
+    Check(sink_->Close(), "sink close");
+  }
+
+  int64_t rows = 0;
+
+ private:
+  void Checkpoint() {
+    ++checkpoint_;
+    Check(sink_->SnapshotState(checkpoint_).status(), "sink snapshot");
+    Check(sink_->NotifyCheckpointComplete(checkpoint_), "sink commit");
+    since_ = 0;
+  }
+
+  std::unique_ptr<taskmanager::connectors::KafkaSink> sink_;
+  bench::RowCounter unused_;
+  int64_t checkpoint_ = 0;
+  int64_t since_ = 0;
+};
+
 double SinkProduce(const std::string& bootstrap, const std::string& topic, int64_t records,
                    const std::string& delivery) {
-  proto::OperatorSpec spec;
-  spec.set_name("out");
-  *spec.mutable_input_schema() = kSchema.ToProto();
-  proto::KafkaSinkSpec* k = spec.mutable_kafka_sink();
-  k->set_topic(topic);
-  k->set_bootstrap(bootstrap);
-  k->mutable_format()->set_name("json");
-  k->add_key_columns("card");
-  k->set_delivery(delivery);
-  k->set_transactional_id_prefix("bench");
-  (*k->mutable_properties())["log_level"] = "3";
-  (*k->mutable_properties())["linger.ms"] = "5";
-  auto sink = taskmanager::connectors::KafkaSink::Create(spec);
-  Check(sink.status(), "sink");
-  taskmanager::OperatorContext ctx;
-  ctx.checkpointing = true;
-  Check((*sink)->Open(ctx), "sink open");
+  SinkDriver sink(bootstrap, topic, delivery);
   std::vector<types::RecordBatch> batches;  // encoded rows are the sink's work, not the batches'
   for (int64_t i = 0; i < records; i += 1024) batches.push_back(Batch(i, std::min<int64_t>(1024, records - i)));
-  bench::RowCounter unused;
   const auto start = Clock::now();
-  // A checkpoint every kRowsPerCheckpoint rows, as a job's checkpointing.interval would take
-  // (an exactly-once sink keeps a checkpoint's rows until it completes), and one at the end.
-  int64_t checkpoint = 0, since = 0;
-  auto take_checkpoint = [&] {
-    ++checkpoint;
-    Check((*sink)->SnapshotState(checkpoint).status(), "sink snapshot");
-    Check((*sink)->NotifyCheckpointComplete(checkpoint), "sink commit");
-    since = 0;
-  };
-  for (types::RecordBatch& b : batches) {
-    Check((*sink)->ProcessBatch(0, b, unused), "sink batch");
-    since += static_cast<int64_t>(b.num_rows());
-    if (since >= kRowsPerCheckpoint) take_checkpoint();
-  }
-  take_checkpoint();
-  const double s = Seconds(start);
-  Check((*sink)->Close(), "sink close");
-  return records / s;
+  for (types::RecordBatch& b : batches) Check(sink.Collect(b), "sink batch");
+  sink.Finish();
+  return records / Seconds(start);
+}
+
+// A job's source -> sink pipeline in one thread: the Kafka source feeding the Kafka sink.
+double SourceToSink(const std::string& bootstrap, const std::string& in, const std::string& out,
+                    int64_t records, const std::string& delivery) {
+  SinkDriver sink(bootstrap, out, delivery);
+  const auto start = Clock::now();
+  ReadWithSource(bootstrap, in, records, sink, &sink.rows);
+  sink.Finish();
+  return records / Seconds(start);
 }
 
 }  // namespace
@@ -220,14 +263,15 @@ int main(int argc, char** argv) {
   Check(kafka.status(), "embedded kafka");
   const std::string bootstrap = (*kafka)->bootstrap();
   for (const char* topic : {"in", "out-plain-0", "out-alo-0", "out-eos-0", "out-plain-1",
-                            "out-alo-1", "out-eos-1"}) {
+                            "out-alo-1", "out-eos-1", "pipe-alo-0", "pipe-eos-0", "pipe-alo-1",
+                            "pipe-eos-1"}) {
     Check((*kafka)->CreateTopic(topic, kPartitions), "create topic");
   }
   std::printf("%lld JSON records (3 columns, ~%zu bytes), %d partitions, embedded broker, one "
               "thread\n\n", static_cast<long long>(records), Row(12345).size(), kPartitions);
   const double produce = PlainProduce(bootstrap, "in", records);
   // Each read and write twice, alternating, the better of the two (the machine is shared).
-  double consume = 0, source = 0, plain_out = 0, alo = 0, eos = 0;
+  double consume = 0, source = 0, plain_out = 0, alo = 0, eos = 0, pipe_alo = 0, pipe_eos = 0;
   for (int round = 0; round < 2; ++round) {
     consume = std::max(consume, PlainConsume(bootstrap, "in", records));
     source = std::max(source, SourceConsume(bootstrap, "in", records));
@@ -235,6 +279,10 @@ int main(int argc, char** argv) {
     plain_out = std::max(plain_out, PlainProduce(bootstrap, "out-plain" + suffix, records));
     alo = std::max(alo, SinkProduce(bootstrap, "out-alo" + suffix, records, "at_least_once"));
     eos = std::max(eos, SinkProduce(bootstrap, "out-eos" + suffix, records, "exactly_once"));
+    pipe_alo = std::max(pipe_alo, SourceToSink(bootstrap, "in", "pipe-alo" + suffix, records,
+                                               "at_least_once"));
+    pipe_eos = std::max(pipe_eos, SourceToSink(bootstrap, "in", "pipe-eos" + suffix, records,
+                                               "exactly_once"));
   }
   std::printf("%-40s %12s %10s\n", "run", "records/s", "vs plain");
   std::printf("%-40s %12.0f %9.0f%%\n", "read: plain librdkafka consumer", consume, 100.0);
@@ -245,6 +293,11 @@ int main(int argc, char** argv) {
               100.0 * alo / plain_out);
   std::printf("%-40s %12.0f %9.0f%%\n", "write: Kafka sink exactly_once", eos,
               100.0 * eos / plain_out);
-  std::printf("(first plain produce, filling the input: %.0f records/s)\n", produce);
+  std::printf("%-40s %12.0f %9.0f%%\n", "pipe: source -> sink at_least_once", pipe_alo,
+              100.0 * pipe_alo / consume);
+  std::printf("%-40s %12.0f %9.0f%%\n", "pipe: source -> sink exactly_once", pipe_eos,
+              100.0 * pipe_eos / consume);
+  std::printf("(pipes: ratio to the plain consumer reading the same topic; first plain produce, "
+              "filling the input: %.0f records/s)\n", produce);
   return 0;
 }

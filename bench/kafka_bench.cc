@@ -7,7 +7,8 @@
 //          (each checkpoint's rows kept, then written in one transaction at its completion);
 //          a checkpoint every 200 000 rows;
 //   pipe:  the Kafka source feeding the Kafka sink in one thread (a job's source -> sink),
-//          next to the plain consumer reading the same topic.
+//          next to the plain consumer reading the same topic and to a plain consume -> produce
+//          loop (the same client work without decoding or encoding).
 // One thread each side; prints records/s and the ratio to the plain client.
 // Usage: kafka_bench [records] (default 1 000 000; spread over 16 partitions, the mock keeps
 // ~100 k per partition).
@@ -89,11 +90,19 @@ double PlainProduce(const std::string& bootstrap, const std::string& topic, int6
   return records / s;
 }
 
-// The plain consumer: every partition from the beginning to its end.
-double PlainConsume(const std::string& bootstrap, const std::string& topic, int64_t records) {
+// The plain consumer: every partition from the beginning to its end. With `forward_to`, also
+// the plain consume -> produce loop: each message's key and value produced to that topic
+// (idempotent producer, the sink's settings), flushed at the end.
+double PlainConsume(const std::string& bootstrap, const std::string& topic, int64_t records,
+                    const std::string& forward_to = "") {
   rd_kafka_t* c = Client(RD_KAFKA_CONSUMER, bootstrap,
                          {{"group.id", "bench-plain"}, {"enable.partition.eof", "true"},
                           {"enable.auto.commit", "false"}});
+  rd_kafka_t* producer =
+      forward_to.empty() ? nullptr
+                         : Client(RD_KAFKA_PRODUCER, bootstrap,
+                                  {{"linger.ms", "5"}, {"partitioner", "murmur2_random"},
+                                   {"enable.idempotence", "true"}});
   rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(kPartitions);
   for (int p = 0; p < kPartitions; ++p) {
     rd_kafka_topic_partition_list_add(list, topic.c_str(), p)->offset = RD_KAFKA_OFFSET_BEGINNING;
@@ -111,8 +120,21 @@ double PlainConsume(const std::string& bootstrap, const std::string& topic, int6
     } else if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
       ++seen;
       bytes += static_cast<const char*>(m->payload)[m->len / 2];  // touch the payload
+      while (producer != nullptr &&
+             rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(forward_to.c_str()),
+                               RD_KAFKA_V_KEY(m->key, m->key_len),
+                               RD_KAFKA_V_VALUE(m->payload, m->len),
+                               RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                               RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+        rd_kafka_poll(producer, 1);
+      }
+      if (producer != nullptr && seen % 1024 == 0) rd_kafka_poll(producer, 0);
     }
     rd_kafka_message_destroy(m);
+  }
+  if (producer != nullptr) {
+    rd_kafka_flush(producer, 60'000);
+    rd_kafka_destroy(producer);
   }
   const double s = Seconds(start);
   rd_kafka_consumer_close(c);
@@ -264,14 +286,15 @@ int main(int argc, char** argv) {
   const std::string bootstrap = (*kafka)->bootstrap();
   for (const char* topic : {"in", "out-plain-0", "out-alo-0", "out-eos-0", "out-plain-1",
                             "out-alo-1", "out-eos-1", "pipe-alo-0", "pipe-eos-0", "pipe-alo-1",
-                            "pipe-eos-1"}) {
+                            "pipe-eos-1", "pipe-plain-0", "pipe-plain-1"}) {
     Check((*kafka)->CreateTopic(topic, kPartitions), "create topic");
   }
   std::printf("%lld JSON records (3 columns, ~%zu bytes), %d partitions, embedded broker, one "
               "thread\n\n", static_cast<long long>(records), Row(12345).size(), kPartitions);
   const double produce = PlainProduce(bootstrap, "in", records);
   // Each read and write twice, alternating, the better of the two (the machine is shared).
-  double consume = 0, source = 0, plain_out = 0, alo = 0, eos = 0, pipe_alo = 0, pipe_eos = 0;
+  double consume = 0, source = 0, plain_out = 0, alo = 0, eos = 0, pipe_plain = 0, pipe_alo = 0,
+         pipe_eos = 0;
   for (int round = 0; round < 2; ++round) {
     consume = std::max(consume, PlainConsume(bootstrap, "in", records));
     source = std::max(source, SourceConsume(bootstrap, "in", records));
@@ -279,6 +302,7 @@ int main(int argc, char** argv) {
     plain_out = std::max(plain_out, PlainProduce(bootstrap, "out-plain" + suffix, records));
     alo = std::max(alo, SinkProduce(bootstrap, "out-alo" + suffix, records, "at_least_once"));
     eos = std::max(eos, SinkProduce(bootstrap, "out-eos" + suffix, records, "exactly_once"));
+    pipe_plain = std::max(pipe_plain, PlainConsume(bootstrap, "in", records, "pipe-plain" + suffix));
     pipe_alo = std::max(pipe_alo, SourceToSink(bootstrap, "in", "pipe-alo" + suffix, records,
                                                "at_least_once"));
     pipe_eos = std::max(pipe_eos, SourceToSink(bootstrap, "in", "pipe-eos" + suffix, records,
@@ -293,11 +317,13 @@ int main(int argc, char** argv) {
               100.0 * alo / plain_out);
   std::printf("%-40s %12.0f %9.0f%%\n", "write: Kafka sink exactly_once", eos,
               100.0 * eos / plain_out);
-  std::printf("%-40s %12.0f %9.0f%%\n", "pipe: source -> sink at_least_once", pipe_alo,
-              100.0 * pipe_alo / consume);
-  std::printf("%-40s %12.0f %9.0f%%\n", "pipe: source -> sink exactly_once", pipe_eos,
-              100.0 * pipe_eos / consume);
-  std::printf("(pipes: ratio to the plain consumer reading the same topic; first plain produce, "
-              "filling the input: %.0f records/s)\n", produce);
+  std::printf("%-40s %12.0f %9.0f%%\n", "pipe: plain consume -> produce loop", pipe_plain,
+              100.0 * pipe_plain / consume);
+  std::printf("%-40s %12.0f %9.0f%% %9.0f%%\n", "pipe: source -> sink at_least_once", pipe_alo,
+              100.0 * pipe_alo / consume, 100.0 * pipe_alo / pipe_plain);
+  std::printf("%-40s %12.0f %9.0f%% %9.0f%%\n", "pipe: source -> sink exactly_once", pipe_eos,
+              100.0 * pipe_eos / consume, 100.0 * pipe_eos / pipe_plain);
+  std::printf("(pipes: ratios to the plain consumer, then to the plain consume -> produce loop; "
+              "first plain produce, filling the input: %.0f records/s)\n", produce);
   return 0;
 }

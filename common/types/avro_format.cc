@@ -14,13 +14,11 @@ using schema_registry::AvroSchema;
 using schema_registry::SchemaRegistryClient;
 using schema_registry::SchemaType;
 
-std::string RecordName(const FormatOptions& options) {
-  return options.record_name.empty() ? "sluice.Row" : options.record_name;
-}
-
 absl::StatusOr<std::shared_ptr<const AvroSchema>> ReaderSchema(const FormatOptions& options,
                                                                const Schema& columns) {
-  if (options.schema_file.empty()) return AvroSchema::Parse(DeriveAvroSchema(columns, RecordName(options)));
+  if (options.schema_file.empty()) {
+    return AvroSchema::Parse(DeriveAvroSchema(columns, options.RecordName()));
+  }
   absl::StatusOr<std::string> text = ReadFile(options.schema_file);
   if (!text.ok()) return text.status();
   absl::StatusOr<std::shared_ptr<const AvroSchema>> schema = AvroSchema::Parse(*text);
@@ -97,7 +95,7 @@ absl::StatusOr<std::unique_ptr<BatchEncoder>> MakeAvroEncoder(const FormatOption
       return absl::InvalidArgumentError("format avro-confluent: no subject to register under");
     }
     absl::StatusOr<int32_t> registered = (*registry)->Register(
-        options.subject, DeriveAvroSchema(*schema, RecordName(options)), SchemaType::kAvro);
+        options.subject, DeriveAvroSchema(*schema, options.RecordName()), SchemaType::kAvro);
     if (!registered.ok()) return registered.status();
     header = ConfluentHeader(*registered);
   }

@@ -3,30 +3,31 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "common/schema_registry/avro_schema.h"
 #include "common/schema_registry/registry_client.h"
 #include "nlohmann/json.hpp"
 
 namespace sluice::types {
 
-namespace {
-
-std::string AvroName(absl::string_view name) {
-  std::string out(name);
+std::string AvroFieldName(absl::string_view column) {
+  std::string out(column);
   for (size_t i = 0; i < out.size(); ++i) {
     const char c = out[i];
-    const bool ok = absl::ascii_isalpha(c) || c == '_' || (i > 0 && absl::ascii_isdigit(c)) ||
-                    (c == '.' && i > 0 && i + 1 < out.size());
-    if (!ok) out[i] = '_';
+    if (!(absl::ascii_isalpha(c) || c == '_' || (i > 0 && absl::ascii_isdigit(c)))) out[i] = '_';
   }
   return out.empty() ? "_" : out;
 }
 
-}  // namespace
-
-std::string AvroFieldName(absl::string_view column) { return AvroName(column); }
-
 namespace {
+
+// A full name ("com.acme.Txn"): each dot-separated part an Avro name.
+std::string AvroFullName(absl::string_view name) {
+  std::vector<std::string> parts;
+  for (absl::string_view part : absl::StrSplit(name, '.')) parts.push_back(AvroFieldName(part));
+  return absl::StrJoin(parts, ".");
+}
 
 nlohmann::json AvroTypeOf(TypeId type) {
   switch (type) {
@@ -43,7 +44,7 @@ nlohmann::json AvroTypeOf(TypeId type) {
 }  // namespace
 
 std::string DeriveAvroSchema(const Schema& schema, absl::string_view record_name) {
-  std::string full = AvroName(record_name);
+  std::string full = AvroFullName(record_name);
   nlohmann::json record = {{"type", "record"}};
   if (const size_t dot = full.rfind('.'); dot != std::string::npos) {
     record["name"] = full.substr(dot + 1);

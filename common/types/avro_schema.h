@@ -21,11 +21,13 @@
 
 namespace sluice::types {
 
-// The Avro name of a column: characters Avro does not allow in names become '_'.
+// The Avro name of a column: characters Avro does not allow in names ([A-Za-z_][A-Za-z0-9_]*,
+// so also '.') become '_'.
 std::string AvroFieldName(absl::string_view column);
 
 // The Avro schema (JSON text) of rows of `schema`, as a record named `record_name` (a full
-// name such as "sluice.Txn"; characters Avro does not allow in names become '_').
+// name such as "sluice.Txn"; in each dot-separated part, characters Avro does not allow in
+// names become '_').
 std::string DeriveAvroSchema(const Schema& schema, absl::string_view record_name);
 
 // The columns of an Avro record schema, the inverse of DeriveAvroSchema: each field whose type

@@ -8,13 +8,15 @@
 //     avro-confluent to another topic exactly once, registering its own schema;
 //   - kcat reads the output back as raw bytes and the test decodes it with the writer schema
 //     it fetches from the registry by id; the rows must equal a brute-force reference, and the
-//     dead-letter topic must hold exactly the three poison records with their reasons.
+//     dead-letter topic must hold exactly the three poison records with their reasons;
+//   - a job without `schema:` takes its columns from the registry's latest schema.
 // The same round trip in JSON: kcat produces JSON lines, the job writes JSON exactly once, kcat
 // reads the committed output, and it must equal the brute-force reference.
 // The registry is Sluice's own (SchemaRegistryServer, in this process, on a free port), the
 // broker the embedded Kafka.
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <random>
 #include <set>
@@ -303,6 +305,41 @@ sinks:
   EXPECT_THAT(reasons[wrong_magic], ::testing::HasSubstr("wrong magic byte 0x7b"));
   EXPECT_THAT(reasons[unknown_id], ::testing::HasSubstr("schema id 9999"));
   EXPECT_EQ(dead[0].headers.at("sluice.location").rfind("topic txns partition 1 offset ", 0), 0u);
+
+  // A job with `registry:` and no `schema:` takes its columns from the latest txns-value
+  // schema (v2, with `channel`) when `sluice run` plans it: v2 records carry their channel,
+  // v1 records (without the field) read it as null.
+  const std::string out_dir = (cluster.dir() / "from-registry").string();
+  const std::string from_registry = absl::StrCat(R"yaml(name: avro-columns
+parallelism: 1
+sources:
+  - name: txns
+    connector: kafka
+    topic: txns
+    format: avro-confluent
+    registry: http://)yaml", RegistryAddress(), R"yaml(
+    stop_at: latest
+    on_error: skip
+sinks:
+  - {name: out, input: txns, connector: file, path: )yaml", out_dir, R"yaml(, format: json}
+)yaml");
+  run = cluster.Sluice({"run", cluster.WriteFile("columns.yaml", from_registry)});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  std::map<std::string, int> channels;  // "pos" / "null" -> rows
+  size_t rows = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(out_dir)) {
+    std::ifstream in(entry.path());
+    std::string line;
+    while (std::getline(in, line)) {
+      const nlohmann::json row = nlohmann::json::parse(line);
+      ASSERT_EQ(row.size(), 5u) << line;  // card, channel, amount, country, ts
+      ++rows;
+      ++channels[row["channel"].is_null() ? "null" : row["channel"].get<std::string>()];
+    }
+  }
+  EXPECT_EQ(rows, 1200u);
+  EXPECT_EQ(channels["pos"], 400);   // every third record was written with v2
+  EXPECT_EQ(channels["null"], 800);
 }
 
 TEST_F(KafkaFormatsClusterTest, JsonThroughKcatBothWays) {

@@ -10,7 +10,6 @@
 #include "cli/job_view.h"
 #include "cli/json_output.h"
 #include "common/jobgraph/job_spec.h"
-#include "common/types/avro_schema.h"
 
 namespace sluice::cli {
 namespace {
@@ -128,9 +127,7 @@ int FollowJob(const GlobalOptions& global, JobManagerClient& client, const std::
 }  // namespace
 
 absl::StatusOr<proto::JobGraph> LoadJobSpec(const std::string& path, int parallelism_override) {
-  return jobgraph::LoadJobSpecFile(path,
-                                   jobgraph::SpecOptions{.parallelism_override = parallelism_override,
-                                                         .registry_columns = types::RegistryColumns});
+  return jobgraph::LoadJobSpecToSubmit(path, parallelism_override);
 }
 
 int RunCommand(const GlobalOptions& global, const RunOptions& options, CommandEnv& env) {

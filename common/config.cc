@@ -18,17 +18,30 @@ namespace sluice {
 const std::vector<ConfigKey>& ConfigKeys() {
   static const std::vector<ConfigKey> keys = {
       {"jobmanager.address", ConfigType::kString, "127.0.0.1",
-       "Host the JobManager binds to and TaskManagers/CLI connect to."},
+       "Host the JobManager binds to and TaskManagers/CLI connect to (on Kubernetes: the "
+       "JobManager Service's DNS name). It is also the address a high-availability leader "
+       "file advertises."},
+      {"jobmanager.bind_host", ConfigType::kString, "",
+       "Host the JobManager's RPC and REST servers bind to, when it differs from "
+       "jobmanager.address (e.g. 0.0.0.0 in a container). Empty = jobmanager.address."},
       {"jobmanager.rpc.port", ConfigType::kInt, "6123",
        "JobManager gRPC port (TaskManagers and the CLI). 0 picks a free port."},
       {"rest.port", ConfigType::kInt, "8081",
        "JobManager HTTP port: REST API (/v1), Prometheus /metrics and dashboard, on "
        "jobmanager.address. 0 picks a free port (written to the ready file)."},
       {"taskmanager.host", ConfigType::kString, "127.0.0.1",
-       "Host a TaskManager binds to and advertises to the JobManager and its peers."},
+       "Host a TaskManager advertises to the JobManager and its peers (on Kubernetes: the "
+       "pod IP), and binds to unless taskmanager.bind_host is set."},
+      {"taskmanager.bind_host", ConfigType::kString, "",
+       "Host a TaskManager's RPC/data and metrics servers bind to, when it differs from "
+       "taskmanager.host (e.g. 0.0.0.0 in a container). Empty = taskmanager.host."},
       {"taskmanager.port", ConfigType::kInt, "6124",
        "TaskManager gRPC port (task deployment and data exchange). 0 picks a free port."},
       {"taskmanager.slots", ConfigType::kInt, "2", "Task slots per TaskManager."},
+      {"taskmanager.registration.timeout", ConfigType::kDuration, "60s",
+       "How long a starting TaskManager retries registering with the JobManager before it "
+       "exits with an error. 0 = retry until it succeeds (Kubernetes: the JobManager may "
+       "start later; the liveness probe /health answers meanwhile)."},
       {"taskmanager.metrics.port", ConfigType::kInt, "0",
        "TaskManager HTTP port of its Prometheus /metrics, on taskmanager.host. 0 picks a free "
        "port (written to the ready file as metrics_address and shown by /v1/taskmanagers); "

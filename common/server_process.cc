@@ -57,4 +57,9 @@ int FailStartup(const char* program, absl::string_view message) {
   return 2;
 }
 
+std::string BindHost(const Config& config, absl::string_view bind_key, absl::string_view host_key) {
+  std::string bind = config.GetString(bind_key);
+  return bind.empty() ? config.GetString(host_key) : bind;
+}
+
 }  // namespace sluice

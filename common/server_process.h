@@ -31,6 +31,10 @@ std::optional<int> ParseServerCommandLine(CLI::App& app, int argc, char** argv,
 // The config file then the --set flags; sets the log level and routes gRPC logs.
 absl::StatusOr<Config> LoadServerConfig(const ServerOptions& options);
 
+// The host a server binds to: the value of `bind_key` (jobmanager.bind_host,
+// taskmanager.bind_host) when set, else that of `host_key`, the host the process advertises.
+std::string BindHost(const Config& config, absl::string_view bind_key, absl::string_view host_key);
+
 // Prints "<program>: <message>" on stderr; returns exit code 2.
 int FailStartup(const char* program, absl::string_view message);
 

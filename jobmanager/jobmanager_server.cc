@@ -6,15 +6,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "common/rpc/grpc_server.h"
+#include "common/server_process.h"
 #include "grpcpp/grpcpp.h"
 #include "spdlog/spdlog.h"
 
 namespace sluice::jobmanager {
-
-std::string JoinHostPort(absl::string_view host, int port) {
-  if (host.find(':') != absl::string_view::npos) return absl::StrCat("[", host, "]:", port);
-  return absl::StrCat(host, ":", port);
-}
 
 absl::StatusOr<std::unique_ptr<JobManagerServer>> JobManagerServer::Start(
     const Config& config, JobManagerServerOptions options) {
@@ -66,22 +62,24 @@ absl::StatusOr<std::unique_ptr<JobManagerServer>> JobManagerServer::Start(
   s->service_ = std::make_unique<JobManagerServiceImpl>(s->dispatcher_.get());
 
   const std::string host = config.GetString("jobmanager.address");
+  const std::string bind_host = BindHost(config, "jobmanager.bind_host", "jobmanager.address");
   const int64_t port = config.GetInt("jobmanager.rpc.port");
   if (port < 0 || port > 65535) {
     return absl::InvalidArgumentError(
         absl::StrCat("jobmanager.rpc.port must be between 0 and 65535, got ", port));
   }
   absl::StatusOr<rpc::RunningServer> server =
-      rpc::StartServer(host, static_cast<int>(port), {s->service_.get()}, max_message);
+      rpc::StartServer(bind_host, static_cast<int>(port), {s->service_.get()}, max_message);
   if (!server.ok()) {
     if (s->owned_gateway_) s->owned_gateway_->Shutdown();
     return server.status();
   }
   s->server_ = std::move(server->server);
   s->port_ = server->port;
-  s->address_ = JoinHostPort(host, server->port);
+  s->address_ = rpc::JoinHostPort(host, server->port);
   s->timer_thread_ = std::thread([raw] { raw->TimerLoop(); });
-  spdlog::info("JobManager listening on {}", s->address_);
+  spdlog::info("JobManager listening on {} (advertised as {})", rpc::JoinHostPort(bind_host, s->port_),
+               s->address_);
   return s;
 }
 

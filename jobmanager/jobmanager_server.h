@@ -81,7 +81,4 @@ class JobManagerServer {
   bool shut_down_ = false;
 };
 
-// "host:port", with brackets around an IPv6 host.
-std::string JoinHostPort(absl::string_view host, int port);
-
 }  // namespace sluice::jobmanager

@@ -33,14 +33,29 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# The dashboard's browser test drives Debian's chromium with npm's playwright-core, pinned in
-# tests/web/package-lock.json (npm ci installs exactly that; needs npm, which Debian ships
-# apart from nodejs when node did not come with it).
-web_tests="$(cd "$(dirname "$0")/.." && pwd)/tests/web"
-if [ ! -d "$web_tests/node_modules/playwright-core" ]; then
-  if ! command -v npm >/dev/null; then
-    $SUDO apt-get install -y -qq --no-install-recommends npm
+# Node packages of the tests, pinned in each package-lock.json (npm ci installs exactly that;
+# needs npm, which Debian ships apart from nodejs when node did not come with it):
+#   tests/web     playwright-core drives Debian's chromium for the dashboard's browser test;
+#   tests/deploy  kubernetes-models (the Kubernetes API schemas) and yaml validate the
+#                 rendered manifests of deploy/k8s.
+root="$(cd "$(dirname "$0")/.." && pwd)"
+npm_ci() {  # npm_ci DIR PACKAGE: npm ci in DIR unless node_modules/PACKAGE is there
+  if [ ! -d "$1/node_modules/$2" ]; then
+    if ! command -v npm >/dev/null; then
+      $SUDO apt-get install -y -qq --no-install-recommends npm
+    fi
+    echo "install-deps: npm ci in ${1#$root/} ($2)"
+    (cd "$1" && npm ci --no-audit --no-fund --loglevel=error)
   fi
-  echo "install-deps: npm ci in tests/web (playwright-core)"
-  (cd "$web_tests" && npm ci --no-audit --no-fund --loglevel=error)
+}
+npm_ci "$root/tests/web" playwright-core
+npm_ci "$root/tests/deploy" kubernetes-models
+
+# kubectl renders the Kubernetes manifests (`kubectl kustomize`). Debian's kubernetes-client
+# provides it unless a kubectl is already installed (another version is kept: the manifests
+# are written for kustomize v2 and later alike).
+if ! command -v kubectl >/dev/null; then
+  echo "install-deps: installing kubernetes-client (kubectl)"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends kubernetes-client
 fi

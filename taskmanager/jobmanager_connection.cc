@@ -81,10 +81,11 @@ absl::Status JobManagerConnection::Register(int64_t timeout_ms) {
       jm_session_ = response.jm_session();
       spdlog::info("registered with the JobManager at {} (session {}) as {}", jm_address_,
                    jm_session_, self_.tm_id());
+      connected_ = true;
       return absl::OkStatus();
     }
     if (stop_.WaitForNotificationWithTimeout(absl::Milliseconds(500))) break;
-  } while (absl::Now() < deadline);
+  } while (timeout_ms == 0 || absl::Now() < deadline);
   return absl::UnavailableError(absl::StrCat("cannot register with the JobManager at ", jm_address(),
                                              ": ", last.error_message()));
 }
@@ -105,6 +106,7 @@ void JobManagerConnection::HeartbeatLoop() {
     SetDeadline(&ctx, std::max<int64_t>(heartbeat_interval_ms_, 1000));
     proto::HeartbeatResponse response;
     grpc::Status status = stub()->Heartbeat(&ctx, request, &response);
+    connected_ = status.ok() && response.known();
     if (!status.ok()) {
       spdlog::warn("heartbeat to the JobManager at {} failed: {}", jm_address(),
                    status.error_message());

@@ -33,8 +33,11 @@ class JobManagerConnection {
                        std::function<void()> on_forgotten, std::string ha_dir = "");
   ~JobManagerConnection();
 
-  // Registers, retrying every 500 ms until `timeout_ms` passes (then Unavailable).
+  // Registers, retrying every 500 ms until `timeout_ms` passes (then Unavailable); 0 retries
+  // until it succeeds or Stop().
   absl::Status Register(int64_t timeout_ms);
+  // True while registered and the last heartbeat was accepted (the readiness probe).
+  bool connected() const { return connected_.load(std::memory_order_relaxed); }
   void StartHeartbeats();
   void ReportTaskState(const proto::TaskStateUpdate& update);
   // A task's checkpoint acknowledgement or decline (retried a few times like task states; a
@@ -61,6 +64,7 @@ class JobManagerConnection {
   std::function<proto::HeartbeatRequest()> heartbeat_;
   std::function<void()> on_forgotten_;
   std::shared_ptr<proto::JobManagerService::Stub> stub_ ABSL_GUARDED_BY(mu_);
+  std::atomic<bool> connected_{false};
   absl::Notification stop_;
   std::thread thread_;
 };

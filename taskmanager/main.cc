@@ -47,7 +47,8 @@ int main(int argc, char** argv) {
   const int slots = static_cast<int>(config.GetInt("taskmanager.slots"));
   if (slots < 1) return Fail("taskmanager.slots must be at least 1");
   const int64_t max_message = config.GetBytes("rpc.max_message_size");
-  const std::string host = config.GetString("taskmanager.host");
+  const std::string host = config.GetString("taskmanager.host");  // advertised
+  const std::string bind_host = BindHost(config, "taskmanager.bind_host", "taskmanager.host");
 
   // Services are registered before the server starts, so the network environment learns its
   // address (port 0 = a free port) only after the bind; the id is unique per process.
@@ -65,22 +66,26 @@ int main(int argc, char** argv) {
                                        if (connection) connection->ReportTaskState(update);
                                      },
                                      checkpoint_services);
-  auto server = rpc::StartServer(host, static_cast<int>(config.GetInt("taskmanager.port")),
+  auto server = rpc::StartServer(bind_host, static_cast<int>(config.GetInt("taskmanager.port")),
                                  {&executor, network.exchange_service()}, max_message);
   if (!server.ok()) return Fail(server.status().message());
-  const std::string& address = server->address;
-  spdlog::info("TaskManager {} serving on {} with {} slots", tm_id, address, slots);
+  const std::string address = rpc::JoinHostPort(host, server->port);
+  spdlog::info("TaskManager {} serving on {} (advertised as {}) with {} slots", tm_id,
+               server->address, address, slots);
 
   // Prometheus /metrics (docs/metrics.md), before registering so the JobManager learns it.
   metrics::MetricsRegistry metrics_registry;
   metrics::Registration tm_metrics =
       taskmanager::RegisterTaskManagerMetrics(&metrics_registry, &executor, &network, slots);
   std::unique_ptr<http::HttpServer> metrics_server;
+  std::string metrics_address;  // advertised
   if (const int64_t metrics_port = config.GetInt("taskmanager.metrics.port"); metrics_port >= 0) {
     auto started = http::HttpServer::Start(
-        host, static_cast<int>(metrics_port), "the metrics endpoint",
-        [&metrics_registry](const http::HttpRequest& request) {
-          return taskmanager::ServeMetrics(metrics_registry, request);
+        bind_host, static_cast<int>(metrics_port), "the metrics endpoint",
+        [&metrics_registry, &connection](const http::HttpRequest& request) {
+          return taskmanager::ServeHttp(
+              metrics_registry, [&connection] { return connection && connection->connected(); },
+              request);
         });
     if (!started.ok()) {
       network.Shutdown();
@@ -88,7 +93,9 @@ int main(int argc, char** argv) {
       return Fail(started.status().message());
     }
     metrics_server = *std::move(started);
-    spdlog::info("metrics on http://{}/metrics", metrics_server->address());
+    metrics_address = rpc::JoinHostPort(host, metrics_server->port());
+    spdlog::info("metrics on http://{}/metrics, probes on /health and /ready",
+                 metrics_server->address());
   }
 
   proto::RegisterTaskManagerRequest self;
@@ -97,7 +104,7 @@ int main(int argc, char** argv) {
   self.set_data_address(address);
   self.set_slots(slots);
   self.set_pid(getpid());
-  if (metrics_server) self.set_metrics_address(metrics_server->address());
+  if (metrics_server) self.set_metrics_address(metrics_address);
   connection = std::make_unique<taskmanager::JobManagerConnection>(
       jobmanager, self, config.GetDurationMillis("heartbeat.interval"), max_message,
       [&executor]() {
@@ -107,12 +114,15 @@ int main(int argc, char** argv) {
         return request;
       },
       [&executor]() { executor.CancelAll(); }, config.GetString("high_availability.dir"));
-  if (absl::Status s = connection->Register(60'000); !s.ok()) return Fail(s.message());
+  if (absl::Status s = connection->Register(config.GetDurationMillis("taskmanager.registration.timeout"));
+      !s.ok()) {
+    return Fail(s.message());
+  }
   connection->StartHeartbeats();
 
   if (!options.ready_file.empty()) {
     nlohmann::json ready = {{"tm_id", tm_id}, {"address", address}, {"pid", getpid()}};
-    if (metrics_server) ready["metrics_address"] = metrics_server->address();
+    if (metrics_server) ready["metrics_address"] = metrics_address;
     if (absl::Status s = WriteFileAtomically(options.ready_file, ready.dump()); !s.ok()) {
       return Fail(s.message());
     }

@@ -102,19 +102,34 @@ metrics::Registration RegisterTaskManagerMetrics(metrics::MetricsRegistry* regis
   });
 }
 
-http::HttpResponse ServeMetrics(const metrics::MetricsRegistry& registry,
-                                const http::HttpRequest& request) {
+http::HttpResponse ServeHttp(const metrics::MetricsRegistry& registry,
+                             const std::function<bool()>& registered,
+                             const http::HttpRequest& request) {
   http::HttpResponse response;
-  if (request.path != "/metrics") {
+  const bool known = request.path == "/metrics" || request.path == "/health" ||
+                     request.path == "/ready";
+  if (!known) {
     response.status = 404;
-    response.body = ErrorJson(absl::StrCat("no such path: ", request.path, " (try /metrics)"));
+    response.body = ErrorJson(
+        absl::StrCat("no such path: ", request.path, " (try /metrics, /health or /ready)"));
     return response;
   }
   if (request.method != "GET" && request.method != "HEAD") {
     response.status = 405;
     response.allow = "GET";
     response.body =
-        ErrorJson(absl::StrCat("method ", request.method, " is not allowed on /metrics"));
+        ErrorJson(absl::StrCat("method ", request.method, " is not allowed on ", request.path));
+    return response;
+  }
+  if (request.path == "/health") {
+    response.body = R"({"status":"UP"})";
+    return response;
+  }
+  if (request.path == "/ready") {
+    const bool ready = registered();
+    response.status = ready ? 200 : 503;
+    response.body = ready ? R"({"status":"READY"})"
+                          : R"({"status":"NOT_READY","reason":"not registered with a JobManager"})";
     return response;
   }
   response.content_type = metrics::MetricsRegistry::kContentType;

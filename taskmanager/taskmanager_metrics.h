@@ -3,9 +3,11 @@
 // the TaskManager's memory (RSS), slots, and network buffers. Values are read at scrape time
 // from what the components own (Task's counters and TaskProbe, the RecordWriters, the
 // InputGates, the NetworkBufferPool), so the task threads only do relaxed atomic adds.
-// Also the HTTP handler of the TaskManager's metrics server. Used by the TaskManager main.
+// Also the HTTP handler of the TaskManager's metrics server (metrics and the health probes).
+// Used by the TaskManager main.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -27,9 +29,11 @@ void WriteTaskMetrics(const std::vector<proto::TaskMetrics>& tasks, metrics::Met
                                                                network::NetworkEnvironment* network,
                                                                int slots);
 
-// GET /metrics -> the registry in Prometheus text format; other paths 404, other methods 405
-// (JSON errors).
-http::HttpResponse ServeMetrics(const metrics::MetricsRegistry& registry,
-                                const http::HttpRequest& request);
+// GET /metrics -> the registry in Prometheus text format; GET /health -> 200 while the process
+// serves (liveness); GET /ready -> 200 while `registered()` (registered with a JobManager,
+// readiness), else 503. Other paths 404, other methods 405 (JSON errors).
+http::HttpResponse ServeHttp(const metrics::MetricsRegistry& registry,
+                             const std::function<bool()>& registered,
+                             const http::HttpRequest& request);
 
 }  // namespace sluice::taskmanager

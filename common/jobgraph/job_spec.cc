@@ -14,6 +14,7 @@
 #include "common/jobgraph/logical_plan.h"
 #include "common/jobgraph/planner.h"
 #include "common/suggest.h"
+#include "common/types/avro_schema.h"
 #include "common/status_macros.h"
 #include "yaml-cpp/yaml.h"
 
@@ -967,6 +968,12 @@ absl::StatusOr<proto::JobGraph> LoadJobSpecFile(const std::string& path, SpecOpt
         std::filesystem::absolute(std::filesystem::path(path)).parent_path().string();
   }
   return ParseJobSpec(text.str(), path, options);
+}
+
+absl::StatusOr<proto::JobGraph> LoadJobSpecToSubmit(const std::string& path,
+                                                    int parallelism_override) {
+  return LoadJobSpecFile(path, SpecOptions{.parallelism_override = parallelism_override,
+                                           .registry_columns = types::RegistryColumns});
 }
 
 }  // namespace sluice::jobgraph

@@ -75,4 +75,10 @@ absl::StatusOr<proto::JobGraph> ParseJobSpec(absl::string_view yaml_text,
 // set).
 absl::StatusOr<proto::JobGraph> LoadJobSpecFile(const std::string& path, SpecOptions options = {});
 
+// LoadJobSpecFile as a submitting process reads a spec (the CLI's `run`, an application-mode
+// JobManager's --job): registry-backed sources take their columns from their schema registry
+// (types::RegistryColumns). `parallelism_override` 0 keeps the spec's parallelism.
+absl::StatusOr<proto::JobGraph> LoadJobSpecToSubmit(const std::string& path,
+                                                    int parallelism_override = 0);
+
 }  // namespace sluice::jobgraph

@@ -4,12 +4,17 @@
 
 namespace sluice::rpc {
 
+std::string JoinHostPort(absl::string_view host, int port) {
+  if (host.find(':') != absl::string_view::npos) return absl::StrCat("[", host, "]:", port);
+  return absl::StrCat(host, ":", port);
+}
+
 absl::StatusOr<RunningServer> StartServer(const std::string& host, int port,
                                           const std::vector<grpc::Service*>& services,
                                           int64_t max_message_size) {
   grpc::ServerBuilder builder;
   RunningServer result;
-  const std::string requested = absl::StrCat(host, ":", port);
+  const std::string requested = JoinHostPort(host, port);
   builder.AddListeningPort(requested, grpc::InsecureServerCredentials(), &result.port);
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(static_cast<int>(max_message_size));
@@ -19,7 +24,7 @@ absl::StatusOr<RunningServer> StartServer(const std::string& host, int port,
   if (result.server == nullptr || result.port == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", requested, " (address in use?)"));
   }
-  result.address = absl::StrCat(host, ":", result.port);
+  result.address = JoinHostPort(host, result.port);
   return result;
 }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "grpcpp/grpcpp.h"
 
 namespace sluice::rpc {
@@ -22,6 +23,9 @@ struct RunningServer {
 absl::StatusOr<RunningServer> StartServer(const std::string& host, int port,
                                           const std::vector<grpc::Service*>& services,
                                           int64_t max_message_size);
+
+// "host:port", with brackets around an IPv6 host.
+std::string JoinHostPort(absl::string_view host, int port);
 
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, int64_t max_message_size);
 

@@ -213,13 +213,14 @@ class Router {
  public:
   Router(const HttpRequest& req, Dispatcher* dispatcher, const TaskMetricsHistory* history,
          const metrics::MetricsRegistry* registry, const std::string& rpc_address,
-         const DashboardFiles* dashboard)
+         const DashboardFiles* dashboard, bool ready)
       : req_(req),
         dispatcher_(dispatcher),
         history_(history),
         registry_(registry),
         rpc_address_(rpc_address),
-        dashboard_(dashboard) {
+        dashboard_(dashboard),
+        ready_(ready) {
     for (absl::string_view seg : absl::StrSplit(req.path, '/', absl::SkipEmpty())) {
       segs_.emplace_back(seg);
     }
@@ -235,6 +236,8 @@ class Router {
     if (segs_[0] != "v1") return NotFound();
     const std::string& what = segs_[1];
     if (what == "overview" && n == 2) return Guard({"GET"}, [&] { return Overview(); });
+    if (what == "health" && n == 2) return Guard({"GET"}, [&] { return Json(200, {{"status", "UP"}}); });
+    if (what == "ready" && n == 2) return Guard({"GET"}, [&] { return Ready(); });
     if (what == "taskmanagers") {
       if (n == 2) return Guard({"GET"}, [&] { return TaskManagers(std::nullopt); });
       if (n == 3) return Guard({"GET"}, [&] { return TaskManagers(segs_[2]); });
@@ -347,6 +350,14 @@ class Router {
         404, absl::StrCat("no such endpoint: ", Shown(req_.path), " (GET /v1 lists the endpoints)"));
   }
 
+  // Readiness: recovered and serving; the figures help whoever looks at a probe by hand.
+  HttpResponse Ready() {
+    if (!ready_) return Json(503, {{"status", "NOT_READY"}, {"reason", "starting"}});
+    return Json(200, {{"status", "READY"},
+                      {"taskmanagers", dispatcher_->ListTaskManagers().size()},
+                      {"jobs", dispatcher_->ListJobs().size()}});
+  }
+
   HttpResponse Index() {
     return Json(200,
                 json{{"endpoints",
@@ -358,7 +369,8 @@ class Router {
                        "GET /v1/jobs/{job_id}/checkpoints", "POST /v1/jobs/{job_id}/savepoints",
                        "GET /v1/jobs/{job_id}/savepoints/{request_id}",
                        "POST /v1/jobs/{job_id}/stop",
-                       "GET /v1/taskmanagers", "GET /v1/taskmanagers/{tm_id}", "GET /metrics"}},
+                       "GET /v1/taskmanagers", "GET /v1/taskmanagers/{tm_id}", "GET /v1/health",
+                       "GET /v1/ready", "GET /metrics"}},
                      {"dashboard", "/"},
                      {"docs", "docs/rest.md"}});
   }
@@ -665,6 +677,7 @@ class Router {
   const metrics::MetricsRegistry* registry_;
   const std::string& rpc_address_;
   const DashboardFiles* dashboard_;
+  const bool ready_;
   std::vector<std::string> segs_;
 };
 
@@ -680,7 +693,9 @@ RestHandler::RestHandler(Dispatcher* dispatcher, const TaskMetricsHistory* histo
       dashboard_(std::move(web_dev_dir)) {}
 
 http::HttpResponse RestHandler::Handle(const http::HttpRequest& request) const {
-  return Router(request, dispatcher_, history_, registry_, rpc_address_, &dashboard_).Route();
+  return Router(request, dispatcher_, history_, registry_, rpc_address_, &dashboard_,
+                ready_.load(std::memory_order_relaxed))
+      .Route();
 }
 
 }  // namespace sluice::jobmanager

@@ -47,6 +47,8 @@ class RestServer {
   int port() const { return server_->port(); }
   const std::string& address() const { return server_->address(); }
   const metrics::MetricsRegistry& registry() const { return registry_; }
+  // /v1/ready answers 200 from now on (see RestHandler::SetReady).
+  void SetReady() { handler_->SetReady(); }
   // Idempotent.
   void Stop() {
     if (server_) server_->Stop();

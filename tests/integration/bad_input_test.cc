@@ -31,12 +31,6 @@ class BusyPort {
   int port_;
 };
 
-// A port with nothing listening on it.
-int ClosedPort() {
-  BusyPort p;
-  return p.port();
-}
-
 int CountLines(const std::string& s) {
   int n = 0;
   for (char c : s) n += c == '\n';
@@ -119,7 +113,7 @@ sources:
 sinks:
   - {name: out, input: n, connector: blackhole}
 )yaml");
-  std::string address = "127.0.0.1:" + std::to_string(ClosedPort());
+  std::string address = "127.0.0.1:" + std::to_string(FreePort());
   for (std::vector<std::string> args : {std::vector<std::string>{"run", spec}, {"list"}, {"taskmanagers"}}) {
     args.push_back("--jobmanager");
     args.push_back(address);

@@ -3,7 +3,10 @@
 // test thread only. Waiting is by polling a condition with a deadline, never a fixed sleep.
 #pragma once
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -113,6 +116,20 @@ struct CommandResult {
   std::string output;  // stdout and stderr together
 };
 
+// A loopback port nothing listens on (bound to 127.0.0.1:0, then closed), for a process that
+// must listen on a fixed port across restarts.
+inline int FreePort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr = {};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  socklen_t len = sizeof(addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
 // A real cluster: one JobManager and N TaskManagers, all on free ports, in a temp dir.
 class Cluster {
  public:
@@ -137,14 +154,22 @@ class Cluster {
     return tm_metrics_addresses_[index];
   }
   std::vector<std::string> common_settings = {"heartbeat.interval=200ms", "heartbeat.timeout=2s"};
+  // As Kubernetes runs them: a fixed JobManager RPC port (0 = a free one per start), extra
+  // JobManager arguments (e.g. --job), and the address TaskManagers are given (empty = the
+  // JobManager's advertised address, e.g. "localhost:PORT" for a Service name).
+  int jobmanager_rpc_port = 0;
+  std::vector<std::string> jobmanager_args;
+  std::string taskmanager_jobmanager;
 
   void StartJobManager() {
     std::string ready = (dir_ / "jm.ready").string();
     std::filesystem::remove(ready);  // a restart must not read the old one
     const std::string log = jm_starts_++ == 0 ? "jm.log" : "jm-" + std::to_string(jm_starts_) + ".log";
     std::vector<std::string> argv = {BinDir() + "/sluice-jobmanager", "--ready-file", ready,
-                                     "--set", "jobmanager.rpc.port=0", "--set", "rest.port=0"};
+                                     "--set", "jobmanager.rpc.port=" + std::to_string(jobmanager_rpc_port),
+                                     "--set", "rest.port=0"};
     for (auto& s : common_settings) { argv.push_back("--set"); argv.push_back(s); }
+    argv.insert(argv.end(), jobmanager_args.begin(), jobmanager_args.end());
     jobmanager_ = std::make_unique<Process>(argv, (dir_ / log).string());
     ASSERT_TRUE(WaitFor([&] { return std::filesystem::exists(ready) || !jobmanager_->Running(); },
                         std::chrono::seconds(30)))
@@ -176,7 +201,8 @@ class Cluster {
     if (taskmanagers_.size() <= index) taskmanagers_.resize(index + 1);
     std::string ready = (dir_ / ("tm" + std::to_string(index) + ".ready")).string();
     std::filesystem::remove(ready);
-    std::vector<std::string> argv = {BinDir() + "/sluice-taskmanager", "--jobmanager", jm_address_,
+    std::vector<std::string> argv = {BinDir() + "/sluice-taskmanager", "--jobmanager",
+                                     taskmanager_jobmanager.empty() ? jm_address_ : taskmanager_jobmanager,
                                      "--ready-file", ready, "--set", "taskmanager.port=0",
                                      "--set", "taskmanager.slots=" + std::to_string(slots)};
     for (auto& s : common_settings) { argv.push_back("--set"); argv.push_back(s); }

@@ -231,6 +231,16 @@ TEST_F(RestHandlerTest, JobDetailVertexRatesAndBackpressureFromHeartbeats) {
                                       "\",job_name=\"pipeline\"} 0\n"));
 }
 
+TEST_F(RestHandlerTest, HealthAnswersAlwaysAndReadyOnceTheJobManagerIsReady) {
+  EXPECT_EQ(Get("/v1/health")["status"], "UP");
+  EXPECT_EQ(Get("/v1/ready", 503)["status"], "NOT_READY");
+  handler_.SetReady();
+  json ready = Get("/v1/ready");
+  EXPECT_EQ(ready["status"], "READY");
+  EXPECT_EQ(ready["jobs"], 0);
+  EXPECT_EQ(Get("/v1/health")["status"], "UP");
+}
+
 TEST_F(RestHandlerTest, ErrorsAreJsonWithHttpCodes) {
   RegisterTaskManager();
   const std::string job = StartJob();

@@ -188,11 +188,16 @@ class Cluster {
     return ha;
   }
 
-  // kill -9 of the JobManager (when it runs), then a new one with the same settings (so the
+  // kill -9 (or `sig`) of the JobManager (when it runs), then a new one with the same settings (so the
   // same high_availability.dir) on new free ports; the addresses are re-read from its ready
   // file. TaskManagers are left alone.
-  void RestartJobManager() {
-    if (jobmanager_) jobmanager_->Kill(SIGKILL);
+  // With `sig` SIGTERM (a pod stopped by Kubernetes) the old process must exit 0 first.
+  void RestartJobManager(int sig = SIGKILL) {
+    if (jobmanager_) {
+      jobmanager_->Kill(sig);
+      const int code = jobmanager_->Wait();
+      if (sig == SIGTERM) ASSERT_EQ(code, 0) << jobmanager_->Log();
+    }
     StartJobManager();
   }
 

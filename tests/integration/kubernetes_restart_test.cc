@@ -5,10 +5,12 @@
 // (taskmanager.registration.timeout=0).
 //   1. A TaskManager gets SIGTERM (a scale-down or eviction): it exits 0 and the job restarts
 //      from its checkpoint on the others plus a replacement pod.
-//   2. The JobManager is killed (-9) and a new process starts with the same arguments, the
-//      same port and the same HA directory (a restarted pod): it recovers the job instead of
-//      submitting the application a second time, the TaskManagers re-register by name, and
-//      the job finishes with exactly-once output (brute-force reference).
+//   2. The JobManager is stopped (SIGTERM, as Kubernetes stops a pod: it exits 0 and keeps its
+//      jobs recoverable; jobmanager_failover_test covers kill -9) and a new process starts
+//      with the same arguments, the same port and the same HA directory (a restarted pod): it
+//      recovers the job instead of submitting the application a second time, the
+//      TaskManagers re-register by name, and the job finishes with exactly-once output
+//      (brute-force reference).
 //   3. Once the job ended, another JobManager restart does not run the application again.
 #include <csignal>
 
@@ -74,8 +76,8 @@ TEST(KubernetesRestartTest, PodsRestartAndTheApplicationJobRunsExactlyOnce) {
               std::chrono::seconds(60)))
       << cluster.JobInfo(job_id).dump(2) << cluster.jobmanager()->Log();
 
-  // 2. The JobManager pod restarts: same arguments, port and HA directory.
-  ASSERT_NO_FATAL_FAILURE(cluster.RestartJobManager());
+  // 2. The JobManager pod restarts (SIGTERM, exit 0): same arguments, port and HA directory.
+  ASSERT_NO_FATAL_FAILURE(cluster.RestartJobManager(SIGTERM));
   EXPECT_EQ(cluster.jobmanager_address(), "localhost:" + std::to_string(port));
   jobs = Jobs(cluster);
   ASSERT_EQ(jobs.size(), 1u) << cluster.jobmanager()->Log();
@@ -92,8 +94,9 @@ TEST(KubernetesRestartTest, PodsRestartAndTheApplicationJobRunsExactlyOnce) {
   EXPECT_TRUE(cluster.taskmanager(2)->Running());
   ExpectExactlyOnce(cluster.dir() / "out", kRows, kKeys);
 
-  // 3. After the end, a restarted JobManager does not run the application again.
-  ASSERT_NO_FATAL_FAILURE(cluster.RestartJobManager());
+  // 3. After the end, a restarted JobManager (crashed this time) does not run the application
+  // again.
+  ASSERT_NO_FATAL_FAILURE(cluster.RestartJobManager(SIGKILL));
   EXPECT_TRUE(Jobs(cluster).empty()) << cluster.jobmanager()->Log();
   EXPECT_NE(cluster.jobmanager()->Log().find("already ran as job " + job_id), std::string::npos)
       << cluster.jobmanager()->Log();

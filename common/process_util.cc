@@ -37,4 +37,11 @@ int WaitForTerminationSignal() {
   return sig;
 }
 
+bool TerminationSignalPending() {
+  sigset_t pending;
+  sigemptyset(&pending);
+  if (sigpending(&pending) != 0) return false;
+  return sigismember(&pending, SIGINT) == 1 || sigismember(&pending, SIGTERM) == 1;
+}
+
 }  // namespace sluice

@@ -11,5 +11,9 @@ int64_t CurrentRssBytes();
 void BlockTerminationSignals();
 // Waits (on the calling thread) until SIGINT or SIGTERM arrives; returns the signal.
 int WaitForTerminationSignal();
+// True when SIGINT or SIGTERM arrived and waits (blocked) to be taken by
+// WaitForTerminationSignal: lets start-up work that may take long (a TaskManager waiting for
+// its JobManager) give up when the process is asked to stop.
+bool TerminationSignalPending();
 
 }  // namespace sluice

@@ -67,7 +67,8 @@ bool JobManagerConnection::FollowLeader() {
 
 JobManagerConnection::~JobManagerConnection() { Stop(); }
 
-absl::Status JobManagerConnection::Register(int64_t timeout_ms) {
+absl::Status JobManagerConnection::Register(int64_t timeout_ms,
+                                            const std::function<bool()>& give_up) {
   const absl::Time deadline = absl::Now() + absl::Milliseconds(timeout_ms);
   grpc::Status last;
   do {
@@ -85,6 +86,9 @@ absl::Status JobManagerConnection::Register(int64_t timeout_ms) {
       return absl::OkStatus();
     }
     if (stop_.WaitForNotificationWithTimeout(absl::Milliseconds(500))) break;
+    if (give_up && give_up()) {
+      return absl::CancelledError("stopped before registering with the JobManager");
+    }
   } while (timeout_ms == 0 || absl::Now() < deadline);
   return absl::UnavailableError(absl::StrCat("cannot register with the JobManager at ", jm_address(),
                                              ": ", last.error_message()));

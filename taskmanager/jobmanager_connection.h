@@ -34,8 +34,9 @@ class JobManagerConnection {
   ~JobManagerConnection();
 
   // Registers, retrying every 500 ms until `timeout_ms` passes (then Unavailable); 0 retries
-  // until it succeeds or Stop().
-  absl::Status Register(int64_t timeout_ms);
+  // until it succeeds or Stop(). `give_up`, when set, is asked before every retry (Cancelled
+  // when it says yes).
+  absl::Status Register(int64_t timeout_ms, const std::function<bool()>& give_up = nullptr);
   // True while registered and the last heartbeat was accepted (the readiness probe).
   bool connected() const { return connected_.load(std::memory_order_relaxed); }
   void StartHeartbeats();

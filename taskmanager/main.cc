@@ -114,9 +114,13 @@ int main(int argc, char** argv) {
         return request;
       },
       [&executor]() { executor.CancelAll(); }, config.GetString("high_availability.dir"));
-  if (absl::Status s = connection->Register(config.GetDurationMillis("taskmanager.registration.timeout"));
+  // A stop request (SIGTERM from Kubernetes) while waiting for the JobManager is a clean exit.
+  if (absl::Status s = connection->Register(
+          config.GetDurationMillis("taskmanager.registration.timeout"), TerminationSignalPending);
       !s.ok()) {
-    return Fail(s.message());
+    if (!absl::IsCancelled(s)) return Fail(s.message());
+    spdlog::info("{}", std::string(s.message()));
+    return 0;
   }
   connection->StartHeartbeats();
 

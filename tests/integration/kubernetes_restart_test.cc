@@ -12,6 +12,8 @@
 //      TaskManagers re-register by name, and the job finishes with exactly-once output
 //      (brute-force reference).
 //   3. Once the job ended, another JobManager restart does not run the application again.
+// Also: a bad application spec stops the JobManager (exit 2, reason), and a TaskManager still
+// waiting for its JobManager stops cleanly on SIGTERM.
 #include <csignal>
 
 #include "tests/integration/keyed_count_job.h"
@@ -85,11 +87,11 @@ TEST(KubernetesRestartTest, PodsRestartAndTheApplicationJobRunsExactlyOnce) {
   EXPECT_NE(cluster.jobmanager()->Log().find("recovered from the job store; not submitted again"),
             std::string::npos)
       << cluster.jobmanager()->Log();
-  EXPECT_NE(cluster.jobmanager()->Log().find("from checkpoint"), std::string::npos)
-      << cluster.jobmanager()->Log();
   ASSERT_TRUE(WaitFor([&] { return JobState(cluster.JobInfo(job_id)) == "JOB_FINISHED"; },
                       std::chrono::seconds(120)))
       << cluster.JobInfo(job_id).dump(2) << cluster.jobmanager()->Log();
+  EXPECT_NE(cluster.jobmanager()->Log().find("from checkpoint"), std::string::npos)
+      << cluster.jobmanager()->Log();
   EXPECT_TRUE(cluster.taskmanager(0)->Running());
   EXPECT_TRUE(cluster.taskmanager(2)->Running());
   ExpectExactlyOnce(cluster.dir() / "out", kRows, kKeys);
@@ -114,6 +116,23 @@ TEST(KubernetesRestartTest, ABadApplicationSpecStopsTheJobManagerWithItsReason) 
   const std::string log = jm.Log();
   EXPECT_NE(log.find("job.yaml"), std::string::npos) << log;
   EXPECT_NE(log.find("nowhere"), std::string::npos) << log;
+}
+
+TEST(KubernetesRestartTest, ATaskManagerWaitingForItsJobManagerStopsCleanlyOnSigterm) {
+  Cluster cluster("k8s-waiting-tm");
+  const std::string metrics = (cluster.dir() / "tm.log").string();
+  Process tm({BinDir() + "/sluice-taskmanager", "--jobmanager", "localhost:" + std::to_string(FreePort()),
+              "--set", "taskmanager.port=0", "--set", "taskmanager.registration.timeout=0"},
+             metrics);
+  // It keeps trying (nothing listens there) until it is asked to stop.
+  ASSERT_TRUE(WaitFor([&] { return tm.Log().find("metrics on http://") != std::string::npos; },
+                      std::chrono::seconds(20)))
+      << tm.Log();
+  EXPECT_TRUE(tm.Running());
+  tm.Kill(SIGTERM);
+  EXPECT_EQ(tm.Wait(), 0) << tm.Log();
+  EXPECT_NE(tm.Log().find("stopped before registering with the JobManager"), std::string::npos)
+      << tm.Log();
 }
 
 }  // namespace

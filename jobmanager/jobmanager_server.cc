@@ -20,6 +20,9 @@ absl::StatusOr<std::unique_ptr<JobManagerServer>> JobManagerServer::Start(
     const Config& config, JobManagerServerOptions options) {
   std::unique_ptr<JobManagerServer> s(new JobManagerServer());
   s->clock_ = options.clock != nullptr ? options.clock : SystemClock::Get();
+  absl::StatusOr<ClusterSecurity> security = ClusterSecurity::FromConfig(config);
+  if (!security.ok()) return security.status();
+  s->security_ = *std::move(security);
   const int64_t max_message = config.GetBytes("rpc.max_message_size");
   if (options.gateway != nullptr) {
     s->gateway_ = options.gateway;
@@ -27,6 +30,7 @@ absl::StatusOr<std::unique_ptr<JobManagerServer>> JobManagerServer::Start(
     GrpcTaskManagerGatewayOptions gateway_options;
     gateway_options.rpc_timeout_ms = config.GetDurationMillis("heartbeat.timeout");
     gateway_options.max_message_size = max_message;
+    gateway_options.credentials = s->security_.rpc;
     s->owned_gateway_ = std::make_unique<GrpcTaskManagerGateway>(gateway_options);
     s->gateway_ = s->owned_gateway_.get();
   }
@@ -63,7 +67,8 @@ absl::StatusOr<std::unique_ptr<JobManagerServer>> JobManagerServer::Start(
     }
     spdlog::info("high availability on ({}): {} job(s) recovered", s->ha_dir_, *recovered);
   }
-  s->service_ = std::make_unique<JobManagerServiceImpl>(s->dispatcher_.get());
+  s->service_ = std::make_unique<JobManagerServiceImpl>(
+      s->dispatcher_.get(), rpc::CallAuthenticator(s->security_.token));
 
   const std::string host = config.GetString("jobmanager.address");
   const int64_t port = config.GetInt("jobmanager.rpc.port");
@@ -72,7 +77,8 @@ absl::StatusOr<std::unique_ptr<JobManagerServer>> JobManagerServer::Start(
         absl::StrCat("jobmanager.rpc.port must be between 0 and 65535, got ", port));
   }
   absl::StatusOr<rpc::RunningServer> server =
-      rpc::StartServer(host, static_cast<int>(port), {s->service_.get()}, max_message);
+      rpc::StartServer(host, static_cast<int>(port), {s->service_.get()}, max_message,
+                       s->security_.rpc);
   if (!server.ok()) {
     if (s->owned_gateway_) s->owned_gateway_->Shutdown();
     return server.status();
@@ -81,7 +87,11 @@ absl::StatusOr<std::unique_ptr<JobManagerServer>> JobManagerServer::Start(
   s->port_ = server->port;
   s->address_ = JoinHostPort(host, server->port);
   s->timer_thread_ = std::thread([raw] { raw->TimerLoop(); });
-  spdlog::info("JobManager listening on {}", s->address_);
+  spdlog::info("JobManager listening on {} ({}{})", s->address_,
+               s->security_.rpc.mutual() ? "mutual TLS"
+               : s->security_.rpc.tls()  ? "TLS"
+                                         : "plaintext",
+               s->security_.token ? ", bearer token required from clients" : "");
   return s;
 }
 

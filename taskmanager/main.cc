@@ -1,12 +1,15 @@
 // sluice-taskmanager: a TaskManager process. Serves task deployment (TaskManagerService) and
 // the data exchange (ExchangeService) on one gRPC port, registers with the JobManager and
-// heartbeats until SIGINT/SIGTERM.
+// heartbeats until SIGINT/SIGTERM. security.tls.* secures its gRPC port and its channels to
+// the JobManager and peers; security.rest.tls.* and security.auth.token_file its /metrics.
 #include <unistd.h>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
+#include "common/cluster_security.h"
 #include "common/config.h"
 #include "common/file_util.h"
+#include "common/http/bearer_auth.h"
 #include "common/http/http_server.h"
 #include "common/metrics/metrics.h"
 #include "common/process_util.h"
@@ -40,6 +43,8 @@ int main(int argc, char** argv) {
   absl::StatusOr<Config> loaded = LoadServerConfig(options);
   if (!loaded.ok()) return Fail(loaded.status().message());
   const Config& config = *loaded;
+  absl::StatusOr<ClusterSecurity> security = ClusterSecurity::FromConfig(config);
+  if (!security.ok()) return Fail(security.status().message());
   if (jobmanager.empty()) {
     jobmanager = absl::StrCat(config.GetString("jobmanager.address"), ":",
                               config.GetInt("jobmanager.rpc.port"));
@@ -53,7 +58,7 @@ int main(int argc, char** argv) {
   // address (port 0 = a free port) only after the bind; the id is unique per process.
   const std::string tm_id = absl::StrCat("tm-", getpid(), "-", SystemClock::Get()->WallMillis() % 100000);
   network::NetworkEnvironment network(network::NetworkConfig::FromConfig(config), tm_id,
-                                      SystemClock::Get());
+                                      SystemClock::Get(), security->rpc);
   std::unique_ptr<taskmanager::JobManagerConnection> connection;
   taskmanager::TaskCheckpointServices checkpoint_services;
   checkpoint_services.report = [&connection](const proto::CheckpointReport& report) {
@@ -66,10 +71,14 @@ int main(int argc, char** argv) {
                                      },
                                      checkpoint_services);
   auto server = rpc::StartServer(host, static_cast<int>(config.GetInt("taskmanager.port")),
-                                 {&executor, network.exchange_service()}, max_message);
+                                 {&executor, network.exchange_service()}, max_message,
+                                 security->rpc);
   if (!server.ok()) return Fail(server.status().message());
   const std::string& address = server->address;
-  spdlog::info("TaskManager {} serving on {} with {} slots", tm_id, address, slots);
+  spdlog::info("TaskManager {} serving on {} with {} slots ({})", tm_id, address, slots,
+               security->rpc.mutual() ? "mutual TLS"
+               : security->rpc.tls()  ? "TLS"
+                                      : "plaintext");
 
   // Prometheus /metrics (docs/metrics.md), before registering so the JobManager learns it.
   metrics::MetricsRegistry metrics_registry;
@@ -77,18 +86,24 @@ int main(int argc, char** argv) {
       taskmanager::RegisterTaskManagerMetrics(&metrics_registry, &executor, &network, slots);
   std::unique_ptr<http::HttpServer> metrics_server;
   if (const int64_t metrics_port = config.GetInt("taskmanager.metrics.port"); metrics_port >= 0) {
-    auto started = http::HttpServer::Start(
-        host, static_cast<int>(metrics_port), "the metrics endpoint",
-        [&metrics_registry](const http::HttpRequest& request) {
-          return taskmanager::ServeMetrics(metrics_registry, request);
-        });
+    http::HttpHandler serve_metrics = [&metrics_registry](const http::HttpRequest& request) {
+      return taskmanager::ServeMetrics(metrics_registry, request);
+    };
+    if (security->token) {
+      serve_metrics = http::RequireBearerToken(std::move(serve_metrics), *security->token, {});
+    }
+    http::HttpServerOptions metrics_options;
+    metrics_options.tls = security->rest_tls;
+    auto started = http::HttpServer::Start(host, static_cast<int>(metrics_port),
+                                           "the metrics endpoint", std::move(serve_metrics),
+                                           metrics_options);
     if (!started.ok()) {
       network.Shutdown();
       server->server->Shutdown();
       return Fail(started.status().message());
     }
     metrics_server = *std::move(started);
-    spdlog::info("metrics on http://{}/metrics", metrics_server->address());
+    spdlog::info("metrics on {}://{}/metrics", metrics_server->scheme(), metrics_server->address());
   }
 
   proto::RegisterTaskManagerRequest self;
@@ -106,7 +121,8 @@ int main(int argc, char** argv) {
         request.set_rss_bytes(CurrentRssBytes());
         return request;
       },
-      [&executor]() { executor.CancelAll(); }, config.GetString("high_availability.dir"));
+      [&executor]() { executor.CancelAll(); }, config.GetString("high_availability.dir"),
+      security->rpc);
   if (absl::Status s = connection->Register(60'000); !s.ok()) return Fail(s.message());
   connection->StartHeartbeats();
 

@@ -56,7 +56,8 @@ absl::StatusOr<BearerToken> BearerToken::ReadFile(const std::string& path,
   }
   std::stringstream content;
   content << in.rdbuf();
-  const absl::string_view token = absl::StripAsciiWhitespace(content.str());
+  const std::string text = content.str();
+  const absl::string_view token = absl::StripAsciiWhitespace(text);
   if (token.empty()) return absl::InvalidArgumentError(absl::StrCat(name, " ", path, ": empty"));
   absl::StatusOr<BearerToken> parsed = FromString(token);
   if (!parsed.ok()) {

@@ -157,7 +157,9 @@ grpc::Status CallListJobs(const std::string& address, const rpc::RpcCredentials&
   if (token != nullptr) rpc::AttachToken(*token, &context);
   proto::ListJobsResponse response;
   grpc::Status status = stub->ListJobs(&context, proto::ListJobsRequest(), &response);
-  if (status.ok()) EXPECT_EQ(response.jobs_size(), 1);
+  if (status.ok()) {
+    EXPECT_EQ(response.jobs_size(), 1);
+  }
   return status;
 }
 

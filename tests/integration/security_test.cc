@@ -182,7 +182,9 @@ grpc::StatusCode ListTaskManagers(const std::string& address, const rpc::RpcCred
   context.AddMetadata("authorization", "Bearer " + token);
   proto::ListTaskManagersResponse response;
   grpc::Status s = stub->ListTaskManagers(&context, proto::ListTaskManagersRequest(), &response);
-  if (s.ok()) EXPECT_EQ(response.taskmanagers_size(), 2);
+  if (s.ok()) {
+    EXPECT_EQ(response.taskmanagers_size(), 2);
+  }
   return s.error_code();
 }
 
@@ -255,7 +257,7 @@ CommandResult StartAndExit(Cluster& cluster, const std::string& binary,
                            const std::vector<std::string>& sets, const std::string& name) {
   std::vector<std::string> argv = {BinDir() + "/" + binary, "--jobmanager", "127.0.0.1:1"};
   if (binary == "sluice-jobmanager") argv.resize(1);
-  for (const std::string& s : {"jobmanager.rpc.port=0", "rest.port=0", "taskmanager.port=0"}) {
+  for (const std::string s : {"jobmanager.rpc.port=0", "rest.port=0", "taskmanager.port=0"}) {
     if (binary == "sluice-jobmanager" && absl::StartsWith(s, "taskmanager")) continue;
     if (binary == "sluice-taskmanager" && !absl::StartsWith(s, "taskmanager")) continue;
     argv.push_back("--set");

@@ -65,6 +65,7 @@ function askForToken(wasWrong) {
 
 export async function request(method, path, body, opts = {}, retried = false) {
   const { timeoutMs = 10_000 } = opts;
+  const sentToken = storedToken();
   const ctl = new AbortController();
   const timer = setTimeout(() => ctl.abort(), timeoutMs);
   let res;
@@ -76,7 +77,7 @@ export async function request(method, path, body, opts = {}, retried = false) {
       headers: {
         Accept: 'application/json',
         ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-        ...(storedToken() ? { Authorization: `Bearer ${storedToken()}` } : {}),
+        ...(sentToken ? { Authorization: `Bearer ${sentToken}` } : {}),
       },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: ctl.signal,
@@ -91,7 +92,9 @@ export async function request(method, path, body, opts = {}, retried = false) {
   setReachable(true);
   let json = null;
   try { json = text ? JSON.parse(text) : null; } catch { /* not JSON: keep the text */ }
-  if (res.status === 401 && !retried && askForToken(storedToken() !== '')) {
+  // Concurrent calls all get 401: the first asks; the others see the new token and retry.
+  if (res.status === 401 && !retried &&
+      (storedToken() !== sentToken || askForToken(sentToken !== ''))) {
     return request(method, path, body, opts, true);
   }
   if (!res.ok) {

@@ -10,6 +10,7 @@
 //   JobManager's and a TaskManager's port, a certificate of the cluster CA is accepted;
 // - REST and /metrics: 401 JSON without or with a wrong token, 200 with it, over HTTPS only;
 //   the dashboard's static files need no token;
+// - the dashboard asks for the token in headless Chromium and then sends it;
 // - bad security settings stop a process at start with one line naming key and file, exit 2;
 // - the token appears in no log, stdout or stderr of any process (run at log.level debug).
 #include <algorithm>
@@ -27,6 +28,7 @@
 #include "tests/integration/cluster_harness.h"
 #include "tests/integration/keyed_count_job.h"
 #include "tests/test_certs.h"
+#include "tests/test_dirs.h"
 
 namespace sluice::testing {
 namespace {
@@ -304,6 +306,21 @@ TEST_F(SecurityTest, BadSecuritySettingsStopAProcessWithOneLine) {
                                     {"security.rest.tls.enabled=true"}, "bad-jm-4");
   EXPECT_EQ(rest.exit_code, 2);
   EXPECT_THAT(rest.output, HasSubstr("security.rest.tls.enabled is true but no certificate"));
+}
+
+// The dashboard in headless Chromium (tests/web/dashboard_token_test.mjs): it asks for the
+// token on the first 401, refuses a wrong one, then sends the right one on every call.
+TEST_F(SecurityTest, DashboardAsksForTheTokenInChromium) {
+  const std::filesystem::path web_tests = SourceDir() / "tests" / "web";
+  ASSERT_TRUE(std::filesystem::exists(web_tests / "node_modules" / "playwright-core"))
+      << "run scripts/install-deps.sh (npm ci in tests/web)";
+  ASSERT_TRUE(std::filesystem::exists("/usr/bin/chromium")) << "run scripts/install-deps.sh";
+  const std::string log = (cluster_->dir() / "dashboard-token.log").string();
+  Process browser({"/usr/bin/env", "node", (web_tests / "dashboard_token_test.mjs").string(),
+                   "--url", "https://" + cluster_->rest_address(), "--token-file", Cert("token")},
+                  log);
+  EXPECT_EQ(browser.Wait(), 0) << ReadAll(log);
+  EXPECT_THAT(ReadAll(log), HasSubstr("ok: later calls send the token without asking again"));
 }
 
 // Last: every log, stdout and stderr of the cluster's processes and CLI runs so far.

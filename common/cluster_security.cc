@@ -40,6 +40,21 @@ absl::StatusOr<ClusterSecurity> ClusterSecurity::FromConfig(const Config& config
         security::BearerToken::ReadFile(path, "security.auth.token_file");
     if (!token.ok()) return token.status();
     out.token = *std::move(token);
+    if (!out.rest_tls.enabled()) {
+      out.warnings.push_back(
+          "security.auth.token_file is set but security.rest.tls.enabled is false: REST "
+          "clients send the token in clear text");
+    }
+    if (!out.rpc.tls()) {
+      out.warnings.push_back(
+          "security.auth.token_file is set but security.tls.enabled is false: the CLI sends "
+          "the token over plaintext gRPC");
+    }
+  }
+  if (out.rpc.tls() && !out.rpc.mutual()) {
+    out.warnings.push_back(
+        "security.tls.mutual is false: TaskManager ports and the JobManager's TaskManager "
+        "calls accept any client that can connect (docs/security.md)");
   }
   return out;
 }

@@ -7,6 +7,8 @@
 #pragma once
 
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/config.h"
@@ -20,6 +22,8 @@ struct ClusterSecurity {
   rpc::RpcCredentials rpc;                    // security.tls.*
   http::HttpTls rest_tls;                     // security.rest.tls.* (empty: plain HTTP)
   std::optional<security::BearerToken> token;  // security.auth.token_file
+  // Settings that work but leave something open (logged as warnings at start; no secrets).
+  std::vector<std::string> warnings;
 
   static absl::StatusOr<ClusterSecurity> FromConfig(const Config& config);
 };

@@ -23,6 +23,7 @@ absl::StatusOr<std::unique_ptr<JobManagerServer>> JobManagerServer::Start(
   absl::StatusOr<ClusterSecurity> security = ClusterSecurity::FromConfig(config);
   if (!security.ok()) return security.status();
   s->security_ = *std::move(security);
+  for (const std::string& warning : s->security_.warnings) spdlog::warn("{}", warning);
   const int64_t max_message = config.GetBytes("rpc.max_message_size");
   if (options.gateway != nullptr) {
     s->gateway_ = options.gateway;

@@ -45,6 +45,7 @@ int main(int argc, char** argv) {
   const Config& config = *loaded;
   absl::StatusOr<ClusterSecurity> security = ClusterSecurity::FromConfig(config);
   if (!security.ok()) return Fail(security.status().message());
+  for (const std::string& warning : security->warnings) spdlog::warn("{}", warning);
   if (jobmanager.empty()) {
     jobmanager = absl::StrCat(config.GetString("jobmanager.address"), ":",
                               config.GetInt("jobmanager.rpc.port"));

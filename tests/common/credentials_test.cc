@@ -117,6 +117,15 @@ TEST_F(CredentialsTest, OffByDefaultAndValidWhenConfigured) {
   EXPECT_EQ(secure->rest_tls.cert_file, File("cluster.crt"));
   EXPECT_EQ(secure->rest_tls.key_file, File("cluster.key"));
   EXPECT_TRUE(secure->token.has_value());
+  EXPECT_TRUE(secure->warnings.empty());
+
+  Config open = TlsConfig("cluster", /*mutual=*/false);
+  ASSERT_TRUE(open.Set("security.auth.token_file", File("token")).ok());
+  absl::StatusOr<ClusterSecurity> warned = ClusterSecurity::FromConfig(open);
+  ASSERT_TRUE(warned.ok());
+  EXPECT_THAT(warned->warnings,
+              ::testing::ElementsAre(HasSubstr("REST clients send the token in clear text"),
+                                     HasSubstr("security.tls.mutual is false")));
 
   // A REST certificate of its own, checked like the others.
   ASSERT_TRUE(config.Set("security.rest.tls.cert_file", File("other.crt")).ok());

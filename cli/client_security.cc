@@ -8,9 +8,9 @@ namespace sluice::cli {
 absl::Status ApplyClientSecurity(const ClientSecurityFlags& flags,
                                  JobManagerClientOptions* options) {
   if (flags.tls_ca.empty()) {
-    for (const auto& [value, name] : {std::pair{&flags.tls_cert, "--tls-cert"},
-                                      std::pair{&flags.tls_key, "--tls-key"},
-                                      std::pair{&flags.tls_server_name, "--tls-server-name"}}) {
+    for (const auto& [value, name] :
+         {std::pair{&flags.tls_cert, "--tls-cert"}, std::pair{&flags.tls_key, "--tls-key"},
+          std::pair{&flags.tls_server_name, "--tls-server-name"}}) {
       if (!value->empty()) {
         return absl::InvalidArgumentError(
             absl::StrCat(name, " needs --tls-ca (the CA of the JobManager's certificate)"));

@@ -44,7 +44,8 @@ absl::Status JobManagerClient::EnsureConnected() {
     if (state == GRPC_CHANNEL_TRANSIENT_FAILURE || state == GRPC_CHANNEL_SHUTDOWN) {
       return UnreachableError(address_, options_.credentials.tls());
     }
-    if (!channel_->WaitForStateChange(state, deadline)) return UnreachableError(address_, options_.credentials.tls());
+    if (!channel_->WaitForStateChange(state, deadline))
+      return UnreachableError(address_, options_.credentials.tls());
     state = channel_->GetState(/*try_to_connect=*/true);
   }
   return absl::OkStatus();

@@ -106,7 +106,8 @@ void PrintBanner(const LocalCluster& cluster, const LocalOptions& options,
         << log_dir << "/schema-registry)\n";
   }
   if (!jm.http_address.empty()) {
-    out << "Dashboard:    " << RestScheme(options) << "://" << jm.http_address << "/  (REST API under /v1, metrics at /metrics)\n";
+    out << "Dashboard:    " << RestScheme(options) << "://" << jm.http_address
+        << "/  (REST API under /v1, metrics at /metrics)\n";
   }
   out
       << "TaskManagers: " << cluster.taskmanagers().size() << " x " << options.slots

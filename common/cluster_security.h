@@ -19,8 +19,8 @@
 namespace sluice {
 
 struct ClusterSecurity {
-  rpc::RpcCredentials rpc;                    // security.tls.*
-  http::HttpTls rest_tls;                     // security.rest.tls.* (empty: plain HTTP)
+  rpc::RpcCredentials rpc;                     // security.tls.*
+  http::HttpTls rest_tls;                      // security.rest.tls.* (empty: plain HTTP)
   std::optional<security::BearerToken> token;  // security.auth.token_file
   // Settings that work but leave something open (logged as warnings at start; no secrets).
   std::vector<std::string> warnings;

@@ -63,7 +63,8 @@ const std::vector<ConfigKey>& ConfigKeys() {
        "JobManager high availability (empty: off). The JobManager keeps its submitted jobs and "
        "their latest checkpoint pointer under <dir>/jobs and its address in <dir>/leader; a "
        "restarted JobManager recovers the jobs and TaskManagers given the same key find it "
-       "there. Must be shared by the JobManager and every TaskManager (docs/high-availability.md)."},
+       "there. Must be shared by the JobManager and every TaskManager "
+       "(docs/high-availability.md)."},
       {"kafka.bootstrap", ConfigType::kString, "",
        "JobManager: bootstrap servers of Kafka sources whose job spec has no `bootstrap:` "
        "(filled in at submission). `sluice local --kafka` sets it to its embedded Kafka."},

@@ -61,7 +61,8 @@ grpc::Status JobManagerServiceImpl::SubmitJob(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::Status JobManagerServiceImpl::ListJobs(grpc::ServerContext* context, const proto::ListJobsRequest*,
+grpc::Status JobManagerServiceImpl::ListJobs(grpc::ServerContext* context,
+                                             const proto::ListJobsRequest*,
                                              proto::ListJobsResponse* response) {
   if (grpc::Status denied = auth_.Check(*context); !denied.ok()) return denied;
   for (proto::JobSummary& job : dispatcher_->ListJobs()) *response->add_jobs() = std::move(job);

@@ -68,8 +68,8 @@ absl::StatusOr<std::unique_ptr<JobManagerServer>> JobManagerServer::Start(
     }
     spdlog::info("high availability on ({}): {} job(s) recovered", s->ha_dir_, *recovered);
   }
-  s->service_ = std::make_unique<JobManagerServiceImpl>(
-      s->dispatcher_.get(), rpc::CallAuthenticator(s->security_.token));
+  s->service_ = std::make_unique<JobManagerServiceImpl>(s->dispatcher_.get(),
+                                                        rpc::CallAuthenticator(s->security_.token));
 
   const std::string host = config.GetString("jobmanager.address");
   const int64_t port = config.GetInt("jobmanager.rpc.port");
@@ -77,9 +77,8 @@ absl::StatusOr<std::unique_ptr<JobManagerServer>> JobManagerServer::Start(
     return absl::InvalidArgumentError(
         absl::StrCat("jobmanager.rpc.port must be between 0 and 65535, got ", port));
   }
-  absl::StatusOr<rpc::RunningServer> server =
-      rpc::StartServer(host, static_cast<int>(port), {s->service_.get()}, max_message,
-                       s->security_.rpc);
+  absl::StatusOr<rpc::RunningServer> server = rpc::StartServer(
+      host, static_cast<int>(port), {s->service_.get()}, max_message, s->security_.rpc);
   if (!server.ok()) {
     if (s->owned_gateway_) s->owned_gateway_->Shutdown();
     return server.status();

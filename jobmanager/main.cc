@@ -68,8 +68,7 @@ int main(int argc, char** argv) {
   if (!server.ok()) return sluice::FailStartup(kProgram, server.status().message());
   auto rest = sluice::jobmanager::RestServer::Start(
       config->GetString("jobmanager.address"), static_cast<int>(config->GetInt("rest.port")),
-      (*server)->dispatcher(), &history, (*server)->address(), WebDevDir(),
-      (*server)->security());
+      (*server)->dispatcher(), &history, (*server)->address(), WebDevDir(), (*server)->security());
   if (!rest.ok()) {
     (*server)->Shutdown();
     return sluice::FailStartup(kProgram, rest.status().message());

@@ -71,9 +71,9 @@ int main(int argc, char** argv) {
                                        if (connection) connection->ReportTaskState(update);
                                      },
                                      checkpoint_services);
-  auto server = rpc::StartServer(host, static_cast<int>(config.GetInt("taskmanager.port")),
-                                 {&executor, network.exchange_service()}, max_message,
-                                 security->rpc);
+  auto server =
+      rpc::StartServer(host, static_cast<int>(config.GetInt("taskmanager.port")),
+                       {&executor, network.exchange_service()}, max_message, security->rpc);
   if (!server.ok()) return Fail(server.status().message());
   const std::string& address = server->address;
   spdlog::info("TaskManager {} serving on {} with {} slots ({})", tm_id, address, slots,
@@ -95,9 +95,9 @@ int main(int argc, char** argv) {
     }
     http::HttpServerOptions metrics_options;
     metrics_options.tls = security->rest_tls;
-    auto started = http::HttpServer::Start(host, static_cast<int>(metrics_port),
-                                           "the metrics endpoint", std::move(serve_metrics),
-                                           metrics_options);
+    auto started =
+        http::HttpServer::Start(host, static_cast<int>(metrics_port), "the metrics endpoint",
+                                std::move(serve_metrics), metrics_options);
     if (!started.ok()) {
       network.Shutdown();
       server->server->Shutdown();

@@ -16,8 +16,8 @@ namespace sluice::testing {
 // Generates the certificates into `dir` (idempotent: an existing set is kept) and returns
 // `dir`; a failure of the script fails the test.
 inline std::filesystem::path MakeTestCerts(const std::filesystem::path& dir) {
-  const std::string cmd = (SourceDir() / "scripts" / "dev-certs.sh").string() + " '" +
-                          dir.string() + "' > /dev/null";
+  const std::string cmd =
+      (SourceDir() / "scripts" / "dev-certs.sh").string() + " '" + dir.string() + "' > /dev/null";
   const int rc = std::system(cmd.c_str());
   EXPECT_EQ(rc, 0) << cmd;
   EXPECT_TRUE(std::filesystem::exists(dir / "cluster.key")) << dir;

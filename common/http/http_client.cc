@@ -40,9 +40,8 @@ absl::StatusOr<HttpResult> HttpCall(const std::string& method, const std::string
   if (!options.authorization.empty()) req.set_header("Authorization", options.authorization);
   httplib::Result res = client->send(req);
   if (!res) {
-    return absl::UnavailableError(absl::StrCat(method, " ", tls ? "https" : "http", "://",
-                                               address, path,
-                                               " failed: ", httplib::to_string(res.error())));
+    return absl::UnavailableError(absl::StrCat(method, " ", tls ? "https" : "http", "://", address,
+                                               path, " failed: ", httplib::to_string(res.error())));
   }
   HttpResult out;
   out.status = res->status;

@@ -51,9 +51,9 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string&
     auto tls_server = std::make_unique<httplib::SSLServer>(options.tls.cert_file.c_str(),
                                                            options.tls.key_file.c_str());
     if (!tls_server->is_valid()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("cannot serve HTTPS for ", what, " with certificate ",
-                       options.tls.cert_file, " and key ", options.tls.key_file));
+      return absl::InvalidArgumentError(absl::StrCat("cannot serve HTTPS for ", what,
+                                                     " with certificate ", options.tls.cert_file,
+                                                     " and key ", options.tls.key_file));
     }
     s->server_ = std::move(tls_server);
     s->tls_ = true;

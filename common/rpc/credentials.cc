@@ -23,7 +23,10 @@ absl::StatusOr<RpcCredentials> RpcCredentials::Load(const TlsSettings& settings)
     if (!file.path.empty()) return absl::OkStatus();
     return absl::InvalidArgumentError(absl::StrCat(file.name, " is not set (", why, ")"));
   };
-  if (absl::Status s = require(settings.ca, "TLS needs the CA bundle that signs the cluster's certificates"); !s.ok()) return s;
+  if (absl::Status s =
+          require(settings.ca, "TLS needs the CA bundle that signs the cluster's certificates");
+      !s.ok())
+    return s;
   if (settings.needs_own_certificate || settings.mutual) {
     const char* why = settings.mutual ? "mutual TLS needs a certificate and key of this process"
                                       : "a TLS server needs its certificate and key";

@@ -19,8 +19,8 @@ namespace {
 bool IsBearerTokenSyntax(absl::string_view token) {
   size_t i = 0;
   while (i < token.size() &&
-         (absl::ascii_isalnum(token[i]) || absl::string_view("-._~+/").find(token[i]) !=
-                                               absl::string_view::npos)) {
+         (absl::ascii_isalnum(token[i]) ||
+          absl::string_view("-._~+/").find(token[i]) != absl::string_view::npos)) {
     ++i;
   }
   if (i == 0) return false;
@@ -47,8 +47,7 @@ absl::StatusOr<BearerToken> BearerToken::FromString(absl::string_view token) {
   return BearerToken(std::string(token));
 }
 
-absl::StatusOr<BearerToken> BearerToken::ReadFile(const std::string& path,
-                                                  absl::string_view name) {
+absl::StatusOr<BearerToken> BearerToken::ReadFile(const std::string& path, absl::string_view name) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return absl::InvalidArgumentError(
@@ -62,7 +61,8 @@ absl::StatusOr<BearerToken> BearerToken::ReadFile(const std::string& path,
   absl::StatusOr<BearerToken> parsed = FromString(token);
   if (!parsed.ok()) {
     // Never echo the content: it is (almost) the secret.
-    return absl::InvalidArgumentError(absl::StrCat(name, " ", path, ": ", parsed.status().message()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(name, " ", path, ": ", parsed.status().message()));
   }
   return parsed;
 }

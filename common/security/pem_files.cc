@@ -66,8 +66,8 @@ absl::StatusOr<X509Ptr> FirstCertificate(const PemFile& file, const std::string&
   X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
   if (cert == nullptr) {
     OpenSslError();
-    return absl::InvalidArgumentError(
-        absl::StrCat(Describe(file), ": not a PEM certificate (expected -----BEGIN CERTIFICATE-----)"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        Describe(file), ": not a PEM certificate (expected -----BEGIN CERTIFICATE-----)"));
   }
   return cert;
 }
@@ -80,7 +80,8 @@ absl::StatusOr<KeyPtr> PrivateKey(const PemFile& file, const std::string& pem) {
   if (key == nullptr) {
     OpenSslError();
     return absl::InvalidArgumentError(absl::StrCat(
-        Describe(file), ": not an unencrypted PEM private key (expected -----BEGIN PRIVATE KEY-----)"));
+        Describe(file),
+        ": not an unencrypted PEM private key (expected -----BEGIN PRIVATE KEY-----)"));
   }
   return key;
 }
@@ -114,9 +115,9 @@ absl::StatusOr<PemMaterial> LoadPemMaterial(const PemFile& ca, const PemFile& ce
     if (!pkey.ok()) return pkey.status();
     if (X509_check_private_key(x509->get(), pkey->get()) != 1) {
       OpenSslError();
-      return absl::InvalidArgumentError(absl::StrCat(
-          Describe(cert), " does not match ", Describe(key),
-          " (the key is not this certificate's private key)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(Describe(cert), " does not match ", Describe(key),
+                       " (the key is not this certificate's private key)"));
     }
     out.cert_pem = *std::move(cert_pem);
     out.key_pem = *std::move(key_pem);

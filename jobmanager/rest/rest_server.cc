@@ -124,12 +124,9 @@ metrics::Registration RegisterJobManagerMetrics(metrics::MetricsRegistry* regist
   });
 }
 
-absl::StatusOr<std::unique_ptr<RestServer>> RestServer::Start(const std::string& host, int port,
-                                                              Dispatcher* dispatcher,
-                                                              const TaskMetricsHistory* history,
-                                                              std::string rpc_address,
-                                                              std::string web_dev_dir,
-                                                              const ClusterSecurity& security) {
+absl::StatusOr<std::unique_ptr<RestServer>> RestServer::Start(
+    const std::string& host, int port, Dispatcher* dispatcher, const TaskMetricsHistory* history,
+    std::string rpc_address, std::string web_dev_dir, const ClusterSecurity& security) {
   std::unique_ptr<RestServer> s(new RestServer());
   s->jm_metrics_ = RegisterJobManagerMetrics(&s->registry_, dispatcher, &s->probe_);
   s->handler_ = std::make_unique<RestHandler>(dispatcher, history, &s->registry_,
@@ -137,10 +134,9 @@ absl::StatusOr<std::unique_ptr<RestServer>> RestServer::Start(const std::string&
   RestServer* raw = s.get();
   http::HttpHandler handler = [raw](const http::HttpRequest& r) { return raw->Handle(r); };
   if (security.token.has_value()) {
-    handler = http::RequireBearerToken(std::move(handler), *security.token,
-                                       [](const http::HttpRequest& r) {
-                                         return IsPublicRestPath(r.path);
-                                       });
+    handler = http::RequireBearerToken(
+        std::move(handler), *security.token,
+        [](const http::HttpRequest& r) { return IsPublicRestPath(r.path); });
   }
   http::HttpServerOptions options;
   options.tls = security.rest_tls;

@@ -47,12 +47,9 @@ class RestServer {
   // use?)". `dispatcher` and `history` must outlive the server. `web_dev_dir`: serve the
   // dashboard from this directory instead of the embedded copy (DashboardFiles).
   // `security`: HTTPS certificate and bearer token (default: plain HTTP, no token).
-  static absl::StatusOr<std::unique_ptr<RestServer>> Start(const std::string& host, int port,
-                                                           Dispatcher* dispatcher,
-                                                           const TaskMetricsHistory* history,
-                                                           std::string rpc_address,
-                                                           std::string web_dev_dir = "",
-                                                           const ClusterSecurity& security = {});
+  static absl::StatusOr<std::unique_ptr<RestServer>> Start(
+      const std::string& host, int port, Dispatcher* dispatcher, const TaskMetricsHistory* history,
+      std::string rpc_address, std::string web_dev_dir = "", const ClusterSecurity& security = {});
   ~RestServer() { Stop(); }
 
   int port() const { return server_->port(); }

@@ -20,8 +20,8 @@ void TuneAllocator() {
 
 }  // namespace
 
-NetworkEnvironment::NetworkEnvironment(NetworkConfig config, std::string tm_id,
-                                       const Clock* clock, rpc::RpcCredentials credentials)
+NetworkEnvironment::NetworkEnvironment(NetworkConfig config, std::string tm_id, const Clock* clock,
+                                       rpc::RpcCredentials credentials)
     : config_(config),
       tm_id_(std::move(tm_id)),
       clock_(clock),

@@ -2,13 +2,14 @@
 // HTTP RequireBearerToken wrapper and HTTPS: a TLS HttpServer answers an HttpCall that
 // trusts its CA (401 JSON without or with a wrong token, 200 with the right one, public
 // paths without), and refuses plain HTTP and clients that trust another CA.
+#include "common/security/bearer_token.h"
+
 #include <filesystem>
 #include <fstream>
 
 #include "common/http/bearer_auth.h"
 #include "common/http/http_client.h"
 #include "common/http/http_server.h"
-#include "common/security/bearer_token.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -18,9 +19,9 @@
 namespace sluice {
 namespace {
 
+using security::BearerToken;
 using ::testing::HasSubstr;
 using ::testing::Not;
-using security::BearerToken;
 
 TEST(BearerTokenTest, ReadsTrimmedTokenAndChecksIt) {
   const std::filesystem::path dir = testing::FreshTestDir("sluice-token-test");
@@ -47,10 +48,10 @@ TEST(BearerTokenTest, ReadsTrimmedTokenAndChecksIt) {
   absl::Status bad = BearerToken::ReadFile(spaced, "--token-file").status();
   EXPECT_THAT(std::string(bad.message()), HasSubstr("--token-file " + spaced + ": "));
   EXPECT_THAT(std::string(bad.message()), Not(HasSubstr("SECRETPART")));
-  EXPECT_THAT(std::string(BearerToken::ReadFile((dir / "none").string(), "--token-file")
-                              .status()
-                              .message()),
-              HasSubstr("cannot read (No such file or directory)"));
+  EXPECT_THAT(
+      std::string(
+          BearerToken::ReadFile((dir / "none").string(), "--token-file").status().message()),
+      HasSubstr("cannot read (No such file or directory)"));
   std::filesystem::remove_all(dir);
 }
 
@@ -135,7 +136,8 @@ TEST_F(HttpsTest, BadCertificateIsAStartError) {
   options.tls = {File("cluster.crt"), File("other.key")};
   auto server = http::HttpServer::Start("127.0.0.1", 0, "the REST API", Ok, options);
   ASSERT_FALSE(server.ok());
-  EXPECT_THAT(std::string(server.status().message()), HasSubstr("cannot serve HTTPS for the REST API"));
+  EXPECT_THAT(std::string(server.status().message()),
+              HasSubstr("cannot serve HTTPS for the REST API"));
 }
 
 }  // namespace

@@ -2,12 +2,13 @@
 // and the file; a real gRPC server with mutual TLS accepts a client certificate of its CA,
 // refuses plaintext, a TLS client without a certificate and a certificate of another CA;
 // the server-name override; bearer tokens on gRPC calls (CallAuthenticator + AttachToken).
+#include "common/rpc/credentials.h"
+
 #include <filesystem>
 #include <fstream>
 
 #include "common/cluster_security.h"
 #include "common/rpc/call_auth.h"
-#include "common/rpc/credentials.h"
 #include "common/rpc/grpc_server.h"
 #include "common/security/pem_files.h"
 #include "gmock/gmock.h"
@@ -81,7 +82,8 @@ TEST_F(CredentialsTest, BadSettingsNameTheKeyAndTheFile) {
   config = TlsConfig();
   ASSERT_TRUE(config.Set("security.tls.key_file", File("ca.crt")).ok());
   EXPECT_THAT(std::string(rpc::RpcCredentials::FromConfig(config).status().message()),
-              HasSubstr("security.tls.key_file " + File("ca.crt") + ": not an unencrypted PEM private key"));
+              HasSubstr("security.tls.key_file " + File("ca.crt") +
+                        ": not an unencrypted PEM private key"));
 
   // Required files.
   Config no_ca = TlsConfig();
@@ -204,8 +206,7 @@ TEST_F(CredentialsTest, MutualTlsServerAcceptsOnlyCertificatesOfItsCa) {
   no_cert.key = {};
   absl::StatusOr<rpc::RpcCredentials> anonymous = rpc::RpcCredentials::Load(no_cert);
   ASSERT_TRUE(anonymous.ok()) << anonymous.status();
-  EXPECT_EQ(CallListJobs(server->address, *anonymous).error_code(),
-            grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(CallListJobs(server->address, *anonymous).error_code(), grpc::StatusCode::UNAVAILABLE);
   rpc::TlsSettings other = cli;
   other.cert = {File("other.crt"), "--tls-cert"};
   other.key = {File("other.key"), "--tls-key"};

@@ -46,9 +46,9 @@ class SecurityTest : public ::testing::Test {
     cluster_->WriteFile("wrong-token", std::string(64, 'a') + "\n");
     for (const std::string& setting : std::vector<std::string>{
              "security.tls.enabled=true", "security.tls.ca_file=" + Cert("ca.crt"),
-          "security.tls.cert_file=" + Cert("cluster.crt"),
-          "security.tls.key_file=" + Cert("cluster.key"), "security.rest.tls.enabled=true",
-          "security.auth.token_file=" + Cert("token"), "log.level=debug"}) {
+             "security.tls.cert_file=" + Cert("cluster.crt"),
+             "security.tls.key_file=" + Cert("cluster.key"), "security.rest.tls.enabled=true",
+             "security.auth.token_file=" + Cert("token"), "log.level=debug"}) {
       cluster_->common_settings.push_back(setting);
     }
     cluster_->Start(/*taskmanagers=*/2, /*slots=*/1);
@@ -63,8 +63,8 @@ class SecurityTest : public ::testing::Test {
 
   // The CLI flags of a client of this cluster: its CA, the CLI certificate and the token.
   static std::vector<std::string> ClientFlags() {
-    return {"--tls-ca", Cert("ca.crt"), "--tls-cert", Cert("cli.crt"), "--tls-key",
-            Cert("cli.key"), "--token-file", Cert("token")};
+    return {"--tls-ca",  Cert("ca.crt"),  "--tls-cert",   Cert("cli.crt"),
+            "--tls-key", Cert("cli.key"), "--token-file", Cert("token")};
   }
   static std::vector<std::string> With(std::vector<std::string> args,
                                        const std::vector<std::string>& flags) {
@@ -122,13 +122,13 @@ TEST_F(SecurityTest, RunsAJobAcrossTaskManagersOverMutualTls) {
 }
 
 TEST_F(SecurityTest, CliWithoutOrWithAWrongTokenIsRefused) {
-  const std::vector<std::string> tls = {"--tls-ca", Cert("ca.crt"), "--tls-cert",
-                                        Cert("cli.crt"), "--tls-key", Cert("cli.key")};
+  const std::vector<std::string> tls = {"--tls-ca",      Cert("ca.crt"), "--tls-cert",
+                                        Cert("cli.crt"), "--tls-key",    Cert("cli.key")};
   CommandResult missing = cluster_->Sluice(With({"list"}, tls));
   EXPECT_EQ(missing.exit_code, 2) << missing.output;
-  EXPECT_THAT(missing.output, HasSubstr("sluice list: the JobManager at " +
-                                        cluster_->jobmanager_address() +
-                                        " refused the call: missing bearer token"));
+  EXPECT_THAT(missing.output,
+              HasSubstr("sluice list: the JobManager at " + cluster_->jobmanager_address() +
+                        " refused the call: missing bearer token"));
   CommandResult wrong = cluster_->Sluice(
       With(With({"run", cluster_->WriteFile("never.yaml", KeyedCountSpec({}))}, tls),
            {"--token-file", (cluster_->dir() / "wrong-token").string()}));
@@ -144,17 +144,17 @@ TEST_F(SecurityTest, CliWithoutTlsOrWithAForeignCertificateCannotConnect) {
   CommandResult plain = cluster_->Sluice({"list", "--token-file", Cert("token")});
   EXPECT_EQ(plain.exit_code, 2) << plain.output;
   EXPECT_THAT(plain.output, HasSubstr("cannot reach the JobManager"));
-  CommandResult foreign = cluster_->Sluice(
-      {"list", "--tls-ca", Cert("ca.crt"), "--tls-cert", Cert("other.crt"), "--tls-key",
-       Cert("other.key"), "--token-file", Cert("token")});
+  CommandResult foreign =
+      cluster_->Sluice({"list", "--tls-ca", Cert("ca.crt"), "--tls-cert", Cert("other.crt"),
+                        "--tls-key", Cert("other.key"), "--token-file", Cert("token")});
   EXPECT_EQ(foreign.exit_code, 2) << foreign.output;
   EXPECT_THAT(foreign.output, HasSubstr("the TLS handshake failed"));
-  CommandResult no_cert = cluster_->Sluice({"list", "--tls-ca", Cert("ca.crt"), "--token-file",
-                                            Cert("token")});
+  CommandResult no_cert =
+      cluster_->Sluice({"list", "--tls-ca", Cert("ca.crt"), "--token-file", Cert("token")});
   EXPECT_EQ(no_cert.exit_code, 2) << no_cert.output;
-  CommandResult distrust = cluster_->Sluice(
-      {"list", "--tls-ca", Cert("other-ca.crt"), "--tls-cert", Cert("cli.crt"), "--tls-key",
-       Cert("cli.key"), "--token-file", Cert("token")});
+  CommandResult distrust =
+      cluster_->Sluice({"list", "--tls-ca", Cert("other-ca.crt"), "--tls-cert", Cert("cli.crt"),
+                        "--tls-key", Cert("cli.key"), "--token-file", Cert("token")});
   EXPECT_EQ(distrust.exit_code, 2) << distrust.output;
 
   // Bad flags: one line naming the flag and the file.
@@ -281,19 +281,19 @@ TEST_F(SecurityTest, BadSecuritySettingsStopAProcessWithOneLine) {
   const std::vector<std::string> tls = {"security.tls.enabled=true",
                                         "security.tls.ca_file=" + Cert("ca.crt"),
                                         "security.tls.cert_file=" + Cert("cluster.crt")};
-  CommandResult missing_key = StartAndExit(*cluster_, "sluice-jobmanager",
-                                           With(tls, {"security.tls.key_file=" + Cert("gone.key")}),
-                                           "bad-jm-1");
+  CommandResult missing_key =
+      StartAndExit(*cluster_, "sluice-jobmanager",
+                   With(tls, {"security.tls.key_file=" + Cert("gone.key")}), "bad-jm-1");
   EXPECT_EQ(missing_key.exit_code, 2) << missing_key.output;
   EXPECT_EQ(missing_key.output, "sluice-jobmanager: security.tls.key_file " + Cert("gone.key") +
                                     ": cannot read (No such file or directory)\n");
-  CommandResult mismatch = StartAndExit(*cluster_, "sluice-taskmanager",
-                                        With(tls, {"security.tls.key_file=" + Cert("other.key")}),
-                                        "bad-tm-1");
+  CommandResult mismatch =
+      StartAndExit(*cluster_, "sluice-taskmanager",
+                   With(tls, {"security.tls.key_file=" + Cert("other.key")}), "bad-tm-1");
   EXPECT_EQ(mismatch.exit_code, 2) << mismatch.output;
-  EXPECT_THAT(mismatch.output, HasSubstr("sluice-taskmanager: security.tls.cert_file " +
-                                         Cert("cluster.crt") + " does not match security.tls.key_file " +
-                                         Cert("other.key")));
+  EXPECT_THAT(mismatch.output,
+              HasSubstr("sluice-taskmanager: security.tls.cert_file " + Cert("cluster.crt") +
+                        " does not match security.tls.key_file " + Cert("other.key")));
   CommandResult no_key = StartAndExit(*cluster_, "sluice-jobmanager", tls, "bad-jm-2");
   EXPECT_EQ(no_key.exit_code, 2);
   EXPECT_THAT(no_key.output, HasSubstr("security.tls.key_file is not set"));
@@ -302,8 +302,8 @@ TEST_F(SecurityTest, BadSecuritySettingsStopAProcessWithOneLine) {
   EXPECT_EQ(token.exit_code, 2);
   EXPECT_EQ(token.output, "sluice-jobmanager: security.auth.token_file " + Cert("no-token") +
                               ": cannot read (No such file or directory)\n");
-  CommandResult rest = StartAndExit(*cluster_, "sluice-jobmanager",
-                                    {"security.rest.tls.enabled=true"}, "bad-jm-4");
+  CommandResult rest =
+      StartAndExit(*cluster_, "sluice-jobmanager", {"security.rest.tls.enabled=true"}, "bad-jm-4");
   EXPECT_EQ(rest.exit_code, 2);
   EXPECT_THAT(rest.output, HasSubstr("security.rest.tls.enabled is true but no certificate"));
 }

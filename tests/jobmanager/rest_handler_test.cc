@@ -433,8 +433,7 @@ TEST(IsPublicRestPathTest, HealthAndDashboardFilesOnly) {
     EXPECT_TRUE(IsPublicRestPath(path)) << path;
   }
   for (const char* path : {"/v1", "/v1/", "/v1/jobs", "/v1/overview", "/v1/taskmanagers",
-                           "/metrics", "//v1/jobs", "/webx", "/v1/jobs/health", "/unknown",
-                           ""}) {
+                           "/metrics", "//v1/jobs", "/webx", "/v1/jobs/health", "/unknown", ""}) {
     EXPECT_FALSE(IsPublicRestPath(path)) << path;
   }
 }

@@ -39,16 +39,28 @@ const browser = await chromium.launch({
 try {
   const context = await browser.newContext({ ignoreHTTPSErrors: true });
   const page = await context.newPage();
+  // API calls sent after the right token was entered: their Authorization header
+  // (allHeaders: headers() may omit it) and status.
+  const after = new Map();  // Request -> Promise<authorization header>
+  const statusesAfter = [];
+  let tokenGiven = false;
   const prompts = [];
   page.on('dialog', async (dialog) => {
     prompts.push(dialog.message());
     if (dialog.type() !== 'prompt') return dialog.dismiss();
-    // First a wrong token, then the right one.
-    return dialog.accept(prompts.length === 1 ? 'not-the-token' : token);
+    // First a wrong token, then the right one. JS waits for the answer: nothing is sent
+    // while the dialog is open, so every call seen from here on was sent afterwards.
+    if (prompts.length === 1) return dialog.accept('not-the-token');
+    tokenGiven = true;
+    return dialog.accept(token);
   });
-  const sent = [];
   page.on('request', (r) => {
-    if (new URL(r.url()).pathname.startsWith('/v1/')) sent.push(r.headers()['authorization'] || '');
+    if (tokenGiven && new URL(r.url()).pathname.startsWith('/v1/')) {
+      after.set(r, r.allHeaders().then((h) => h['authorization'] || '', () => '?'));
+    }
+  });
+  page.on('response', (r) => {
+    if (after.has(r.request())) statusesAfter.push(r.status());
   });
   const ok = page.waitForResponse(
     (r) => new URL(r.url()).pathname === '/v1/overview' && r.status() === 200, { timeout: 20000 });
@@ -60,12 +72,13 @@ try {
   if (!prompts[0].includes('requires a bearer token')) fail(`first prompt: ${prompts[0]}`);
   if (!prompts[1].includes('refused')) fail(`second prompt: ${prompts[1]}`);
   pass('asked for the token, refused the wrong one, accepted the right one');
-  // The next poll (every 2 s) carries the token and asks nothing.
-  const before = sent.length;
-  await page.waitForResponse(
-    (r) => new URL(r.url()).pathname.startsWith('/v1/') && r.status() === 200, { timeout: 10000 });
-  const later = sent.slice(before);
-  if (later.length === 0 || !later.every((h) => h === `Bearer ${token}`)) fail('a later call lacked the token');
+  // The next polls (every 2 s) carry the token, get 200 and ask nothing.
+  const deadline = Date.now() + 15000;
+  while (statusesAfter.length < 3 && Date.now() < deadline) await page.waitForTimeout(100);
+  if (statusesAfter.length < 3) fail(`the dashboard stopped polling (${statusesAfter.length} calls)`);
+  if (!statusesAfter.every((s) => s === 200)) fail(`later calls answered ${JSON.stringify(statusesAfter)}`);
+  const headers = await Promise.all(after.values());
+  if (!headers.every((h) => h === `Bearer ${token}`)) fail('a later call lacked the token');
   if (prompts.length !== 2) fail('asked again after the right token');
   pass('later calls send the token without asking again');
 } finally {

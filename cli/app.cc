@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "cli/client_security.h"
 #include "cli/command_util.h"
 #include "common/duration.h"
 
@@ -51,6 +52,22 @@ int RunCli(const std::vector<std::string>& args, CommandEnv& env) {
   app.add_option("--jobmanager", global.jobmanager, "JobManager RPC address (host:port)")
       ->envname("SLUICE_JOBMANAGER")
       ->capture_default_str();
+  // Cluster security (docs/security.md): TLS to the JobManager and its bearer token.
+  ClientSecurityFlags security;
+  app.add_option("--tls-ca", security.tls_ca,
+                 "Use TLS: CA certificates (PEM) that signed the JobManager's certificate")
+      ->envname("SLUICE_TLS_CA");
+  app.add_option("--tls-cert", security.tls_cert,
+                 "Client certificate (PEM) for a JobManager with mutual TLS")
+      ->envname("SLUICE_TLS_CERT");
+  app.add_option("--tls-key", security.tls_key, "Private key (PEM) of --tls-cert")
+      ->envname("SLUICE_TLS_KEY");
+  app.add_option("--tls-server-name", security.tls_server_name,
+                 "Name expected in the JobManager's certificate (default: the host dialed)")
+      ->envname("SLUICE_TLS_SERVER_NAME");
+  app.add_option("--token-file", security.token_file,
+                 "File with the bearer token of the JobManager (its security.auth.token_file)")
+      ->envname("SLUICE_TOKEN_FILE");
 
   RunOptions run;
   CLI::App* run_cmd = app.add_subcommand("run", "Submit a job spec (YAML) and follow it to its end");
@@ -180,6 +197,13 @@ int RunCli(const std::vector<std::string>& args, CommandEnv& env) {
                 absl::StrCat(LowerFirst(e.what()), " (see: sluice ", verb, " --help)"));
   }
   global.output = output == "json" ? OutputFormat::kJson : OutputFormat::kTable;
+  for (CLI::App* talks_to_jobmanager : {run_cmd, list_cmd, info_cmd, cancel_cmd, stop_cmd,
+                                        savepoint_cmd, checkpoints_cmd, tms_cmd}) {
+    if (!talks_to_jobmanager->parsed()) continue;
+    if (absl::Status s = ApplyClientSecurity(security, &env.client_options); !s.ok()) {
+      return Fail(env, talks_to_jobmanager->get_name(), s.message());
+    }
+  }
 
   if (run_cmd->parsed()) return RunCommand(global, run, env);
   if (list_cmd->parsed()) return ListCommand(global, env);

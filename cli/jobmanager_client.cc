@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "cli/format.h"
+#include "common/rpc/call_auth.h"
 #include "common/rpc/grpc_server.h"
 
 namespace sluice::cli {
@@ -20,10 +21,16 @@ std::chrono::system_clock::time_point DeadlineAfter(int64_t ms) {
 JobManagerClient::JobManagerClient(std::string address, JobManagerClientOptions options)
     : address_(std::move(address)),
       options_(options),
-      channel_(rpc::MakeChannel(address_, kMaxMessageSize)),
+      channel_(rpc::MakeChannel(address_, kMaxMessageSize, options_.credentials)),
       stub_(proto::JobManagerService::NewStub(channel_)) {}
 
-absl::Status JobManagerClient::UnreachableError(absl::string_view address) {
+absl::Status JobManagerClient::UnreachableError(absl::string_view address, bool tls) {
+  if (tls) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot reach the JobManager at ", address,
+        " (is it running? or the TLS handshake failed: check --tls-ca, --tls-cert/--tls-key "
+        "and --tls-server-name against its certificates)"));
+  }
   return absl::UnavailableError(absl::StrCat("cannot reach the JobManager at ", address,
                                              " (is it running? start one with `sluice local`)"));
 }
@@ -35,9 +42,10 @@ absl::Status JobManagerClient::EnsureConnected() {
     // A refused connection shows up as TRANSIENT_FAILURE right away: fail fast instead of
     // waiting for gRPC's reconnect backoff.
     if (state == GRPC_CHANNEL_TRANSIENT_FAILURE || state == GRPC_CHANNEL_SHUTDOWN) {
-      return UnreachableError(address_);
+      return UnreachableError(address_, options_.credentials.tls());
     }
-    if (!channel_->WaitForStateChange(state, deadline)) return UnreachableError(address_);
+    if (!channel_->WaitForStateChange(state, deadline))
+      return UnreachableError(address_, options_.credentials.tls());
     state = channel_->GetState(/*try_to_connect=*/true);
   }
   return absl::OkStatus();
@@ -46,6 +54,7 @@ absl::Status JobManagerClient::EnsureConnected() {
 void JobManagerClient::PrepareContext(grpc::ClientContext* context) const {
   context->set_wait_for_ready(false);
   context->set_deadline(DeadlineAfter(options_.call_timeout_ms));
+  if (options_.token.has_value()) rpc::AttachToken(*options_.token, context);
 }
 
 absl::Status JobManagerClient::ToStatus(const grpc::Status& status, absl::string_view method) {
@@ -53,11 +62,14 @@ absl::Status JobManagerClient::ToStatus(const grpc::Status& status, absl::string
     case grpc::StatusCode::OK:
       return absl::OkStatus();
     case grpc::StatusCode::UNAVAILABLE:
-      return UnreachableError(address_);
+      return UnreachableError(address_, options_.credentials.tls());
     case grpc::StatusCode::DEADLINE_EXCEEDED:
       return absl::DeadlineExceededError(
           absl::StrCat("the JobManager at ", address_, " did not answer ", method, " within ",
                        HumanDuration(options_.call_timeout_ms)));
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return absl::UnauthenticatedError(absl::StrCat(
+          "the JobManager at ", address_, " refused the call: ", status.error_message()));
     case grpc::StatusCode::UNIMPLEMENTED:
       return absl::UnimplementedError(
           absl::StrCat("the JobManager at ", address_, " does not support ", method));

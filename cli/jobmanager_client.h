@@ -6,17 +6,23 @@
 //   Unavailable       "cannot reach the JobManager at HOST:PORT (is it running? start one
 //                      with `sluice local`)"
 //   DeadlineExceeded  "the JobManager at HOST:PORT did not answer GetJob within 10s"
+//   Unauthenticated   "the JobManager at HOST:PORT refused the call: missing bearer token ..."
 //   other codes       the JobManager's own code and message (NotFound for unknown job ids).
+// Transport security (TLS, mutual TLS) and the bearer token come from the options
+// (cli/client_security.h fills them from --tls-* and --token-file).
 // Not thread-safe: one client per thread (the CLI uses it from its main thread).
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/rpc/credentials.h"
+#include "common/security/bearer_token.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/control.grpc.pb.h"
 
@@ -25,6 +31,8 @@ namespace sluice::cli {
 struct JobManagerClientOptions {
   int64_t connect_timeout_ms = 3000;
   int64_t call_timeout_ms = 10000;
+  rpc::RpcCredentials credentials;             // plaintext by default
+  std::optional<security::BearerToken> token;  // sent as `authorization` metadata
 };
 
 class JobManagerClient {
@@ -49,7 +57,8 @@ class JobManagerClient {
   absl::StatusOr<std::vector<proto::TaskManagerInfo>> ListTaskManagers();
 
   // The Unavailable error used when the JobManager cannot be reached.
-  static absl::Status UnreachableError(absl::string_view address);
+  // `tls`: the hint names the TLS flags (a failed handshake looks like an absent server).
+  static absl::Status UnreachableError(absl::string_view address, bool tls = false);
 
  private:
   absl::Status EnsureConnected();

@@ -74,6 +74,16 @@ std::string ExampleSpec() {
   return *std::min_element(specs.begin(), specs.end());
 }
 
+// "https" when the cluster's configuration (--config, --set) turns on REST TLS.
+std::string RestScheme(const LocalOptions& options) {
+  Config config;
+  if (!options.config_file.empty() && !config.LoadFile(options.config_file).ok()) return "http";
+  for (const std::string& assignment : options.set_flags) {
+    if (!config.SetFlag(assignment).ok()) return "http";
+  }
+  return config.GetBool("security.rest.tls.enabled") ? "https" : "http";
+}
+
 void PrintBanner(const LocalCluster& cluster, const LocalOptions& options,
                  const std::string& log_dir, const EmbeddedKafka* kafka,
                  const SchemaRegistryServer* registry, std::ostream& out) {
@@ -96,7 +106,8 @@ void PrintBanner(const LocalCluster& cluster, const LocalOptions& options,
         << log_dir << "/schema-registry)\n";
   }
   if (!jm.http_address.empty()) {
-    out << "Dashboard:    http://" << jm.http_address << "/  (REST API under /v1, metrics at /metrics)\n";
+    out << "Dashboard:    " << RestScheme(options) << "://" << jm.http_address
+        << "/  (REST API under /v1, metrics at /metrics)\n";
   }
   out
       << "TaskManagers: " << cluster.taskmanagers().size() << " x " << options.slots

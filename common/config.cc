@@ -76,7 +76,8 @@ const std::vector<ConfigKey>& ConfigKeys() {
        "JobManager high availability (empty: off). The JobManager keeps its submitted jobs and "
        "their latest checkpoint pointer under <dir>/jobs and its address in <dir>/leader; a "
        "restarted JobManager recovers the jobs and TaskManagers given the same key find it "
-       "there. Must be shared by the JobManager and every TaskManager (docs/high-availability.md)."},
+       "there. Must be shared by the JobManager and every TaskManager "
+       "(docs/high-availability.md)."},
       {"kafka.bootstrap", ConfigType::kString, "",
        "JobManager: bootstrap servers of Kafka sources whose job spec has no `bootstrap:` "
        "(filled in at submission). `sluice local --kafka` sets it to its embedded Kafka."},
@@ -87,6 +88,39 @@ const std::vector<ConfigKey>& ConfigKeys() {
        "schema registry."},
       {"rpc.max_message_size", ConfigType::kBytes, "64mb", "Largest gRPC message accepted."},
       {"log.level", ConfigType::kString, "info", "trace, debug, info, warn or error."},
+      {"security.tls.enabled", ConfigType::kBool, "false",
+       "TLS on every gRPC server and channel: the JobManager's and TaskManagers' ports, the "
+       "CLI, TaskManager -> JobManager, JobManager -> TaskManager and the data exchange between "
+       "TaskManagers. Needs security.tls.ca_file, cert_file and key_file (docs/security.md)."},
+      {"security.tls.ca_file", ConfigType::kString, "",
+       "PEM bundle of the CA certificates that sign the cluster's certificates: servers are "
+       "verified against it, and with security.tls.mutual so are clients."},
+      {"security.tls.cert_file", ConfigType::kString, "",
+       "PEM certificate (chain) of this process, presented as server and, with "
+       "security.tls.mutual, as client. Its SANs must name the address peers connect to (or "
+       "security.tls.server_name)."},
+      {"security.tls.key_file", ConfigType::kString, "",
+       "PEM private key of security.tls.cert_file."},
+      {"security.tls.mutual", ConfigType::kBool, "true",
+       "With TLS on: gRPC servers require and verify a client certificate signed by "
+       "security.tls.ca_file (mutual TLS), and clients present theirs."},
+      {"security.tls.server_name", ConfigType::kString, "",
+       "Expected name in the servers' certificates instead of the host of the address "
+       "dialed (gRPC's SSL target name override): one cluster certificate for every process, "
+       "test certificates. Empty: the host dialed."},
+      {"security.rest.tls.enabled", ConfigType::kBool, "false",
+       "HTTPS for the JobManager's REST API, dashboard and /metrics, and the TaskManagers' "
+       "/metrics (server TLS; clients are not asked for a certificate)."},
+      {"security.rest.tls.cert_file", ConfigType::kString, "",
+       "PEM certificate of the HTTPS endpoints (empty: security.tls.cert_file)."},
+      {"security.rest.tls.key_file", ConfigType::kString, "",
+       "PEM private key of the HTTPS endpoints (empty: security.tls.key_file)."},
+      {"security.auth.token_file", ConfigType::kString, "",
+       "File holding the bearer token (surrounding whitespace ignored; e.g. a mounted "
+       "Kubernetes Secret). When set, REST and /metrics requests need `Authorization: Bearer "
+       "<token>` (health endpoints and the dashboard's static files excepted: 401 otherwise), "
+       "and so do the CLI's gRPC calls to the JobManager. Read at start: a new token needs a "
+       "restart. Empty: no token."},
   };
   return keys;
 }
@@ -120,6 +154,12 @@ absl::Status Validate(const ConfigKey& key, absl::string_view value) {
       if (!b.ok()) return absl::InvalidArgumentError(absl::StrCat("config key '", key.name, "': ", b.status().message()));
       return absl::OkStatus();
     }
+    case ConfigType::kBool:
+      if (value != "true" && value != "false") {
+        return absl::InvalidArgumentError(
+            absl::StrCat("config key '", key.name, "': '", value, "' is not true or false"));
+      }
+      return absl::OkStatus();
     case ConfigType::kString:
       return absl::OkStatus();
   }
@@ -251,6 +291,12 @@ std::string Config::GetString(absl::string_view key) const {
   auto it = values_.find(key);
   SLUICE_CHECK(it != values_.end(), std::string(key));
   return it->second;
+}
+
+bool Config::GetBool(absl::string_view key) const {
+  auto it = values_.find(key);
+  SLUICE_CHECK(it != values_.end(), std::string(key));
+  return it->second == "true";
 }
 
 }  // namespace sluice

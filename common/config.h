@@ -15,7 +15,7 @@
 
 namespace sluice {
 
-enum class ConfigType { kInt, kDuration, kString, kBytes };
+enum class ConfigType { kInt, kDuration, kString, kBytes, kBool };
 
 struct ConfigKey {
   absl::string_view name;
@@ -44,6 +44,7 @@ class Config {
   int64_t GetDurationMillis(absl::string_view key) const;
   int64_t GetBytes(absl::string_view key) const;
   std::string GetString(absl::string_view key) const;
+  bool GetBool(absl::string_view key) const;  // "true" or "false"
 
   const std::map<std::string, std::string, std::less<>>& values() const { return values_; }
 

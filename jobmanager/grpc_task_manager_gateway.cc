@@ -72,7 +72,7 @@ struct GrpcTaskManagerGateway::Core : std::enable_shared_from_this<Core> {
       grpc::ChannelArguments args;
       args.SetMaxReceiveMessageSize(static_cast<int>(options.max_message_size));
       args.SetMaxSendMessageSize(static_cast<int>(options.max_message_size));
-      conn->channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+      conn->channel = options.credentials.CreateChannel(address, std::move(args));
       conn->stub = proto::TaskManagerService::NewStub(conn->channel);
     }
     return conn;

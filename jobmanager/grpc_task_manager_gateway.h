@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "common/rpc/credentials.h"
 #include "jobmanager/task_manager_gateway.h"
 
 namespace sluice::jobmanager {
@@ -14,6 +15,7 @@ namespace sluice::jobmanager {
 struct GrpcTaskManagerGatewayOptions {
   int64_t rpc_timeout_ms = 10'000;  // deadline of each SubmitTask/CancelTasks
   int64_t max_message_size = 64 << 20;
+  rpc::RpcCredentials credentials;  // of the channels to the TaskManagers (security.tls.*)
 };
 
 class GrpcTaskManagerGateway : public TaskManagerGateway {

@@ -34,9 +34,10 @@ grpc::Status JobManagerServiceImpl::UpdateTaskState(grpc::ServerContext*,
   return ToGrpc(dispatcher_->UpdateTaskState(*request));
 }
 
-grpc::Status JobManagerServiceImpl::TriggerSavepoint(grpc::ServerContext*,
+grpc::Status JobManagerServiceImpl::TriggerSavepoint(grpc::ServerContext* context,
                                                      const proto::TriggerSavepointRequest* request,
                                                      proto::TriggerSavepointResponse* response) {
+  if (grpc::Status denied = auth_.Check(*context); !denied.ok()) return denied;
   absl::StatusOr<proto::TriggerSavepointResponse> r = dispatcher_->TriggerSavepoint(*request);
   if (!r.ok()) return ToGrpc(r.status());
   *response = *std::move(r);
@@ -49,9 +50,10 @@ grpc::Status JobManagerServiceImpl::ReportCheckpoint(grpc::ServerContext*,
   return ToGrpc(dispatcher_->ReportCheckpoint(*request));
 }
 
-grpc::Status JobManagerServiceImpl::SubmitJob(grpc::ServerContext*,
+grpc::Status JobManagerServiceImpl::SubmitJob(grpc::ServerContext* context,
                                               const proto::SubmitJobRequest* request,
                                               proto::SubmitJobResponse* response) {
+  if (grpc::Status denied = auth_.Check(*context); !denied.ok()) return denied;
   auto job_id = dispatcher_->SubmitJob(request->graph(), request->restore_path(),
                                        request->allow_non_restored_state());
   if (!job_id.ok()) return ToGrpc(job_id.status());
@@ -59,29 +61,34 @@ grpc::Status JobManagerServiceImpl::SubmitJob(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status JobManagerServiceImpl::ListJobs(grpc::ServerContext*, const proto::ListJobsRequest*,
+grpc::Status JobManagerServiceImpl::ListJobs(grpc::ServerContext* context,
+                                             const proto::ListJobsRequest*,
                                              proto::ListJobsResponse* response) {
+  if (grpc::Status denied = auth_.Check(*context); !denied.ok()) return denied;
   for (proto::JobSummary& job : dispatcher_->ListJobs()) *response->add_jobs() = std::move(job);
   return grpc::Status::OK;
 }
 
-grpc::Status JobManagerServiceImpl::GetJob(grpc::ServerContext*,
+grpc::Status JobManagerServiceImpl::GetJob(grpc::ServerContext* context,
                                            const proto::GetJobRequest* request,
                                            proto::JobDetail* response) {
+  if (grpc::Status denied = auth_.Check(*context); !denied.ok()) return denied;
   auto detail = dispatcher_->GetJob(request->job_id());
   if (!detail.ok()) return ToGrpc(detail.status());
   *response = *std::move(detail);
   return grpc::Status::OK;
 }
 
-grpc::Status JobManagerServiceImpl::CancelJob(grpc::ServerContext*,
+grpc::Status JobManagerServiceImpl::CancelJob(grpc::ServerContext* context,
                                               const proto::CancelJobRequest* request, proto::Ack*) {
+  if (grpc::Status denied = auth_.Check(*context); !denied.ok()) return denied;
   return ToGrpc(dispatcher_->CancelJob(request->job_id()));
 }
 
-grpc::Status JobManagerServiceImpl::ListTaskManagers(grpc::ServerContext*,
+grpc::Status JobManagerServiceImpl::ListTaskManagers(grpc::ServerContext* context,
                                                      const proto::ListTaskManagersRequest*,
                                                      proto::ListTaskManagersResponse* response) {
+  if (grpc::Status denied = auth_.Check(*context); !denied.ok()) return denied;
   for (proto::TaskManagerInfo& tm : dispatcher_->ListTaskManagers()) {
     *response->add_taskmanagers() = std::move(tm);
   }

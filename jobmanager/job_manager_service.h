@@ -2,9 +2,13 @@
 // TaskManagers (RegisterTaskManager, Heartbeat, UpdateTaskState) and the CLI (SubmitJob,
 // ListJobs, GetJob, CancelJob, ListTaskManagers). Each handler converts and delegates to the
 // Dispatcher; absl status codes map 1:1 to gRPC codes. Runs on gRPC's server threads;
-// handlers never block on TaskManagers. Thread-safe.
+// handlers never block on TaskManagers. With a bearer token (security.auth.token_file) the
+// client-facing calls (SubmitJob, ListJobs, GetJob, CancelJob, ListTaskManagers,
+// TriggerSavepoint) need it as `authorization` metadata (UNAUTHENTICATED otherwise); the
+// TaskManagers' calls do not (mutual TLS authenticates them; docs/security.md). Thread-safe.
 #pragma once
 
+#include "common/rpc/call_auth.h"
 #include "jobmanager/dispatcher.h"
 #include "proto/control.grpc.pb.h"
 
@@ -12,7 +16,8 @@ namespace sluice::jobmanager {
 
 class JobManagerServiceImpl final : public proto::JobManagerService::Service {
  public:
-  explicit JobManagerServiceImpl(Dispatcher* dispatcher) : dispatcher_(dispatcher) {}
+  explicit JobManagerServiceImpl(Dispatcher* dispatcher, rpc::CallAuthenticator auth = {})
+      : dispatcher_(dispatcher), auth_(std::move(auth)) {}
 
   grpc::Status RegisterTaskManager(grpc::ServerContext* context,
                                    const proto::RegisterTaskManagerRequest* request,
@@ -41,6 +46,7 @@ class JobManagerServiceImpl final : public proto::JobManagerService::Service {
 
  private:
   Dispatcher* dispatcher_;
+  const rpc::CallAuthenticator auth_;  // the client-facing calls' token check
 };
 
 }  // namespace sluice::jobmanager

@@ -16,6 +16,10 @@ absl::StatusOr<std::unique_ptr<JobManagerServer>> JobManagerServer::Start(
     const Config& config, JobManagerServerOptions options) {
   std::unique_ptr<JobManagerServer> s(new JobManagerServer());
   s->clock_ = options.clock != nullptr ? options.clock : SystemClock::Get();
+  absl::StatusOr<ClusterSecurity> security = ClusterSecurity::FromConfig(config);
+  if (!security.ok()) return security.status();
+  s->security_ = *std::move(security);
+  for (const std::string& warning : s->security_.warnings) spdlog::warn("{}", warning);
   const int64_t max_message = config.GetBytes("rpc.max_message_size");
   if (options.gateway != nullptr) {
     s->gateway_ = options.gateway;
@@ -23,6 +27,7 @@ absl::StatusOr<std::unique_ptr<JobManagerServer>> JobManagerServer::Start(
     GrpcTaskManagerGatewayOptions gateway_options;
     gateway_options.rpc_timeout_ms = config.GetDurationMillis("heartbeat.timeout");
     gateway_options.max_message_size = max_message;
+    gateway_options.credentials = s->security_.rpc;
     s->owned_gateway_ = std::make_unique<GrpcTaskManagerGateway>(gateway_options);
     s->gateway_ = s->owned_gateway_.get();
   }
@@ -59,7 +64,8 @@ absl::StatusOr<std::unique_ptr<JobManagerServer>> JobManagerServer::Start(
     }
     spdlog::info("high availability on ({}): {} job(s) recovered", s->ha_dir_, *recovered);
   }
-  s->service_ = std::make_unique<JobManagerServiceImpl>(s->dispatcher_.get());
+  s->service_ = std::make_unique<JobManagerServiceImpl>(s->dispatcher_.get(),
+                                                        rpc::CallAuthenticator(s->security_.token));
 
   const std::string host = config.GetString("jobmanager.address");
   const std::string bind_host = BindHost(config, "jobmanager.bind_host", "jobmanager.address");
@@ -68,8 +74,8 @@ absl::StatusOr<std::unique_ptr<JobManagerServer>> JobManagerServer::Start(
     return absl::InvalidArgumentError(
         absl::StrCat("jobmanager.rpc.port must be between 0 and 65535, got ", port));
   }
-  absl::StatusOr<rpc::RunningServer> server =
-      rpc::StartServer(bind_host, static_cast<int>(port), {s->service_.get()}, max_message);
+  absl::StatusOr<rpc::RunningServer> server = rpc::StartServer(
+      bind_host, static_cast<int>(port), {s->service_.get()}, max_message, s->security_.rpc);
   if (!server.ok()) {
     if (s->owned_gateway_) s->owned_gateway_->Shutdown();
     return server.status();
@@ -78,8 +84,12 @@ absl::StatusOr<std::unique_ptr<JobManagerServer>> JobManagerServer::Start(
   s->port_ = server->port;
   s->address_ = rpc::JoinHostPort(host, server->port);
   s->timer_thread_ = std::thread([raw] { raw->TimerLoop(); });
-  spdlog::info("JobManager listening on {} (advertised as {})", rpc::JoinHostPort(bind_host, s->port_),
-               s->address_);
+  spdlog::info("JobManager listening on {}, advertised as {} ({}{})",
+               rpc::JoinHostPort(bind_host, s->port_), s->address_,
+               s->security_.rpc.mutual() ? "mutual TLS"
+               : s->security_.rpc.tls()  ? "TLS"
+                                         : "plaintext",
+               s->security_.token ? ", bearer token required from clients" : "");
   return s;
 }
 

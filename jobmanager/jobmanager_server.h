@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "common/clock.h"
+#include "common/cluster_security.h"
 #include "common/config.h"
 #include "jobmanager/dispatcher.h"
 #include "jobmanager/grpc_task_manager_gateway.h"
@@ -38,7 +39,8 @@ struct JobManagerServerOptions {
 
 class JobManagerServer {
  public:
-  // Reads jobmanager.*, heartbeat.*, rpc.max_message_size from `config`, binds and serves.
+  // Reads jobmanager.*, heartbeat.*, rpc.max_message_size and security.* from `config`,
+  // binds and serves (InvalidArgument naming the key and file for bad security settings).
   // With high_availability.dir set, first recovers the jobs of its job store (Unavailable
   // when the store cannot be opened or listed).
   // Unavailable "cannot listen on HOST:PORT (address in use?)" when the port cannot be bound.
@@ -50,6 +52,8 @@ class JobManagerServer {
   int port() const { return port_; }
   const std::string& address() const { return address_; }
   Dispatcher* dispatcher() { return dispatcher_.get(); }
+  // security.*, as checked at start (the REST server uses its HTTPS and token settings).
+  const ClusterSecurity& security() const { return security_; }
   // high_availability.dir; empty when high availability is off.
   const std::string& ha_dir() const { return ha_dir_; }
 
@@ -63,6 +67,7 @@ class JobManagerServer {
   void WakeTimer();
 
   const Clock* clock_ = nullptr;
+  ClusterSecurity security_;
   std::unique_ptr<GrpcTaskManagerGateway> owned_gateway_;
   TaskManagerGateway* gateway_ = nullptr;
   std::string ha_dir_;

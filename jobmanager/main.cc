@@ -102,8 +102,8 @@ int main(int argc, char** argv) {
   if (!server.ok()) return sluice::FailStartup(kProgram, server.status().message());
   auto rest = sluice::jobmanager::RestServer::Start(
       sluice::BindHost(*config, "jobmanager.bind_host", "jobmanager.address"),
-      static_cast<int>(config->GetInt("rest.port")),
-      (*server)->dispatcher(), &history, (*server)->address(), WebDevDir());
+      static_cast<int>(config->GetInt("rest.port")), (*server)->dispatcher(), &history,
+      (*server)->address(), WebDevDir(), (*server)->security());
   if (!rest.ok()) {
     (*server)->Shutdown();
     return sluice::FailStartup(kProgram, rest.status().message());

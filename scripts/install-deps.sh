@@ -11,7 +11,7 @@ PACKAGES=(
   libsimdjson-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   librdkafka-dev librocksdb-dev zlib1g-dev libcurl4-openssl-dev libzstd-dev liblz4-dev
-  libavro-dev libprotoc-dev
+  libavro-dev libprotoc-dev libssl-dev openssl
   prometheus-cpp-dev libcpp-httplib-dev prometheus
   kcat python3 procps
   chromium nodejs

@@ -21,16 +21,18 @@ JobManagerConnection::JobManagerConnection(std::string jm_address,
                                            proto::RegisterTaskManagerRequest self,
                                            int64_t heartbeat_interval_ms, int64_t max_message_size,
                                            std::function<proto::HeartbeatRequest()> heartbeat,
-                                           std::function<void()> on_forgotten,
-                                           std::string ha_dir)
+                                           std::function<void()> on_forgotten, std::string ha_dir,
+                                           rpc::RpcCredentials credentials)
     : ha_dir_(std::move(ha_dir)),
       max_message_size_(max_message_size),
+      credentials_(std::move(credentials)),
       jm_address_(std::move(jm_address)),
       self_(std::move(self)),
       heartbeat_interval_ms_(heartbeat_interval_ms),
       heartbeat_(std::move(heartbeat)),
       on_forgotten_(std::move(on_forgotten)),
-      stub_(proto::JobManagerService::NewStub(rpc::MakeChannel(jm_address_, max_message_size))) {}
+      stub_(proto::JobManagerService::NewStub(
+          rpc::MakeChannel(jm_address_, max_message_size, credentials_))) {}
 
 std::shared_ptr<proto::JobManagerService::Stub> JobManagerConnection::stub() const {
   absl::MutexLock lock(&mu_);
@@ -60,7 +62,8 @@ bool JobManagerConnection::FollowLeader() {
     spdlog::info("high availability: the JobManager leader is at {} (session {})",
                  leader->rpc_address, leader->session_id);
     jm_address_ = leader->rpc_address;
-    stub_ = proto::JobManagerService::NewStub(rpc::MakeChannel(jm_address_, max_message_size_));
+    stub_ = proto::JobManagerService::NewStub(
+        rpc::MakeChannel(jm_address_, max_message_size_, credentials_));
   }
   return !jm_session_.empty() && leader->session_id != jm_session_;
 }

@@ -18,6 +18,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "common/rpc/credentials.h"
 #include "proto/control.grpc.pb.h"
 
 namespace sluice::taskmanager {
@@ -30,7 +31,8 @@ class JobManagerConnection {
   JobManagerConnection(std::string jm_address, proto::RegisterTaskManagerRequest self,
                        int64_t heartbeat_interval_ms, int64_t max_message_size,
                        std::function<proto::HeartbeatRequest()> heartbeat,
-                       std::function<void()> on_forgotten, std::string ha_dir = "");
+                       std::function<void()> on_forgotten, std::string ha_dir = "",
+                       rpc::RpcCredentials credentials = rpc::RpcCredentials());
   ~JobManagerConnection();
 
   // Registers, retrying every 500 ms until `timeout_ms` passes (then Unavailable); 0 retries
@@ -56,6 +58,7 @@ class JobManagerConnection {
 
   const std::string ha_dir_;
   const int64_t max_message_size_;
+  const rpc::RpcCredentials credentials_;  // of the channel to the JobManager
   mutable absl::Mutex mu_;
   std::string jm_address_ ABSL_GUARDED_BY(mu_);
   std::string jm_session_ ABSL_GUARDED_BY(mu_);  // of the last successful registration

@@ -1,12 +1,15 @@
 // sluice-taskmanager: a TaskManager process. Serves task deployment (TaskManagerService) and
 // the data exchange (ExchangeService) on one gRPC port, registers with the JobManager and
-// heartbeats until SIGINT/SIGTERM.
+// heartbeats until SIGINT/SIGTERM. security.tls.* secures its gRPC port and its channels to
+// the JobManager and peers; security.rest.tls.* and security.auth.token_file its /metrics.
 #include <unistd.h>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
+#include "common/cluster_security.h"
 #include "common/config.h"
 #include "common/file_util.h"
+#include "common/http/bearer_auth.h"
 #include "common/http/http_server.h"
 #include "common/metrics/metrics.h"
 #include "common/process_util.h"
@@ -40,6 +43,9 @@ int main(int argc, char** argv) {
   absl::StatusOr<Config> loaded = LoadServerConfig(options);
   if (!loaded.ok()) return Fail(loaded.status().message());
   const Config& config = *loaded;
+  absl::StatusOr<ClusterSecurity> security = ClusterSecurity::FromConfig(config);
+  if (!security.ok()) return Fail(security.status().message());
+  for (const std::string& warning : security->warnings) spdlog::warn("{}", warning);
   if (jobmanager.empty()) {
     jobmanager = absl::StrCat(config.GetString("jobmanager.address"), ":",
                               config.GetInt("jobmanager.rpc.port"));
@@ -54,7 +60,7 @@ int main(int argc, char** argv) {
   // address (port 0 = a free port) only after the bind; the id is unique per process.
   const std::string tm_id = absl::StrCat("tm-", getpid(), "-", SystemClock::Get()->WallMillis() % 100000);
   network::NetworkEnvironment network(network::NetworkConfig::FromConfig(config), tm_id,
-                                      SystemClock::Get());
+                                      SystemClock::Get(), security->rpc);
   std::unique_ptr<taskmanager::JobManagerConnection> connection;
   taskmanager::TaskCheckpointServices checkpoint_services;
   checkpoint_services.report = [&connection](const proto::CheckpointReport& report) {
@@ -66,12 +72,16 @@ int main(int argc, char** argv) {
                                        if (connection) connection->ReportTaskState(update);
                                      },
                                      checkpoint_services);
-  auto server = rpc::StartServer(bind_host, static_cast<int>(config.GetInt("taskmanager.port")),
-                                 {&executor, network.exchange_service()}, max_message);
+  auto server =
+      rpc::StartServer(bind_host, static_cast<int>(config.GetInt("taskmanager.port")),
+                       {&executor, network.exchange_service()}, max_message, security->rpc);
   if (!server.ok()) return Fail(server.status().message());
   const std::string address = rpc::JoinHostPort(host, server->port);
-  spdlog::info("TaskManager {} serving on {} (advertised as {}) with {} slots", tm_id,
-               server->address, address, slots);
+  spdlog::info("TaskManager {} serving on {}, advertised as {}, with {} slots ({})", tm_id,
+               server->address, address, slots,
+               security->rpc.mutual() ? "mutual TLS"
+               : security->rpc.tls()  ? "TLS"
+                                      : "plaintext");
 
   // Prometheus /metrics (docs/metrics.md), before registering so the JobManager learns it.
   metrics::MetricsRegistry metrics_registry;
@@ -80,13 +90,22 @@ int main(int argc, char** argv) {
   std::unique_ptr<http::HttpServer> metrics_server;
   std::string metrics_address;  // advertised
   if (const int64_t metrics_port = config.GetInt("taskmanager.metrics.port"); metrics_port >= 0) {
-    auto started = http::HttpServer::Start(
-        bind_host, static_cast<int>(metrics_port), "the metrics endpoint",
-        [&metrics_registry, &connection](const http::HttpRequest& request) {
-          return taskmanager::ServeHttp(
-              metrics_registry, [&connection] { return connection && connection->connected(); },
-              request);
-        });
+    http::HttpHandler serve = [&metrics_registry, &connection](const http::HttpRequest& request) {
+      return taskmanager::ServeHttp(
+          metrics_registry, [&connection] { return connection && connection->connected(); },
+          request);
+    };
+    if (security->token) {  // the probes stay open: kubelet sends no token
+      serve = http::RequireBearerToken(std::move(serve), *security->token,
+                                       [](const http::HttpRequest& r) {
+                                         return r.path == "/health" || r.path == "/ready";
+                                       });
+    }
+    http::HttpServerOptions metrics_options;
+    metrics_options.tls = security->rest_tls;
+    auto started =
+        http::HttpServer::Start(bind_host, static_cast<int>(metrics_port), "the metrics endpoint",
+                                std::move(serve), metrics_options);
     if (!started.ok()) {
       network.Shutdown();
       server->server->Shutdown();
@@ -94,8 +113,8 @@ int main(int argc, char** argv) {
     }
     metrics_server = *std::move(started);
     metrics_address = rpc::JoinHostPort(host, metrics_server->port());
-    spdlog::info("metrics on http://{}/metrics, probes on /health and /ready",
-                 metrics_server->address());
+    spdlog::info("metrics on {}://{}/metrics, probes on /health and /ready",
+                 metrics_server->scheme(), metrics_server->address());
   }
 
   proto::RegisterTaskManagerRequest self;
@@ -113,7 +132,8 @@ int main(int argc, char** argv) {
         request.set_rss_bytes(CurrentRssBytes());
         return request;
       },
-      [&executor]() { executor.CancelAll(); }, config.GetString("high_availability.dir"));
+      [&executor]() { executor.CancelAll(); }, config.GetString("high_availability.dir"),
+      security->rpc);
   // A stop request (SIGTERM from Kubernetes) while waiting for the JobManager is a clean exit.
   if (absl::Status s = connection->Register(
           config.GetDurationMillis("taskmanager.registration.timeout"), TerminationSignalPending);

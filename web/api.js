@@ -2,6 +2,9 @@
 // request() returns parsed JSON or throws ApiError (an HTTP error with the API's
 // {"error": ...} message) or Unreachable (no answer at all). Poller runs a page's refresh
 // every 2 s, one at a time, and pauses while the tab is hidden.
+// A JobManager with security.auth.token_file answers 401 without its bearer token: the
+// dashboard then asks for the token once, keeps it in sessionStorage (this tab only, gone
+// when it closes) and sends it as `Authorization: Bearer ...` (docs/security.md).
 
 export const POLL_MS = 2000;
 
@@ -39,7 +42,30 @@ function setReachable(ok) {
   for (const fn of listeners) fn(ok);
 }
 
-export async function request(method, path, body, { timeoutMs = 10_000 } = {}) {
+const TOKEN_KEY = 'sluice.token';
+let tokenDeclined = false;
+
+function storedToken() {
+  try { return sessionStorage.getItem(TOKEN_KEY) || ''; } catch { return ''; }
+}
+
+// Asks for the token after a 401; true when a new one was given (then retry).
+function askForToken(wasWrong) {
+  if (tokenDeclined || typeof window === 'undefined' || !window.prompt) return false;
+  const token = window.prompt(wasWrong
+    ? 'The bearer token was refused. Token of this JobManager (security.auth.token_file):'
+    : 'This JobManager requires a bearer token (security.auth.token_file):');
+  if (!token || !token.trim()) {
+    tokenDeclined = true;  // no prompt on every poll; reload the page to try again
+    return false;
+  }
+  try { sessionStorage.setItem(TOKEN_KEY, token.trim()); } catch { return false; }
+  return true;
+}
+
+export async function request(method, path, body, opts = {}, retried = false) {
+  const { timeoutMs = 10_000 } = opts;
+  const sentToken = storedToken();
   const ctl = new AbortController();
   const timer = setTimeout(() => ctl.abort(), timeoutMs);
   let res;
@@ -48,7 +74,11 @@ export async function request(method, path, body, { timeoutMs = 10_000 } = {}) {
     res = await fetch(path, {
       method,
       cache: 'no-store',
-      headers: body === undefined ? { Accept: 'application/json' } : { Accept: 'application/json', 'Content-Type': 'application/json' },
+      headers: {
+        Accept: 'application/json',
+        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+        ...(sentToken ? { Authorization: `Bearer ${sentToken}` } : {}),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: ctl.signal,
     });
@@ -62,6 +92,11 @@ export async function request(method, path, body, { timeoutMs = 10_000 } = {}) {
   setReachable(true);
   let json = null;
   try { json = text ? JSON.parse(text) : null; } catch { /* not JSON: keep the text */ }
+  // Concurrent calls all get 401: the first asks; the others see the new token and retry.
+  if (res.status === 401 && !retried &&
+      (storedToken() !== sentToken || askForToken(sentToken !== ''))) {
+    return request(method, path, body, opts, true);
+  }
   if (!res.ok) {
     const msg = json && typeof json.error === 'string' ? json.error : (text || res.statusText).slice(0, 300);
     throw new ApiError(method, path, res.status, msg);

@@ -1,5 +1,7 @@
 #include "common/http/http_client.h"
 
+#include <memory>
+
 #include "absl/strings/str_cat.h"
 #include "httplib.h"
 
@@ -7,7 +9,7 @@ namespace sluice::http {
 
 absl::StatusOr<HttpResult> HttpCall(const std::string& method, const std::string& address,
                                     const std::string& path, const std::string& body,
-                                    int timeout_seconds) {
+                                    const HttpClientOptions& options) {
   const size_t colon = address.rfind(':');
   int port = 0;
   if (colon == std::string::npos || (port = std::atoi(address.c_str() + colon + 1)) <= 0) {
@@ -16,19 +18,30 @@ absl::StatusOr<HttpResult> HttpCall(const std::string& method, const std::string
   std::string host = address.substr(0, colon);
   if (host.size() > 2 && host.front() == '[' && host.back() == ']')
     host = host.substr(1, host.size() - 2);
-  httplib::Client client(host, port);
-  client.set_connection_timeout(timeout_seconds, 0);
-  client.set_read_timeout(timeout_seconds, 0);
-  client.set_write_timeout(timeout_seconds, 0);
+  const bool tls = !options.tls_ca_file.empty();
+  std::unique_ptr<httplib::ClientImpl> client;
+  if (tls) {
+    auto ssl = std::make_unique<httplib::SSLClient>(host, port);
+    ssl->set_ca_cert_path(options.tls_ca_file.c_str());
+    ssl->enable_server_certificate_verification(true);
+    client = std::move(ssl);
+  } else {
+    client = std::make_unique<httplib::ClientImpl>(host, port);
+  }
+  const int timeout = options.timeout_seconds;
+  client->set_connection_timeout(timeout, 0);
+  client->set_read_timeout(timeout, 0);
+  client->set_write_timeout(timeout, 0);
   httplib::Request req;
   req.method = method;
   req.path = path;
   req.body = body;
   if (!body.empty()) req.set_header("Content-Type", "application/json");
-  httplib::Result res = client.send(req);
+  if (!options.authorization.empty()) req.set_header("Authorization", options.authorization);
+  httplib::Result res = client->send(req);
   if (!res) {
-    return absl::UnavailableError(absl::StrCat(method, " http://", address, path,
-                                               " failed: ", httplib::to_string(res.error())));
+    return absl::UnavailableError(absl::StrCat(method, " ", tls ? "https" : "http", "://", address,
+                                               path, " failed: ", httplib::to_string(res.error())));
   }
   HttpResult out;
   out.status = res->status;

@@ -47,7 +47,19 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string&
         absl::StrCat("the port of ", what, " must be between 0 and 65535, got ", port));
   }
   std::unique_ptr<HttpServer> s(new HttpServer());
-  s->server_ = std::make_unique<httplib::Server>();
+  if (options.tls.enabled()) {
+    auto tls_server = std::make_unique<httplib::SSLServer>(options.tls.cert_file.c_str(),
+                                                           options.tls.key_file.c_str());
+    if (!tls_server->is_valid()) {
+      return absl::InvalidArgumentError(absl::StrCat("cannot serve HTTPS for ", what,
+                                                     " with certificate ", options.tls.cert_file,
+                                                     " and key ", options.tls.key_file));
+    }
+    s->server_ = std::move(tls_server);
+    s->tls_ = true;
+  } else {
+    s->server_ = std::make_unique<httplib::Server>();
+  }
   httplib::Server& server = *s->server_;
   // SO_REUSEADDR only (no SO_REUSEPORT): a port in use is an error, not a shared port.
   server.set_socket_options([](socket_t sock) {
@@ -68,6 +80,7 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string&
     request.body = std::move(body);
     request.host = req.get_header_value("Host");
     request.origin = req.get_header_value("Origin");
+    request.authorization = req.get_header_value("Authorization");
     HttpResponse response = handler(request);
     res.status = response.status;
     if (!response.allow.empty()) res.set_header("Allow", response.allow);

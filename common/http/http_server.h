@@ -3,7 +3,8 @@
 // TaskManager its /metrics. The handler runs on the server's worker threads (several at
 // once): it must be thread-safe and must not throw. Requests larger than
 // `max_body_bytes` get 413; a request line or headers httplib cannot parse get 400.
-// Start/Stop from one thread; port() and address() from any thread.
+// With HttpServerOptions::tls it serves HTTPS only (server certificate; clients are not
+// asked for one). Start/Stop from one thread; port() and address() from any thread.
 #pragma once
 
 #include <functional>
@@ -29,6 +30,7 @@ struct HttpRequest {
   std::string body;
   std::string host;    // the Host header ("" when absent)
   std::string origin;  // the Origin header a browser sends ("" when absent: curl, scripts)
+  std::string authorization;  // the Authorization header ("" when absent); never log it
 };
 
 struct HttpResponse {
@@ -43,7 +45,16 @@ struct HttpResponse {
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
 
+// The certificate and key of an HTTPS server (PEM files, checked before: see
+// common/cluster_security.h). Empty: plain HTTP.
+struct HttpTls {
+  std::string cert_file;
+  std::string key_file;
+  bool enabled() const { return !cert_file.empty(); }
+};
+
 struct HttpServerOptions {
+  HttpTls tls;
   size_t max_body_bytes = 1 << 20;
   int read_timeout_seconds = 5;
   int write_timeout_seconds = 5;
@@ -63,6 +74,9 @@ class HttpServer {
   HttpServer& operator=(const HttpServer&) = delete;
 
   int port() const { return port_; }
+  bool tls() const { return tls_; }
+  // "http" or "https".
+  const char* scheme() const { return tls_ ? "https" : "http"; }
   const std::string& address() const { return address_; }  // "host:port"
 
   // Stops accepting, finishes in-flight requests and joins the thread. Idempotent.
@@ -76,6 +90,7 @@ class HttpServer {
   int port_ = 0;
   std::string address_;
   bool stopped_ = false;
+  bool tls_ = false;
 };
 
 }  // namespace sluice::http

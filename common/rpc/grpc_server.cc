@@ -11,11 +11,12 @@ std::string JoinHostPort(absl::string_view host, int port) {
 
 absl::StatusOr<RunningServer> StartServer(const std::string& host, int port,
                                           const std::vector<grpc::Service*>& services,
-                                          int64_t max_message_size) {
+                                          int64_t max_message_size,
+                                          const RpcCredentials& credentials) {
   grpc::ServerBuilder builder;
   RunningServer result;
   const std::string requested = JoinHostPort(host, port);
-  builder.AddListeningPort(requested, grpc::InsecureServerCredentials(), &result.port);
+  builder.AddListeningPort(requested, credentials.ServerCredentials(), &result.port);
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(static_cast<int>(max_message_size));
   builder.SetMaxSendMessageSize(static_cast<int>(max_message_size));
@@ -28,11 +29,12 @@ absl::StatusOr<RunningServer> StartServer(const std::string& host, int port,
   return result;
 }
 
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, int64_t max_message_size) {
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, int64_t max_message_size,
+                                           const RpcCredentials& credentials) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(static_cast<int>(max_message_size));
   args.SetMaxSendMessageSize(static_cast<int>(max_message_size));
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  return credentials.CreateChannel(address, std::move(args));
 }
 
 absl::Status ToAbsl(const grpc::Status& status) {

@@ -4,6 +4,9 @@
 #include <map>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/http/bearer_auth.h"
 #include "spdlog/spdlog.h"
 
 namespace sluice::jobmanager {
@@ -63,6 +66,11 @@ void WriteCheckpointMetrics(const proto::JobDetail& job, metrics::MetricWriter& 
 
 }  // namespace
 
+bool IsPublicRestPath(absl::string_view path) {
+  if (path == "/" || path == "/index.html" || absl::StartsWith(path, "/web/")) return true;
+  return path == "/v1/health" || path == "/v1/ready";
+}
+
 metrics::Registration RegisterJobManagerMetrics(metrics::MetricsRegistry* registry,
                                                 const Dispatcher* dispatcher,
                                                 const JobManagerProbe* probe) {
@@ -115,22 +123,29 @@ metrics::Registration RegisterJobManagerMetrics(metrics::MetricsRegistry* regist
   });
 }
 
-absl::StatusOr<std::unique_ptr<RestServer>> RestServer::Start(const std::string& host, int port,
-                                                              Dispatcher* dispatcher,
-                                                              const TaskMetricsHistory* history,
-                                                              std::string rpc_address,
-                                                              std::string web_dev_dir) {
+absl::StatusOr<std::unique_ptr<RestServer>> RestServer::Start(
+    const std::string& host, int port, Dispatcher* dispatcher, const TaskMetricsHistory* history,
+    std::string rpc_address, std::string web_dev_dir, const ClusterSecurity& security) {
   std::unique_ptr<RestServer> s(new RestServer());
   s->jm_metrics_ = RegisterJobManagerMetrics(&s->registry_, dispatcher, &s->probe_);
   s->handler_ = std::make_unique<RestHandler>(dispatcher, history, &s->registry_,
                                               std::move(rpc_address), std::move(web_dev_dir));
   RestServer* raw = s.get();
-  absl::StatusOr<std::unique_ptr<http::HttpServer>> server = http::HttpServer::Start(
-      host, port, "the REST API", [raw](const http::HttpRequest& r) { return raw->Handle(r); });
+  http::HttpHandler handler = [raw](const http::HttpRequest& r) { return raw->Handle(r); };
+  if (security.token.has_value()) {
+    handler = http::RequireBearerToken(
+        std::move(handler), *security.token,
+        [](const http::HttpRequest& r) { return IsPublicRestPath(r.path); });
+  }
+  http::HttpServerOptions options;
+  options.tls = security.rest_tls;
+  absl::StatusOr<std::unique_ptr<http::HttpServer>> server =
+      http::HttpServer::Start(host, port, "the REST API", std::move(handler), options);
   if (!server.ok()) return server.status();
   s->server_ = *std::move(server);
-  spdlog::info("dashboard on http://{}/, REST API on http://{}/v1, metrics on http://{}/metrics",
-               s->server_->address(), s->server_->address(), s->server_->address());
+  const std::string base = absl::StrCat(s->server_->scheme(), "://", s->server_->address());
+  spdlog::info("dashboard on {}/, REST API on {}/v1, metrics on {}/metrics{}", base, base, base,
+               security.token ? " (bearer token required)" : "");
   return s;
 }
 

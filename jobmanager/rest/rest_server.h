@@ -2,13 +2,17 @@
 // port): the REST API (RestHandler) and /metrics. Owns the JobManager's MetricsRegistry with
 // the JobManagerProbe's collector (jobs by state, TaskManagers, slots, restarts per job, REST
 // request counts and latencies). Started by sluice-jobmanager's main after the
-// JobManagerServer; Stop before the JobManagerServer shuts down. Start/Stop from one thread.
+// JobManagerServer; Stop before the JobManagerServer shuts down. With security.rest.tls.* it
+// serves HTTPS; with security.auth.token_file every request needs the bearer token except
+// the health checks and the dashboard's static files (IsPublicRestPath; docs/security.md).
+// Start/Stop from one thread.
 #pragma once
 
 #include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "common/cluster_security.h"
 #include "common/config.h"
 #include "common/http/http_server.h"
 #include "common/metrics/metrics.h"
@@ -32,16 +36,20 @@ struct JobManagerProbe {
                                                               const Dispatcher* dispatcher,
                                                               const JobManagerProbe* probe);
 
+// Paths served without a bearer token: the dashboard's static files (code, no data: its
+// API calls carry the token) and liveness/readiness checks (/healthz, /readyz, /livez,
+// /v1/health*, /v1/ready*).
+bool IsPublicRestPath(absl::string_view path);
+
 class RestServer {
  public:
   // Binds `host`:`port`. Unavailable "cannot listen on HOST:PORT for the REST API (address in
   // use?)". `dispatcher` and `history` must outlive the server. `web_dev_dir`: serve the
   // dashboard from this directory instead of the embedded copy (DashboardFiles).
-  static absl::StatusOr<std::unique_ptr<RestServer>> Start(const std::string& host, int port,
-                                                           Dispatcher* dispatcher,
-                                                           const TaskMetricsHistory* history,
-                                                           std::string rpc_address,
-                                                           std::string web_dev_dir = "");
+  // `security`: HTTPS certificate and bearer token (default: plain HTTP, no token).
+  static absl::StatusOr<std::unique_ptr<RestServer>> Start(
+      const std::string& host, int port, Dispatcher* dispatcher, const TaskMetricsHistory* history,
+      std::string rpc_address, std::string web_dev_dir = "", const ClusterSecurity& security = {});
   ~RestServer() { Stop(); }
 
   int port() const { return server_->port(); }

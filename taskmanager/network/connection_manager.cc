@@ -4,7 +4,8 @@
 
 namespace sluice::network {
 
-Connection::Connection(std::string address, int64_t max_message_size)
+Connection::Connection(std::string address, int64_t max_message_size,
+                       const rpc::RpcCredentials& credentials)
     : address_(std::move(address)) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(static_cast<int>(max_message_size));
@@ -14,7 +15,7 @@ Connection::Connection(std::string address, int64_t max_message_size)
   // HTTP/2 flow control must not throttle below the credits: a large receive window (the
   // credits bound the memory anyway).
   args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 8 << 20);
-  channel_ = grpc::CreateCustomChannel(address_, grpc::InsecureChannelCredentials(), args);
+  channel_ = credentials.CreateChannel(address_, std::move(args));
   stub_ = proto::ExchangeService::NewStub(channel_);
   // Opening the stream may wait for the TCP connection: the reader thread does it, and
   // joins the writer when the stream ends (so the writer must exist first).
@@ -184,7 +185,7 @@ absl::StatusOr<std::shared_ptr<Connection>> ConnectionManager::Get(const std::st
       dead_.push_back(std::move(it->second));
       live_.erase(it);
     }
-    connection = std::make_shared<Connection>(address, max_message_size_);
+    connection = std::make_shared<Connection>(address, max_message_size_, credentials_);
     live_[address] = connection;
     for (auto d = dead_.begin(); d != dead_.end();) {
       if ((*d)->finished()) {

@@ -21,6 +21,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "common/rpc/credentials.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/exchange.grpc.pb.h"
 
@@ -40,7 +41,8 @@ class RemoteChannelSink {
 
 class Connection {
  public:
-  Connection(std::string address, int64_t max_message_size);
+  Connection(std::string address, int64_t max_message_size,
+             const rpc::RpcCredentials& credentials = rpc::RpcCredentials());
   ~Connection();  // Close()
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -98,7 +100,10 @@ class Connection {
 // The connections of one TaskManager to its peers, by data address.
 class ConnectionManager {
  public:
-  explicit ConnectionManager(int64_t max_message_size) : max_message_size_(max_message_size) {}
+  // `credentials`: of the streams to the peers (security.tls.*; default plaintext).
+  explicit ConnectionManager(int64_t max_message_size,
+                             rpc::RpcCredentials credentials = rpc::RpcCredentials())
+      : max_message_size_(max_message_size), credentials_(std::move(credentials)) {}
   ~ConnectionManager() { Shutdown(); }
 
   // The live connection to `address`, opening one if needed. Unavailable after Shutdown.
@@ -109,6 +114,7 @@ class ConnectionManager {
 
  private:
   const int64_t max_message_size_;
+  const rpc::RpcCredentials credentials_;
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<Connection>> live_ ABSL_GUARDED_BY(mu_);
   std::vector<std::shared_ptr<Connection>> dead_ ABSL_GUARDED_BY(mu_);  // broken, not joined

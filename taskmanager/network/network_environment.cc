@@ -20,14 +20,14 @@ void TuneAllocator() {
 
 }  // namespace
 
-NetworkEnvironment::NetworkEnvironment(NetworkConfig config, std::string tm_id,
-                                       const Clock* clock)
+NetworkEnvironment::NetworkEnvironment(NetworkConfig config, std::string tm_id, const Clock* clock,
+                                       rpc::RpcCredentials credentials)
     : config_(config),
       tm_id_(std::move(tm_id)),
       clock_(clock),
       buffers_(config_.total_buffers, config_.buffer_size),
       partitions_(clock_, config_.partition_request_timeout_ms),
-      connections_(config_.max_message_size),
+      connections_(config_.max_message_size, std::move(credentials)),
       exchange_service_(&partitions_, config_.buffer_size, config_.max_message_size) {
   if (config_.tune_allocator) TuneAllocator();
 }

@@ -16,6 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/clock.h"
+#include "common/rpc/credentials.h"
 #include "common/types/schema.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/control.pb.h"
@@ -31,7 +32,9 @@ namespace sluice::network {
 
 class NetworkEnvironment {
  public:
-  NetworkEnvironment(NetworkConfig config, std::string tm_id, const Clock* clock);
+  // `credentials`: of the exchange streams to other TaskManagers (security.tls.*).
+  NetworkEnvironment(NetworkConfig config, std::string tm_id, const Clock* clock,
+                     rpc::RpcCredentials credentials = rpc::RpcCredentials());
   ~NetworkEnvironment();  // Shutdown()
   NetworkEnvironment(const NetworkEnvironment&) = delete;
   NetworkEnvironment& operator=(const NetworkEnvironment&) = delete;

@@ -431,3 +431,21 @@ TEST_F(RestHandlerTest, DashboardRoutesAnswerGetOnly) {
 
 }  // namespace
 }  // namespace sluice::jobmanager
+
+namespace sluice::jobmanager {
+namespace {
+
+// With security.auth.token_file only health checks and the dashboard's static files are
+// served without the token; the API, /metrics and anything unknown need it.
+TEST(IsPublicRestPathTest, HealthAndDashboardFilesOnly) {
+  for (const char* path : {"/", "/index.html", "/web/app.js", "/v1/health", "/v1/ready"}) {
+    EXPECT_TRUE(IsPublicRestPath(path)) << path;
+  }
+  for (const char* path : {"/v1", "/v1/", "/v1/jobs", "/v1/overview", "/v1/taskmanagers",
+                           "/metrics", "//v1/jobs", "/webx", "/v1/jobs/health", "/v1/healthz", "/v1/ready/x", "/unknown", ""}) {
+    EXPECT_FALSE(IsPublicRestPath(path)) << path;
+  }
+}
+
+}  // namespace
+}  // namespace sluice::jobmanager

@@ -19,11 +19,13 @@
 #       when it exists; when SLUICE_CONFIG is set the file must exist).
 #   SLUICE_SET                 extra key=value settings, separated by spaces or newlines,
 #       each passed as --set key=value (values cannot contain spaces; use the file).
-# The servers bind to 0.0.0.0 (jobmanager.bind_host, taskmanager.bind_host).
+# The servers bind to 0.0.0.0 (jobmanager.bind_host, taskmanager.bind_host; binaries without
+# these keys: the JobManager gets jobmanager.address=0.0.0.0, a TaskManager binds its
+# taskmanager.host).
 set -eu
 
 usage() {
-  sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 die() {
@@ -82,14 +84,22 @@ run_server() {
   exec "$binary" "$@"
 }
 
+# Whether the binaries know configuration key $1 (bind_host came after the first image).
+knows_key() {
+  /usr/local/bin/sluice config-docs 2>/dev/null | grep -q "^| \`$1\` |"
+}
+
 role="${1:-help}"
 [ $# -gt 0 ] && shift
 case "$role" in
   jobmanager)
     host="${jm_host:-$(cat /proc/sys/kernel/hostname)}"
-    run_server /usr/local/bin/sluice-jobmanager \
-      --set jobmanager.bind_host=0.0.0.0 \
-      --set "jobmanager.address=$host" --set "jobmanager.rpc.port=$jm_port" -- "$@"
+    if knows_key jobmanager.bind_host; then
+      set -- --set jobmanager.bind_host=0.0.0.0 --set "jobmanager.address=$host" -- "$@"
+    else  # binaries without bind_host: bind (and advertise) every interface
+      set -- --set jobmanager.address=0.0.0.0 -- "$@"
+    fi
+    run_server /usr/local/bin/sluice-jobmanager --set "jobmanager.rpc.port=$jm_port" "$@"
     ;;
   taskmanager)
     tm_host="${SLUICE_TASKMANAGER_HOST:-}"
@@ -98,9 +108,13 @@ case "$role" in
       tm_host="$(getent hosts "$name" | awk '{print $1; exit}')"
       [ -n "$tm_host" ] || die "cannot resolve host name '$name'; set SLUICE_TASKMANAGER_HOST"
     fi
-    run_server /usr/local/bin/sluice-taskmanager \
-      --jobmanager "${jm_host:-localhost}:$jm_port" \
-      --set taskmanager.bind_host=0.0.0.0 --set "taskmanager.host=$tm_host" -- "$@"
+    if knows_key taskmanager.bind_host; then
+      set -- --set taskmanager.bind_host=0.0.0.0 -- "$@"
+    else
+      set -- -- "$@"
+    fi
+    run_server /usr/local/bin/sluice-taskmanager --jobmanager "${jm_host:-localhost}:$jm_port" \
+      --set "taskmanager.host=$tm_host" "$@"
     ;;
   cli|sluice)
     if [ -n "$jm_host" ] && [ -z "${SLUICE_JOBMANAGER:-}" ]; then

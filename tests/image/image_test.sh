@@ -78,8 +78,9 @@ if [ "$inside" = 1 ]; then
     jobmanager --ready-file /tmp/jm.ready > "$work/jm.log" 2>&1 &
   pids+=($!)
   wait_file "$work/tmp/jm.ready" "${pids[0]}" || fail "the JobManager did not start: $(cat "$work/jm.log")"
-  jm="$(json "$work/tmp/jm.ready" rpc_address)"
-  rest="$(json "$work/tmp/jm.ready" rest_address)"
+  # (A JobManager without jobmanager.bind_host advertises 0.0.0.0: reach it on loopback.)
+  jm="$(json "$work/tmp/jm.ready" rpc_address | sed 's/^0\.0\.0\.0:/127.0.0.1:/')"
+  rest="$(json "$work/tmp/jm.ready" rest_address | sed 's/^0\.0\.0\.0:/127.0.0.1:/')"
   log "JobManager from the image: rpc $jm, rest $rest"
 
   # Two TaskManagers with 2 slots each; the second advertises the address the entrypoint

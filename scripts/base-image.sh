@@ -17,7 +17,7 @@ mirror="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 tool="${CONTAINER_TOOL:-$(command -v podman >/dev/null && echo podman || echo docker)}"
 tarball="$cache/base-bookworm-minbase.tar"
 
-if [ -z "${SLUICE_BASE_REBUILD:-}" ] && $tool image exists "$image" 2>/dev/null; then
+if [ -z "${SLUICE_BASE_REBUILD:-}" ] && $tool image inspect "$image" > /dev/null 2>&1; then
   echo "base-image: $image exists"
   exit 0
 fi
@@ -29,7 +29,7 @@ fi
 mkdir -p "$cache"
 if [ -n "${SLUICE_BASE_REBUILD:-}" ] || [ ! -s "$tarball" ]; then
   root="$(mktemp -d "$cache/rootfs.XXXXXX")"
-  trap 'rm -rf "$root"' EXIT
+  trap 'rm -rf --one-file-system "$root"' EXIT
   # Debs come from (and stay in) the host's apt cache when it has them.
   debs=/var/cache/apt/archives
   echo "base-image: debootstrap --variant=minbase bookworm from $mirror"
@@ -65,4 +65,5 @@ DPKG
   mv "$tarball.tmp" "$tarball"
 fi
 echo "base-image: importing $tarball as $image"
-$tool import --quiet --change 'CMD ["/bin/bash"]' "$tarball" "$image" >/dev/null
+$tool import --change 'CMD ["/bin/bash"]' "$tarball" "$image" > "$cache/import.log" 2>&1 \
+  || { cat "$cache/import.log" >&2; exit 1; }

@@ -11,6 +11,7 @@
 #               same directory, so that its compiles hit the host build's ccache entries
 #   CONTAINER_TOOL  podman (default when installed) or docker
 #   SLUICE_IMAGE_CCACHE  0 = do not mount the host's ccache directory into the build stage
+#               (podman only)
 # With podman and a host ccache, the build stage compiles at this checkout's own path with
 # the host's ccache directory and settings mounted, so after `make build` it mostly hits.
 set -euo pipefail
@@ -37,7 +38,8 @@ if [ "$tool" = podman ]; then
   # No cgroups/namespaces needed on the build machines (docs/image.md).
   args+=(--isolation chroot)
 fi
-if [ "${SLUICE_IMAGE_CCACHE:-1}" != 0 ] && command -v ccache >/dev/null; then
+# (docker build cannot bind-mount a host directory: no ccache there.)
+if [ "$tool" = podman ] && [ "${SLUICE_IMAGE_CCACHE:-1}" != 0 ] && command -v ccache >/dev/null; then
   cache_dir="$(ccache -k cache_dir)"
   mkdir -p "$cache_dir"
   args+=(-v "$cache_dir:/ccache"

@@ -1,31 +1,33 @@
 #!/bin/sh
 # The entrypoint of the Sluice container image (deploy/Dockerfile): one image, three roles.
 #
-#   jobmanager [ARGS...]   sluice-jobmanager, serving on all interfaces
+#   jobmanager [ARGS...]   sluice-jobmanager
 #   taskmanager [ARGS...]  sluice-taskmanager, registering with $SLUICE_JOBMANAGER_ADDRESS
 #   cli ARGS... | sluice ARGS...   the sluice CLI (run, list, info, cancel, ...)
 #   help                   this text
 #   anything else          executed as given (e.g. bash)
 #
-# Environment (all optional; ARGS come last, so an explicit --set in ARGS wins):
-#   SLUICE_JOBMANAGER_ADDRESS  host[:port] of the JobManager (default port 6123). The
-#       jobmanager advertises it (jobmanager.address, jobmanager.rpc.port), the taskmanager
-#       connects to it, the CLI talks to it. Default: the jobmanager advertises its host
-#       name, the others use localhost:6123.
+# Environment (all optional). A setting comes from the environment only when its variable is
+# set, so a configuration file is never overridden behind the user's back; ARGS come last, so
+# an explicit --set in ARGS wins over both:
+#   SLUICE_JOBMANAGER_ADDRESS  host[:port] of the JobManager. The jobmanager advertises it
+#       (jobmanager.address, and jobmanager.rpc.port when a port is given), a taskmanager
+#       connects to it, the CLI talks to it (port default 6123).
 #   SLUICE_TASKMANAGER_HOST    address a taskmanager advertises to the JobManager and its
-#       peers (taskmanager.host; on Kubernetes the pod IP). Default: this host's address
-#       (getent hosts $(hostname)).
+#       peers (taskmanager.host; on Kubernetes the pod IP).
 #   SLUICE_CONFIG              configuration file (default /etc/sluice/sluice.yaml, used
-#       when it exists; when SLUICE_CONFIG is set the file must exist).
+#       when it exists and ARGS have no --config; when SLUICE_CONFIG is set it must exist).
 #   SLUICE_SET                 extra key=value settings, separated by spaces or newlines,
 #       each passed as --set key=value (values cannot contain spaces; use the file).
-# The servers bind to 0.0.0.0 (jobmanager.bind_host, taskmanager.bind_host; binaries without
-# these keys: the JobManager gets jobmanager.address=0.0.0.0, a TaskManager binds its
-# taskmanager.host).
+# Container defaults, only when there is no configuration file at all (none in ARGS, none at
+# SLUICE_CONFIG or /etc/sluice/sluice.yaml): servers bind to 0.0.0.0 (jobmanager.bind_host,
+# taskmanager.bind_host), the jobmanager advertises its host name and a taskmanager the
+# address its host name resolves to. (Binaries without the bind_host keys: the jobmanager
+# gets jobmanager.address=0.0.0.0 instead.)
 set -eu
 
 usage() {
-  sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 die() {
@@ -39,7 +41,7 @@ if [ -n "${SLUICE_CONFIG:-}" ] && [ ! -r "$config" ]; then
 fi
 
 jm_host=""
-jm_port="6123"
+jm_port=""
 if [ -n "${SLUICE_JOBMANAGER_ADDRESS:-}" ]; then
   case "$SLUICE_JOBMANAGER_ADDRESS" in
     \[*\]:*) jm_host="${SLUICE_JOBMANAGER_ADDRESS%:*}"; jm_port="${SLUICE_JOBMANAGER_ADDRESS##*:}" ;;
@@ -48,11 +50,12 @@ if [ -n "${SLUICE_JOBMANAGER_ADDRESS:-}" ]; then
     *) jm_host="$SLUICE_JOBMANAGER_ADDRESS" ;;
   esac
   case "$jm_port" in
-    ''|*[!0-9]*) die "SLUICE_JOBMANAGER_ADDRESS=$SLUICE_JOBMANAGER_ADDRESS: the port must be a number" ;;
+    *[!0-9]*) die "SLUICE_JOBMANAGER_ADDRESS=$SLUICE_JOBMANAGER_ADDRESS: the port must be a number" ;;
   esac
 fi
 
-# Runs BINARY with --config (when the file exists), the role's arguments (before "--"), the
+# Runs BINARY with --config (when the file exists and ARGS have none), the role's arguments
+# (before "--"), the
 # SLUICE_SET settings, then the user's ARGS (after "--"), so the last --set of a key wins.
 # (POSIX sh has no arrays: each argument is taken from the front and appended at the back.)
 run_server() {
@@ -78,10 +81,19 @@ run_server() {
       set -- "$@" "$a"
     fi
   done
-  if [ -r "$config" ]; then
+  if [ "$args_config" -eq 0 ] && [ -r "$config" ]; then
     exec "$binary" --config "$config" "$@"
   fi
   exec "$binary" "$@"
+}
+
+# Whether the role's ARGS name a configuration file; whether there is any.
+args_config=0
+for a in "$@"; do
+  case "$a" in --config|--config=*) args_config=1 ;; esac
+done
+has_config() {
+  [ "$args_config" -eq 1 ] || [ -r "$config" ]
 }
 
 # Whether the binaries know configuration key $1 (bind_host came after the first image).
@@ -93,32 +105,43 @@ role="${1:-help}"
 [ $# -gt 0 ] && shift
 case "$role" in
   jobmanager)
-    host="${jm_host:-$(cat /proc/sys/kernel/hostname)}"
-    if knows_key jobmanager.bind_host; then
-      set -- --set jobmanager.bind_host=0.0.0.0 --set "jobmanager.address=$host" -- "$@"
-    else  # binaries without bind_host: bind (and advertise) every interface
-      set -- --set jobmanager.address=0.0.0.0 -- "$@"
+    set -- -- "$@"
+    if [ -n "$jm_port" ]; then set -- --set "jobmanager.rpc.port=$jm_port" "$@"; fi
+    if [ -n "$jm_host" ]; then set -- --set "jobmanager.address=$jm_host" "$@"; fi
+    if ! has_config; then
+      if knows_key jobmanager.bind_host; then
+        set -- --set jobmanager.bind_host=0.0.0.0 "$@"
+        if [ -z "$jm_host" ]; then
+          set -- --set "jobmanager.address=$(cat /proc/sys/kernel/hostname)" "$@"
+        fi
+      else  # binaries without bind_host: bind (and advertise) every interface
+        set -- --set jobmanager.address=0.0.0.0 "$@"
+      fi
     fi
-    run_server /usr/local/bin/sluice-jobmanager --set "jobmanager.rpc.port=$jm_port" "$@"
+    run_server /usr/local/bin/sluice-jobmanager "$@"
     ;;
   taskmanager)
+    set -- -- "$@"
     tm_host="${SLUICE_TASKMANAGER_HOST:-}"
-    if [ -z "$tm_host" ]; then
+    if [ -z "$tm_host" ] && ! has_config; then
       name="$(cat /proc/sys/kernel/hostname)"
       tm_host="$(getent hosts "$name" | awk '{print $1; exit}')"
       [ -n "$tm_host" ] || die "cannot resolve host name '$name'; set SLUICE_TASKMANAGER_HOST"
     fi
-    if knows_key taskmanager.bind_host; then
-      set -- --set taskmanager.bind_host=0.0.0.0 -- "$@"
-    else
-      set -- -- "$@"
+    if [ -n "$tm_host" ]; then set -- --set "taskmanager.host=$tm_host" "$@"; fi
+    if ! has_config && knows_key taskmanager.bind_host; then
+      set -- --set taskmanager.bind_host=0.0.0.0 "$@"
     fi
-    run_server /usr/local/bin/sluice-taskmanager --jobmanager "${jm_host:-localhost}:$jm_port" \
-      --set "taskmanager.host=$tm_host" "$@"
+    if [ -n "$jm_host" ] && [ -n "$jm_port" ]; then
+      set -- --jobmanager "$jm_host:$jm_port" "$@"
+    elif [ -n "$jm_host" ]; then  # the port from the configuration (default 6123)
+      set -- --set "jobmanager.address=$jm_host" "$@"
+    fi
+    run_server /usr/local/bin/sluice-taskmanager "$@"
     ;;
   cli|sluice)
     if [ -n "$jm_host" ] && [ -z "${SLUICE_JOBMANAGER:-}" ]; then
-      export SLUICE_JOBMANAGER="$jm_host:$jm_port"
+      export SLUICE_JOBMANAGER="$jm_host:${jm_port:-6123}"
     fi
     exec /usr/local/bin/sluice "$@"
     ;;

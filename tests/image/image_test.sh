@@ -8,7 +8,8 @@
 #  3. runs a cluster from that file system, as a container runtime would without one (no
 #     cgroups here): in a private mount namespace, chroot into the image with /proc, /dev,
 #     /etc/hosts and writable volumes at /tmp and /var/lib/sluice bind-mounted, as user 9999,
-#     through the image's entrypoint: a JobManager and two TaskManagers on loopback, the CLI
+#     through the image's entrypoint: a JobManager and two TaskManagers (one with a config
+#     file in its arguments, one on the entrypoint's defaults) on loopback, the CLI
 #     submits a datagen -> select -> filter -> key_by -> aggregate -> file job at parallelism 4
 #     (a hash exchange between the TaskManagers), and every output row is checked against a
 #     brute-force reference; the dashboard must be served.
@@ -83,14 +84,20 @@ if [ "$inside" = 1 ]; then
   rest="$(json "$work/tmp/jm.ready" rest_address | sed 's/^0\.0\.0\.0:/127.0.0.1:/')"
   log "JobManager from the image: rpc $jm, rest $rest"
 
-  # Two TaskManagers with 2 slots each; the second advertises the address the entrypoint
-  # resolves from the host name (as on Kubernetes without SLUICE_TASKMANAGER_HOST).
-  tm_host_env=(SLUICE_TASKMANAGER_HOST=127.0.0.1)
-  run_chroot SLUICE_JOBMANAGER_ADDRESS="$jm" "${tm_host_env[@]}" \
-    taskmanager --ready-file /tmp/tm0.ready --set taskmanager.port=0 --set taskmanager.slots=2 \
-    > "$work/tm0.log" 2>&1 &
+  # Two TaskManagers. TaskManager 0 as deploy/k8s starts one: a configuration file in ARGS
+  # (3 slots, its host) that the entrypoint must not override. TaskManager 1 with no file:
+  # 2 slots, advertising the address the entrypoint resolves from the host name (or
+  # SLUICE_TASKMANAGER_HOST where the host name does not resolve).
+  printf 'taskmanager:\n  host: 127.0.0.1\n  slots: 3\n' > "$work/home/tm0.yaml"
+  chmod 644 "$work/home/tm0.yaml"
+  run_chroot SLUICE_JOBMANAGER_ADDRESS="$jm" \
+    taskmanager --config /var/lib/sluice/tm0.yaml --ready-file /tmp/tm0.ready \
+    --set taskmanager.port=0 > "$work/tm0.log" 2>&1 &
   pids+=($!)
-  if ! getent hosts "$(cat /proc/sys/kernel/hostname)" > /dev/null; then tm_host_env=(SLUICE_TASKMANAGER_HOST=127.0.0.1); else tm_host_env=(); fi
+  tm_host_env=()
+  if ! getent hosts "$(cat /proc/sys/kernel/hostname)" > /dev/null; then
+    tm_host_env=(SLUICE_TASKMANAGER_HOST=127.0.0.1)
+  fi
   run_chroot SLUICE_JOBMANAGER_ADDRESS="$jm" "${tm_host_env[@]}" \
     taskmanager --ready-file /tmp/tm1.ready --set taskmanager.port=0 --set taskmanager.slots=2 \
     > "$work/tm1.log" 2>&1 &
@@ -99,7 +106,7 @@ if [ "$inside" = 1 ]; then
   wait_file "$work/tmp/tm1.ready" "${pids[2]}" || fail "TaskManager 1 did not start: $(cat "$work/tm1.log")"
 
   # The dashboard (compiled into the JobManager) is served, and both TaskManagers registered.
-  python3 - "$rest" <<'EOF' || fail "REST checks (dashboard, 2 TaskManagers) failed"
+  python3 - "$rest" <<'EOF' || fail "REST checks (dashboard, 2 TaskManagers, 5 slots) failed"
 import json, sys, time, urllib.request
 base = "http://" + sys.argv[1]
 page = urllib.request.urlopen(base + "/", timeout=10).read().decode()
@@ -111,7 +118,7 @@ while True:
         break
     time.sleep(0.1)
 assert overview["taskmanagers"]["alive"] == 2, overview
-assert overview["slots"]["total"] == 4, overview
+assert overview["slots"]["total"] == 5, overview  # 3 from TaskManager 0's file + 2
 EOF
 
   # The job: N sequence rows, keyed sums across both TaskManagers, written as JSON lines.

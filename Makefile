@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: deps configure build test demo bench clean
+.PHONY: deps configure build test demo bench clean image
 
 deps:
 	@bash scripts/install-deps.sh
@@ -22,6 +22,13 @@ demo: build
 
 bench: build
 	bash scripts/bench.sh
+
+# The container image (deploy/Dockerfile, docs/image.md) with podman (docker when podman is
+# absent); BASE_IMAGE=debian:bookworm-slim where a registry is reachable.
+IMAGE ?= localhost/sluice:latest
+BASE_IMAGE ?= localhost/sluice-base:bookworm
+image: deps
+	IMAGE=$(IMAGE) BASE_IMAGE=$(BASE_IMAGE) BUILD_DIR=$(BUILD_DIR) JOBS=$(JOBS) bash scripts/build-image.sh
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -4,18 +4,28 @@
 # for what is missing.
 set -euo pipefail
 
-PACKAGES=(
-  build-essential cmake ninja-build pkg-config ccache git
+# What compiling the three binaries needs (also the build stage of deploy/Dockerfile, which runs
+# `install-deps.sh --build`; CMake finds GTest and benchmark at configure time).
+BUILD_PACKAGES=(
+  build-essential cmake ninja-build pkg-config ccache
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev
   libsimdjson-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   librdkafka-dev librocksdb-dev zlib1g-dev libcurl4-openssl-dev libzstd-dev liblz4-dev
-  libavro-dev libprotoc-dev libssl-dev openssl
-  prometheus-cpp-dev libcpp-httplib-dev prometheus
+  libavro-dev libprotoc-dev libssl-dev
+  prometheus-cpp-dev libcpp-httplib-dev
+)
+# Tests, demo and the container image (podman builds it on a debootstrap base, see
+# docs/image.md; as root podman needs no uidmap/slirp4netns/fuse-overlayfs). openssl:
+# scripts/dev-certs.sh makes the test certificates.
+PACKAGES=(
+  "${BUILD_PACKAGES[@]}" git prometheus openssl
   kcat python3 procps
   chromium nodejs
+  podman debootstrap
 )
+if [ "${1:-}" = "--build" ]; then PACKAGES=("${BUILD_PACKAGES[@]}"); fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -32,6 +42,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+if [ "${1:-}" = "--build" ]; then exit 0; fi
 
 # Node packages of the tests, pinned in each package-lock.json (npm ci installs exactly that;
 # needs npm, which Debian ships apart from nodejs when node did not come with it):

@@ -24,15 +24,12 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "tests/integration/cluster_harness.h"
+#include "tests/test_certs.h"
+#include "tests/test_dirs.h"
 #include "yaml-cpp/yaml.h"
 
 namespace sluice::testing {
 namespace {
-
-std::string SourceDir() {
-  const char* dir = std::getenv("SLUICE_SOURCE_DIR");
-  return dir != nullptr ? dir : ".";
-}
 
 // Runs a shell command; its stdout (stderr goes to the test log).
 CommandResult Shell(const std::string& command) {
@@ -85,7 +82,7 @@ class Rendered {
   explicit Rendered(const std::string& overlay) : overlay_(overlay) {}
 
   void Load() {
-    const std::filesystem::path dir = std::filesystem::path(SourceDir()) / "deploy/k8s/overlays" / overlay_;
+    const std::filesystem::path dir = SourceDir() / "deploy/k8s/overlays" / overlay_;
     CommandResult render = Shell("kubectl kustomize " + dir.string() + " 2>&1");
     ASSERT_EQ(render.exit_code, 0) << render.output;
     text_ = render.output;
@@ -176,8 +173,8 @@ TEST_P(ManifestsTest, PassesTheKubernetesSchemas) {
   const std::filesystem::path rendered =
       std::filesystem::temp_directory_path() / ("sluice-k8s-" + GetParam() + "-" + std::to_string(getpid()) + ".yaml");
   std::ofstream(rendered) << r.text();
-  CommandResult validate = Shell("node " + SourceDir() + "/tests/deploy/validate-manifests.mjs " +
-                                 rendered.string() + " 2>&1");
+  CommandResult validate = Shell("node " + (SourceDir() / "tests/deploy/validate-manifests.mjs").string() +
+                                 " " + rendered.string() + " 2>&1");
   std::filesystem::remove(rendered);
   EXPECT_EQ(validate.exit_code, 0) << validate.output;
   for (const auto& [id, object] : r.objects()) {
@@ -314,8 +311,7 @@ TEST_P(ManifestsTest, TheOverlaysConfigRunsAndEveryProbeAnswers) {
   const bool tls = ConfigValue(config, "security.tls.enabled").IsScalar() &&
                    ConfigValue(config, "security.tls.enabled").as<bool>();
   if (tls || ConfigValue(config, "security.auth.token_file").IsScalar()) {
-    CommandResult certs_made = Shell("bash " + SourceDir() + "/scripts/dev-certs.sh " + certs.string() + " 2>&1");
-    ASSERT_EQ(certs_made.exit_code, 0) << certs_made.output;
+    ASSERT_NO_FATAL_FAILURE(MakeTestCerts(certs));
   }
   const std::vector<std::pair<std::string, std::string>> volumes = {
       {"/var/lib/sluice", (cluster.dir() / "data").string()},

@@ -369,6 +369,46 @@ TEST_P(ManifestsTest, TheOverlaysConfigRunsAndEveryProbeAnswers) {
   EXPECT_EQ(jm.Wait(), 0) << jm.Log();
 }
 
+// The validator refuses what the API server would: a wrong type, a missing required field, an
+// unknown kind (so a passing overlay means something).
+TEST(ManifestValidatorTest, RefusesInvalidObjects) {
+  const std::filesystem::path bad =
+      std::filesystem::temp_directory_path() / ("sluice-k8s-bad-" + std::to_string(getpid()) + ".yaml");
+  std::ofstream(bad) << R"(apiVersion: apps/v1
+kind: Deployment
+metadata: {name: wrong-type}
+spec:
+  replicas: "two"
+  selector: {matchLabels: {a: b}}
+  template:
+    metadata: {labels: {a: b}}
+    spec: {containers: [{name: c, image: i}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: no-ports}
+spec: {ports: [{name: rpc}]}
+---
+apiVersion: v1
+kind: Deploymnet
+metadata: {name: typo}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: fine}
+spec: {maxUnavailable: 1, selector: {matchLabels: {a: b}}}
+)";
+  CommandResult r = Shell("node " + (SourceDir() / "tests/deploy/validate-manifests.mjs").string() +
+                          " " + bad.string() + " 2>&1");
+  std::filesystem::remove(bad);
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("invalid Deployment/wrong-type: /spec/replicas must be integer"), std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("invalid Service/no-ports"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("invalid Deploymnet/typo: unknown apiVersion/kind"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("ok PodDisruptionBudget/fine"), std::string::npos) << r.output;
+}
+
 INSTANTIATE_TEST_SUITE_P(Overlays, ManifestsTest, ::testing::Values("dev", "prod"),
                          [](const ::testing::TestParamInfo<std::string>& info) { return info.param; });
 

@@ -42,7 +42,15 @@ if [ "$inside" = 1 ]; then
   mount --bind "$work/home" "$mnt/var/lib/sluice"
 
   pids=()
-  cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+  # A pid of "${pids[@]}" is the subshell of a backgrounded run_chroot: its child is the
+  # server (env, chroot, sh and the entrypoint exec into it), so kill both.
+  cleanup() {
+    for p in "${pids[@]}"; do
+      pkill -9 -P "$p" 2>/dev/null || true
+      kill -9 "$p" 2>/dev/null || true
+    done
+    wait 2>/dev/null || true
+  }
   trap cleanup EXIT
   # A process of the image, as the image's user, in its WORKDIR, with a clean environment.
   chroot_bin="$(command -v chroot)"

@@ -57,11 +57,6 @@ std::string PartitioningName(proto::Partitioning partitioning) {
   return name;
 }
 
-bool IsTerminal(proto::JobState state) {
-  return state == proto::JOB_FINISHED || state == proto::JOB_FAILED ||
-         state == proto::JOB_CANCELED;
-}
-
 int64_t JobDurationMillis(const proto::JobSummary& summary, int64_t now_ms) {
   if (summary.start_time_ms() <= 0) return 0;
   const int64_t end = summary.end_time_ms() > 0 ? summary.end_time_ms() : now_ms;

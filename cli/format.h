@@ -30,9 +30,6 @@ std::string TaskStateName(proto::TaskState state);
 // "FORWARD", "REBALANCE", "HASH", "BROADCAST".
 std::string PartitioningName(proto::Partitioning partitioning);
 
-// FINISHED, FAILED or CANCELED: the job will not change any more.
-bool IsTerminal(proto::JobState state);
-
 // How long the job has run: end - start when it ended, now - start while it runs, 0 before
 // it started.
 int64_t JobDurationMillis(const proto::JobSummary& summary, int64_t now_ms);

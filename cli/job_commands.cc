@@ -8,6 +8,7 @@
 #include "cli/job_view.h"
 #include "cli/json_output.h"
 #include "cli/table.h"
+#include "common/job_state.h"
 
 namespace sluice::cli {
 namespace {
@@ -111,7 +112,7 @@ int CancelCommand(const GlobalOptions& global, const CancelOptions& options, Com
   // An already ended job needs no cancel: report its state instead of an error.
   absl::StatusOr<proto::JobDetail> job = GetJobOrExplain(client, options.job_id);
   if (!job.ok()) return Fail(env, kVerb, job.status());
-  const bool ended_before = IsTerminal(job->summary().state());
+  const bool ended_before = IsJobEnded(job->summary().state());
   if (!ended_before) {
     absl::Status canceled = client.CancelJob(options.job_id);
     if (absl::IsNotFound(canceled)) {
@@ -123,7 +124,7 @@ int CancelCommand(const GlobalOptions& global, const CancelOptions& options, Com
   while (!ended_before) {
     job = GetJobOrExplain(client, options.job_id);
     if (!job.ok()) return Fail(env, kVerb, job.status());
-    if (IsTerminal(job->summary().state())) break;
+    if (IsJobEnded(job->summary().state())) break;
     if (env.Interrupted() || env.clock->NowMillis() >= deadline) {
       *env.err << "sluice cancel: job " << options.job_id << " is still "
                << JobStateName(job->summary().state()) << " after "

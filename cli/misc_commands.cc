@@ -6,6 +6,7 @@
 #include "cli/format.h"
 #include "cli/json_output.h"
 #include "cli/table.h"
+#include "common/job_state.h"
 #include "common/config.h"
 
 namespace sluice::cli {
@@ -81,7 +82,7 @@ int StopCommand(const GlobalOptions& global, const StopOptions& options, Command
   while (true) {
     absl::StatusOr<proto::JobDetail> job = GetJobOrExplain(client, options.job_id);
     if (!job.ok()) return Fail(env, kVerb, job.status());
-    if (IsTerminal(job->summary().state())) break;
+    if (IsJobEnded(job->summary().state())) break;
     if (env.Interrupted() || env.clock->NowMillis() >= deadline) {
       return Fail(env, kVerb, absl::StrCat("the savepoint completed (", savepoint->path(),
                                            ") but the job did not stop within ",

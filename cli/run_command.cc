@@ -9,6 +9,7 @@
 #include "cli/format.h"
 #include "cli/job_view.h"
 #include "cli/json_output.h"
+#include "common/job_state.h"
 #include "common/jobgraph/job_spec.h"
 
 namespace sluice::cli {
@@ -105,7 +106,7 @@ int FollowJob(const GlobalOptions& global, JobManagerClient& client, const std::
       failed_polls = 0;
       job = *std::move(got);
       progress.Update(job);
-      if (IsTerminal(job.summary().state())) break;
+      if (IsJobEnded(job.summary().state())) break;
     } else if (absl::IsNotFound(got.status())) {
       progress.Close();
       return Fail(env, kVerb, absl::StrCat("job ", job_id, " is no longer known to the JobManager"));

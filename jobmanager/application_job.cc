@@ -7,6 +7,8 @@
 #include "absl/strings/str_format.h"
 #include "common/clock.h"
 #include "common/file_util.h"
+#include "common/hash.h"
+#include "common/job_state.h"
 #include "common/jobgraph/job_spec.h"
 #include "common/status_macros.h"
 #include "google/protobuf/io/coded_stream.h"
@@ -16,11 +18,6 @@
 
 namespace sluice::jobmanager {
 namespace {
-
-bool Ended(proto::JobState state) {
-  return state == proto::JOB_FINISHED || state == proto::JOB_FAILED ||
-         state == proto::JOB_CANCELED;
-}
 
 // The record of a submitted application: `<ha>/applications/<fingerprint>`.
 std::string RecordPath(const std::string& ha_dir, const std::string& fingerprint) {
@@ -56,12 +53,7 @@ std::string ApplicationFingerprint(const proto::JobGraph& graph, const std::stri
   }
   bytes.push_back('\0');
   bytes += from_savepoint;
-  uint64_t hash = 14695981039346656037ull;  // FNV-1a 64
-  for (unsigned char c : bytes) {
-    hash ^= c;
-    hash *= 1099511628211ull;
-  }
-  return absl::StrFormat("%016x", hash);
+  return absl::StrFormat("%016x", Fnv1a64(bytes));
 }
 
 absl::StatusOr<ApplicationOutcome> SubmitApplicationJob(Dispatcher* dispatcher,
@@ -75,7 +67,7 @@ absl::StatusOr<ApplicationOutcome> SubmitApplicationJob(Dispatcher* dispatcher,
     outcome.record_path = RecordPath(options.ha_dir, fingerprint);
     // 1. Recovered from the job store (the JobManager restarted while the job ran).
     for (const proto::JobSummary& job : dispatcher->ListJobs()) {
-      if (job.name() != graph.name() || Ended(job.state())) continue;
+      if (job.name() != graph.name() || IsJobEnded(job.state())) continue;
       outcome.kind = ApplicationOutcome::Kind::kRecovered;
       outcome.job_id = job.job_id();
       if (!std::filesystem::exists(outcome.record_path)) {

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/job_state.h"
 #include "jobmanager/dispatcher.h"
 #include "jobmanager/job_graph_checks.h"
 #include "jobmanager/restart_strategy.h"
@@ -12,10 +13,6 @@
 
 namespace sluice::jobmanager {
 namespace {
-
-bool IsEnded(proto::JobState s) {
-  return s == proto::JOB_FINISHED || s == proto::JOB_FAILED || s == proto::JOB_CANCELED;
-}
 
 // Every completed checkpoint of the job is pointed at by the store before tasks commit it.
 void PointCheckpointsAtStore(JobStore* store, const std::string& job_id,
@@ -58,7 +55,7 @@ void Dispatcher::StoreAttempt(const JobMaster& job) {
 
 void Dispatcher::ForgetIfEnded(const JobMaster& job) {
   JobStore* store = options_.job_store;
-  if (store == nullptr || !IsEnded(job.state()) || forgotten_jobs_.count(job.job_id())) return;
+  if (store == nullptr || !IsJobEnded(job.state()) || forgotten_jobs_.count(job.job_id())) return;
   forgotten_jobs_.insert(job.job_id());
   if (absl::Status s = store->RemoveJob(job.job_id()); !s.ok()) {
     spdlog::error("{}", std::string(s.message()));

@@ -6,6 +6,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/job_state.h"
 #include "common/types/timestamp.h"
 #include "jobmanager/deployment_descriptor.h"
 #include "spdlog/spdlog.h"
@@ -14,10 +15,6 @@ namespace sluice::jobmanager {
 namespace {
 
 constexpr size_t kMaxExceptions = 100;
-
-bool IsJobTerminal(proto::JobState s) {
-  return s == proto::JOB_FINISHED || s == proto::JOB_FAILED || s == proto::JOB_CANCELED;
-}
 
 absl::string_view ShortStateName(proto::JobState s) {
   absl::string_view name = proto::JobState_Name(s);
@@ -57,7 +54,7 @@ void JobMaster::SetState(proto::JobState state, absl::string_view why) {
                std::string(ShortStateName(state_)), std::string(ShortStateName(state)),
                why.empty() ? "" : ": ", std::string(why));
   state_ = state;
-  if (IsJobTerminal(state)) end_wall_ms_ = clock_->WallMillis();
+  if (IsJobEnded(state)) end_wall_ms_ = clock_->WallMillis();
 }
 
 void JobMaster::OnSlotsGranted(std::vector<TaskManagerLocation> slots, JobActions* actions) {
@@ -235,7 +232,7 @@ void JobMaster::OnTaskManagerLost(const std::string& tm_id, const std::string& c
 }
 
 absl::Status JobMaster::Cancel(JobActions* actions) {
-  if (IsJobTerminal(state_)) {
+  if (IsJobEnded(state_)) {
     return absl::FailedPreconditionError(
         absl::StrCat("job ", job_id_, " already ended (", ShortStateName(state_), ")"));
   }
@@ -454,7 +451,7 @@ void JobMaster::Settle(JobActions* actions) {
       }
       break;
     default:
-      if (IsJobTerminal(state_) && all_terminal) release();
+      if (IsJobEnded(state_) && all_terminal) release();
       break;
   }
 }

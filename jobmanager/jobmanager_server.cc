@@ -85,10 +85,7 @@ absl::StatusOr<std::unique_ptr<JobManagerServer>> JobManagerServer::Start(
   s->address_ = rpc::JoinHostPort(host, server->port);
   s->timer_thread_ = std::thread([raw] { raw->TimerLoop(); });
   spdlog::info("JobManager listening on {}, advertised as {} ({}{})",
-               rpc::JoinHostPort(bind_host, s->port_), s->address_,
-               s->security_.rpc.mutual() ? "mutual TLS"
-               : s->security_.rpc.tls()  ? "TLS"
-                                         : "plaintext",
+               rpc::JoinHostPort(bind_host, s->port_), s->address_, s->security_.rpc.ModeName(),
                s->security_.token ? ", bearer token required from clients" : "");
   return s;
 }

@@ -78,10 +78,7 @@ int main(int argc, char** argv) {
   if (!server.ok()) return Fail(server.status().message());
   const std::string address = rpc::JoinHostPort(host, server->port);
   spdlog::info("TaskManager {} serving on {}, advertised as {}, with {} slots ({})", tm_id,
-               server->address, address, slots,
-               security->rpc.mutual() ? "mutual TLS"
-               : security->rpc.tls()  ? "TLS"
-                                      : "plaintext");
+               server->address, address, slots, security->rpc.ModeName());
 
   // Prometheus /metrics (docs/metrics.md), before registering so the JobManager learns it.
   metrics::MetricsRegistry metrics_registry;

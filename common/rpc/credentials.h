@@ -48,6 +48,8 @@ class RpcCredentials {
 
   bool tls() const { return material_ != nullptr; }
   bool mutual() const { return tls() && mutual_; }
+  // "mutual TLS", "TLS" or "plaintext", for start-up log lines.
+  const char* ModeName() const { return mutual() ? "mutual TLS" : tls() ? "TLS" : "plaintext"; }
 
   std::shared_ptr<grpc::ServerCredentials> ServerCredentials() const;
   std::shared_ptr<grpc::ChannelCredentials> ChannelCredentials() const;

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/hash.h"
 #include "common/types/format_values.h"
 #include "proto/checkpoint.pb.h"
 #include "taskmanager/connectors/schema_util.h"
@@ -41,12 +42,6 @@ uint64_t Mix(uint64_t z) {
   return z ^ (z >> 31);
 }
 
-uint64_t Fnv1a(absl::string_view s) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ULL;
-  return h;
-}
-
 uint64_t HashOf(uint64_t key, int64_t g) { return Mix(key ^ Mix(static_cast<uint64_t>(g))); }
 
 absl::Status Error(const proto::OperatorSpec& spec, absl::string_view column,
@@ -59,7 +54,7 @@ absl::StatusOr<Gen> MakeGen(const proto::OperatorSpec& spec, const types::Field&
                             const proto::DatagenFieldSpec* f, uint64_t seed) {
   Gen gen;
   gen.type = field.type;
-  gen.key = Mix(seed ^ Fnv1a(field.name));
+  gen.key = Mix(seed ^ Fnv1a64(field.name));
   std::string kind = f != nullptr ? f->kind() : "";
   if (kind.empty()) kind = field.type == TypeId::kTimestamp ? "sequence" : "random";
   const bool has_min = f != nullptr && f->has_min();

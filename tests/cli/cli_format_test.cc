@@ -1,5 +1,6 @@
 // Human formatting of the CLI: durations, wall times, "ago", state names, tables.
 #include "cli/format.h"
+#include "common/job_state.h"
 
 #include "cli/table.h"
 #include "gtest/gtest.h"
@@ -34,8 +35,8 @@ TEST(StateNamesTest, DropTheEnumPrefix) {
   EXPECT_EQ(JobStateName(static_cast<proto::JobState>(42)), "UNKNOWN(42)");
   EXPECT_EQ(TaskStateName(proto::DEPLOYING), "DEPLOYING");
   EXPECT_EQ(PartitioningName(proto::HASH), "HASH");
-  EXPECT_TRUE(IsTerminal(proto::JOB_CANCELED));
-  EXPECT_FALSE(IsTerminal(proto::JOB_RESTARTING));
+  EXPECT_TRUE(IsJobEnded(proto::JOB_CANCELED));
+  EXPECT_FALSE(IsJobEnded(proto::JOB_RESTARTING));
 }
 
 TEST(JobDurationTest, RunningJobsCountUntilNow) {

@@ -118,6 +118,19 @@ TEST(KubernetesRestartTest, ABadApplicationSpecStopsTheJobManagerWithItsReason) 
   EXPECT_NE(log.find("nowhere"), std::string::npos) << log;
 }
 
+TEST(KubernetesRestartTest, AMissingApplicationSavepointStopsTheJobManagerWithItsReason) {
+  Cluster cluster("k8s-bad-savepoint");
+  KeyedCountJob job;
+  job.rows = 10;
+  const std::string spec = cluster.WriteFile("job.yaml", KeyedCountSpec(job));
+  const std::string missing = (cluster.dir() / "savepoints" / "savepoint-gone").string();
+  Process jm({BinDir() + "/sluice-jobmanager", "--job", spec, "--from-savepoint", missing, "--set",
+              "jobmanager.rpc.port=0", "--set", "rest.port=0"},
+             (cluster.dir() / "jm.log").string());
+  EXPECT_EQ(jm.Wait(), 2);
+  EXPECT_NE(jm.Log().find("savepoint-gone"), std::string::npos) << jm.Log();
+}
+
 TEST(KubernetesRestartTest, ATaskManagerWaitingForItsJobManagerStopsCleanlyOnSigterm) {
   Cluster cluster("k8s-waiting-tm");
   const std::string metrics = (cluster.dir() / "tm.log").string();

@@ -10,14 +10,18 @@
 //          next to the plain consumer reading the same topic and to a plain consume -> produce
 //          loop (the same client work without decoding or encoding).
 // One thread each side; prints records/s and the ratio to the plain client.
-// Usage: kafka_bench [records] (default 1 000 000; spread over 16 partitions, the mock keeps
-// ~100 k per partition).
+// Usage: kafka_bench [records] [only] (records: default 1 000 000, spread over 16 partitions,
+// the mock keeps ~100 k per partition; only: run just the plain consumer and the runs whose
+// label contains this text, e.g. "pipe: source -> sink at_least_once", for profiling).
 #include <librdkafka/rdkafka.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -26,6 +30,7 @@
 #include "common/kafka/embedded_kafka.h"
 #include "taskmanager/connectors/kafka_sink.h"
 #include "taskmanager/connectors/kafka_source.h"
+#include "taskmanager/mailbox.h"
 
 namespace sluice {
 namespace {
@@ -37,6 +42,14 @@ void Check(const absl::Status& s, const char* what) {
   if (s.ok()) return;
   std::fprintf(stderr, "kafka_bench: %s: %s\n", what, s.ToString().c_str());
   std::exit(1);
+}
+
+// CPU time of the whole process (the broker's threads included), user + system.
+double ProcessCpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
 double Seconds(Clock::time_point start) {
@@ -163,7 +176,11 @@ double ReadWithSource(const std::string& bootstrap, const std::string& topic, in
   auto source = taskmanager::connectors::KafkaSource::Create(spec);
   Check(source.status(), "source");
   const auto start = Clock::now();
+  // As a task runs its source: after kIdle it waits on its mailbox until librdkafka wakes it
+  // (or idle_wait_ms passes).
+  taskmanager::Mailbox mailbox;
   taskmanager::OperatorContext ctx;
+  ctx.wake_up = [&mailbox] { mailbox.Notify(); };
   Check((*source)->Open(ctx), "source open");
   taskmanager::StateInitContext init;
   Check((*source)->InitializeState(init), "source state");
@@ -171,6 +188,7 @@ double ReadWithSource(const std::string& bootstrap, const std::string& topic, in
     absl::StatusOr<taskmanager::SourcePoll> poll = (*source)->PollNext(out);
     Check(poll.status(), "source poll");
     if (*poll == taskmanager::SourcePoll::kEnd) break;
+    if (*poll == taskmanager::SourcePoll::kIdle) mailbox.Wait((*source)->idle_wait_ms());
   }
   const double s = Seconds(start);
   Check((*source)->Close(), "source close");
@@ -281,6 +299,7 @@ double SourceToSink(const std::string& bootstrap, const std::string& in, const s
 int main(int argc, char** argv) {
   using namespace sluice;
   const int64_t records = argc > 1 ? std::atoll(argv[1]) : 1'000'000;
+  const std::string only = argc > 2 ? argv[2] : "";
   auto kafka = kafka::EmbeddedKafka::Start(1);
   Check(kafka.status(), "embedded kafka");
   const std::string bootstrap = (*kafka)->bootstrap();
@@ -292,37 +311,73 @@ int main(int argc, char** argv) {
   std::printf("%lld JSON records (3 columns, ~%zu bytes), %d partitions, embedded broker, one "
               "thread\n\n", static_cast<long long>(records), Row(12345).size(), kPartitions);
   const double produce = PlainProduce(bootstrap, "in", records);
-  // Each read and write twice, alternating, the better of the two (the machine is shared).
-  double consume = 0, source = 0, plain_out = 0, alo = 0, eos = 0, pipe_plain = 0, pipe_alo = 0,
-         pipe_eos = 0;
+  // A run: its label, the ratio's baseline (an index into `runs`, -1 for itself) and the
+  // second baseline of the pipes.
+  struct Run {
+    const char* label;
+    int baseline;
+    int second_baseline;
+    std::function<double(const std::string& suffix)> measure;
+    double best = 0;
+    double cpu_us = 0;  // process CPU (every thread, the broker's too) per record, best run
+  };
+  std::vector<Run> runs = {
+      {"read: plain librdkafka consumer", -1, -1,
+       [&](const std::string&) { return PlainConsume(bootstrap, "in", records); }},
+      {"read: Kafka source (JSON decoded)", 0, -1,
+       [&](const std::string&) { return SourceConsume(bootstrap, "in", records); }},
+      {"write: plain librdkafka producer", -1, -1,
+       [&](const std::string& s) { return PlainProduce(bootstrap, "out-plain" + s, records); }},
+      {"write: Kafka sink at_least_once", 2, -1,
+       [&](const std::string& s) {
+         return SinkProduce(bootstrap, "out-alo" + s, records, "at_least_once");
+       }},
+      {"write: Kafka sink exactly_once", 2, -1,
+       [&](const std::string& s) {
+         return SinkProduce(bootstrap, "out-eos" + s, records, "exactly_once");
+       }},
+      {"pipe: plain consume -> produce loop", 0, -1,
+       [&](const std::string& s) {
+         return PlainConsume(bootstrap, "in", records, "pipe-plain" + s);
+       }},
+      {"pipe: source -> sink at_least_once", 0, 5,
+       [&](const std::string& s) {
+         return SourceToSink(bootstrap, "in", "pipe-alo" + s, records, "at_least_once");
+       }},
+      {"pipe: source -> sink exactly_once", 0, 5,
+       [&](const std::string& s) {
+         return SourceToSink(bootstrap, "in", "pipe-eos" + s, records, "exactly_once");
+       }},
+  };
+  auto selected = [&](size_t i) {
+    if (only.empty() || runs[i].label == std::string_view(runs[0].label)) return true;
+    return std::string_view(runs[i].label).find(only) != std::string_view::npos;
+  };
+  // Each run twice, alternating, the better of the two (the machine is shared).
   for (int round = 0; round < 2; ++round) {
-    consume = std::max(consume, PlainConsume(bootstrap, "in", records));
-    source = std::max(source, SourceConsume(bootstrap, "in", records));
-    const std::string suffix = absl::StrCat("-", round);
-    plain_out = std::max(plain_out, PlainProduce(bootstrap, "out-plain" + suffix, records));
-    alo = std::max(alo, SinkProduce(bootstrap, "out-alo" + suffix, records, "at_least_once"));
-    eos = std::max(eos, SinkProduce(bootstrap, "out-eos" + suffix, records, "exactly_once"));
-    pipe_plain = std::max(pipe_plain, PlainConsume(bootstrap, "in", records, "pipe-plain" + suffix));
-    pipe_alo = std::max(pipe_alo, SourceToSink(bootstrap, "in", "pipe-alo" + suffix, records,
-                                               "at_least_once"));
-    pipe_eos = std::max(pipe_eos, SourceToSink(bootstrap, "in", "pipe-eos" + suffix, records,
-                                               "exactly_once"));
+    for (size_t i = 0; i < runs.size(); ++i) {
+      if (!selected(i)) continue;
+      const double cpu_before = ProcessCpuSeconds();
+      const double rate = runs[i].measure(absl::StrCat("-", round));
+      const double cpu_us = (ProcessCpuSeconds() - cpu_before) * 1e6 / records;
+      if (rate > runs[i].best) {
+        runs[i].best = rate;
+        runs[i].cpu_us = cpu_us;
+      }
+    }
   }
-  std::printf("%-40s %12s %10s\n", "run", "records/s", "vs plain");
-  std::printf("%-40s %12.0f %9.0f%%\n", "read: plain librdkafka consumer", consume, 100.0);
-  std::printf("%-40s %12.0f %9.0f%%\n", "read: Kafka source (JSON decoded)", source,
-              100.0 * source / consume);
-  std::printf("%-40s %12.0f %9.0f%%\n", "write: plain librdkafka producer", plain_out, 100.0);
-  std::printf("%-40s %12.0f %9.0f%%\n", "write: Kafka sink at_least_once", alo,
-              100.0 * alo / plain_out);
-  std::printf("%-40s %12.0f %9.0f%%\n", "write: Kafka sink exactly_once", eos,
-              100.0 * eos / plain_out);
-  std::printf("%-40s %12.0f %9.0f%%\n", "pipe: plain consume -> produce loop", pipe_plain,
-              100.0 * pipe_plain / consume);
-  std::printf("%-40s %12.0f %9.0f%% %9.0f%%\n", "pipe: source -> sink at_least_once", pipe_alo,
-              100.0 * pipe_alo / consume, 100.0 * pipe_alo / pipe_plain);
-  std::printf("%-40s %12.0f %9.0f%% %9.0f%%\n", "pipe: source -> sink exactly_once", pipe_eos,
-              100.0 * pipe_eos / consume, 100.0 * pipe_eos / pipe_plain);
+  std::printf("%-40s %12s %11s %10s\n", "run", "records/s", "CPU us/rec", "vs plain");
+  for (size_t i = 0; i < runs.size(); ++i) {
+    if (!selected(i)) continue;
+    const Run& r = runs[i];
+    const double base = r.baseline < 0 ? r.best : runs[r.baseline].best;
+    std::printf("%-40s %12.0f %11.2f %9.0f%%", r.label, r.best, r.cpu_us,
+                base > 0 ? 100.0 * r.best / base : 0.0);
+    if (r.second_baseline >= 0 && runs[r.second_baseline].best > 0) {
+      std::printf(" %9.0f%%", 100.0 * r.best / runs[r.second_baseline].best);
+    }
+    std::printf("\n");
+  }
   std::printf("(pipes: ratios to the plain consumer, then to the plain consume -> produce loop; "
               "first plain produce, filling the input: %.0f records/s)\n", produce);
   return 0;

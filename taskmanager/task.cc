@@ -95,6 +95,7 @@ Task::Task(proto::TaskDeploymentDescriptor tdd, network::NetworkEnvironment* net
   ctx_.max_parallelism = tdd_.max_parallelism();
   ctx_.clock = clock_;
   ctx_.canceled = &canceled_;
+  ctx_.wake_up = [this] { mailbox_.Notify(); };
   ctx_.checkpointing = !tdd_.checkpoint_job_dir().empty();
 }
 

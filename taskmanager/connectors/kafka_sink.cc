@@ -393,6 +393,7 @@ absl::Status KafkaSink::ProcessBatch(int, types::RecordBatch& batch, Collector&)
   if (batch.num_rows() == 0) return absl::OkStatus();
   RETURN_IF_ERROR(Encode(batch));
   const bool has_key = key_encoder_ != nullptr;
+  if (delivery_ != Delivery::kExactlyOnce) batch_messages_.clear();
   size_t value_start = 0, key_start = 0;
   for (size_t r = 0; r < value_ends_.size(); ++r) {
     absl::string_view value(values_.data() + value_start, value_ends_[r] - value_start);
@@ -410,11 +411,43 @@ absl::Status KafkaSink::ProcessBatch(int, types::RecordBatch& batch, Collector&)
       }
       continue;
     }
-    RETURN_IF_ERROR(Produce(key, has_key, value, {}));
+    rd_kafka_message_t& m = batch_messages_.emplace_back();
+    m = rd_kafka_message_t{};
+    m.partition = RD_KAFKA_PARTITION_UA;
+    m.payload = const_cast<char*>(value.data());
+    m.len = value.size();
+    if (has_key) {
+      m.key = const_cast<char*>(key.data());
+      m.key_len = key.size();
+    }
   }
-  if (delivery_ != Delivery::kExactlyOnce) {
-    rd_kafka_poll(producer_, 0);  // delivery reports
-    return CheckDeliveries();
+  if (delivery_ == Delivery::kExactlyOnce) return absl::OkStatus();
+  RETURN_IF_ERROR(ProduceBatch());
+  rd_kafka_poll(producer_, 0);  // delivery reports
+  return CheckDeliveries();
+}
+
+absl::Status KafkaSink::ProduceBatch() {
+  size_t next = 0;  // the first message not queued yet
+  while (next < batch_messages_.size()) {
+    const int count = static_cast<int>(batch_messages_.size() - next);
+    const int queued = rd_kafka_produce_batch(topic_, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
+                                              &batch_messages_[next], count);
+    if (queued == count) return absl::OkStatus();
+    // The messages before the first failure are queued; a full queue fails it and every
+    // message after it.
+    while (next < batch_messages_.size() &&
+           batch_messages_[next].err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      ++next;
+    }
+    const rd_kafka_resp_err_t err = batch_messages_[next].err;
+    if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+      return Error(absl::StrCat("producing to topic '", spec_.topic(), "': ", rd_kafka_err2str(err)));
+    }
+    // librdkafka's queue is full (the broker is slower than we are): backpressure.
+    if (canceled_ != nullptr && canceled_->load()) return absl::CancelledError("task canceled");
+    rd_kafka_poll(producer_, 50);
+    RETURN_IF_ERROR(CheckDeliveries());
   }
   return absl::OkStatus();
 }

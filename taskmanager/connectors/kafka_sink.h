@@ -42,6 +42,7 @@
 
 typedef struct rd_kafka_s rd_kafka_t;
 typedef struct rd_kafka_topic_s rd_kafka_topic_t;
+typedef struct rd_kafka_message_s rd_kafka_message_t;
 
 namespace sluice::taskmanager::connectors {
 
@@ -80,6 +81,9 @@ class KafkaSink : public Operator {
   // (empty: none).
   absl::Status Produce(absl::string_view key, bool has_key, absl::string_view value,
                        absl::string_view id);
+  // Sends batch_messages_ (at_least_once and none: no headers) with rd_kafka_produce_batch,
+  // one clock read and topic lock per batch; waits for room in librdkafka's queue.
+  absl::Status ProduceBatch();
   // Sends every message of `records` (of writer `writer`) but those whose id is in `skip`.
   absl::Status ProduceRecords(const std::string& writer, const Records& records,
                               const absl::flat_hash_set<std::string>* skip);
@@ -127,6 +131,7 @@ class KafkaSink : public Operator {
   // Scratch of Encode.
   std::string values_, keys_;
   std::vector<size_t> value_ends_, key_ends_;
+  std::vector<rd_kafka_message_t> batch_messages_;  // of ProcessBatch, pointing into them
 };
 
 }  // namespace sluice::taskmanager::connectors

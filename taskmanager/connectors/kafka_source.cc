@@ -118,7 +118,14 @@ absl::Status KafkaSource::Open(const OperatorContext& ctx) {
       {"group.id", spec_.group().empty()
                        ? absl::StrCat("sluice-", ctx.job_name.empty() ? "job" : ctx.job_name, "-",
                                       name_)
-                       : spec_.group()}};
+                       : spec_.group()},
+      // librdkafka 2.0 stops fetching while more than queued.min.messages (default 100 000)
+      // wait in the consumer's queue, and nothing wakes its fetcher when the task drains them:
+      // it fetches again after up to a second (librdkafka issue #2879, fixed by
+      // fetch.queue.backoff.ms in 2.2). A task faster than 100 000 records/s then starves
+      // for most of each second. A million covers a second of any subtask's rate; bytes stay
+      // capped by queued.max.messages.kbytes (64 MiB). See docs/kafka.md "Consumer queue".
+      {"queued.min.messages", "1000000"}};
   // A bounded source learns where partitions end even when no record sits at the end offset
   // (a transaction marker does, on topics written transactionally).
   if (bounded_) settings.defaults.emplace_back("enable.partition.eof", "true");
@@ -126,8 +133,18 @@ absl::Status KafkaSource::Open(const OperatorContext& ctx) {
   ASSIGN_OR_RETURN(rd_kafka_conf_t* conf, NewKafkaConf(settings));
   rd_kafka_conf_set_offset_commit_cb(conf, LogCommitResult);
   ASSIGN_OR_RETURN(consumer_, NewKafkaClient(RD_KAFKA_CONSUMER, conf, settings.what));
-  // Every event (errors, commit results) arrives through rd_kafka_consumer_poll.
+  // Every event (errors, commit results) arrives with the messages on the consumer's queue,
+  // which PollNext drains a batch at a time (rd_kafka_consume_batch_queue: one clock read and
+  // poll bookkeeping per batch instead of per message as with rd_kafka_consumer_poll).
   rd_kafka_poll_set_consumer(consumer_);
+  queue_ = rd_kafka_queue_get_consumer(consumer_);
+  wake_up_ = ctx.wake_up;
+  if (wake_up_) {
+    // Called by librdkafka's threads when the queue goes from empty to not empty.
+    rd_kafka_queue_cb_event_enable(
+        queue_, [](rd_kafka_t*, void* source) { static_cast<KafkaSource*>(source)->wake_up_(); },
+        this);
+  }
   // Fail early (in Open) on an unreachable bootstrap or a missing topic.
   ASSIGN_OR_RETURN(std::vector<PartitionKey> owned, OwnedPartitions(/*first=*/true));
   (void)owned;
@@ -347,19 +364,27 @@ absl::StatusOr<SourcePoll> KafkaSource::PollNext(Collector& out) {
     for (rd_kafka_message_t* m : messages) rd_kafka_message_destroy(m);
     messages.clear();
   };
-  while (messages.size() < options_.batch_records) {
-    rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_, 0);
-    if (m == nullptr) break;
-    if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      absl::Status s = HandleMessageError(m);
-      rd_kafka_message_destroy(m);
-      if (!s.ok()) {
-        release();
-        return s;
-      }
+  if (polled_.size() != options_.batch_records) polled_.resize(options_.batch_records);
+  const ssize_t polled =
+      rd_kafka_consume_batch_queue(queue_, /*timeout_ms=*/0, polled_.data(), polled_.size());
+  if (polled < 0) {
+    return absl::UnavailableError(absl::StrCat(Prefix(), "polling the consumer: ",
+                                               rd_kafka_err2str(rd_kafka_last_error())));
+  }
+  // Errors and end-of-partition events come in order with the records; the records are kept.
+  absl::Status error;
+  for (ssize_t i = 0; i < polled; ++i) {
+    rd_kafka_message_t* m = polled_[i];
+    if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      messages.push_back(m);
       continue;
     }
-    messages.push_back(m);
+    if (error.ok()) error = HandleMessageError(m);
+    rd_kafka_message_destroy(m);
+  }
+  if (!error.ok()) {
+    release();
+    return error;
   }
   const bool any = !messages.empty();
   absl::Status s = DecodeAndEmit(messages, out);
@@ -526,6 +551,11 @@ std::vector<std::string> KafkaSource::AssignedPartitions() const {
 absl::Status KafkaSource::Close() {
   absl::Status flushed = bad_->Flush();
   if (consumer_ == nullptr) return flushed;
+  if (queue_ != nullptr) {
+    if (wake_up_) rd_kafka_queue_cb_event_enable(queue_, nullptr, nullptr);
+    rd_kafka_queue_destroy(queue_);
+  }
+  queue_ = nullptr;
   rd_kafka_consumer_close(consumer_);
   rd_kafka_destroy(consumer_);
   consumer_ = nullptr;

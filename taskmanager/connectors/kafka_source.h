@@ -17,8 +17,10 @@
 //   task keeps a watermark per partition. Bad records go by on_error (bad_records.h), located
 //   as "topic <t> partition <p> offset <o>"; on_error: fail returns InvalidArgument
 //   "kafka source '<name>': topic <t> partition <p> offset <o>: <message>".
-// - Unbounded: PollNext returns kIdle when no message is waiting (call again after
-//   idle_wait_ms). With stop_at: latest it ends (kEnd) once every partition reached the end
+// - PollNext drains the consumer's queue up to a batch at a time and returns kIdle when no
+//   message is waiting; librdkafka then calls ctx.wake_up (from its thread) as soon as the
+//   queue receives something, so an idle task waits for data, not for idle_wait_ms (the
+//   fallback without wake_up). With stop_at: latest it ends (kEnd) once every partition reached the end
 //   offset it had at the first poll.
 // - Errors: Open fails with Unavailable when the bootstrap does not answer within
 //   metadata_timeout_ms, NotFound "kafka source 'txns': topic 'x' does not exist on bootstrap
@@ -42,6 +44,7 @@
 
 typedef struct rd_kafka_s rd_kafka_t;
 typedef struct rd_kafka_message_s rd_kafka_message_t;
+typedef struct rd_kafka_queue_s rd_kafka_queue_t;
 
 namespace sluice::taskmanager::connectors {
 
@@ -131,6 +134,8 @@ class KafkaSource : public SourceOperator {
   int subtask_ = 0;
   int parallelism_ = 1;
   rd_kafka_t* consumer_ = nullptr;
+  rd_kafka_queue_t* queue_ = nullptr;  // consumer_'s queue: messages, errors and events
+  std::function<void()> wake_up_;      // OperatorContext::wake_up
 
   bool restored_ = false;
   std::map<PartitionKey, int64_t> restored_offsets_;  // every old subtask's entries
@@ -142,7 +147,8 @@ class KafkaSource : public SourceOperator {
   // Offsets to commit to the group when a checkpoint completes, by checkpoint id.
   std::map<int64_t, std::vector<Partition>> pending_commits_;
 
-  std::vector<rd_kafka_message_t*> messages_;  // of the current poll
+  std::vector<rd_kafka_message_t*> polled_;    // rd_kafka_consume_batch_queue's output
+  std::vector<rd_kafka_message_t*> messages_;  // the records of the current poll
   types::RecordBatch batch_;
   std::vector<absl::string_view> lines_;
   std::vector<size_t> line_message_;  // lines_[i] came from messages[line_message_[i]]

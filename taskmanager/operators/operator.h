@@ -50,6 +50,10 @@ struct OperatorContext {
   // Set when the task is being canceled: long-running calls should return promptly.
   const std::atomic<bool>* canceled = nullptr;
   bool IsCanceled() const { return canceled != nullptr && canceled->load(); }
+  // Wakes the task thread; callable from any thread. A source whose client receives data
+  // while the task waits after kIdle calls it, so the task polls again at once instead of
+  // after idle_wait_ms. Empty outside a task (then idle_wait_ms applies).
+  std::function<void()> wake_up;
   // The task's side outputs by name (JobEdge.side_output, e.g. a window's late_output): the
   // collector that sends records to every edge reading it. Null or without the name: no
   // edge reads it.

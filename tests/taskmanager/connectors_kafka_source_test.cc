@@ -9,6 +9,7 @@
 #include "taskmanager/connectors/kafka_source.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <set>
@@ -20,6 +21,7 @@
 #include "gtest/gtest.h"
 #include "librdkafka/rdkafka.h"
 #include "proto/checkpoint.pb.h"
+#include "taskmanager/mailbox.h"
 #include "tests/kafka_test_util.h"
 #include "tests/taskmanager/operator_test_util.h"
 
@@ -344,6 +346,43 @@ TEST_F(KafkaSourceTest, StartLatestReadsOnlyRecordsProducedAfterTheFirstPoll) {
   ProduceRange("txns", 1, 10, 15);
   ReadRows(*source, out, 5);
   EXPECT_EQ(out.rows, Rows(10, 15));  // one partition: in order, nothing older came first
+}
+
+// An idle source does not make its task poll in a loop: librdkafka calls ctx.wake_up as soon
+// as a record arrives, and the next poll returns it.
+TEST_F(KafkaSourceTest, WakesItsTaskWhenARecordArrivesAfterAnIdlePoll) {
+  ASSERT_TRUE(kafka_->CreateTopic("txns", 2).ok());
+  auto source = KafkaSource::Create(Spec({"txns"}, "latest", false));
+  ASSERT_TRUE(source.ok()) << source.status();
+  Mailbox mailbox;
+  std::atomic<int> wakes{0};
+  OperatorContext ctx;
+  ctx.wake_up = [&] {
+    ++wakes;
+    mailbox.Notify();
+  };
+  ASSERT_TRUE((*source)->Open(ctx).ok());
+  StateInitContext init;
+  ASSERT_TRUE((*source)->InitializeState(init).ok());
+  RowCollector out;
+  absl::StatusOr<SourcePoll> poll;
+  // Until the assignment settled and the queue is empty (start events drained).
+  do {
+    poll = (*source)->PollNext(out);
+    ASSERT_TRUE(poll.ok()) << poll.status();
+  } while (*poll != SourcePoll::kIdle);
+  mailbox.Wait(0);  // forgets wake-ups of the start
+  wakes = 0;
+  ProduceRange("txns", 2, 0, 1);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kDeadlineMs);
+  while (out.rows.empty() && std::chrono::steady_clock::now() < deadline) {
+    mailbox.Wait(kDeadlineMs);  // returns when woken
+    poll = (*source)->PollNext(out);
+    ASSERT_TRUE(poll.ok()) << poll.status();
+  }
+  EXPECT_GE(wakes.load(), 1);
+  EXPECT_EQ(out.rows, Rows(0, 1));
+  EXPECT_TRUE((*source)->Close().ok());
 }
 
 // start: <timestamp> asks the broker for offsets_for_times. librdkafka 2.0's mock cluster

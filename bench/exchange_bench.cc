@@ -11,7 +11,7 @@
 // against raw TCP. Prints a table; the ratio is what matters (the machine is shared).
 //
 //   exchange_bench [--rows=N] [--runs=R] [--buffer_size=BYTES] [--channels=C]
-//                  [--only=grpc|tcp|bytes] [--tune_allocator=0|1]
+//                  [--only=grpc|sluice-tcp|tcp|bytes] [--tune_allocator=0|1]
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/resource.h>
@@ -44,8 +44,8 @@ struct Options {
   int runs = 3;
   int64_t buffer_size = 32 * 1024;
   int channels = 1;  // subpartitions (HASH when > 1; FORWARD when 1)
-  std::string role;  // "" = parent; grpc-producer | tcp-producer | bytes-producer
-  std::string only;  // run only this path: grpc | tcp | bytes
+  std::string role;  // "" = parent; grpc-producer | sluice-tcp-producer | tcp-producer | bytes-producer
+  std::string only;  // run only this path: grpc | sluice-tcp | tcp | bytes
   bool tune_allocator = true;  // NetworkConfig::tune_allocator on both sides
   int port = 0;      // tcp producer: the parent's listening port
 };
@@ -116,13 +116,17 @@ void WriteAll(int fd, const char* data, size_t size) {
   }
 }
 
-int RunGrpcProducer(const Options& o) {
+// The Sluice producer; `transport` is taskmanager.network.transport (grpc | tcp).
+int RunSluiceProducer(const Options& o, const std::string& transport) {
   NetworkConfig config;
   config.buffer_size = o.buffer_size;
   config.tune_allocator = o.tune_allocator;
+  config.transport = transport;
   NetworkEnvironment env(config, "tm-producer", SystemClock::Get());
   auto server = rpc::StartServer("127.0.0.1", 0, {env.exchange_service()}, config.max_message_size);
   if (!server.ok()) Die(server.status().ToString());
+  auto data_address = env.StartDataTransport("127.0.0.1", "127.0.0.1", server->address);
+  if (!data_address.ok()) Die(data_address.status().ToString());
   proto::OutputDescriptor out;
   out.set_edge_id(1);
   out.set_partition_id("bench/0/1/0");
@@ -132,7 +136,7 @@ int RunGrpcProducer(const Options& o) {
   auto writer = env.CreateRecordWriter("bench", 0, out, BenchSchema(), 128, nullptr);
   if (!writer.ok()) Die(writer.status().ToString());
   std::vector<RecordBatch> batches = MakeBatches(o.buffer_size);
-  std::cout << "READY " << server->address << std::endl;
+  std::cout << "READY " << *data_address << std::endl;
   if (ReadLine() != "GO") Die("expected GO");
   const double cpu0 = CpuMillis();
   int64_t sent = 0;
@@ -264,14 +268,15 @@ struct Result {
   double producer_cpu_ms = 0;
 };
 
-Result RunGrpc(const Options& o) {
+// The Sluice consumer of a producer with `transport`.
+Result RunSluice(const Options& o, const std::string& transport) {
   NetworkConfig config;
   config.buffer_size = o.buffer_size;
   config.tune_allocator = o.tune_allocator;
   NetworkEnvironment env(config, "tm-consumer", SystemClock::Get());
   auto server = rpc::StartServer("127.0.0.1", 0, {env.exchange_service()}, config.max_message_size);
   if (!server.ok()) Die(server.status().ToString());
-  Child child = Spawn(ChildArgs(o, "grpc-producer"));
+  Child child = Spawn(ChildArgs(o, transport + "-producer"));
   std::string ready = child.Line();
   if (ready.rfind("READY ", 0) != 0) Die("producer: " + ready);
   const std::string address = ready.substr(6);
@@ -419,7 +424,7 @@ Options Parse(int argc, char** argv) {
       o.port = std::atoi(v);
     } else {
       Die("unknown flag " + a +
-          " (--rows= --runs= --buffer_size= --channels= --only=grpc|tcp|bytes --tune_allocator=0|1)");
+          " (--rows= --runs= --buffer_size= --channels= --only=grpc|sluice-tcp|tcp|bytes --tune_allocator=0|1)");
     }
   }
   return o;
@@ -434,18 +439,22 @@ Result Median(std::vector<Result> runs) {
 
 int Main(int argc, char** argv) {
   Options o = Parse(argc, argv);
-  if (o.role == "grpc-producer") return RunGrpcProducer(o);
+  if (o.role == "grpc-producer") return RunSluiceProducer(o, "grpc");
+  if (o.role == "sluice-tcp-producer") return RunSluiceProducer(o, "tcp");
   if (o.role == "tcp-producer") return RunTcpProducer(o, true);
   if (o.role == "bytes-producer") return RunTcpProducer(o, false);
   if (!o.role.empty()) Die("unknown role " + o.role);
 
   std::map<std::string, std::vector<Result>> results;
-  const std::vector<std::string> order = {"sluice exchange (gRPC)", "raw TCP + serde",
-                                          "raw TCP bytes only"};
+  const std::vector<std::string> order = {"sluice exchange (gRPC)", "sluice exchange (tcp)",
+                                          "raw TCP + serde", "raw TCP bytes only"};
   for (int run = 0; run < o.runs; ++run) {  // interleaved, so load changes hit all alike
-    if (o.only.empty() || o.only == "grpc") results[order[0]].push_back(RunGrpc(o));
-    if (o.only.empty() || o.only == "tcp") results[order[1]].push_back(RunTcp(o, true));
-    if (o.only.empty() || o.only == "bytes") results[order[2]].push_back(RunTcp(o, false));
+    if (o.only.empty() || o.only == "grpc") results[order[0]].push_back(RunSluice(o, "grpc"));
+    if (o.only.empty() || o.only == "sluice-tcp") {
+      results[order[1]].push_back(RunSluice(o, "sluice-tcp"));
+    }
+    if (o.only.empty() || o.only == "tcp") results[order[2]].push_back(RunTcp(o, true));
+    if (o.only.empty() || o.only == "bytes") results[order[3]].push_back(RunTcp(o, false));
   }
   std::printf("exchange_bench: %lld rows x 3 columns (int64, float64, 16-char string), "
               "%d rows per %lld-byte buffer, %d channel(s), median of %d runs, 2 processes, "
@@ -455,10 +464,10 @@ int Main(int argc, char** argv) {
               o.tune_allocator ? "on" : "off");
   std::printf("%-24s %12s %10s %10s %14s %14s %8s\n", "path", "Mrecords/s", "MB/s", "seconds",
               "consumer CPU", "producer CPU", "ratio");
-  const double base = results[order[1]].empty()
+  const double base = results[order[2]].empty()
                           ? 0
-                          : static_cast<double>(Median(results[order[1]]).rows) /
-                                Median(results[order[1]]).seconds;
+                          : static_cast<double>(Median(results[order[2]]).rows) /
+                                Median(results[order[2]]).seconds;
   for (const std::string& name : order) {
     if (results[name].empty()) continue;
     Result r = Median(results[name]);

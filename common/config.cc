@@ -58,6 +58,14 @@ const std::vector<ConfigKey>& ConfigKeys() {
        "Send buffers per output channel (subpartition) of a task."},
       {"taskmanager.network.floating_buffers_per_output", ConfigType::kInt, "8",
        "Extra send buffers per task output shared by its channels."},
+      {"taskmanager.network.transport", ConfigType::kString, "grpc",
+       "How TaskManagers exchange data: grpc (a bidirectional gRPC stream per TaskManager "
+       "pair on taskmanager.port; TLS with security.tls) or tcp (the same protocol framed on "
+       "plain TCP on taskmanager.network.data_port: ~4x the throughput, no TLS, so it is "
+       "refused with security.tls.enabled). See docs/network.md."},
+      {"taskmanager.network.data_port", ConfigType::kInt, "0",
+       "TaskManager data port of the tcp transport, on taskmanager.bind_host (0 = a free "
+       "port; the JobManager hands its address to consumers). Unused with grpc."},
       {"pipeline.buffer_timeout", ConfigType::kDuration, "10ms",
        "A partly filled network buffer is sent after this long (latency bound)."},
       {"heartbeat.interval", ConfigType::kDuration, "1s",

@@ -79,6 +79,12 @@ int main(int argc, char** argv) {
   const std::string address = rpc::JoinHostPort(host, server->port);
   spdlog::info("TaskManager {} serving on {}, advertised as {}, with {} slots ({})", tm_id,
                server->address, address, slots, security->rpc.ModeName());
+  absl::StatusOr<std::string> data_address = network.StartDataTransport(bind_host, host, address);
+  if (!data_address.ok()) {
+    server->server->Shutdown();
+    return Fail(data_address.status().message());
+  }
+  if (*data_address != address) spdlog::info("data exchange on {}", *data_address);
 
   // Prometheus /metrics (docs/metrics.md), before registering so the JobManager learns it.
   metrics::MetricsRegistry metrics_registry;
@@ -117,7 +123,7 @@ int main(int argc, char** argv) {
   proto::RegisterTaskManagerRequest self;
   self.set_tm_id(tm_id);
   self.set_control_address(address);
-  self.set_data_address(address);
+  self.set_data_address(*data_address);
   self.set_slots(slots);
   self.set_pid(getpid());
   if (metrics_server) self.set_metrics_address(metrics_address);

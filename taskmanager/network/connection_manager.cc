@@ -6,17 +6,8 @@ namespace sluice::network {
 
 Connection::Connection(std::string address, int64_t max_message_size,
                        const rpc::RpcCredentials& credentials)
-    : address_(std::move(address)) {
-  grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(static_cast<int>(max_message_size));
-  args.SetMaxSendMessageSize(static_cast<int>(max_message_size));
-  // A TCP connection of its own, not shared with control-plane channels to the same peer.
-  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  // HTTP/2 flow control must not throttle below the credits: a large receive window (the
-  // credits bound the memory anyway).
-  args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 8 << 20);
-  channel_ = credentials.CreateChannel(address_, std::move(args));
-  stub_ = proto::ExchangeService::NewStub(channel_);
+    : address_(std::move(address)),
+      wire_(ExchangeClientWire::For(address_, max_message_size, credentials)) {
   // Opening the stream may wait for the TCP connection: the reader thread does it, and
   // joins the writer when the stream ends (so the writer must exist first).
   writer_ = std::thread([this] { WriteLoop(); });
@@ -69,10 +60,9 @@ bool Connection::broken() const {
 }
 
 void Connection::ReadLoop() {
-  auto stream = stub_->Exchange(&context_);
-  {
+  const absl::Status opened = wire_->Open();
+  if (opened.ok()) {
     absl::MutexLock lock(&mu_);
-    stream_ = std::move(stream);
     stream_started_ = true;
   }
   proto::Buffer message;
@@ -85,7 +75,7 @@ void Connection::ReadLoop() {
     }
     if (sink) sink->OnBuffer(buffer);  // else: closed channel, drop
   };
-  while (stream_->Read(&message)) {
+  while (opened.ok() && wire_->Read(&message)) {
     dispatch(&message);
     for (proto::Buffer& more : *message.mutable_more()) dispatch(&more);
   }
@@ -96,7 +86,7 @@ void Connection::ReadLoop() {
     mu_.Await(absl::Condition(&idle));  // Finish must not run during a Write
   }
   writer_.join();
-  const grpc::Status status = stream_->Finish();
+  const std::string why = opened.ok() ? wire_->Finish() : std::string(opened.message());
   absl::flat_hash_map<int64_t, std::shared_ptr<RemoteChannelSink>> sinks;
   bool closing = false;
   {
@@ -109,7 +99,7 @@ void Connection::ReadLoop() {
                     absl::StrCat("the connection to TaskManager at ", address_, " was closed"))
               : absl::UnavailableError(absl::StrCat(
                     "lost the connection to TaskManager at ", address_, ": ",
-                    status.error_message().empty() ? "stream ended" : status.error_message()));
+                    why.empty() ? "stream ended" : why));
   for (auto& [id, sink] : sinks) sink->OnConnectionError(error);
   finished_ = true;
 }
@@ -146,12 +136,12 @@ bool Connection::WritePending() {
     }
     // Requests first: a channel's PartitionRequest always precedes its credits.
     bool ok = true;
-    for (const auto& r : requests) ok = ok && stream_->Write(r);
+    for (const auto& r : requests) ok = ok && wire_->Write(r);
     for (const auto& [id, credit] : credits) {
       proto::AddCredit* c = credit_message.mutable_add_credit();
       c->set_channel_id(id);
       c->set_credit(credit);
-      ok = ok && stream_->Write(credit_message);
+      ok = ok && wire_->Write(credit_message);
     }
     requests.clear();
     credits.clear();
@@ -169,7 +159,7 @@ void Connection::Close() {
     absl::MutexLock lock(&mu_);
     closing_ = true;
   }
-  context_.TryCancel();
+  wire_->Cancel();
   if (reader_.joinable()) reader_.join();
 }
 

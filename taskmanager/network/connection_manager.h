@@ -1,6 +1,7 @@
 // The consumer side of the data exchange's transport (Flink's PartitionRequestClient +
-// CreditBasedPartitionRequestClientHandler): ONE bidirectional gRPC stream per producing
-// TaskManager, shared by every remote input channel of every gate on this TaskManager.
+// CreditBasedPartitionRequestClientHandler): ONE stream per producing TaskManager (a
+// bidirectional gRPC stream, or a TCP connection for a "tcp://" data address: exchange_wire.h),
+// shared by every remote input channel of every gate on this TaskManager.
 // A Connection hands every received Buffer to the channel's RemoteChannelSink on its reader
 // thread. It sends PartitionRequest / AddCredit / CancelPartitionRequest (credits coalesced per
 // channel) from a writer thread, except that a task thread returning credits writes them
@@ -24,6 +25,7 @@
 #include "common/rpc/credentials.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/exchange.grpc.pb.h"
+#include "taskmanager/network/exchange_wire.h"
 
 namespace sluice::network {
 
@@ -78,10 +80,7 @@ class Connection {
 
   const std::string address_;
   std::atomic<int64_t> next_channel_id_{1};
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<proto::ExchangeService::Stub> stub_;
-  grpc::ClientContext context_;
-  std::unique_ptr<grpc::ClientReaderWriter<proto::ExchangeRequest, proto::Buffer>> stream_;
+  const std::unique_ptr<ExchangeClientWire> wire_;
   std::thread reader_;
   std::thread writer_;
   std::atomic<bool> finished_{false};

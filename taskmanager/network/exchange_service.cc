@@ -7,6 +7,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "common/rpc/grpc_server.h"
 #include "spdlog/spdlog.h"
 
 namespace sluice::network {
@@ -19,18 +20,16 @@ namespace sluice::network {
 // valid until the write is over.
 class ServerStream : public std::enable_shared_from_this<ServerStream> {
  public:
-  ServerStream(grpc::ServerContext* context,
-               grpc::ServerReaderWriter<proto::Buffer, proto::ExchangeRequest>* stream,
-               ResultPartitionManager* partitions, int64_t buffer_size, int64_t max_message_size)
-      : context_(context),
-        stream_(stream),
+  ServerStream(ExchangeServerWire* wire, ResultPartitionManager* partitions,
+               int64_t buffer_size, int64_t max_message_size)
+      : wire_(wire),
         partitions_(partitions),
         buffer_size_(buffer_size),
         // Room for the envelopes of up to kMaxBuffersPerMessage buffers.
         batch_bytes_(std::min<int64_t>(1 << 20, max_message_size - 16 * 1024)) {}
 
-  grpc::Status Run();
-  void Cancel() { context_->TryCancel(); }
+  absl::Status Run();
+  void Cancel() { wire_->Cancel(); }
 
  private:
   struct Channel {
@@ -63,8 +62,7 @@ class ServerStream : public std::enable_shared_from_this<ServerStream> {
   // Writes everything sendable, unless another thread is writing (it will send it).
   void Pump();
 
-  grpc::ServerContext* const context_;
-  grpc::ServerReaderWriter<proto::Buffer, proto::ExchangeRequest>* const stream_;
+  ExchangeServerWire* const wire_;
   ResultPartitionManager* const partitions_;
   const int64_t buffer_size_;
   const int64_t batch_bytes_;
@@ -79,22 +77,22 @@ class ServerStream : public std::enable_shared_from_this<ServerStream> {
   std::optional<Outgoing> carry_;  // taken, but did not fit the previous message
 };
 
-grpc::Status ServerStream::Run() {
+absl::Status ServerStream::Run() {
   absl::Status protocol_error;
   proto::ExchangeRequest request;
-  while (stream_->Read(&request)) {
+  while (wire_->Read(&request)) {
     protocol_error = Handle(request);
     if (!protocol_error.ok()) break;
   }
   if (!protocol_error.ok()) {
-    spdlog::warn("exchange stream from {}: {}", context_->peer(), protocol_error.ToString());
+    spdlog::warn("exchange stream from {}: {}", wire_->peer(), protocol_error.ToString());
   }
   {
     absl::MutexLock lock(&mu_);
     closing_ = true;
   }
   // A write in progress must end before the stream goes away: cancel it, wait for it.
-  context_->TryCancel();
+  wire_->Cancel();
   absl::flat_hash_map<int64_t, std::shared_ptr<Channel>> channels;
   {
     absl::MutexLock lock(&mu_);
@@ -105,8 +103,7 @@ grpc::Status ServerStream::Run() {
   carry_.reset();
   for (auto& [id, channel] : channels) partitions_->CancelRequest(channel->request_id);
   channels.clear();  // detaches the readers
-  if (protocol_error.ok()) return grpc::Status::OK;
-  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(protocol_error.message()));
+  return protocol_error;
 }
 
 absl::Status ServerStream::Handle(const proto::ExchangeRequest& request) {
@@ -329,8 +326,7 @@ void ServerStream::Pump() {
         b->set_kind(proto::END_OF_PARTITION);
       }
     }
-    // (No buffer_hint: a hinted sync Write completes only once a later write flushes it.)
-    const bool ok = stream_->Write(message_);
+    const bool ok = wire_->Write(message_);
     for (size_t i = 0; i < batch.size(); ++i) {
       if (!lent[i]) continue;
       proto::Buffer* b = i == 0 ? &message_ : message_.mutable_more(static_cast<int>(i - 1));
@@ -356,16 +352,19 @@ ExchangeServiceImpl::~ExchangeServiceImpl() {
 grpc::Status ExchangeServiceImpl::Exchange(
     grpc::ServerContext* context,
     grpc::ServerReaderWriter<proto::Buffer, proto::ExchangeRequest>* stream) {
-  auto server_stream = std::make_shared<ServerStream>(context, stream, partitions_, buffer_size_,
-                                                      max_message_size_);
+  GrpcServerWire wire(context, stream);
+  return rpc::ToGrpc(Serve(&wire));
+}
+
+absl::Status ExchangeServiceImpl::Serve(ExchangeServerWire* wire) {
+  auto server_stream =
+      std::make_shared<ServerStream>(wire, partitions_, buffer_size_, max_message_size_);
   {
     absl::MutexLock lock(&mu_);
-    if (shutdown_) {
-      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "the TaskManager is shutting down");
-    }
+    if (shutdown_) return absl::UnavailableError("the TaskManager is shutting down");
     streams_.insert(server_stream.get());
   }
-  grpc::Status status = server_stream->Run();
+  absl::Status status = server_stream->Run();
   absl::MutexLock lock(&mu_);
   streams_.erase(server_stream.get());
   return status;

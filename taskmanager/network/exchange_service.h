@@ -1,6 +1,7 @@
 // ExchangeService: the producer side of the credit-based data exchange (Flink's
 // PartitionRequestServerHandler + PartitionRequestQueue). A consumer TaskManager opens one
-// bidirectional stream to this TaskManager and multiplexes its input channels on it: for each
+// stream to this TaskManager (a bidirectional gRPC stream, or a connection to the tcp data
+// port: TcpExchangeServer, exchange_wire.h) and multiplexes its input channels on it: for each
 // PartitionRequest the stream attaches a reader to the requested subpartition (waiting for the
 // partition to be registered if needed) and then sends that channel's buffers, each only while
 // it holds a credit for the channel (END_OF_PARTITION and PARTITION_ERROR need no credit),
@@ -19,6 +20,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
 #include "proto/exchange.grpc.pb.h"
+#include "taskmanager/network/exchange_wire.h"
 #include "taskmanager/network/result_partition_manager.h"
 
 namespace sluice::network {
@@ -36,6 +38,9 @@ class ExchangeServiceImpl final : public proto::ExchangeService::Service {
   grpc::Status Exchange(
       grpc::ServerContext* context,
       grpc::ServerReaderWriter<proto::Buffer, proto::ExchangeRequest>* stream) override;
+  // Serves one consumer's stream on `wire` until it ends (the gRPC Exchange call and each
+  // connection of the tcp data port come here). InvalidArgument for a protocol error.
+  absl::Status Serve(ExchangeServerWire* wire);
 
   // Cancels every open stream and refuses new ones, so that grpc::Server::Shutdown does not
   // wait for consumers. Idempotent.

@@ -458,7 +458,8 @@ absl::StatusOr<std::optional<types::RecordBatch>> InputGate::Core::PollNext() {
       grants.clear();
       absl::MutexLock lock(&mu_);
       if (spare_.size() < kMaxSpares) {
-        remote_data.clear();
+        // Not cleared: the tcp transport reads the next buffer into it without zero-filling
+        // what it resizes (gRPC's parse assigns it anyway).
         spare_.push_back(std::move(remote_data));
       }
       --queued_buffers_;

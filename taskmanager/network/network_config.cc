@@ -16,6 +16,8 @@ NetworkConfig NetworkConfig::FromConfig(const sluice::Config& config) {
       static_cast<int>(config.GetInt("taskmanager.network.floating_buffers_per_output"));
   c.buffer_timeout_ms = config.GetDurationMillis("pipeline.buffer_timeout");
   c.max_message_size = config.GetBytes("rpc.max_message_size");
+  c.transport = config.GetString("taskmanager.network.transport");
+  c.data_port = static_cast<int>(config.GetInt("taskmanager.network.data_port"));
   return c;
 }
 

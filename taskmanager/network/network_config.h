@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "common/config.h"
 
@@ -19,6 +20,10 @@ struct NetworkConfig {
   // Emit; negative = only when full or at the end.
   int64_t buffer_timeout_ms = 10;
   int64_t max_message_size = 64 << 20;    // rpc.max_message_size
+  // taskmanager.network.transport: "grpc" (the ExchangeService stream on the TaskManager's
+  // gRPC server) or "tcp" (framed TCP on data_port, plaintext only; exchange_wire.h).
+  std::string transport = "grpc";
+  int data_port = 0;                      // taskmanager.network.data_port (tcp; 0 = free)
   // How long a partition request waits for its producer to register the partition.
   int64_t partition_request_timeout_ms = 30'000;
   // Sets glibc malloc's mmap and trim thresholds (process-wide, once) so that the

@@ -5,6 +5,8 @@
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
+#include "common/rpc/grpc_server.h"
+#include "common/status_macros.h"
 
 namespace sluice::network {
 namespace {
@@ -27,8 +29,9 @@ NetworkEnvironment::NetworkEnvironment(NetworkConfig config, std::string tm_id, 
       clock_(clock),
       buffers_(config_.total_buffers, config_.buffer_size),
       partitions_(clock_, config_.partition_request_timeout_ms),
-      connections_(config_.max_message_size, std::move(credentials)),
-      exchange_service_(&partitions_, config_.buffer_size, config_.max_message_size) {
+      connections_(config_.max_message_size, credentials),
+      exchange_service_(&partitions_, config_.buffer_size, config_.max_message_size),
+      tls_(credentials.tls()) {
   if (config_.tune_allocator) TuneAllocator();
 }
 
@@ -72,7 +75,26 @@ void NetworkEnvironment::ReleasePartitions(const std::string& job_id, int attemp
                                         attempt_upto, " were released (canceled or restarted)")));
 }
 
+absl::StatusOr<std::string> NetworkEnvironment::StartDataTransport(
+    const std::string& bind_host, const std::string& advertised_host,
+    const std::string& grpc_address) {
+  if (config_.transport == "grpc") return grpc_address;
+  if (config_.transport != "tcp") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "taskmanager.network.transport: '", config_.transport, "' is not grpc or tcp"));
+  }
+  if (tls_) {
+    return absl::InvalidArgumentError(
+        "taskmanager.network.transport: tcp sends data unencrypted, and security.tls.enabled "
+        "is on: use grpc");
+  }
+  ASSIGN_OR_RETURN(tcp_server_,
+                   TcpExchangeServer::Start(bind_host, config_.data_port, &exchange_service_));
+  return absl::StrCat(kTcpScheme, rpc::JoinHostPort(advertised_host, tcp_server_->port()));
+}
+
 void NetworkEnvironment::Shutdown() {
+  if (tcp_server_ != nullptr) tcp_server_->Shutdown();
   exchange_service_.Shutdown();
   connections_.Shutdown();
   partitions_.Shutdown();

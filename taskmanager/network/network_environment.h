@@ -27,6 +27,7 @@
 #include "taskmanager/network/network_config.h"
 #include "taskmanager/network/record_writer.h"
 #include "taskmanager/network/result_partition_manager.h"
+#include "taskmanager/network/tcp_exchange_server.h"
 
 namespace sluice::network {
 
@@ -41,6 +42,13 @@ class NetworkEnvironment {
 
   // The TaskManager main registers it on its gRPC server.
   grpc::Service* exchange_service() { return &exchange_service_; }
+  // The data address the TaskManager registers with: `grpc_address` with transport grpc;
+  // with tcp, starts the data port on `bind_host`:data_port and returns
+  // "tcp://<advertised_host>:<port>". InvalidArgument for an unknown transport or tcp with
+  // TLS on; Unavailable when the port cannot be bound.
+  absl::StatusOr<std::string> StartDataTransport(const std::string& bind_host,
+                                                 const std::string& advertised_host,
+                                                 const std::string& grpc_address);
 
   // Registers the result partition `out.partition_id` (consumers may already be waiting for
   // it) with a pool of num_subpartitions * buffers_per_output_channel +
@@ -83,6 +91,8 @@ class NetworkEnvironment {
   ResultPartitionManager partitions_;
   ConnectionManager connections_;
   ExchangeServiceImpl exchange_service_;
+  const bool tls_;
+  std::unique_ptr<TcpExchangeServer> tcp_server_;  // transport tcp, once started
 };
 
 }  // namespace sluice::network

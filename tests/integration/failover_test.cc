@@ -57,9 +57,22 @@ void KillTaskManagerWhileRunning(Cluster& cluster, const std::string& job_id) {
   cluster.taskmanager(1)->Kill(SIGKILL);
 }
 
-TEST(FailoverTest, KilledTaskManagerRestartsJobWithCorrectOutput) {
-  Cluster cluster("failover-restart");
+// Over both data transports (taskmanager.network.transport): the tcp one must also notice a
+// producer TaskManager killed mid-stream and carry the restarted job.
+class FailoverTransportTest : public ::testing::TestWithParam<std::string> {};
+INSTANTIATE_TEST_SUITE_P(Transports, FailoverTransportTest, ::testing::Values("grpc", "tcp"),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           return info.param;
+                         });
+
+TEST_P(FailoverTransportTest, KilledTaskManagerRestartsJobWithCorrectOutput) {
+  Cluster cluster("failover-restart-" + GetParam());
+  cluster.common_settings.push_back("taskmanager.network.transport=" + GetParam());
   ASSERT_NO_FATAL_FAILURE(cluster.Start(3, 2));
+  // The TaskManagers register the data address of their transport.
+  CommandResult tms = cluster.Sluice({"taskmanagers", "--output", "json"});
+  ASSERT_EQ(tms.exit_code, 0) << tms.output;
+  EXPECT_EQ(tms.output.find("tcp://") != std::string::npos, GetParam() == "tcp") << tms.output;
   std::string spec = cluster.WriteFile("job.yaml", JobSpec("{strategy: fixed_delay, attempts: 3, delay: 500ms}"));
   std::string job_id = SubmitDetached(cluster, spec);
   ASSERT_NO_FATAL_FAILURE(KillTaskManagerWhileRunning(cluster, job_id));

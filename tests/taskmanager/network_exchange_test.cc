@@ -1,4 +1,4 @@
-// End to end over real gRPC on loopback: two NetworkEnvironments (two "TaskManagers") in one
+// End to end over real gRPC and over the tcp transport on loopback: two NetworkEnvironments (two "TaskManagers") in one
 // process, each with its own gRPC server on port 0. Hash exchange N x M with local and remote
 // channels, credit-based backpressure, and every failure a consumer must report: producer
 // failure, unknown partition, unreachable or vanished TaskManager, released partitions, and a
@@ -20,8 +20,15 @@ namespace {
 using namespace ::sluice::network::testing;  // NOLINT
 using types::RecordBatch;
 
-TEST(NetworkExchangeTest, HashExchangeDeliversEveryRowOnceToTheOwnerOfItsKey) {
-  TestTaskManager a("tm-a", TestConfig()), b("tm-b", TestConfig());
+// Every test runs over both transports (taskmanager.network.transport).
+class NetworkExchangeTest : public ::testing::TestWithParam<std::string> {};
+INSTANTIATE_TEST_SUITE_P(Transports, NetworkExchangeTest, ::testing::Values("grpc", "tcp"),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           return info.param;
+                         });
+
+TEST_P(NetworkExchangeTest, HashExchangeDeliversEveryRowOnceToTheOwnerOfItsKey) {
+  TestTaskManager a("tm-a", TestConfig(GetParam())), b("tm-b", TestConfig(GetParam()));
   constexpr int kConsumers = 2;
   constexpr int kRowsPerProducer = 20'000;
   // Three producers (two on A, one on B) and two consumers (one on each): every consumer
@@ -107,8 +114,8 @@ TEST(NetworkExchangeTest, HashExchangeDeliversEveryRowOnceToTheOwnerOfItsKey) {
   EXPECT_EQ(a.env().num_partitions(), 0);
 }
 
-TEST(NetworkExchangeTest, RowsLargerThanABufferCrossTheNetworkAlone) {
-  TestTaskManager a("tm-a", TestConfig()), b("tm-b", TestConfig());
+TEST_P(NetworkExchangeTest, RowsLargerThanABufferCrossTheNetworkAlone) {
+  TestTaskManager a("tm-a", TestConfig(GetParam())), b("tm-b", TestConfig(GetParam()));
   Notifier notifier;
   auto gate = MakeGate(b, Input({a.Ref("p", 0)}), notifier);
   auto writer = MakeWriter(a, Output("p", proto::FORWARD, 1));
@@ -155,12 +162,12 @@ class CountingProducer {
   std::thread thread_;
 };
 
-TEST(NetworkExchangeTest, CreditsStopAProducerWhoseConsumerDoesNotPollAndResumeIt) {
-  NetworkConfig producer_config = TestConfig();
+TEST_P(NetworkExchangeTest, CreditsStopAProducerWhoseConsumerDoesNotPollAndResumeIt) {
+  NetworkConfig producer_config = TestConfig(GetParam());
   producer_config.buffer_timeout_ms = 0;  // one buffer per Emit
   producer_config.buffers_per_output_channel = 2;
   producer_config.floating_buffers_per_output = 1;
-  NetworkConfig consumer_config = TestConfig();
+  NetworkConfig consumer_config = TestConfig(GetParam());
   consumer_config.exclusive_buffers_per_channel = 2;
   consumer_config.floating_buffers_per_gate = 3;
   TestTaskManager a("tm-a", producer_config), b("tm-b", consumer_config);
@@ -208,8 +215,8 @@ TEST(NetworkExchangeTest, CreditsStopAProducerWhoseConsumerDoesNotPollAndResumeI
   for (size_t i = 0; i < ids.size(); ++i) ASSERT_EQ(ids[i], polled + static_cast<int64_t>(i));
 }
 
-TEST(NetworkExchangeTest, CancelUnblocksAProducerBackpressuredByARemoteConsumer) {
-  NetworkConfig config = TestConfig();
+TEST_P(NetworkExchangeTest, CancelUnblocksAProducerBackpressuredByARemoteConsumer) {
+  NetworkConfig config = TestConfig(GetParam());
   config.buffer_timeout_ms = 0;
   TestTaskManager a("tm-a", config), b("tm-b", config);
   Notifier notifier;
@@ -223,8 +230,8 @@ TEST(NetworkExchangeTest, CancelUnblocksAProducerBackpressuredByARemoteConsumer)
   EXPECT_EQ(producer.result().code(), absl::StatusCode::kCancelled);
 }
 
-TEST(NetworkExchangeTest, ProducerFailureReachesTheRemoteConsumer) {
-  TestTaskManager a("tm-a", TestConfig()), b("tm-b", TestConfig());
+TEST_P(NetworkExchangeTest, ProducerFailureReachesTheRemoteConsumer) {
+  TestTaskManager a("tm-a", TestConfig(GetParam())), b("tm-b", TestConfig(GetParam()));
   Notifier notifier;
   auto gate = MakeGate(b, Input({a.Ref("job/0/3/1", 0)}), notifier);
   auto writer = MakeWriter(a, Output("job/0/3/1", proto::FORWARD, 1));
@@ -238,8 +245,8 @@ TEST(NetworkExchangeTest, ProducerFailureReachesTheRemoteConsumer) {
   EXPECT_NE(s.message().find(a.address()), std::string::npos) << s;
 }
 
-TEST(NetworkExchangeTest, ReleasedPartitionFailsTheRemoteConsumer) {
-  TestTaskManager a("tm-a", TestConfig()), b("tm-b", TestConfig());
+TEST_P(NetworkExchangeTest, ReleasedPartitionFailsTheRemoteConsumer) {
+  TestTaskManager a("tm-a", TestConfig(GetParam())), b("tm-b", TestConfig(GetParam()));
   Notifier notifier;
   auto gate = MakeGate(b, Input({a.Ref("p", 0)}), notifier);
   auto writer = MakeWriter(a, Output("p", proto::FORWARD, 1));
@@ -257,9 +264,9 @@ TEST(NetworkExchangeTest, ReleasedPartitionFailsTheRemoteConsumer) {
   EXPECT_EQ(DrainUntilError(*late, late_notifier).code(), absl::StatusCode::kCancelled);
 }
 
-TEST(NetworkExchangeTest, UnknownPartitionFailsAfterTheRequestTimeout) {
+TEST_P(NetworkExchangeTest, UnknownPartitionFailsAfterTheRequestTimeout) {
   ManualClock clock;
-  TestTaskManager a("tm-a", TestConfig(), &clock), b("tm-b", TestConfig());
+  TestTaskManager a("tm-a", TestConfig(GetParam()), &clock), b("tm-b", TestConfig(GetParam()));
   Notifier notifier;
   auto gate = MakeGate(b, Input({a.Ref("job/0/9/0", 0)}), notifier);
   // The request waits on A for a producer that never comes; then A's clock passes 30 s.
@@ -274,19 +281,20 @@ TEST(NetworkExchangeTest, UnknownPartitionFailsAfterTheRequestTimeout) {
   EXPECT_NE(s.message().find(a.address()), std::string::npos) << s;
 }
 
-TEST(NetworkExchangeTest, UnreachableTaskManagerIsUnavailableNamingItsAddress) {
-  TestTaskManager b("tm-b", TestConfig());
+TEST_P(NetworkExchangeTest, UnreachableTaskManagerIsUnavailableNamingItsAddress) {
+  TestTaskManager b("tm-b", TestConfig(GetParam()));
   Notifier notifier;
   // Port 1 on loopback: nothing listens there.
-  auto gate = MakeGate(b, Input({Ref("job/0/1/0", 0, "tm-gone", "127.0.0.1:1")}), notifier);
+  const std::string gone = GetParam() == "tcp" ? "tcp://127.0.0.1:1" : "127.0.0.1:1";
+  auto gate = MakeGate(b, Input({Ref("job/0/1/0", 0, "tm-gone", gone)}), notifier);
   absl::Status s = DrainUntilError(*gate, notifier);
   EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
   EXPECT_NE(s.message().find("127.0.0.1:1"), std::string::npos) << s;
   EXPECT_NE(s.message().find("job/0/1/0"), std::string::npos) << s;
 }
 
-TEST(NetworkExchangeTest, ProducerTaskManagerGoingAwayFailsTheConsumer) {
-  TestTaskManager a("tm-a", TestConfig()), b("tm-b", TestConfig());
+TEST_P(NetworkExchangeTest, ProducerTaskManagerGoingAwayFailsTheConsumer) {
+  TestTaskManager a("tm-a", TestConfig(GetParam())), b("tm-b", TestConfig(GetParam()));
   Notifier notifier;
   auto gate = MakeGate(b, Input({a.Ref("p", 0)}), notifier);
   auto writer = MakeWriter(a, Output("p", proto::FORWARD, 1));
@@ -304,7 +312,7 @@ TEST(NetworkExchangeTest, ProducerTaskManagerGoingAwayFailsTheConsumer) {
   EXPECT_FALSE(s.ok());
   EXPECT_NE(s.message().find(a.address()), std::string::npos) << s;
   // A new gate to a healthy peer gets a fresh connection.
-  TestTaskManager c("tm-c", TestConfig());
+  TestTaskManager c("tm-c", TestConfig(GetParam()));
   auto writer_c = MakeWriter(c, Output("q", proto::FORWARD, 1));
   ASSERT_TRUE(writer_c->Emit(MakeBatch(0, 3)).ok());
   ASSERT_TRUE(writer_c->Finish().ok());
@@ -373,21 +381,21 @@ absl::Status ConsumeFromScript(std::vector<proto::Buffer> script, NetworkConfig 
   return result;
 }
 
-TEST(NetworkExchangeTest, CorruptBufferIsDataLoss) {
+TEST(NetworkExchangeProtocolTest, CorruptBufferIsDataLoss) {
   absl::Status s = ConsumeFromScript({DataBuffer(0, "this is not a record batch")});
   EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
   EXPECT_NE(s.message().find("corrupt record batch"), std::string::npos) << s;
   EXPECT_NE(s.message().find("partition p"), std::string::npos) << s;
 }
 
-TEST(NetworkExchangeTest, SequenceGapIsDataLoss) {
+TEST(NetworkExchangeProtocolTest, SequenceGapIsDataLoss) {
   std::string good = Serialized(MakeBatch(0, 2));
   absl::Status s = ConsumeFromScript({DataBuffer(0, good), DataBuffer(2, good)});
   EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
   EXPECT_NE(s.message().find("expected 1"), std::string::npos) << s;
 }
 
-TEST(NetworkExchangeTest, BufferBeyondTheCreditIsRejected) {
+TEST(NetworkExchangeProtocolTest, BufferBeyondTheCreditIsRejected) {
   // One exclusive buffer and no floating ones: a consumer that has not polled gave exactly
   // one credit, so the second buffer breaks the protocol. (Notifications: the first buffer,
   // then the error.)

@@ -23,8 +23,11 @@ class TestTaskManager {
     auto server =
         rpc::StartServer("127.0.0.1", 0, {env_->exchange_service()}, config.max_message_size);
     EXPECT_TRUE(server.ok()) << server.status();
-    address_ = server->address;
     server_ = std::move(server->server);
+    // The data address: the gRPC server's, or the tcp data port's (config.transport).
+    auto data = env_->StartDataTransport("127.0.0.1", "127.0.0.1", server->address);
+    EXPECT_TRUE(data.ok()) << data.status();
+    address_ = data.ok() ? *data : server->address;
   }
   ~TestTaskManager() { Stop(); }
 
@@ -50,8 +53,10 @@ class TestTaskManager {
   std::unique_ptr<grpc::Server> server_;
 };
 
-NetworkConfig TestConfig() {
+// `transport`: taskmanager.network.transport.
+NetworkConfig TestConfig(const std::string& transport = "grpc") {
   NetworkConfig c;
+  c.transport = transport;
   c.buffer_size = 4096;
   c.total_buffers = 256;
   c.buffer_timeout_ms = 5;
@@ -75,14 +80,21 @@ std::unique_ptr<InputGate> MakeGate(TestTaskManager& tm, const proto::InputGateD
 // Two producers for one consumer gate on TaskManager `a`: channel 0 local (its producer on
 // `a`), channel 1 remote (its producer on `b`), so a test covers both paths.
 struct TwoChannels {
-  TestTaskManager a{"tm-a", TestConfig()};
-  TestTaskManager b{"tm-b", TestConfig()};
+  explicit TwoChannels(const std::string& transport = "grpc")
+      : a("tm-a", TestConfig(transport)), b("tm-b", TestConfig(transport)) {
+    Connect();
+  }
+
+  TestTaskManager a;
+  TestTaskManager b;
   Notifier notifier;
   std::unique_ptr<InputGate> gate;
   std::unique_ptr<RecordWriter> local;
   std::unique_ptr<RecordWriter> remote;
 
-  TwoChannels() {
+
+ private:
+  void Connect() {
     gate = MakeGate(a, Input({a.Ref("job/0/1/0", 0), b.Ref("job/0/1/1", 0)}), notifier);
     local = MakeWriter(a, Output("job/0/1/0", proto::FORWARD, 1));
     remote = MakeWriter(b, Output("job/0/1/1", proto::FORWARD, 1));

@@ -1,0 +1,299 @@
+#include "taskmanager/network/frame_socket.h"
+
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace sluice::network {
+namespace {
+
+constexpr char kHello[8] = {'S', 'L', 'X', 'C', 'H', 'G', '0', '1'};
+// The read-ahead holds frame headers and envelopes (and small frames): the bytes after a
+// buffer's data are read with it (readv), so that a frame usually costs one recv, while the
+// data itself lands in place, not copied out of the read-ahead.
+constexpr size_t kReadAhead = 512;
+// Larger reads go straight into the destination, not through the read-ahead.
+constexpr size_t kDirectRead = 1024;
+// A frame claiming more is a corrupt stream (rpc.max_message_size is 64 MiB by default).
+constexpr uint32_t kMaxFrame = 1u << 30;
+constexpr int kHelloTimeoutSeconds = 10;
+
+void PutU32(char* out, uint32_t v) {
+  for (int i = 0; i < 4; ++i) out[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+}
+
+uint32_t GetU32(const char* in) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v |= static_cast<uint32_t>(static_cast<unsigned char>(in[i])) << (8 * i);
+  return v;
+}
+
+std::string PeerName(int fd) {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof(addr);
+  if (getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return "?";
+  char host[NI_MAXHOST], port[NI_MAXSERV];
+  if (getnameinfo(reinterpret_cast<sockaddr*>(&addr), len, host, sizeof(host), port,
+                  sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+    return "?";
+  }
+  return addr.ss_family == AF_INET6 ? absl::StrCat("[", host, "]:", port)
+                                    : absl::StrCat(host, ":", port);
+}
+
+void SetReceiveTimeout(int fd, int seconds) {
+  timeval tv{};
+  tv.tv_sec = seconds;
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+}
+
+// Splits "host:port" / "[v6]:port".
+bool SplitHostPort(const std::string& address, std::string* host, std::string* port) {
+  const size_t colon = address.rfind(':');
+  if (colon == std::string::npos || colon + 1 == address.size()) return false;
+  *host = address.substr(0, colon);
+  *port = address.substr(colon + 1);
+  if (host->size() >= 2 && host->front() == '[' && host->back() == ']') {
+    *host = host->substr(1, host->size() - 2);
+  }
+  int unused = 0;
+  return !host->empty() && absl::SimpleAtoi(*port, &unused);
+}
+
+}  // namespace
+
+FrameSocket::FrameSocket(int fd) : fd_(fd), peer_(PeerName(fd)), in_(kReadAhead, '\0') {
+  const int one = 1;
+  // Frames are whole buffers written at once: no Nagle delay for the small ones (credits).
+  setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+FrameSocket::~FrameSocket() { ::close(fd_); }
+
+absl::StatusOr<std::unique_ptr<FrameSocket>> FrameSocket::Connect(const std::string& address) {
+  auto unavailable = [&address](absl::string_view why) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot open the data connection to ", address, ": ", why));
+  };
+  std::string host, port;
+  if (!SplitHostPort(address, &host, &port)) return unavailable("not a host:port address");
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (int rc = getaddrinfo(host.c_str(), port.c_str(), &hints, &found); rc != 0) {
+    return unavailable(gai_strerror(rc));
+  }
+  std::string last_error = "no address";
+  int fd = -1;
+  for (addrinfo* a = found; a != nullptr && fd < 0; a = a->ai_next) {
+    fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) {
+      last_error = std::strerror(errno);
+      continue;
+    }
+    if (connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
+      last_error = std::strerror(errno);
+      ::close(fd);
+      fd = -1;
+    }
+  }
+  freeaddrinfo(found);
+  if (fd < 0) return unavailable(last_error);
+  auto socket = std::make_unique<FrameSocket>(fd);
+  SetReceiveTimeout(fd, kHelloTimeoutSeconds);
+  char answer[sizeof(kHello)];
+  if (send(fd, kHello, sizeof(kHello), MSG_NOSIGNAL) != sizeof(kHello) ||
+      !socket->ReadExact(answer, sizeof(answer)) ||
+      std::memcmp(answer, kHello, sizeof(kHello)) != 0) {
+    return unavailable(
+        "the peer did not answer the exchange hello (is it a TaskManager data port with "
+        "taskmanager.network.transport: tcp?)");
+  }
+  SetReceiveTimeout(fd, 0);
+  return socket;
+}
+
+bool FrameSocket::AcceptHello(std::string* error) {
+  SetReceiveTimeout(fd_, kHelloTimeoutSeconds);
+  char hello[sizeof(kHello)];
+  if (!ReadExact(hello, sizeof(hello)) || std::memcmp(hello, kHello, sizeof(kHello)) != 0) {
+    *error = "not a Sluice exchange connection (no hello)";
+    return false;
+  }
+  SetReceiveTimeout(fd_, 0);
+  if (send(fd_, kHello, sizeof(kHello), MSG_NOSIGNAL) != sizeof(kHello)) {
+    *error = std::strerror(errno);
+    return false;
+  }
+  return true;
+}
+
+bool FrameSocket::Fail(const std::string& what) {
+  if (error_.empty()) error_ = what;
+  return false;
+}
+
+bool FrameSocket::ReadExact(char* out, size_t n) {
+  while (n > 0) {
+    if (in_begin_ < in_end_) {
+      const size_t take = std::min(n, in_end_ - in_begin_);
+      std::memcpy(out, in_.data() + in_begin_, take);
+      in_begin_ += take;
+      out += take;
+      n -= take;
+      continue;
+    }
+    // Into `out`, and what follows into the read-ahead (empty here).
+    iovec iov[2] = {{out, n}, {in_.data(), in_.size()}};
+    const bool direct = n >= kDirectRead;
+    const ssize_t got = direct ? readv(fd_, iov, 2) : recv(fd_, in_.data(), in_.size(), 0);
+    if (got == 0) return Fail("connection closed");
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      return Fail(errno == EAGAIN ? "timed out" : std::strerror(errno));
+    }
+    if (!direct) {
+      in_begin_ = 0;
+      in_end_ = static_cast<size_t>(got);
+    } else if (static_cast<size_t>(got) <= n) {
+      out += got;
+      n -= static_cast<size_t>(got);
+    } else {
+      in_begin_ = 0;
+      in_end_ = static_cast<size_t>(got) - n;
+      n = 0;
+    }
+  }
+  return true;
+}
+
+namespace {
+
+// Writes every byte of `iov` (advancing it over partial writes).
+bool WriteAll(int fd, std::vector<iovec>& iov, std::string* error) {
+  size_t first = 0;
+  while (first < iov.size()) {
+    msghdr msg{};
+    msg.msg_iov = iov.data() + first;
+    msg.msg_iovlen = std::min<size_t>(iov.size() - first, IOV_MAX);
+    const ssize_t sent = sendmsg(fd, &msg, MSG_NOSIGNAL);
+    if (sent < 0) {
+      if (errno == EINTR) continue;
+      *error = std::strerror(errno);
+      return false;
+    }
+    size_t left = static_cast<size_t>(sent);
+    while (first < iov.size() && left >= iov[first].iov_len) left -= iov[first++].iov_len;
+    if (left > 0) {
+      iov[first].iov_base = static_cast<char*>(iov[first].iov_base) + left;
+      iov[first].iov_len -= left;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+bool FrameSocket::WriteRequest(const proto::ExchangeRequest& request) {
+  request_out_.assign(4, '\0');
+  request.AppendToString(&request_out_);
+  PutU32(request_out_.data(), static_cast<uint32_t>(request_out_.size() - 4));
+  std::vector<iovec> iov = {{request_out_.data(), request_out_.size()}};
+  std::string error;
+  return WriteAll(fd_, iov, &error) || Fail(error);
+}
+
+bool FrameSocket::ReadRequest(proto::ExchangeRequest* request) {
+  char header[4];
+  if (!ReadExact(header, sizeof(header))) return false;
+  const uint32_t size = GetU32(header);
+  if (size > kMaxFrame) return Fail(absl::StrCat("corrupt stream: a request of ", size, " bytes"));
+  request_in_.resize(size);
+  if (!ReadExact(request_in_.data(), size)) return false;
+  if (!request->ParseFromString(request_in_)) return Fail("corrupt stream: a bad request");
+  return true;
+}
+
+bool FrameSocket::WriteBuffers(const proto::Buffer& message) {
+  const int count = 1 + message.more_size();
+  auto buffer = [&message](int i) -> const proto::Buffer& {
+    return i == 0 ? message : message.more(i - 1);
+  };
+  // Headers and envelopes first (envelopes_ may grow), then the iovecs pointing into it.
+  envelopes_.clear();
+  std::vector<size_t> starts(count);
+  for (int i = 0; i < count; ++i) {
+    const proto::Buffer& b = buffer(i);
+    // Every field but `data` and `more`.
+    envelope_.Clear();
+    envelope_.set_channel_id(b.channel_id());
+    envelope_.set_seq(b.seq());
+    envelope_.set_backlog(b.backlog());
+    envelope_.set_kind(b.kind());
+    envelope_.set_error(b.error());
+    envelope_.set_error_code(b.error_code());
+    envelope_.set_checkpoint_id(b.checkpoint_id());
+    envelope_.set_savepoint_dir(b.savepoint_dir());
+    envelope_.set_watermark(b.watermark());
+    envelope_.set_idle(b.idle());
+    starts[i] = envelopes_.size();
+    envelopes_.append(8, '\0');
+    const size_t before = envelopes_.size();
+    envelope_.AppendToString(&envelopes_);
+    PutU32(envelopes_.data() + starts[i], static_cast<uint32_t>(envelopes_.size() - before));
+    PutU32(envelopes_.data() + starts[i] + 4, static_cast<uint32_t>(b.data().size()));
+  }
+  std::vector<iovec> iov;
+  iov.reserve(2 * count);
+  for (int i = 0; i < count; ++i) {
+    const size_t end = i + 1 < count ? starts[i + 1] : envelopes_.size();
+    iov.push_back({envelopes_.data() + starts[i], end - starts[i]});
+    const std::string& data = buffer(i).data();
+    if (!data.empty()) iov.push_back({const_cast<char*>(data.data()), data.size()});
+  }
+  std::string error;
+  return WriteAll(fd_, iov, &error) || Fail(error);
+}
+
+bool FrameSocket::ReadBuffer(proto::Buffer* buffer) {
+  char header[8];
+  if (!ReadExact(header, sizeof(header))) return false;
+  const uint32_t envelope_size = GetU32(header);
+  const uint32_t data_size = GetU32(header + 4);
+  if (envelope_size > kMaxFrame || data_size > kMaxFrame) {
+    return Fail(absl::StrCat("corrupt stream: a buffer frame of ", envelope_size, " + ",
+                             data_size, " bytes"));
+  }
+  envelope_in_.resize(envelope_size);
+  if (!ReadExact(envelope_in_.data(), envelope_size)) return false;
+  std::string data;
+  data.swap(*buffer->mutable_data());  // keeps its capacity for this frame
+  if (!buffer->ParseFromString(envelope_in_)) return Fail("corrupt stream: a bad buffer envelope");
+  data.resize(data_size);
+  if (!ReadExact(data.data(), data_size)) return false;
+  buffer->mutable_data()->swap(data);
+  return true;
+}
+
+bool FrameSocket::ReadableNow() const {
+  if (in_begin_ < in_end_) return true;
+  int waiting = 0;
+  return ioctl(fd_, FIONREAD, &waiting) == 0 && waiting > 0;
+}
+
+void FrameSocket::Shutdown() { ::shutdown(fd_, SHUT_RDWR); }
+
+}  // namespace sluice::network

@@ -1,0 +1,201 @@
+// The tcp transport's framing (FrameSocket) over a socketpair and a real listening port:
+// every Buffer field survives the envelope, requests round-trip, a wrong peer fails the hello,
+// a corrupt or truncated stream is an error naming why; and the transport's configuration
+// (unknown name, tcp with TLS) is refused with the key in the message.
+#include "taskmanager/network/frame_socket.h"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "common/clock.h"
+#include "common/rpc/credentials.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "gtest/gtest.h"
+#include "taskmanager/network/network_environment.h"
+#include "tests/test_certs.h"
+#include "tests/test_dirs.h"
+
+namespace sluice::network {
+namespace {
+
+using ::google::protobuf::FieldDescriptor;
+using ::google::protobuf::util::MessageDifferencer;
+
+struct Pair {
+  std::unique_ptr<FrameSocket> a, b;
+  Pair() {
+    int fds[2];
+    EXPECT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+    a = std::make_unique<FrameSocket>(fds[0]);
+    b = std::make_unique<FrameSocket>(fds[1]);
+  }
+};
+
+// A buffer with every field but `more` set to a non-default value (found by reflection, so a
+// field added to exchange.proto later is covered too).
+proto::Buffer EveryField(int salt) {
+  proto::Buffer b;
+  const auto* descriptor = b.GetDescriptor();
+  const auto* reflection = b.GetReflection();
+  for (int i = 0; i < descriptor->field_count(); ++i) {
+    const FieldDescriptor* f = descriptor->field(i);
+    if (f->is_repeated()) continue;  // `more`
+    switch (f->cpp_type()) {
+      case FieldDescriptor::CPPTYPE_INT32: reflection->SetInt32(&b, f, 10 + i + salt); break;
+      case FieldDescriptor::CPPTYPE_INT64: reflection->SetInt64(&b, f, 1000 + i + salt); break;
+      case FieldDescriptor::CPPTYPE_BOOL: reflection->SetBool(&b, f, true); break;
+      case FieldDescriptor::CPPTYPE_STRING:
+        reflection->SetString(&b, f, std::string(100 * (i + 1) + salt, 'a' + i));
+        break;
+      case FieldDescriptor::CPPTYPE_ENUM:
+        reflection->SetEnumValue(&b, f, f->enum_type()->value(f->enum_type()->value_count() - 1)->number());
+        break;
+      default: ADD_FAILURE() << "a Buffer field of an untested type: " << f->name();
+    }
+  }
+  return b;
+}
+
+TEST(FrameSocketTest, EveryBufferFieldSurvivesAndCoalescedBuffersArriveOneByOne) {
+  Pair p;
+  proto::Buffer message = EveryField(0);
+  *message.add_more() = EveryField(1);
+  proto::Buffer empty_data = EveryField(2);
+  empty_data.clear_data();  // an event: no data bytes
+  *message.add_more() = empty_data;
+  std::thread writer([&] { EXPECT_TRUE(p.a->WriteBuffers(message)); });
+  proto::Buffer expected_first = message;
+  expected_first.clear_more();
+  proto::Buffer got;
+  got.mutable_data()->assign(50'000, 'x');  // a reused receive string, longer than needed
+  ASSERT_TRUE(p.b->ReadBuffer(&got)) << p.b->error();
+  EXPECT_TRUE(MessageDifferencer::Equals(got, expected_first)) << got.DebugString();
+  ASSERT_TRUE(p.b->ReadBuffer(&got)) << p.b->error();
+  EXPECT_TRUE(MessageDifferencer::Equals(got, message.more(0)));
+  ASSERT_TRUE(p.b->ReadBuffer(&got)) << p.b->error();
+  EXPECT_TRUE(MessageDifferencer::Equals(got, message.more(1)));
+  EXPECT_EQ(got.data(), "");
+  writer.join();
+}
+
+TEST(FrameSocketTest, LargeBuffersAndRequestsRoundTrip) {
+  Pair p;
+  proto::Buffer big;
+  big.set_channel_id(3);
+  big.set_seq(9);
+  for (int i = 0; i < (4 << 20); ++i) big.mutable_data()->push_back(static_cast<char>(i * 7));
+  proto::ExchangeRequest request;
+  request.mutable_partition_request()->set_partition_id("job/0/1/2");
+  request.mutable_partition_request()->set_initial_credit(4);
+  std::thread writer([&] {
+    EXPECT_TRUE(p.a->WriteBuffers(big));  // more than the socket holds: partial writes
+    EXPECT_TRUE(p.a->WriteBuffers(big));
+  });
+  for (int i = 0; i < 2; ++i) {
+    proto::Buffer got;
+    ASSERT_TRUE(p.b->ReadBuffer(&got)) << p.b->error();
+    EXPECT_EQ(got.seq(), 9);
+    EXPECT_TRUE(got.data() == big.data());
+  }
+  writer.join();
+  ASSERT_TRUE(p.b->WriteRequest(request));
+  proto::ExchangeRequest read;
+  ASSERT_TRUE(p.a->ReadRequest(&read)) << p.a->error();
+  EXPECT_TRUE(MessageDifferencer::Equals(read, request));
+}
+
+TEST(FrameSocketTest, CorruptOrTruncatedStreamsAreErrors) {
+  {
+    int fds[2];
+    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+    const char header[8] = {'\xff', '\xff', '\xff', '\x7f', 0, 0, 0, 0};  // a 2 GiB envelope
+    ASSERT_EQ(send(fds[0], header, sizeof(header), 0), 8);
+    FrameSocket reader(fds[1]);
+    proto::Buffer message;
+    EXPECT_FALSE(reader.ReadBuffer(&message));
+    EXPECT_NE(reader.error().find("corrupt stream"), std::string::npos) << reader.error();
+    close(fds[0]);
+  }
+  {
+    Pair p;
+    proto::Buffer message;
+    message.mutable_data()->assign(1000, 'd');
+    ASSERT_TRUE(p.a->WriteBuffers(message));
+    p.a.reset();  // closes: the reader gets the frame, then the end
+    proto::Buffer got;
+    ASSERT_TRUE(p.b->ReadBuffer(&got));
+    EXPECT_FALSE(p.b->ReadBuffer(&got));
+    EXPECT_EQ(p.b->error(), "connection closed");
+  }
+}
+
+TEST(FrameSocketTest, ConnectNeedsTheHelloOfASluiceDataPort) {
+  // A listener that answers with something else (as a gRPC port or another service would).
+  const int listener = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(listen(listener, 4), 0);
+  socklen_t len = sizeof(addr);
+  getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
+  const std::string address = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  std::thread server([&] {
+    const int fd = accept(listener, nullptr, nullptr);
+    char hello[8];
+    EXPECT_EQ(recv(fd, hello, sizeof(hello), MSG_WAITALL), 8);
+    EXPECT_EQ(send(fd, "HTTP/1.1", 8, 0), 8);
+    close(fd);
+  });
+  absl::StatusOr<std::unique_ptr<FrameSocket>> socket = FrameSocket::Connect(address);
+  server.join();
+  close(listener);
+  ASSERT_FALSE(socket.ok());
+  EXPECT_EQ(socket.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(socket.status().message().find(address), std::string::npos) << socket.status();
+  EXPECT_NE(socket.status().message().find("hello"), std::string::npos) << socket.status();
+
+  Pair p;  // and a producer refuses a consumer that does not greet
+  proto::ExchangeRequest request;
+  request.mutable_partition_request()->set_partition_id("job/0/1/0");
+  ASSERT_TRUE(p.a->WriteRequest(request));
+  std::string error;
+  EXPECT_FALSE(p.b->AcceptHello(&error));
+  EXPECT_NE(error.find("no hello"), std::string::npos) << error;
+}
+
+TEST(NetworkTransportConfigTest, UnknownTransportAndTcpWithTlsAreRefusedNamingTheKey) {
+  NetworkConfig config;
+  config.transport = "udp";
+  NetworkEnvironment env(config, "tm", SystemClock::Get());
+  absl::StatusOr<std::string> address = env.StartDataTransport("127.0.0.1", "127.0.0.1", "x:1");
+  ASSERT_FALSE(address.ok());
+  EXPECT_NE(address.status().message().find("taskmanager.network.transport"), std::string::npos);
+
+  const std::filesystem::path certs =
+      sluice::testing::MakeTestCerts(sluice::testing::FreshTestDir("frame-socket-certs"));
+  rpc::TlsSettings tls;
+  tls.enabled = true;
+  tls.ca = {(certs / "ca.crt").string(), "ca"};
+  tls.cert = {(certs / "cluster.crt").string(), "cert"};
+  tls.key = {(certs / "cluster.key").string(), "key"};
+  absl::StatusOr<rpc::RpcCredentials> credentials = rpc::RpcCredentials::Load(tls);
+  ASSERT_TRUE(credentials.ok()) << credentials.status();
+  config.transport = "tcp";
+  NetworkEnvironment secure(config, "tm", SystemClock::Get(), *credentials);
+  address = secure.StartDataTransport("127.0.0.1", "127.0.0.1", "x:1");
+  ASSERT_FALSE(address.ok());
+  EXPECT_NE(address.status().message().find("security.tls.enabled"), std::string::npos);
+
+  config.transport = "tcp";
+  NetworkEnvironment plain(config, "tm", SystemClock::Get());
+  address = plain.StartDataTransport("127.0.0.1", "localhost", "x:1");
+  ASSERT_TRUE(address.ok()) << address.status();
+  EXPECT_EQ(address->rfind("tcp://localhost:", 0), 0u) << *address;
+}
+
+}  // namespace
+}  // namespace sluice::network

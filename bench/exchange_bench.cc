@@ -5,13 +5,13 @@
 //
 // The parent is the consumer; it fork/execs this binary as the producer (--role=...).
 // Protocol with the child over its stdin/stdout: the child prints "READY <address>", waits
-// for "GO", produces, prints "DONE <cpu_ms>", waits for "EXIT". Both sides serialize /
+// for "GO", produces, prints "DONE <cpu_ms> <blocked_ms>", waits for "EXIT". Both sides serialize /
 // deserialize the same batches (types::SerializeBatch / DeserializeBatch), so the ratio
 // measures the stack (partitioning copy, pools, credits, gRPC/HTTP2, protobuf envelope)
 // against raw TCP. Prints a table; the ratio is what matters (the machine is shared).
 //
 //   exchange_bench [--rows=N] [--runs=R] [--buffer_size=BYTES] [--channels=C]
-//                  [--only=grpc|sluice-tcp|tcp|bytes] [--tune_allocator=0|1]
+//                  [--only=grpc|sluice-tcp|tcp|bytes] [--tune_allocator=0|1] [--floating=N]
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/resource.h>
@@ -25,6 +25,7 @@
 #include <cstring>
 #include <iostream>
 #include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,7 @@ struct Options {
   std::string only;  // run only this path: grpc | sluice-tcp | tcp | bytes
   bool tune_allocator = true;  // NetworkConfig::tune_allocator on both sides
   int port = 0;      // tcp producer: the parent's listening port
+  int floating = 0;  // > 0: floating buffers per gate and per output (default config: 8)
 };
 
 types::SchemaPtr BenchSchema() {
@@ -121,6 +123,10 @@ int RunSluiceProducer(const Options& o, const std::string& transport) {
   NetworkConfig config;
   config.buffer_size = o.buffer_size;
   config.tune_allocator = o.tune_allocator;
+  if (o.floating > 0) {
+    config.floating_buffers_per_gate = o.floating;
+    config.floating_buffers_per_output = o.floating;
+  }
   config.transport = transport;
   NetworkEnvironment env(config, "tm-producer", SystemClock::Get());
   auto server = rpc::StartServer("127.0.0.1", 0, {env.exchange_service()}, config.max_message_size);
@@ -146,7 +152,8 @@ int RunSluiceProducer(const Options& o, const std::string& transport) {
     sent += static_cast<int64_t>(batch.num_rows());
   }
   if (absl::Status s = (*writer)->Finish(); !s.ok()) Die(s.ToString());
-  std::cout << "DONE " << CpuMillis() - cpu0 << std::endl;
+  std::cout << "DONE " << CpuMillis() - cpu0 << " " << (*writer)->backpressured_ns() / 1e6
+            << std::endl;
   ReadLine();  // EXIT: the consumer has everything
   env.Shutdown();
   server->server->Shutdown();
@@ -257,7 +264,8 @@ Child Spawn(const std::vector<std::string>& args) {
 std::vector<std::string> ChildArgs(const Options& o, const std::string& role) {
   return {"--role=" + role, absl::StrCat("--rows=", o.rows),
           absl::StrCat("--buffer_size=", o.buffer_size), absl::StrCat("--channels=", o.channels),
-          absl::StrCat("--port=", o.port), absl::StrCat("--tune_allocator=", o.tune_allocator)};
+          absl::StrCat("--port=", o.port), absl::StrCat("--tune_allocator=", o.tune_allocator),
+          absl::StrCat("--floating=", o.floating)};
 }
 
 struct Result {
@@ -266,6 +274,7 @@ struct Result {
   int64_t bytes = 0;
   double consumer_cpu_ms = 0;
   double producer_cpu_ms = 0;
+  double producer_blocked_ms = 0;  // the producer's Emit waited for a free buffer (Sluice)
 };
 
 // The Sluice consumer of a producer with `transport`.
@@ -273,6 +282,10 @@ Result RunSluice(const Options& o, const std::string& transport) {
   NetworkConfig config;
   config.buffer_size = o.buffer_size;
   config.tune_allocator = o.tune_allocator;
+  if (o.floating > 0) {
+    config.floating_buffers_per_gate = o.floating;
+    config.floating_buffers_per_output = o.floating;
+  }
   NetworkEnvironment env(config, "tm-consumer", SystemClock::Get());
   auto server = rpc::StartServer("127.0.0.1", 0, {env.exchange_service()}, config.max_message_size);
   if (!server.ok()) Die(server.status().ToString());
@@ -321,7 +334,8 @@ Result RunSluice(const Options& o, const std::string& transport) {
   r.bytes = (*gate)->bytes_in();
   if (r.rows != ExpectedRows(o)) Die(absl::StrCat("gRPC path lost rows: ", r.rows));
   std::string done = child.Line();
-  r.producer_cpu_ms = std::stod(done.substr(5));
+  std::istringstream fields(done.substr(5));
+  fields >> r.producer_cpu_ms >> r.producer_blocked_ms;
   child.Send("EXIT");
   child.Wait();
   gate->reset();
@@ -420,11 +434,13 @@ Options Parse(int argc, char** argv) {
       o.tune_allocator = std::atoi(v) != 0;
     } else if (const char* v = value("--only=")) {
       o.only = v;
+    } else if (const char* v = value("--floating=")) {
+      o.floating = std::atoi(v);
     } else if (const char* v = value("--port=")) {
       o.port = std::atoi(v);
     } else {
       Die("unknown flag " + a +
-          " (--rows= --runs= --buffer_size= --channels= --only=grpc|sluice-tcp|tcp|bytes --tune_allocator=0|1)");
+          " (--rows= --runs= --buffer_size= --channels= --only=grpc|sluice-tcp|tcp|bytes --tune_allocator=0|1 --floating=N)");
     }
   }
   return o;
@@ -462,8 +478,8 @@ int Main(int argc, char** argv) {
               static_cast<long long>(o.rows), RowsPerBuffer(o.buffer_size),
               static_cast<long long>(o.buffer_size), o.channels, o.runs,
               o.tune_allocator ? "on" : "off");
-  std::printf("%-24s %12s %10s %10s %14s %14s %8s\n", "path", "Mrecords/s", "MB/s", "seconds",
-              "consumer CPU", "producer CPU", "ratio");
+  std::printf("%-24s %12s %10s %10s %14s %14s %16s %8s\n", "path", "Mrecords/s", "MB/s",
+              "seconds", "consumer CPU", "producer CPU", "producer blocked", "ratio");
   const double base = results[order[2]].empty()
                           ? 0
                           : static_cast<double>(Median(results[order[2]]).rows) /
@@ -472,9 +488,10 @@ int Main(int argc, char** argv) {
     if (results[name].empty()) continue;
     Result r = Median(results[name]);
     const double rps = static_cast<double>(r.rows) / r.seconds;
-    std::printf("%-24s %12.2f %10.1f %10.3f %12.0fms %12.0fms %7.0f%%\n", name.c_str(), rps / 1e6,
+    std::printf("%-24s %12.2f %10.1f %10.3f %12.0fms %12.0fms %14.0fms %7.0f%%\n", name.c_str(),
+                rps / 1e6,
                 static_cast<double>(r.bytes) / r.seconds / 1e6, r.seconds, r.consumer_cpu_ms,
-                r.producer_cpu_ms, 100.0 * rps / base);
+                r.producer_cpu_ms, r.producer_blocked_ms, 100.0 * rps / base);
   }
   std::printf("ratio: records/s relative to raw TCP + serde (same batches, same run)\n");
   return 0;

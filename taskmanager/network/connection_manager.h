@@ -59,8 +59,9 @@ class Connection {
   absl::Status OpenChannel(int64_t channel_id, std::shared_ptr<RemoteChannelSink> sink,
                            const std::string& partition_id, int subpartition,
                            int initial_credit);
-  // `inline_write`: the caller (a task thread, never the reader thread) may write the
-  // credits itself when no other thread is writing.
+  // `inline_write`: the caller (a task thread, or a reader thread granting floating buffers)
+  // may write the credits itself when no other thread is writing; credit messages are tiny,
+  // so such a write never waits for the peer to read.
   void AddCredit(int64_t channel_id, int credit, bool inline_write);
   // Forgets the channel; with `cancel`, tells the producer to stop sending it.
   void CloseChannel(int64_t channel_id, bool cancel);

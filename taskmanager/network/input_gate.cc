@@ -81,7 +81,7 @@ class InputGate::Core : public std::enable_shared_from_this<Core> {
   void CheckAligned() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void UnblockAll() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Collect(const CreditGrants& grants, CreditCalls* calls) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // `inline_write`: on the task thread (not on a connection's reader thread).
+  // `inline_write`: the calling thread may write the credits itself (Connection::AddCredit).
   static void Send(const CreditCalls& calls, bool inline_write);
   // "input from partition P (TaskManager T at A): " + what, for every channel error.
   std::string Describe(const Channel& channel) const;
@@ -326,7 +326,9 @@ void InputGate::Core::OnRemoteBuffer(int index, proto::Buffer* buffer) {
     notify = !error_.ok() || MarkAvailable(index);
     Collect(grants, &calls);
   }
-  Send(calls, /*inline_write=*/false);
+  // Floating-buffer grants: written by this (reader) thread when nobody else is writing,
+  // rather than handed to the connection's writer thread (a wake-up per grant).
+  Send(calls, /*inline_write=*/true);
   if (notify && on_available_) on_available_();
 }
 

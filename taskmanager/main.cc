@@ -77,13 +77,13 @@ int main(int argc, char** argv) {
                        {&executor, network.exchange_service()}, max_message, security->rpc);
   if (!server.ok()) return Fail(server.status().message());
   const std::string address = rpc::JoinHostPort(host, server->port);
-  spdlog::info("TaskManager {} serving on {}, advertised as {}, with {} slots ({})", tm_id,
-               server->address, address, slots, security->rpc.ModeName());
   absl::StatusOr<std::string> data_address = network.StartDataTransport(bind_host, host, address);
   if (!data_address.ok()) {
     server->server->Shutdown();
     return Fail(data_address.status().message());
   }
+  spdlog::info("TaskManager {} serving on {}, advertised as {}, with {} slots ({})", tm_id,
+               server->address, address, slots, security->rpc.ModeName());
   if (*data_address != address) spdlog::info("data exchange on {}", *data_address);
 
   // Prometheus /metrics (docs/metrics.md), before registering so the JobManager learns it.

@@ -77,7 +77,20 @@ void TcpExchangeServer::AcceptLoop() {
       }
       continue;
     }
-    connections_.emplace_back([this, fd] { Serve(fd); });
+    for (auto it = connections_.begin(); it != connections_.end();) {
+      if (it->done->load()) {
+        it->thread.join();
+        it = connections_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    auto done = std::make_shared<std::atomic<bool>>(false);
+    connections_.push_back({std::thread([this, fd, done] {
+                              Serve(fd);
+                              done->store(true);
+                            }),
+                            done});
   }
 }
 
@@ -101,7 +114,7 @@ void TcpExchangeServer::Serve(int fd) {
 }
 
 void TcpExchangeServer::Shutdown() {
-  std::vector<std::thread> connections;
+  std::vector<ConnectionThread> connections;
   {
     absl::MutexLock lock(&mu_);
     if (stopping_ && !acceptor_.joinable()) return;
@@ -114,7 +127,7 @@ void TcpExchangeServer::Shutdown() {
     absl::MutexLock lock(&mu_);
     connections.swap(connections_);
   }
-  for (std::thread& t : connections) t.join();
+  for (ConnectionThread& c : connections) c.thread.join();
 }
 
 }  // namespace sluice::network

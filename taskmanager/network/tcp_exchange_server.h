@@ -5,6 +5,7 @@
 // "tcp://host:port". Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <thread>
@@ -34,6 +35,11 @@ class TcpExchangeServer {
 
  private:
   TcpExchangeServer(int listen_fd, int port, ExchangeServiceImpl* service);
+  struct ConnectionThread {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;  // set by the thread as it ends
+  };
+
   void AcceptLoop();
   void Serve(int fd);
 
@@ -44,7 +50,9 @@ class TcpExchangeServer {
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   absl::flat_hash_set<FrameSocket*> sockets_ ABSL_GUARDED_BY(mu_);
-  std::vector<std::thread> connections_ ABSL_GUARDED_BY(mu_);
+  // Finished ones are joined at the next accept (a consumer TaskManager reconnects after
+  // every broken stream).
+  std::vector<ConnectionThread> connections_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace sluice::network

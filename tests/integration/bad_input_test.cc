@@ -145,6 +145,31 @@ TEST_F(BadInputTest, TaskManagerPortInUseIsOneLine) {
   EXPECT_EQ(CountLines(log), 1) << log;
 }
 
+TEST_F(BadInputTest, TaskManagerDataPortInUseIsOneLine) {
+  BusyPort busy;
+  Process tm({BinDir() + "/sluice-taskmanager", "--jobmanager", cluster_->jobmanager_address(),
+              "--set", "taskmanager.port=0", "--set", "taskmanager.network.transport=tcp", "--set",
+              "taskmanager.network.data_port=" + std::to_string(busy.port())},
+             (cluster_->dir() / "tm-data-busy.log").string());
+  EXPECT_EQ(tm.Wait(), 2);
+  std::string log = tm.Log();
+  EXPECT_NE(log.find("cannot listen on data port 127.0.0.1:" + std::to_string(busy.port())),
+            std::string::npos)
+      << log;
+  EXPECT_EQ(CountLines(log), 1) << log;
+}
+
+TEST_F(BadInputTest, UnknownTransportIsOneLineNamingTheKey) {
+  Process tm({BinDir() + "/sluice-taskmanager", "--jobmanager", cluster_->jobmanager_address(),
+              "--set", "taskmanager.port=0", "--set", "taskmanager.network.transport=quic"},
+             (cluster_->dir() / "tm-transport.log").string());
+  EXPECT_EQ(tm.Wait(), 2);
+  std::string log = tm.Log();
+  EXPECT_NE(log.find("taskmanager.network.transport: 'quic' is not grpc or tcp"), std::string::npos)
+      << log;
+  EXPECT_EQ(CountLines(log), 1) << log;
+}
+
 TEST_F(BadInputTest, UnknownConfigKeyIsOneLine) {
   Process tm({BinDir() + "/sluice-taskmanager", "--set", "taskmanager.slotz=2"},
              (cluster_->dir() / "tm-badkey.log").string());

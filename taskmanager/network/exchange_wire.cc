@@ -43,14 +43,15 @@ class TcpClientWire final : public ExchangeClientWire {
   explicit TcpClientWire(std::string host_port) : host_port_(std::move(host_port)) {}
 
   absl::Status Open() override {
-    absl::StatusOr<std::unique_ptr<FrameSocket>> socket = FrameSocket::Connect(host_port_);
+    absl::StatusOr<std::unique_ptr<FrameSocket>> socket =
+        FrameSocket::Connect(host_port_, kConnectTimeoutMs, &canceled_);
     if (!socket.ok()) {
       error_ = std::string(socket.status().message());
       return socket.status();
     }
     absl::MutexLock lock(&mu_);
     socket_ = *std::move(socket);
-    if (canceled_) socket_->Shutdown();
+    if (canceled_.load()) socket_->Shutdown();
     return absl::OkStatus();
   }
   // One buffer, and with it (in `more`) those that arrived with it: the consumer's gates get
@@ -66,8 +67,8 @@ class TcpClientWire final : public ExchangeClientWire {
     return socket_ != nullptr && socket_->WriteRequest(request);
   }
   void Cancel() override {
+    canceled_.store(true);  // also stops a connect in progress
     absl::MutexLock lock(&mu_);
-    canceled_ = true;
     if (socket_ != nullptr) socket_->Shutdown();
   }
   std::string Finish() override {
@@ -77,11 +78,12 @@ class TcpClientWire final : public ExchangeClientWire {
 
  private:
   static constexpr int kMaxBurst = 64;  // as the producer coalesces (ServerStream)
+  static constexpr int kConnectTimeoutMs = 10'000;
 
   const std::string host_port_;
   std::string error_;  // of Open
-  absl::Mutex mu_;
-  bool canceled_ ABSL_GUARDED_BY(mu_) = false;
+  std::atomic<bool> canceled_{false};
+  absl::Mutex mu_;  // orders setting socket_ against Cancel
   // Set once by Open (the reader thread) before any Read or Write.
   std::unique_ptr<FrameSocket> socket_;
 };

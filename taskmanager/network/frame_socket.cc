@@ -1,6 +1,8 @@
 #include "taskmanager/network/frame_socket.h"
 
+#include <fcntl.h>
 #include <netdb.h>
+#include <poll.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/ioctl.h>
@@ -28,7 +30,8 @@ constexpr size_t kReadAhead = 512;
 constexpr size_t kDirectRead = 1024;
 // A frame claiming more is a corrupt stream (rpc.max_message_size is 64 MiB by default).
 constexpr uint32_t kMaxFrame = 1u << 30;
-constexpr int kHelloTimeoutSeconds = 10;
+// How long a producer waits for a new connection's hello.
+constexpr int kHelloTimeoutMs = 10'000;
 
 void PutU32(char* out, uint32_t v) {
   for (int i = 0; i < 4; ++i) out[i] = static_cast<char>((v >> (8 * i)) & 0xff);
@@ -53,9 +56,10 @@ std::string PeerName(int fd) {
                                     : absl::StrCat(host, ":", port);
 }
 
-void SetReceiveTimeout(int fd, int seconds) {
+void SetReceiveTimeout(int fd, int ms) {
   timeval tv{};
-  tv.tv_sec = seconds;
+  tv.tv_sec = ms / 1000;
+  tv.tv_usec = (ms % 1000) * 1000;
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 }
 
@@ -82,7 +86,39 @@ FrameSocket::FrameSocket(int fd) : fd_(fd), peer_(PeerName(fd)), in_(kReadAhead,
 
 FrameSocket::~FrameSocket() { ::close(fd_); }
 
-absl::StatusOr<std::unique_ptr<FrameSocket>> FrameSocket::Connect(const std::string& address) {
+namespace {
+
+// connect() that gives up after `timeout_ms` or when `*canceled` turns true (checked every
+// 100 ms): a peer that vanished without a reset (a deleted pod) would otherwise hold the
+// caller for the kernel's SYN retries, about two minutes. 0 or an errno.
+int ConnectWithin(int fd, const sockaddr* addr, socklen_t len, int timeout_ms,
+                  const std::atomic<bool>* canceled) {
+  const int flags = fcntl(fd, F_GETFL, 0);
+  fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+  int error = 0;
+  if (connect(fd, addr, len) != 0) {
+    error = errno;
+    for (int waited = 0; error == EINPROGRESS;) {
+      if (canceled != nullptr && canceled->load()) return ECANCELED;
+      if (waited >= timeout_ms) return ETIMEDOUT;
+      pollfd p{fd, POLLOUT, 0};
+      const int slice = std::min(100, timeout_ms - waited);
+      const int ready = poll(&p, 1, slice);
+      waited += slice;
+      if (ready < 0 && errno != EINTR) return errno;
+      if (ready <= 0) continue;
+      socklen_t size = sizeof(error);
+      getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &size);
+    }
+  }
+  fcntl(fd, F_SETFL, flags);
+  return error;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<FrameSocket>> FrameSocket::Connect(
+    const std::string& address, int timeout_ms, const std::atomic<bool>* canceled) {
   auto unavailable = [&address](absl::string_view why) {
     return absl::UnavailableError(
         absl::StrCat("cannot open the data connection to ", address, ": ", why));
@@ -104,16 +140,22 @@ absl::StatusOr<std::unique_ptr<FrameSocket>> FrameSocket::Connect(const std::str
       last_error = std::strerror(errno);
       continue;
     }
-    if (connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
-      last_error = std::strerror(errno);
+    if (int error = ConnectWithin(fd, a->ai_addr, a->ai_addrlen, timeout_ms, canceled)) {
+      last_error = error == ETIMEDOUT ? absl::StrCat("no answer within ", timeout_ms, " ms")
+                                      : std::strerror(error);
       ::close(fd);
       fd = -1;
+      if (error == ECANCELED) break;
     }
   }
   freeaddrinfo(found);
   if (fd < 0) return unavailable(last_error);
+  if (canceled != nullptr && canceled->load()) {
+    ::close(fd);
+    return absl::CancelledError(absl::StrCat("connecting to ", address, " was canceled"));
+  }
   auto socket = std::make_unique<FrameSocket>(fd);
-  SetReceiveTimeout(fd, kHelloTimeoutSeconds);
+  SetReceiveTimeout(fd, timeout_ms);  // the hello's answer, within the same time
   char answer[sizeof(kHello)];
   if (send(fd, kHello, sizeof(kHello), MSG_NOSIGNAL) != sizeof(kHello) ||
       !socket->ReadExact(answer, sizeof(answer)) ||
@@ -127,7 +169,7 @@ absl::StatusOr<std::unique_ptr<FrameSocket>> FrameSocket::Connect(const std::str
 }
 
 bool FrameSocket::AcceptHello(std::string* error) {
-  SetReceiveTimeout(fd_, kHelloTimeoutSeconds);
+  SetReceiveTimeout(fd_, kHelloTimeoutMs);
   char hello[sizeof(kHello)];
   if (!ReadExact(hello, sizeof(hello)) || std::memcmp(hello, kHello, sizeof(kHello)) != 0) {
     *error = "not a Sluice exchange connection (no hello)";

@@ -11,6 +11,7 @@
 // and makes blocked reads and writes return false.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 
@@ -28,8 +29,11 @@ class FrameSocket {
   FrameSocket& operator=(const FrameSocket&) = delete;
 
   // Connects to "host:port" and exchanges the hello; Unavailable naming the address and the
-  // reason (refused, no hello: not a tcp data port).
-  static absl::StatusOr<std::unique_ptr<FrameSocket>> Connect(const std::string& address);
+  // reason (refused, no answer within `timeout_ms`, no hello: not a tcp data port).
+  // Cancelled soon after `*canceled` turns true.
+  static absl::StatusOr<std::unique_ptr<FrameSocket>> Connect(
+      const std::string& address, int timeout_ms = 10'000,
+      const std::atomic<bool>* canceled = nullptr);
   // The producer's side of the hello: false (and why in `error`) for a peer that is not a
   // Sluice consumer.
   bool AcceptHello(std::string* error);

@@ -8,6 +8,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <thread>
 
 #include "common/clock.h"
@@ -165,6 +167,20 @@ TEST(FrameSocketTest, ConnectNeedsTheHelloOfASluiceDataPort) {
   std::string error;
   EXPECT_FALSE(p.b->AcceptHello(&error));
   EXPECT_NE(error.find("no hello"), std::string::npos) << error;
+}
+
+// A peer that never answers (a vanished pod's address) does not hold the consumer for the
+// kernel's SYN retries: Connect gives up after its timeout, or at once when canceled.
+TEST(FrameSocketTest, ConnectGivesUpAfterItsTimeoutOrWhenCanceled) {
+  const std::string nowhere = "10.255.255.1:6125";  // not routed: no answer, or unreachable
+  const auto start = std::chrono::steady_clock::now();
+  absl::StatusOr<std::unique_ptr<FrameSocket>> socket = FrameSocket::Connect(nowhere, 300);
+  EXPECT_FALSE(socket.ok());
+  EXPECT_NE(socket.status().message().find(nowhere), std::string::npos) << socket.status();
+  std::atomic<bool> canceled{true};
+  socket = FrameSocket::Connect(nowhere, 60'000, &canceled);
+  EXPECT_FALSE(socket.ok());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
 }
 
 TEST(NetworkTransportConfigTest, UnknownTransportAndTcpWithTlsAreRefusedNamingTheKey) {

@@ -72,16 +72,20 @@ struct Side {
   std::unique_ptr<network::NetworkEnvironment> env;
   rpc::RunningServer server;
   std::string tm_id;
+  std::string data_address;  // of `transport`
 };
 
-Side MakeSide(const std::string& tm_id, int64_t buffer_timeout_ms) {
+// One "TaskManager" whose data plane uses `transport` (taskmanager.network.transport).
+Side MakeSide(const std::string& tm_id, int64_t buffer_timeout_ms, const std::string& transport) {
   Config config;
   (void)config.Set("pipeline.buffer_timeout", std::to_string(buffer_timeout_ms) + "ms");
+  (void)config.Set("taskmanager.network.transport", transport);
   Side side;
   side.tm_id = tm_id;
   side.env = std::make_unique<network::NetworkEnvironment>(network::NetworkConfig::FromConfig(config),
                                                            tm_id, SystemClock::Get());
   side.server = *rpc::StartServer("127.0.0.1", 0, {side.env->exchange_service()}, 64 << 20);
+  side.data_address = *side.env->StartDataTransport("127.0.0.1", "127.0.0.1", side.server.address);
   return side;
 }
 
@@ -90,8 +94,10 @@ struct Result {
   std::vector<int64_t> latencies;
 };
 
-Result RunJob(int64_t rows, double rows_per_second, int64_t buffer_timeout_ms, int run) {
-  Side producer = MakeSide("tm-a", buffer_timeout_ms), consumer = MakeSide("tm-b", buffer_timeout_ms);
+Result RunJob(int64_t rows, double rows_per_second, int64_t buffer_timeout_ms, int run,
+              const std::string& transport) {
+  Side producer = MakeSide("tm-a", buffer_timeout_ms, transport),
+       consumer = MakeSide("tm-b", buffer_timeout_ms, transport);
   const std::string job = "latency-" + std::to_string(run);
   proto::Schema ids = MakeSchema({{"id", proto::INT64}});
   proto::Schema stamped = MakeSchema({{"id", proto::INT64}, {"sent_us", proto::INT64}});
@@ -135,7 +141,7 @@ Result RunJob(int64_t rows, double rows_per_second, int64_t buffer_timeout_ms, i
   ch->set_partition_id(job + "/0/0/0");
   ch->set_subpartition(0);
   ch->set_producer_tm_id(producer.tm_id);
-  ch->set_producer_address(producer.server.address);
+  ch->set_producer_address(producer.data_address);
 
   Result result;
   std::vector<int64_t> latencies;
@@ -187,19 +193,22 @@ int main() {
     return absl::StatusOr<std::unique_ptr<taskmanager::Operator>>(std::make_unique<LatencySink>());
   });
 
-  const int64_t peak_rows = 10'000'000;
-  Result peak = RunJob(peak_rows, 0, 10, 0);
-  const double peak_rate = peak_rows / peak.seconds;
-  const double half = peak_rate / 2;
-  const int64_t rows = static_cast<int64_t>(half * 5);  // about five seconds
-  Result run = RunJob(rows, half, 10, 1);
-  std::printf("Two-stage job (datagen -> stamp | gRPC loopback | sink), buffer_timeout 10 ms\n");
-  std::printf("%-28s %14s %10s %10s %10s\n", "run", "rows/s", "p50 ms", "p99 ms", "max ms");
-  std::printf("%-28s %14.0f %10.2f %10.2f %10.2f\n", "peak (unthrottled)", peak_rate,
-              Percentile(peak.latencies, 0.5), Percentile(peak.latencies, 0.99),
-              Percentile(peak.latencies, 1.0));
-  std::printf("%-28s %14.0f %10.2f %10.2f %10.2f\n", "half of peak", rows / run.seconds,
-              Percentile(run.latencies, 0.5), Percentile(run.latencies, 0.99),
-              Percentile(run.latencies, 1.0));
+  std::printf("Two-stage job (datagen -> stamp | loopback exchange | sink), buffer_timeout 10 ms\n");
+  std::printf("%-34s %14s %10s %10s %10s\n", "run", "rows/s", "p50 ms", "p99 ms", "max ms");
+  int run_id = 0;
+  for (const std::string transport : {"grpc", "tcp"}) {
+    const int64_t peak_rows = 10'000'000;
+    Result peak = RunJob(peak_rows, 0, 10, run_id++, transport);
+    const double peak_rate = peak_rows / peak.seconds;
+    const double half = peak_rate / 2;
+    const int64_t rows = static_cast<int64_t>(half * 5);  // about five seconds
+    Result run = RunJob(rows, half, 10, run_id++, transport);
+    std::printf("%-34s %14.0f %10.2f %10.2f %10.2f\n", (transport + ": peak (unthrottled)").c_str(),
+                peak_rate, Percentile(peak.latencies, 0.5), Percentile(peak.latencies, 0.99),
+                Percentile(peak.latencies, 1.0));
+    std::printf("%-34s %14.0f %10.2f %10.2f %10.2f\n", (transport + ": half of peak").c_str(),
+                rows / run.seconds, Percentile(run.latencies, 0.5),
+                Percentile(run.latencies, 0.99), Percentile(run.latencies, 1.0));
+  }
   return 0;
 }

@@ -253,9 +253,9 @@ bool FrameSocket::WriteRequest(const proto::ExchangeRequest& request) {
   request_out_.assign(4, '\0');
   request.AppendToString(&request_out_);
   PutU32(request_out_.data(), static_cast<uint32_t>(request_out_.size() - 4));
-  std::vector<iovec> iov = {{request_out_.data(), request_out_.size()}};
+  iov_.assign(1, {request_out_.data(), request_out_.size()});
   std::string error;
-  return WriteAll(fd_, iov, &error) || Fail(error);
+  return WriteAll(fd_, iov_, &error) || Fail(error);
 }
 
 bool FrameSocket::ReadRequest(proto::ExchangeRequest* request) {
@@ -276,7 +276,8 @@ bool FrameSocket::WriteBuffers(const proto::Buffer& message) {
   };
   // Headers and envelopes first (envelopes_ may grow), then the iovecs pointing into it.
   envelopes_.clear();
-  std::vector<size_t> starts(count);
+  std::vector<size_t>& starts = starts_;
+  starts.resize(count);
   for (int i = 0; i < count; ++i) {
     const proto::Buffer& b = buffer(i);
     // Every field but `data` and `more`.
@@ -298,8 +299,8 @@ bool FrameSocket::WriteBuffers(const proto::Buffer& message) {
     PutU32(envelopes_.data() + starts[i], static_cast<uint32_t>(envelopes_.size() - before));
     PutU32(envelopes_.data() + starts[i] + 4, static_cast<uint32_t>(b.data().size()));
   }
-  std::vector<iovec> iov;
-  iov.reserve(2 * count);
+  std::vector<iovec>& iov = iov_;
+  iov.clear();
   for (int i = 0; i < count; ++i) {
     const size_t end = i + 1 < count ? starts[i + 1] : envelopes_.size();
     iov.push_back({envelopes_.data() + starts[i], end - starts[i]});

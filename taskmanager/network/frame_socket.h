@@ -11,9 +11,12 @@
 // and makes blocked reads and writes return false.
 #pragma once
 
+#include <sys/uio.h>
+
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "proto/exchange.pb.h"
@@ -66,6 +69,8 @@ class FrameSocket {
   size_t in_begin_ = 0, in_end_ = 0;
   // Scratch of the writer and the reader.
   std::string envelopes_, request_out_, request_in_, envelope_in_;
+  std::vector<size_t> starts_;  // of each buffer's header in envelopes_
+  std::vector<iovec> iov_;       // of the writer
   proto::Buffer envelope_;
 };
 

@@ -123,9 +123,10 @@ absl::Status KafkaSource::Open(const OperatorContext& ctx) {
       // wait in the consumer's queue, and nothing wakes its fetcher when the task drains them:
       // it fetches again after up to a second (librdkafka issue #2879, fixed by
       // fetch.queue.backoff.ms in 2.2). A task faster than 100 000 records/s then starves
-      // for most of each second. A million covers a second of any subtask's rate; bytes stay
-      // capped by queued.max.messages.kbytes (64 MiB). See docs/kafka.md "Consumer queue".
-      {"queued.min.messages", "1000000"}};
+      // for most of each second. 500 000 ran as fast as a million in bench/kafka_bench at
+      // half the memory when a job lags (~370 bytes a queued message); bytes stay capped by
+      // queued.max.messages.kbytes (64 MiB). See docs/kafka.md "Polling and the consumer queue".
+      {"queued.min.messages", "500000"}};
   // A bounded source learns where partitions end even when no record sits at the end offset
   // (a transaction marker does, on topics written transactionally).
   if (bounded_) settings.defaults.emplace_back("enable.partition.eof", "true");

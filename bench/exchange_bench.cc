@@ -118,8 +118,8 @@ void WriteAll(int fd, const char* data, size_t size) {
   }
 }
 
-// The Sluice producer; `transport` is taskmanager.network.transport (grpc | tcp).
-int RunSluiceProducer(const Options& o, const std::string& transport) {
+// Both sides' network settings.
+NetworkConfig BenchConfig(const Options& o) {
   NetworkConfig config;
   config.buffer_size = o.buffer_size;
   config.tune_allocator = o.tune_allocator;
@@ -127,6 +127,12 @@ int RunSluiceProducer(const Options& o, const std::string& transport) {
     config.floating_buffers_per_gate = o.floating;
     config.floating_buffers_per_output = o.floating;
   }
+  return config;
+}
+
+// The Sluice producer; `transport` is taskmanager.network.transport (grpc | tcp).
+int RunSluiceProducer(const Options& o, const std::string& transport) {
+  NetworkConfig config = BenchConfig(o);
   config.transport = transport;
   NetworkEnvironment env(config, "tm-producer", SystemClock::Get());
   auto server = rpc::StartServer("127.0.0.1", 0, {env.exchange_service()}, config.max_message_size);
@@ -279,13 +285,7 @@ struct Result {
 
 // The Sluice consumer of a producer with `transport`.
 Result RunSluice(const Options& o, const std::string& transport) {
-  NetworkConfig config;
-  config.buffer_size = o.buffer_size;
-  config.tune_allocator = o.tune_allocator;
-  if (o.floating > 0) {
-    config.floating_buffers_per_gate = o.floating;
-    config.floating_buffers_per_output = o.floating;
-  }
+  NetworkConfig config = BenchConfig(o);
   NetworkEnvironment env(config, "tm-consumer", SystemClock::Get());
   auto server = rpc::StartServer("127.0.0.1", 0, {env.exchange_service()}, config.max_message_size);
   if (!server.ok()) Die(server.status().ToString());

@@ -366,11 +366,15 @@ absl::Status KafkaSink::Produce(absl::string_view key, bool has_key, absl::strin
       return Error(absl::StrCat("producing to topic '", spec_.topic(), "': ", TakeError(e)));
     }
     rd_kafka_error_destroy(e);
-    // librdkafka's queue is full (the broker is slower than we are): backpressure.
-    if (canceled_ != nullptr && canceled_->load()) return absl::CancelledError("task canceled");
-    rd_kafka_poll(producer_, 50);
-    RETURN_IF_ERROR(CheckDeliveries());
+    RETURN_IF_ERROR(WaitForRoom());
   }
+}
+
+absl::Status KafkaSink::WaitForRoom() {
+  // librdkafka's queue is full (the broker is slower than we are): backpressure.
+  if (canceled_ != nullptr && canceled_->load()) return absl::CancelledError("task canceled");
+  rd_kafka_poll(producer_, 50);
+  return CheckDeliveries();
 }
 
 absl::Status KafkaSink::Encode(const types::RecordBatch& batch) {
@@ -444,10 +448,7 @@ absl::Status KafkaSink::ProduceBatch() {
     if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
       return Error(absl::StrCat("producing to topic '", spec_.topic(), "': ", rd_kafka_err2str(err)));
     }
-    // librdkafka's queue is full (the broker is slower than we are): backpressure.
-    if (canceled_ != nullptr && canceled_->load()) return absl::CancelledError("task canceled");
-    rd_kafka_poll(producer_, 50);
-    RETURN_IF_ERROR(CheckDeliveries());
+    RETURN_IF_ERROR(WaitForRoom());
   }
   return absl::OkStatus();
 }

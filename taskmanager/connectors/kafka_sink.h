@@ -81,6 +81,9 @@ class KafkaSink : public Operator {
   // (empty: none).
   absl::Status Produce(absl::string_view key, bool has_key, absl::string_view value,
                        absl::string_view id);
+  // librdkafka's queue was full: serves delivery reports for up to 50 ms (room appears as
+  // messages are delivered); Cancelled when the task is, a delivery error if one came.
+  absl::Status WaitForRoom();
   // Sends batch_messages_ (at_least_once and none: no headers) with rd_kafka_produce_batch,
   // one clock read and topic lock per batch; waits for room in librdkafka's queue.
   absl::Status ProduceBatch();

@@ -222,20 +222,17 @@ bool FrameSocket::ReadExact(char* out, size_t n) {
   return true;
 }
 
-namespace {
-
 // Writes every byte of `iov` (advancing it over partial writes).
-bool WriteAll(int fd, std::vector<iovec>& iov, std::string* error) {
+bool FrameSocket::Send(std::vector<iovec>& iov) {
   size_t first = 0;
   while (first < iov.size()) {
     msghdr msg{};
     msg.msg_iov = iov.data() + first;
     msg.msg_iovlen = std::min<size_t>(iov.size() - first, IOV_MAX);
-    const ssize_t sent = sendmsg(fd, &msg, MSG_NOSIGNAL);
+    const ssize_t sent = sendmsg(fd_, &msg, MSG_NOSIGNAL);
     if (sent < 0) {
       if (errno == EINTR) continue;
-      *error = std::strerror(errno);
-      return false;
+      return Fail(std::strerror(errno));
     }
     size_t left = static_cast<size_t>(sent);
     while (first < iov.size() && left >= iov[first].iov_len) left -= iov[first++].iov_len;
@@ -247,15 +244,12 @@ bool WriteAll(int fd, std::vector<iovec>& iov, std::string* error) {
   return true;
 }
 
-}  // namespace
-
 bool FrameSocket::WriteRequest(const proto::ExchangeRequest& request) {
   request_out_.assign(4, '\0');
   request.AppendToString(&request_out_);
   PutU32(request_out_.data(), static_cast<uint32_t>(request_out_.size() - 4));
   iov_.assign(1, {request_out_.data(), request_out_.size()});
-  std::string error;
-  return WriteAll(fd_, iov_, &error) || Fail(error);
+  return Send(iov_);
 }
 
 bool FrameSocket::ReadRequest(proto::ExchangeRequest* request) {
@@ -307,8 +301,7 @@ bool FrameSocket::WriteBuffers(const proto::Buffer& message) {
     const std::string& data = buffer(i).data();
     if (!data.empty()) iov.push_back({const_cast<char*>(data.data()), data.size()});
   }
-  std::string error;
-  return WriteAll(fd_, iov, &error) || Fail(error);
+  return Send(iov);
 }
 
 bool FrameSocket::ReadBuffer(proto::Buffer* buffer) {

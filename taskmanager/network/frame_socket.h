@@ -59,6 +59,7 @@ class FrameSocket {
 
  private:
   bool ReadExact(char* out, size_t n);
+  bool Send(std::vector<iovec>& iov);
   bool Fail(const std::string& what);
 
   const int fd_;

@@ -1,5 +1,8 @@
 #include "taskmanager/network/buffer_pool.h"
 
+#include <algorithm>
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "common/check.h"
@@ -111,6 +114,28 @@ absl::StatusOr<BufferRef> LocalBufferPool::Request(const std::atomic<bool>* canc
   }
 }
 
+namespace {
+
+// The buffers dropped on this thread inside a RecycleBatch, by pool (the shared_ptr keeps a
+// pool alive until its buffers are back). Null outside a batch.
+struct PendingRecycles {
+  std::vector<std::pair<std::shared_ptr<LocalBufferPool>, std::vector<NetworkBuffer*>>> pools;
+};
+thread_local PendingRecycles* pending_recycles = nullptr;
+
+}  // namespace
+
+RecycleBatch::RecycleBatch() : outermost_(pending_recycles == nullptr) {
+  if (outermost_) pending_recycles = new PendingRecycles();
+}
+
+RecycleBatch::~RecycleBatch() {
+  if (!outermost_) return;
+  std::unique_ptr<PendingRecycles> pending(pending_recycles);
+  pending_recycles = nullptr;
+  for (auto& [pool, buffers] : pending->pools) pool->PutBack(buffers);
+}
+
 void LocalBufferPool::Recycle(NetworkBuffer* buffer) {
   buffer->data.clear();
   // An oversize buffer (one huge row) gives its memory back.
@@ -118,10 +143,22 @@ void LocalBufferPool::Recycle(NetworkBuffer* buffer) {
     std::string().swap(buffer->data);
     buffer->data.reserve(buffer_size_);
   }
+  if (pending_recycles != nullptr) {
+    auto& pools = pending_recycles->pools;
+    auto it = std::find_if(pools.begin(), pools.end(),
+                           [this](const auto& p) { return p.first.get() == this; });
+    if (it == pools.end()) it = pools.insert(pools.end(), {shared_from_this(), {}});
+    it->second.push_back(buffer);
+    return;
+  }
+  PutBack({buffer});
+}
+
+void LocalBufferPool::PutBack(const std::vector<NetworkBuffer*>& buffers) {
   absl::MutexLock lock(&mu_);
-  free_.push_back(buffer);
-  --in_use_;
-  freed_.Signal();
+  free_.insert(free_.end(), buffers.begin(), buffers.end());
+  in_use_ -= static_cast<int>(buffers.size());
+  if (waiters_ > 0) freed_.SignalAll();
 }
 
 void LocalBufferPool::Release(const absl::Status& status) {

@@ -1,5 +1,7 @@
 #include "taskmanager/network/connection_manager.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 
 namespace sluice::network {
@@ -66,18 +68,23 @@ void Connection::ReadLoop() {
     stream_started_ = true;
   }
   proto::Buffer message;
-  auto dispatch = [this](proto::Buffer* buffer) {
+  std::vector<std::shared_ptr<RemoteChannelSink>> burst;  // the sinks the burst reached
+  auto dispatch = [this, &burst](proto::Buffer* buffer) {
     std::shared_ptr<RemoteChannelSink> sink;
     {
       absl::MutexLock lock(&mu_);
       auto it = sinks_.find(buffer->channel_id());
       if (it != sinks_.end()) sink = it->second;
     }
-    if (sink) sink->OnBuffer(buffer);  // else: closed channel, drop
+    if (!sink) return;  // closed channel, drop
+    sink->OnBuffer(buffer);
+    if (std::find(burst.begin(), burst.end(), sink) == burst.end()) burst.push_back(sink);
   };
   while (opened.ok() && wire_->Read(&message)) {
     dispatch(&message);
     for (proto::Buffer& more : *message.mutable_more()) dispatch(&more);
+    for (const auto& sink : burst) sink->OnBurstEnd();
+    burst.clear();
   }
   {
     absl::MutexLock lock(&mu_);

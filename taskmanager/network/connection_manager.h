@@ -37,6 +37,10 @@ class RemoteChannelSink {
   // The sink may take `buffer->data` (swap it out, ideally for an empty string with capacity:
   // the next message is parsed into it). `buffer->more` is already dispatched separately.
   virtual void OnBuffer(proto::Buffer* buffer) = 0;
+  // The buffers that arrived together (one read burst) were all handed to OnBuffer: a sink
+  // holds its task's wake-up until now, so that the task is not woken by the first buffer
+  // - preempting the reader thread - while the rest are still being handed over.
+  virtual void OnBurstEnd() = 0;
   // The stream broke or was closed: no more buffers will come.
   virtual void OnConnectionError(const absl::Status& status) = 0;
 };

@@ -20,8 +20,7 @@ bool CreditManager::OnBufferReceived(int channel, int backlog, CreditGrants* gra
   --c.outstanding;
   ++c.occupied;
   c.backlog = backlog;
-  RequestFloating(channel, grants);
-  MaybeAnnounce(channel, grants);  // the producer may just have used its last credit
+  RequestFloating(channel, grants);  // announces what it lends, with the channel's free ones
   return true;
 }
 
@@ -34,16 +33,21 @@ void CreditManager::OnBufferConsumed(int channel, CreditGrants* grants) {
     // More than required: lend the freed buffer to another channel instead.
     --c.floating;
     ReturnFloating(grants);
-    return;
+  } else {
+    ++c.unannounced;
   }
-  ++c.unannounced;
-  MaybeAnnounce(channel, grants);
+  MaybeAnnounce(channel, grants);  // the task may have consumed its last received buffer
 }
 
 void CreditManager::MaybeAnnounce(int channel, CreditGrants* grants) {
   Channel& c = channels_[channel];
   if (c.unannounced == 0) return;
-  if (c.outstanding > 0 && c.unannounced < std::max(1, Owned(c) / 2)) return;
+  // Half the channel's buffers free: announce them together. Fewer only when the producer
+  // has no credit left and the task has nothing of this channel left to consume (else it
+  // would starve). Announcing each freed buffer as it frees would make a backpressured
+  // exchange one credit message - and a thread wake-up on both sides - per buffer.
+  const bool starving = c.outstanding == 0 && c.occupied == 0;
+  if (!starving && c.unannounced < std::max(1, Owned(c) / 2)) return;
   c.outstanding += c.unannounced;
   grants->emplace_back(channel, c.unannounced);
   c.unannounced = 0;
@@ -62,18 +66,16 @@ void CreditManager::CloseChannel(int channel, CreditGrants* grants) {
 
 void CreditManager::RequestFloating(int channel, CreditGrants* grants) {
   Channel& c = channels_[channel];
-  int granted = 0;
   while (NeedsFloating(c) && free_floating_ > 0) {
     --free_floating_;
     ++c.floating;
-    ++c.outstanding;
-    ++granted;
+    ++c.unannounced;  // announced like a freed buffer
   }
-  if (granted > 0) grants->emplace_back(channel, granted);
   if (NeedsFloating(c) && !c.waiting) {
     c.waiting = true;
     waiters_.push_back(channel);
   }
+  MaybeAnnounce(channel, grants);
 }
 
 void CreditManager::ReturnFloating(CreditGrants* grants) {

@@ -332,7 +332,10 @@ void ServerStream::Pump() {
       proto::Buffer* b = i == 0 ? &message_ : message_.mutable_more(static_cast<int>(i - 1));
       b->mutable_data()->swap(batch[i].item->buffer->data);
     }
-    batch.clear();  // the buffers return to their pools
+    {
+      RecycleBatch together;  // a blocked producer wakes once, to all of them
+      batch.clear();          // the buffers return to their pools
+    }
     if (!ok) {
       absl::MutexLock lock(&mu_);
       closing_ = true;  // the consumer is gone; Run() sees Read fail too

@@ -1,5 +1,8 @@
 #include "taskmanager/network/exchange_wire.h"
 
+#include <memory>
+#include <vector>
+
 #include "absl/strings/match.h"
 #include "absl/synchronization/mutex.h"
 
@@ -55,12 +58,25 @@ class TcpClientWire final : public ExchangeClientWire {
     return absl::OkStatus();
   }
   // One buffer, and with it (in `more`) those that arrived with it: the consumer's gates get
-  // a burst at once, and their tasks are woken once for it rather than per buffer.
+  // a burst at once, and their tasks are woken once for it rather than per buffer. The
+  // elements of `more` are reused as they are (never cleared), so their data strings keep
+  // their size and are not zero-filled again (FrameSocket::ReadBuffer).
   bool Read(proto::Buffer* message) override {
     if (socket_ == nullptr || !socket_->ReadBuffer(message)) return false;
-    while (message->more_size() < kMaxBurst && socket_->ReadableNow()) {
-      if (!socket_->ReadBuffer(message->add_more())) return false;
+    auto* more = message->mutable_more();
+    int n = 0;
+    for (; n < kMaxBurst && socket_->ReadableNow(); ++n) {
+      if (n == more->size()) {
+        if (unused_more_.empty()) {
+          more->Add();
+        } else {
+          more->AddAllocated(unused_more_.back().release());
+          unused_more_.pop_back();
+        }
+      }
+      if (!socket_->ReadBuffer(more->Mutable(n))) return false;
     }
+    while (more->size() > n) unused_more_.emplace_back(more->ReleaseLast());
     return true;
   }
   bool Write(const proto::ExchangeRequest& request) override {
@@ -86,6 +102,8 @@ class TcpClientWire final : public ExchangeClientWire {
   absl::Mutex mu_;  // orders setting socket_ against Cancel
   // Set once by Open (the reader thread) before any Read or Write.
   std::unique_ptr<FrameSocket> socket_;
+  // Elements of `more` the last burst did not need, with their strings (reader thread).
+  std::vector<std::unique_ptr<proto::Buffer>> unused_more_;
 };
 
 }  // namespace

@@ -21,6 +21,20 @@
 namespace sluice::network {
 namespace {
 
+// Sets every field of `to` but `data` and `more` from `from`: a frame's envelope.
+void CopyEnvelope(const proto::Buffer& from, proto::Buffer* to) {
+  to->set_channel_id(from.channel_id());
+  to->set_seq(from.seq());
+  to->set_backlog(from.backlog());
+  to->set_kind(from.kind());
+  to->set_error(from.error());
+  to->set_error_code(from.error_code());
+  to->set_checkpoint_id(from.checkpoint_id());
+  to->set_savepoint_dir(from.savepoint_dir());
+  to->set_watermark(from.watermark());
+  to->set_idle(from.idle());
+}
+
 constexpr char kHello[8] = {'S', 'L', 'X', 'C', 'H', 'G', '0', '1'};
 // The read-ahead holds frame headers and envelopes (and small frames): the bytes after a
 // buffer's data are read with it (readv), so that a frame usually costs one recv, while the
@@ -274,22 +288,11 @@ bool FrameSocket::WriteBuffers(const proto::Buffer& message) {
   starts.resize(count);
   for (int i = 0; i < count; ++i) {
     const proto::Buffer& b = buffer(i);
-    // Every field but `data` and `more`.
-    envelope_.Clear();
-    envelope_.set_channel_id(b.channel_id());
-    envelope_.set_seq(b.seq());
-    envelope_.set_backlog(b.backlog());
-    envelope_.set_kind(b.kind());
-    envelope_.set_error(b.error());
-    envelope_.set_error_code(b.error_code());
-    envelope_.set_checkpoint_id(b.checkpoint_id());
-    envelope_.set_savepoint_dir(b.savepoint_dir());
-    envelope_.set_watermark(b.watermark());
-    envelope_.set_idle(b.idle());
+    CopyEnvelope(b, &envelope_out_);
     starts[i] = envelopes_.size();
     envelopes_.append(8, '\0');
     const size_t before = envelopes_.size();
-    envelope_.AppendToString(&envelopes_);
+    envelope_out_.AppendToString(&envelopes_);
     PutU32(envelopes_.data() + starts[i], static_cast<uint32_t>(envelopes_.size() - before));
     PutU32(envelopes_.data() + starts[i] + 4, static_cast<uint32_t>(b.data().size()));
   }
@@ -315,13 +318,15 @@ bool FrameSocket::ReadBuffer(proto::Buffer* buffer) {
   }
   envelope_in_.resize(envelope_size);
   if (!ReadExact(envelope_in_.data(), envelope_size)) return false;
-  std::string data;
-  data.swap(*buffer->mutable_data());  // keeps its capacity for this frame
-  if (!buffer->ParseFromString(envelope_in_)) return Fail("corrupt stream: a bad buffer envelope");
+  if (!envelope_in_message_.ParseFromString(envelope_in_)) {
+    return Fail("corrupt stream: a bad buffer envelope");
+  }
+  // Not buffer->Parse: that would clear `data` (and `more`), and resizing a cleared string
+  // zero-fills all of it - a memset per received buffer.
+  CopyEnvelope(envelope_in_message_, buffer);
+  std::string& data = *buffer->mutable_data();
   data.resize(data_size);
-  if (!ReadExact(data.data(), data_size)) return false;
-  buffer->mutable_data()->swap(data);
-  return true;
+  return ReadExact(data.data(), data_size);
 }
 
 bool FrameSocket::ReadableNow() const {

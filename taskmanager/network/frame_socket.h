@@ -45,7 +45,8 @@ class FrameSocket {
   bool ReadRequest(proto::ExchangeRequest* request);
   // Writes `message` and each of its `more` as one buffer frame each, in one writev.
   bool WriteBuffers(const proto::Buffer& message);
-  // Reads one buffer frame into `buffer` (its `data` string is reused).
+  // Reads one buffer frame into `buffer`: sets every field but `more`, and reuses its `data`
+  // string without zero-filling it (only growth beyond its current size is zeroed).
   bool ReadBuffer(proto::Buffer* buffer);
   // True when a read would not block (bytes are buffered or waiting in the socket).
   bool ReadableNow() const;
@@ -72,7 +73,7 @@ class FrameSocket {
   std::string envelopes_, request_out_, request_in_, envelope_in_;
   std::vector<size_t> starts_;  // of each buffer's header in envelopes_
   std::vector<iovec> iov_;       // of the writer
-  proto::Buffer envelope_;
+  proto::Buffer envelope_out_, envelope_in_message_;
 };
 
 }  // namespace sluice::network

@@ -33,6 +33,9 @@ class InputGate::Core : public std::enable_shared_from_this<Core> {
 
   // Callbacks from the transport and from local producers.
   void OnRemoteBuffer(int index, proto::Buffer* buffer);
+  // After a burst of OnRemoteBuffer calls (reader thread): wakes the task if one of them made
+  // something available.
+  void WakeIfPending();
   void OnChannelError(int index, const absl::Status& status);
   void OnLocalAvailable(int index);
   void OnLocalViewReady(int index, absl::StatusOr<std::unique_ptr<SubpartitionView>> view);
@@ -112,6 +115,8 @@ class InputGate::Core : public std::enable_shared_from_this<Core> {
   int queued_buffers_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<std::string> spare_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  // OnRemoteBuffer made something available: wake the task at the end of the burst.
+  bool wake_pending_ ABSL_GUARDED_BY(mu_) = false;
   // Checkpoint alignment: the newest barrier seen, whether it is being aligned, how many
   // channels are blocked on it, and the barrier once every channel delivered it or ended.
   int64_t pending_barrier_ ABSL_GUARDED_BY(mu_) = 0;
@@ -128,6 +133,9 @@ class RemoteSink : public RemoteChannelSink {
   RemoteSink(std::weak_ptr<InputGate::Core> core, int index) : core_(std::move(core)), index_(index) {}
   void OnBuffer(proto::Buffer* buffer) override {
     if (auto core = core_.lock()) core->OnRemoteBuffer(index_, buffer);
+  }
+  void OnBurstEnd() override {
+    if (auto core = core_.lock()) core->WakeIfPending();
   }
   void OnConnectionError(const absl::Status& status) override {
     if (auto core = core_.lock()) core->OnChannelError(index_, status);
@@ -323,13 +331,21 @@ void InputGate::Core::OnRemoteBuffer(int index, proto::Buffer* buffer) {
               absl::StrCat(Describe(ch), "unknown buffer kind ", static_cast<int>(buffer->kind()))));
       }
     }
-    notify = !error_.ok() || MarkAvailable(index);
+    if (!error_.ok() || MarkAvailable(index)) wake_pending_ = true;  // at the burst's end
     Collect(grants, &calls);
   }
   // Floating-buffer grants: written by this (reader) thread when nobody else is writing,
   // rather than handed to the connection's writer thread (a wake-up per grant).
   Send(calls, /*inline_write=*/true);
-  if (notify && on_available_) on_available_();
+}
+
+void InputGate::Core::WakeIfPending() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!wake_pending_) return;
+    wake_pending_ = false;
+  }
+  if (on_available_) on_available_();
 }
 
 void InputGate::Core::OnChannelError(int index, const absl::Status& status) {

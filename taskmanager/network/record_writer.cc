@@ -164,17 +164,25 @@ RecordWriter::~RecordWriter() {
   }
 }
 
-void RecordWriter::ComputeRowBytes(const types::RecordBatch& batch) {
+void RecordWriter::MeasureBatch(const types::RecordBatch& batch) {
   row_bytes_.clear();
   batch_row_bytes_ = fixed_row_bytes_ * static_cast<int64_t>(batch.num_rows());
   if (!has_strings_) return;
+  for (size_t c = 0; c < batch.num_columns(); ++c) {
+    const types::Column& col = batch.column(c);
+    if (!types::IsStringStored(col.type())) continue;
+    batch_row_bytes_ += col.offsets()[batch.num_rows()] - col.offsets()[0];
+  }
+}
+
+void RecordWriter::MeasureRows(const types::RecordBatch& batch) {
+  if (!has_strings_ || !row_bytes_.empty()) return;
   row_bytes_.assign(batch.num_rows(), fixed_row_bytes_);
   for (size_t c = 0; c < batch.num_columns(); ++c) {
     const types::Column& col = batch.column(c);
     if (!types::IsStringStored(col.type())) continue;
     const std::vector<uint32_t>& off = col.offsets();
     for (size_t r = 0; r < batch.num_rows(); ++r) row_bytes_[r] += off[r + 1] - off[r];
-    batch_row_bytes_ += off[batch.num_rows()] - off[0];
   }
 }
 
@@ -193,8 +201,10 @@ absl::Status RecordWriter::Emit(const types::RecordBatch& batch) {
         "partition ", partition_->id(), ": a batch of ", batch.num_columns(),
         " columns does not match the edge schema (", schema_->ToString(), ")"));
   }
-  ComputeRowBytes(batch);
-  if (has_strings_) {
+  MeasureBatch(batch);
+  // A batch that fits a message has no row too large for one.
+  if (has_strings_ && empty_batch_bytes_ + batch_row_bytes_ > max_row_bytes_) {
+    MeasureRows(batch);
     const int64_t largest = *std::max_element(row_bytes_.begin(), row_bytes_.end());
     if (empty_batch_bytes_ + largest > max_row_bytes_) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -248,6 +258,7 @@ absl::Status RecordWriter::Append(int slot, const types::RecordBatch& batch, con
     const int64_t bytes = empty_batch_bytes_ + batch_row_bytes_;
     if (bytes <= buffer_size_ && 2 * bytes >= buffer_size_) return Ship(slot, batch);
   }
+  MeasureRows(batch);
   size_t begin = 0;
   while (begin < count) {
     // Take rows while they fit in one buffer (a row larger than a buffer goes alone).

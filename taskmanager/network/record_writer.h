@@ -91,7 +91,10 @@ class RecordWriter {
   absl::Status FlushSlot(int slot);
   // Serializes `batch` into a new buffer of subpartition `slot` (all for BROADCAST).
   absl::Status Ship(int slot, const types::RecordBatch& batch);
-  void ComputeRowBytes(const types::RecordBatch& batch);
+  // Sizes of the batch being emitted: its total always (per column, cheap), each row's only
+  // when the batch is split or is too large for a message (MeasureRows).
+  void MeasureBatch(const types::RecordBatch& batch);
+  void MeasureRows(const types::RecordBatch& batch);
   int64_t RowBytes(size_t row) const {
     return row_bytes_.empty() ? fixed_row_bytes_ : row_bytes_[row];
   }
@@ -118,7 +121,7 @@ class RecordWriter {
   State state_ = State::kOpen;
 
   // Scratch, reused across batches.
-  std::vector<int64_t> row_bytes_;
+  std::vector<int64_t> row_bytes_;  // empty: not measured (or no strings: all fixed)
   int64_t batch_row_bytes_ = 0;  // sum of RowBytes over the batch being emitted
   std::vector<int32_t> hashes_;
   std::vector<std::vector<uint32_t>> selections_;

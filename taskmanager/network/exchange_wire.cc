@@ -1,8 +1,5 @@
 #include "taskmanager/network/exchange_wire.h"
 
-#include <memory>
-#include <vector>
-
 #include "absl/strings/match.h"
 #include "absl/synchronization/mutex.h"
 
@@ -57,27 +54,10 @@ class TcpClientWire final : public ExchangeClientWire {
     if (canceled_.load()) socket_->Shutdown();
     return absl::OkStatus();
   }
-  // One buffer, and with it (in `more`) those that arrived with it: the consumer's gates get
-  // a burst at once, and their tasks are woken once for it rather than per buffer. The
-  // elements of `more` are reused as they are (never cleared), so their data strings keep
-  // their size and are not zero-filled again (FrameSocket::ReadBuffer).
+  // The buffers of one producer message (a burst): the consumer's gates get them at once,
+  // and their tasks are woken once for it rather than per buffer.
   bool Read(proto::Buffer* message) override {
-    if (socket_ == nullptr || !socket_->ReadBuffer(message)) return false;
-    auto* more = message->mutable_more();
-    int n = 0;
-    for (; n < kMaxBurst && socket_->ReadableNow(); ++n) {
-      if (n == more->size()) {
-        if (unused_more_.empty()) {
-          more->Add();
-        } else {
-          more->AddAllocated(unused_more_.back().release());
-          unused_more_.pop_back();
-        }
-      }
-      if (!socket_->ReadBuffer(more->Mutable(n))) return false;
-    }
-    while (more->size() > n) unused_more_.emplace_back(more->ReleaseLast());
-    return true;
+    return socket_ != nullptr && socket_->ReadBuffers(message);
   }
   bool Write(const proto::ExchangeRequest& request) override {
     return socket_ != nullptr && socket_->WriteRequest(request);
@@ -93,7 +73,6 @@ class TcpClientWire final : public ExchangeClientWire {
   }
 
  private:
-  static constexpr int kMaxBurst = 64;  // as the producer coalesces (ServerStream)
   static constexpr int kConnectTimeoutMs = 10'000;
 
   const std::string host_port_;
@@ -102,8 +81,6 @@ class TcpClientWire final : public ExchangeClientWire {
   absl::Mutex mu_;  // orders setting socket_ against Cancel
   // Set once by Open (the reader thread) before any Read or Write.
   std::unique_ptr<FrameSocket> socket_;
-  // Elements of `more` the last burst did not need, with their strings (reader thread).
-  std::vector<std::unique_ptr<proto::Buffer>> unused_more_;
 };
 
 }  // namespace

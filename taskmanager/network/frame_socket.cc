@@ -5,7 +5,6 @@
 #include <poll.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -35,13 +34,15 @@ void CopyEnvelope(const proto::Buffer& from, proto::Buffer* to) {
   to->set_idle(from.idle());
 }
 
-constexpr char kHello[8] = {'S', 'L', 'X', 'C', 'H', 'G', '0', '1'};
-// The read-ahead holds frame headers and envelopes (and small frames): the bytes after a
-// buffer's data are read with it (readv), so that a frame usually costs one recv, while the
-// data itself lands in place, not copied out of the read-ahead.
+constexpr char kHello[8] = {'S', 'L', 'X', 'C', 'H', 'G', '0', '2'};
+// The read-ahead holds burst headers and envelopes (and small frames): the bytes after a
+// burst's data are read with it (readv), so that a burst usually costs one or two reads,
+// while the data itself lands in place, not copied out of the read-ahead.
 constexpr size_t kReadAhead = 512;
 // Larger reads go straight into the destination, not through the read-ahead.
 constexpr size_t kDirectRead = 1024;
+// A burst claiming more frames is a corrupt stream (the producer sends at most 64).
+constexpr uint32_t kMaxBurstFrames = 1024;
 // A frame claiming more is a corrupt stream (rpc.max_message_size is 64 MiB by default).
 constexpr uint32_t kMaxFrame = 1u << 30;
 // How long a producer waits for a new connection's hello.
@@ -203,19 +204,44 @@ bool FrameSocket::Fail(const std::string& what) {
 }
 
 bool FrameSocket::ReadExact(char* out, size_t n) {
-  while (n > 0) {
-    if (in_begin_ < in_end_) {
-      const size_t take = std::min(n, in_end_ - in_begin_);
-      std::memcpy(out, in_.data() + in_begin_, take);
-      in_begin_ += take;
-      out += take;
+  iovec iov{out, n};
+  return ReadExactV(&iov, 1);
+}
+
+bool FrameSocket::ReadExactV(iovec* iov, size_t count) {
+  size_t first = 0;  // iov[first] is the next one to fill
+  auto advance = [&](size_t n) {
+    while (n > 0) {
+      const size_t take = std::min(n, iov[first].iov_len);
+      iov[first].iov_base = static_cast<char*>(iov[first].iov_base) + take;
+      iov[first].iov_len -= take;
       n -= take;
+      if (iov[first].iov_len == 0) ++first;
+    }
+  };
+  while (true) {
+    while (first < count && iov[first].iov_len == 0) ++first;
+    if (first == count) return true;
+    if (in_begin_ < in_end_) {
+      const size_t take = std::min(iov[first].iov_len, in_end_ - in_begin_);
+      std::memcpy(iov[first].iov_base, in_.data() + in_begin_, take);
+      in_begin_ += take;
+      advance(take);
       continue;
     }
-    // Into `out`, and what follows into the read-ahead (empty here).
-    iovec iov[2] = {{out, n}, {in_.data(), in_.size()}};
-    const bool direct = n >= kDirectRead;
-    const ssize_t got = direct ? readv(fd_, iov, 2) : recv(fd_, in_.data(), in_.size(), 0);
+    size_t wanted = 0;
+    for (size_t i = first; i < count; ++i) wanted += iov[i].iov_len;
+    // Small reads go through the read-ahead; large ones into the destinations, with what
+    // follows them into the read-ahead (empty here).
+    const bool direct = wanted >= kDirectRead;
+    ssize_t got;
+    if (direct) {
+      read_iov_.assign(iov + first, iov + count);
+      read_iov_.push_back({in_.data(), in_.size()});
+      got = readv(fd_, read_iov_.data(), static_cast<int>(std::min<size_t>(read_iov_.size(), IOV_MAX)));
+    } else {
+      got = recv(fd_, in_.data(), in_.size(), 0);
+    }
     if (got == 0) return Fail("connection closed");
     if (got < 0) {
       if (errno == EINTR) continue;
@@ -224,16 +250,14 @@ bool FrameSocket::ReadExact(char* out, size_t n) {
     if (!direct) {
       in_begin_ = 0;
       in_end_ = static_cast<size_t>(got);
-    } else if (static_cast<size_t>(got) <= n) {
-      out += got;
-      n -= static_cast<size_t>(got);
+    } else if (static_cast<size_t>(got) <= wanted) {
+      advance(static_cast<size_t>(got));
     } else {
+      advance(wanted);
       in_begin_ = 0;
-      in_end_ = static_cast<size_t>(got) - n;
-      n = 0;
+      in_end_ = static_cast<size_t>(got) - wanted;
     }
   }
-  return true;
 }
 
 // Writes every byte of `iov` (advancing it over partial writes).
@@ -282,57 +306,82 @@ bool FrameSocket::WriteBuffers(const proto::Buffer& message) {
   auto buffer = [&message](int i) -> const proto::Buffer& {
     return i == 0 ? message : message.more(i - 1);
   };
-  // Headers and envelopes first (envelopes_ may grow), then the iovecs pointing into it.
-  envelopes_.clear();
-  std::vector<size_t>& starts = starts_;
-  starts.resize(count);
+  // The burst header (count, then each frame's envelope and data lengths), then every
+  // envelope: one string. Then the data of each frame, straight from its buffer.
+  const size_t header = 4 + 8 * static_cast<size_t>(count);
+  burst_out_.assign(header, '\0');
+  PutU32(burst_out_.data(), static_cast<uint32_t>(count));
   for (int i = 0; i < count; ++i) {
     const proto::Buffer& b = buffer(i);
     CopyEnvelope(b, &envelope_out_);
-    starts[i] = envelopes_.size();
-    envelopes_.append(8, '\0');
-    const size_t before = envelopes_.size();
-    envelope_out_.AppendToString(&envelopes_);
-    PutU32(envelopes_.data() + starts[i], static_cast<uint32_t>(envelopes_.size() - before));
-    PutU32(envelopes_.data() + starts[i] + 4, static_cast<uint32_t>(b.data().size()));
+    const size_t before = burst_out_.size();
+    envelope_out_.AppendToString(&burst_out_);
+    PutU32(burst_out_.data() + 4 + 8 * i, static_cast<uint32_t>(burst_out_.size() - before));
+    PutU32(burst_out_.data() + 8 + 8 * i, static_cast<uint32_t>(b.data().size()));
   }
   std::vector<iovec>& iov = iov_;
-  iov.clear();
+  iov.assign(1, {burst_out_.data(), burst_out_.size()});
   for (int i = 0; i < count; ++i) {
-    const size_t end = i + 1 < count ? starts[i + 1] : envelopes_.size();
-    iov.push_back({envelopes_.data() + starts[i], end - starts[i]});
     const std::string& data = buffer(i).data();
     if (!data.empty()) iov.push_back({const_cast<char*>(data.data()), data.size()});
   }
   return Send(iov);
 }
 
-bool FrameSocket::ReadBuffer(proto::Buffer* buffer) {
-  char header[8];
-  if (!ReadExact(header, sizeof(header))) return false;
-  const uint32_t envelope_size = GetU32(header);
-  const uint32_t data_size = GetU32(header + 4);
-  if (envelope_size > kMaxFrame || data_size > kMaxFrame) {
-    return Fail(absl::StrCat("corrupt stream: a buffer frame of ", envelope_size, " + ",
-                             data_size, " bytes"));
+bool FrameSocket::ReadBuffers(proto::Buffer* message) {
+  char head[4];
+  if (!ReadExact(head, sizeof(head))) return false;
+  const uint32_t count = GetU32(head);
+  if (count == 0 || count > kMaxBurstFrames) {
+    return Fail(absl::StrCat("corrupt stream: a burst of ", count, " buffers"));
   }
-  envelope_in_.resize(envelope_size);
-  if (!ReadExact(envelope_in_.data(), envelope_size)) return false;
-  if (!envelope_in_message_.ParseFromString(envelope_in_)) {
-    return Fail("corrupt stream: a bad buffer envelope");
+  sizes_in_.resize(8 * static_cast<size_t>(count));
+  if (!ReadExact(sizes_in_.data(), sizes_in_.size())) return false;
+  uint64_t envelopes = 0;
+  for (uint32_t i = 0; i < count; ++i) {
+    const uint32_t envelope = GetU32(sizes_in_.data() + 8 * i);
+    const uint32_t data = GetU32(sizes_in_.data() + 8 * i + 4);
+    if (envelope > kMaxFrame || data > kMaxFrame) {
+      return Fail(absl::StrCat("corrupt stream: a buffer frame of ", envelope, " + ", data,
+                               " bytes"));
+    }
+    envelopes += envelope;
   }
-  // Not buffer->Parse: that would clear `data` (and `more`), and resizing a cleared string
-  // zero-fills all of it - a memset per received buffer.
-  CopyEnvelope(envelope_in_message_, buffer);
-  std::string& data = *buffer->mutable_data();
-  data.resize(data_size);
-  return ReadExact(data.data(), data_size);
-}
+  if (envelopes > kMaxFrame) {
+    return Fail(absl::StrCat("corrupt stream: ", envelopes, " bytes of buffer envelopes"));
+  }
+  envelope_in_.resize(envelopes);
+  if (!ReadExact(envelope_in_.data(), envelope_in_.size())) return false;
 
-bool FrameSocket::ReadableNow() const {
-  if (in_begin_ < in_end_) return true;
-  int waiting = 0;
-  return ioctl(fd_, FIONREAD, &waiting) == 0 && waiting > 0;
+  // The first frame into `message`, the others into its `more`, whose elements are reused
+  // as they are (never cleared): their data strings keep their size, so resizing them does
+  // not zero-fill them again. Not message->Parse either, which would clear `data` and `more`.
+  auto* more = message->mutable_more();
+  while (more->size() > static_cast<int>(count) - 1) unused_more_.emplace_back(more->ReleaseLast());
+  while (more->size() < static_cast<int>(count) - 1) {
+    if (unused_more_.empty()) {
+      more->Add();
+    } else {
+      more->AddAllocated(unused_more_.back().release());
+      unused_more_.pop_back();
+    }
+  }
+  read_iov_data_.clear();
+  size_t offset = 0;
+  for (uint32_t i = 0; i < count; ++i) {
+    proto::Buffer* target = i == 0 ? message : more->Mutable(static_cast<int>(i) - 1);
+    const uint32_t envelope = GetU32(sizes_in_.data() + 8 * i);
+    if (!envelope_in_message_.ParseFromArray(envelope_in_.data() + offset,
+                                             static_cast<int>(envelope))) {
+      return Fail("corrupt stream: a bad buffer envelope");
+    }
+    offset += envelope;
+    CopyEnvelope(envelope_in_message_, target);
+    std::string& data = *target->mutable_data();
+    data.resize(GetU32(sizes_in_.data() + 8 * i + 4));
+    if (!data.empty()) read_iov_data_.push_back({data.data(), data.size()});
+  }
+  return ReadExactV(read_iov_data_.data(), read_iov_data_.size());
 }
 
 void FrameSocket::Shutdown() { ::shutdown(fd_, SHUT_RDWR); }

@@ -1,20 +1,23 @@
 // FrameSocket: one connected TCP socket carrying the data exchange's messages
 // (exchange.proto) as length-prefixed frames - the wire of `taskmanager.network.transport:
 // tcp`. The messages are the gRPC transport's; only the framing differs:
-//   hello    both ways, once: the 8 bytes "SLXCHG01" (a wrong peer fails at once)
+//   hello    both ways, once: the 8 bytes "SLXCHG02" (a wrong peer or version fails at once)
 //   request  consumer -> producer: u32 length, then an ExchangeRequest
-//   buffer   producer -> consumer: u32 envelope length, u32 data length, then a Buffer
-//            without `data` and `more` (the envelope), then the data bytes
+//   burst    producer -> consumer: the buffers of one message (a Buffer and its `more`):
+//            u32 count, then per buffer u32 envelope length + u32 data length, then every
+//            envelope (a Buffer without `data` and `more`), then every buffer's data bytes
 // (integers little-endian). A buffer's data is written from the producer's network buffer
-// with writev (no copy) and read into the consumer's receive string (no copy beyond the
-// kernel's). One reader and one writer at a time; Shutdown may be called from any thread
-// and makes blocked reads and writes return false.
+// with writev (no copy) and a whole burst is read with readv straight into the consumer's
+// receive strings (no copy beyond the kernel's, one system call per burst rather than per
+// buffer when it has arrived). One reader and one writer at a time; Shutdown may be called
+// from any thread and makes blocked reads and writes return false.
 #pragma once
 
 #include <sys/uio.h>
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -43,13 +46,12 @@ class FrameSocket {
 
   bool WriteRequest(const proto::ExchangeRequest& request);
   bool ReadRequest(proto::ExchangeRequest* request);
-  // Writes `message` and each of its `more` as one buffer frame each, in one writev.
+  // Writes `message` and each of its `more` as one burst, in one writev.
   bool WriteBuffers(const proto::Buffer& message);
-  // Reads one buffer frame into `buffer`: sets every field but `more`, and reuses its `data`
-  // string without zero-filling it (only growth beyond its current size is zeroed).
-  bool ReadBuffer(proto::Buffer* buffer);
-  // True when a read would not block (bytes are buffered or waiting in the socket).
-  bool ReadableNow() const;
+  // Reads one burst: its first buffer into `message`, the others into `message.more`. Sets
+  // every field but `more` of each, and reuses their `data` strings without zero-filling
+  // them (only growth beyond a string's current size is zeroed).
+  bool ReadBuffers(proto::Buffer* message);
 
   // Ends the connection both ways; blocked calls return false. Idempotent, any thread.
   void Shutdown();
@@ -60,6 +62,8 @@ class FrameSocket {
 
  private:
   bool ReadExact(char* out, size_t n);
+  // Fills every iovec (advancing them), the bytes that follow into the read-ahead.
+  bool ReadExactV(iovec* iov, size_t count);
   bool Send(std::vector<iovec>& iov);
   bool Fail(const std::string& what);
 
@@ -69,11 +73,16 @@ class FrameSocket {
   // Read-ahead for headers and small frames; large data is received in place.
   std::string in_;
   size_t in_begin_ = 0, in_end_ = 0;
-  // Scratch of the writer and the reader.
-  std::string envelopes_, request_out_, request_in_, envelope_in_;
-  std::vector<size_t> starts_;  // of each buffer's header in envelopes_
-  std::vector<iovec> iov_;       // of the writer
-  proto::Buffer envelope_out_, envelope_in_message_;
+  // Scratch of the writer.
+  std::string burst_out_, request_out_;
+  std::vector<iovec> iov_;
+  proto::Buffer envelope_out_;
+  // Scratch of the reader.
+  std::string request_in_, sizes_in_, envelope_in_;
+  std::vector<iovec> read_iov_, read_iov_data_;
+  proto::Buffer envelope_in_message_;
+  // Elements of a message's `more` the last burst did not need, with their strings.
+  std::vector<std::unique_ptr<proto::Buffer>> unused_more_;
 };
 
 }  // namespace sluice::network

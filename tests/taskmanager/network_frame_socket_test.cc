@@ -61,7 +61,7 @@ proto::Buffer EveryField(int salt) {
   return b;
 }
 
-TEST(FrameSocketTest, EveryBufferFieldSurvivesAndCoalescedBuffersArriveOneByOne) {
+TEST(FrameSocketTest, EveryBufferFieldSurvivesAndCoalescedBuffersArriveAsOneBurst) {
   Pair p;
   proto::Buffer message = EveryField(0);
   *message.add_more() = EveryField(1);
@@ -69,18 +69,27 @@ TEST(FrameSocketTest, EveryBufferFieldSurvivesAndCoalescedBuffersArriveOneByOne)
   empty_data.clear_data();  // an event: no data bytes
   *message.add_more() = empty_data;
   std::thread writer([&] { EXPECT_TRUE(p.a->WriteBuffers(message)); });
-  proto::Buffer expected_first = message;
-  expected_first.clear_more();
   proto::Buffer got;
-  got.mutable_data()->assign(50'000, 'x');  // a reused receive string, longer than needed
-  ASSERT_TRUE(p.b->ReadBuffer(&got)) << p.b->error();
-  EXPECT_TRUE(MessageDifferencer::Equals(got, expected_first)) << got.DebugString();
-  ASSERT_TRUE(p.b->ReadBuffer(&got)) << p.b->error();
-  EXPECT_TRUE(MessageDifferencer::Equals(got, message.more(0)));
-  ASSERT_TRUE(p.b->ReadBuffer(&got)) << p.b->error();
-  EXPECT_TRUE(MessageDifferencer::Equals(got, message.more(1)));
-  EXPECT_EQ(got.data(), "");
+  // Reused receive strings, longer than needed, and one `more` element too many.
+  got.mutable_data()->assign(50'000, 'x');
+  for (int i = 0; i < 3; ++i) got.add_more()->mutable_data()->assign(70'000, 'y');
+  ASSERT_TRUE(p.b->ReadBuffers(&got)) << p.b->error();
+  EXPECT_TRUE(MessageDifferencer::Equals(got, message)) << got.DebugString();
+  EXPECT_EQ(got.more(1).data(), "");
   writer.join();
+
+  // The next burst, smaller and then larger, into the same message: nothing of the previous
+  // burst's `more` is left over.
+  std::thread writer2([&] {
+    proto::Buffer single = EveryField(3);
+    EXPECT_TRUE(p.a->WriteBuffers(single));
+    EXPECT_TRUE(p.a->WriteBuffers(message));
+  });
+  ASSERT_TRUE(p.b->ReadBuffers(&got)) << p.b->error();
+  EXPECT_TRUE(MessageDifferencer::Equals(got, EveryField(3))) << got.DebugString();
+  ASSERT_TRUE(p.b->ReadBuffers(&got)) << p.b->error();
+  EXPECT_TRUE(MessageDifferencer::Equals(got, message)) << got.DebugString();
+  writer2.join();
 }
 
 TEST(FrameSocketTest, LargeBuffersAndRequestsRoundTrip) {
@@ -98,7 +107,7 @@ TEST(FrameSocketTest, LargeBuffersAndRequestsRoundTrip) {
   });
   for (int i = 0; i < 2; ++i) {
     proto::Buffer got;
-    ASSERT_TRUE(p.b->ReadBuffer(&got)) << p.b->error();
+    ASSERT_TRUE(p.b->ReadBuffers(&got)) << p.b->error();
     EXPECT_EQ(got.seq(), 9);
     EXPECT_TRUE(got.data() == big.data());
   }
@@ -109,27 +118,41 @@ TEST(FrameSocketTest, LargeBuffersAndRequestsRoundTrip) {
   EXPECT_TRUE(MessageDifferencer::Equals(read, request));
 }
 
+// The reader of `bytes` on a socket: false, and the error it gives.
+std::string ReadError(const std::string& bytes) {
+  int fds[2];
+  EXPECT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+  EXPECT_EQ(send(fds[0], bytes.data(), bytes.size(), 0), static_cast<ssize_t>(bytes.size()));
+  close(fds[0]);
+  FrameSocket reader(fds[1]);
+  proto::Buffer message;
+  EXPECT_FALSE(reader.ReadBuffers(&message));
+  return reader.error();
+}
+
 TEST(FrameSocketTest, CorruptOrTruncatedStreamsAreErrors) {
-  {
-    int fds[2];
-    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
-    const char header[8] = {'\xff', '\xff', '\xff', '\x7f', 0, 0, 0, 0};  // a 2 GiB envelope
-    ASSERT_EQ(send(fds[0], header, sizeof(header), 0), 8);
-    FrameSocket reader(fds[1]);
-    proto::Buffer message;
-    EXPECT_FALSE(reader.ReadBuffer(&message));
-    EXPECT_NE(reader.error().find("corrupt stream"), std::string::npos) << reader.error();
-    close(fds[0]);
-  }
+  using namespace std::string_literals;
+  // u32 count, then per buffer u32 envelope length + u32 data length.
+  EXPECT_EQ(ReadError("\0\0\0\0"s), "corrupt stream: a burst of 0 buffers");
+  EXPECT_EQ(ReadError("\xff\xff\0\0"s), "corrupt stream: a burst of 65535 buffers");
+  EXPECT_EQ(ReadError("\x01\0\0\0\xff\xff\xff\x7f\0\0\0\0"s),
+            "corrupt stream: a buffer frame of 2147483647 + 0 bytes");
+  // An envelope that is not a Buffer (a field with a bad wire type).
+  EXPECT_EQ(ReadError("\x01\0\0\0\x02\0\0\0\0\0\0\0\x0f\x0f"s),
+            "corrupt stream: a bad buffer envelope");
+  // Cut in the middle of the header, and in the middle of the data.
+  EXPECT_EQ(ReadError("\x01\0\0\0\x00\0"s), "connection closed");
+  EXPECT_EQ(ReadError("\x01\0\0\0\x00\0\0\0\x10\0\0\0abc"s), "connection closed");
   {
     Pair p;
     proto::Buffer message;
     message.mutable_data()->assign(1000, 'd');
     ASSERT_TRUE(p.a->WriteBuffers(message));
-    p.a.reset();  // closes: the reader gets the frame, then the end
+    p.a.reset();  // closes: the reader gets the burst, then the end
     proto::Buffer got;
-    ASSERT_TRUE(p.b->ReadBuffer(&got));
-    EXPECT_FALSE(p.b->ReadBuffer(&got));
+    ASSERT_TRUE(p.b->ReadBuffers(&got));
+    EXPECT_EQ(got.data(), message.data());
+    EXPECT_FALSE(p.b->ReadBuffers(&got));
     EXPECT_EQ(p.b->error(), "connection closed");
   }
 }

@@ -12,6 +12,7 @@
 //
 //   exchange_bench [--rows=N] [--runs=R] [--buffer_size=BYTES] [--channels=C]
 //                  [--only=grpc|sluice-tcp|tcp|bytes] [--tune_allocator=0|1] [--floating=N]
+//                  [--output_floating=N]
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/resource.h>
@@ -49,7 +50,8 @@ struct Options {
   std::string only;  // run only this path: grpc | sluice-tcp | tcp | bytes
   bool tune_allocator = true;  // NetworkConfig::tune_allocator on both sides
   int port = 0;      // tcp producer: the parent's listening port
-  int floating = 0;  // > 0: floating buffers per gate and per output (default config: 8)
+  int floating = 0;  // > 0: floating buffers per gate and per output (default config: 32)
+  int output_floating = 0;  // > 0: floating buffers per output only (overrides `floating`)
 };
 
 types::SchemaPtr BenchSchema() {
@@ -127,6 +129,7 @@ NetworkConfig BenchConfig(const Options& o) {
     config.floating_buffers_per_gate = o.floating;
     config.floating_buffers_per_output = o.floating;
   }
+  if (o.output_floating > 0) config.floating_buffers_per_output = o.output_floating;
   return config;
 }
 
@@ -271,7 +274,8 @@ std::vector<std::string> ChildArgs(const Options& o, const std::string& role) {
   return {"--role=" + role, absl::StrCat("--rows=", o.rows),
           absl::StrCat("--buffer_size=", o.buffer_size), absl::StrCat("--channels=", o.channels),
           absl::StrCat("--port=", o.port), absl::StrCat("--tune_allocator=", o.tune_allocator),
-          absl::StrCat("--floating=", o.floating)};
+          absl::StrCat("--floating=", o.floating),
+          absl::StrCat("--output_floating=", o.output_floating)};
 }
 
 struct Result {
@@ -436,11 +440,13 @@ Options Parse(int argc, char** argv) {
       o.only = v;
     } else if (const char* v = value("--floating=")) {
       o.floating = std::atoi(v);
+    } else if (const char* v = value("--output_floating=")) {
+      o.output_floating = std::atoi(v);
     } else if (const char* v = value("--port=")) {
       o.port = std::atoi(v);
     } else {
       Die("unknown flag " + a +
-          " (--rows= --runs= --buffer_size= --channels= --only=grpc|sluice-tcp|tcp|bytes --tune_allocator=0|1 --floating=N)");
+          " (--rows= --runs= --buffer_size= --channels= --only=grpc|sluice-tcp|tcp|bytes --tune_allocator=0|1 --floating=N --output_floating=N)");
     }
   }
   return o;

@@ -52,16 +52,20 @@ const std::vector<ConfigKey>& ConfigKeys() {
        "Network buffers per TaskManager (input and output pools of all its tasks)."},
       {"taskmanager.network.exclusive_buffers_per_channel", ConfigType::kInt, "2",
        "Receive buffers reserved for each input channel (initial credit)."},
-      {"taskmanager.network.floating_buffers_per_gate", ConfigType::kInt, "8",
-       "Receive buffers an input gate lends to channels with a backlog."},
+      {"taskmanager.network.floating_buffers_per_gate", ConfigType::kInt, "32",
+       "Receive buffers an input gate lends to channels with a backlog. With the output's "
+       "floating buffers they set how much data is in flight per channel under load (up to "
+       "~1 MiB by default): fewer means fewer bytes for a barrier to wait behind, more means "
+       "fewer credit round trips per buffer. See docs/network.md."},
       {"taskmanager.network.buffers_per_output_channel", ConfigType::kInt, "2",
        "Send buffers per output channel (subpartition) of a task."},
-      {"taskmanager.network.floating_buffers_per_output", ConfigType::kInt, "8",
-       "Extra send buffers per task output shared by its channels."},
+      {"taskmanager.network.floating_buffers_per_output", ConfigType::kInt, "32",
+       "Extra send buffers per task output shared by its channels (a producer announces at "
+       "most these as backlog, so they also bound the floating buffers its consumer lends)."},
       {"taskmanager.network.transport", ConfigType::kString, "grpc",
        "How TaskManagers exchange data: grpc (a bidirectional gRPC stream per TaskManager "
        "pair on taskmanager.port; TLS with security.tls) or tcp (the same protocol framed on "
-       "plain TCP on taskmanager.network.data_port: ~4x the throughput, no TLS, so it is "
+       "plain TCP on taskmanager.network.data_port: 2-3x the throughput, no TLS, so it is "
        "refused with security.tls.enabled). See docs/network.md."},
       {"taskmanager.network.data_port", ConfigType::kInt, "0",
        "TaskManager data port of the tcp transport, on taskmanager.bind_host (0 = a free "

@@ -13,9 +13,9 @@ struct NetworkConfig {
   int64_t buffer_size = 32 * 1024;        // taskmanager.network.buffer_size
   int total_buffers = 2048;               // taskmanager.network.buffers
   int exclusive_buffers_per_channel = 2;  // taskmanager.network.exclusive_buffers_per_channel
-  int floating_buffers_per_gate = 8;      // taskmanager.network.floating_buffers_per_gate
+  int floating_buffers_per_gate = 32;     // taskmanager.network.floating_buffers_per_gate
   int buffers_per_output_channel = 2;     // taskmanager.network.buffers_per_output_channel
-  int floating_buffers_per_output = 8;    // taskmanager.network.floating_buffers_per_output
+  int floating_buffers_per_output = 32;   // taskmanager.network.floating_buffers_per_output
   // pipeline.buffer_timeout: a partly filled buffer is sent after this long; 0 = after every
   // Emit; negative = only when full or at the end.
   int64_t buffer_timeout_ms = 10;

@@ -5,10 +5,11 @@
 //
 // The parent is the consumer; it fork/execs this binary as the producer (--role=...).
 // Protocol with the child over its stdin/stdout: the child prints "READY <address>", waits
-// for "GO", produces, prints "DONE <cpu_ms> <blocked_ms>", waits for "EXIT". Both sides serialize /
-// deserialize the same batches (types::SerializeBatch / DeserializeBatch), so the ratio
-// measures the stack (partitioning copy, pools, credits, gRPC/HTTP2, protobuf envelope)
-// against raw TCP. Prints a table; the ratio is what matters (the machine is shared).
+// for "GO", produces, prints "DONE <cpu_ms> <blocked_ms>", waits for "EXIT". Both sides
+// serialize / deserialize the same batches (types::SerializeBatch / DeserializeBatch), so
+// the ratio measures the stack (partitioning copy, pools, credits, gRPC/HTTP2, protobuf
+// envelope) against raw TCP. Prints a table; the ratio is what matters (the machine is
+// shared).
 //
 //   exchange_bench [--rows=N] [--runs=R] [--buffer_size=BYTES] [--channels=C]
 //                  [--only=grpc|sluice-tcp|tcp|bytes] [--tune_allocator=0|1] [--floating=N]

@@ -238,7 +238,8 @@ bool FrameSocket::ReadExactV(iovec* iov, size_t count) {
     if (direct) {
       read_iov_.assign(iov + first, iov + count);
       read_iov_.push_back({in_.data(), in_.size()});
-      got = readv(fd_, read_iov_.data(), static_cast<int>(std::min<size_t>(read_iov_.size(), IOV_MAX)));
+      const size_t n = std::min<size_t>(read_iov_.size(), IOV_MAX);
+      got = readv(fd_, read_iov_.data(), static_cast<int>(n));
     } else {
       got = recv(fd_, in_.data(), in_.size(), 0);
     }

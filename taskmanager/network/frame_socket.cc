@@ -45,6 +45,15 @@ constexpr size_t kDirectRead = 1024;
 constexpr uint32_t kMaxBurstFrames = 1024;
 // A frame claiming more is a corrupt stream (rpc.max_message_size is 64 MiB by default).
 constexpr uint32_t kMaxFrame = 1u << 30;
+// A peer's hello that is not ours: "" when it is not a Sluice exchange at all, else why
+// (another version of the wire: TaskManagers of different Sluice versions).
+std::string OtherVersion(const char* hello) {
+  if (std::memcmp(hello, kHello, 6) != 0) return "";
+  return absl::StrCat("the peer speaks exchange wire ", std::string(hello, sizeof(kHello)),
+                      ", this TaskManager ", std::string(kHello, sizeof(kHello)),
+                      ": run the same Sluice version on every TaskManager");
+}
+
 // How long a producer waits for a new connection's hello.
 constexpr int kHelloTimeoutMs = 10'000;
 
@@ -173,11 +182,16 @@ absl::StatusOr<std::unique_ptr<FrameSocket>> FrameSocket::Connect(
   SetReceiveTimeout(fd, timeout_ms);  // the hello's answer, within the same time
   char answer[sizeof(kHello)];
   if (send(fd, kHello, sizeof(kHello), MSG_NOSIGNAL) != sizeof(kHello) ||
-      !socket->ReadExact(answer, sizeof(answer)) ||
-      std::memcmp(answer, kHello, sizeof(kHello)) != 0) {
+      !socket->ReadExact(answer, sizeof(answer))) {
     return unavailable(
         "the peer did not answer the exchange hello (is it a TaskManager data port with "
         "taskmanager.network.transport: tcp?)");
+  }
+  if (std::memcmp(answer, kHello, sizeof(kHello)) != 0) {
+    const std::string other = OtherVersion(answer);
+    return unavailable(other.empty() ? "the peer answered the exchange hello with something "
+                                       "else (is it a TaskManager data port?)"
+                                     : other);
   }
   SetReceiveTimeout(fd, 0);
   return socket;
@@ -186,13 +200,24 @@ absl::StatusOr<std::unique_ptr<FrameSocket>> FrameSocket::Connect(
 bool FrameSocket::AcceptHello(std::string* error) {
   SetReceiveTimeout(fd_, kHelloTimeoutMs);
   char hello[sizeof(kHello)];
-  if (!ReadExact(hello, sizeof(hello)) || std::memcmp(hello, kHello, sizeof(kHello)) != 0) {
+  if (!ReadExact(hello, sizeof(hello))) {
+    *error = "not a Sluice exchange connection (no hello)";
+    return false;
+  }
+  const bool ours = std::memcmp(hello, kHello, sizeof(kHello)) == 0;
+  const std::string other = ours ? "" : OtherVersion(hello);
+  if (!ours && other.empty()) {
     *error = "not a Sluice exchange connection (no hello)";
     return false;
   }
   SetReceiveTimeout(fd_, 0);
+  // Answered even to another version, so that its consumer can say which one we speak.
   if (send(fd_, kHello, sizeof(kHello), MSG_NOSIGNAL) != sizeof(kHello)) {
     *error = std::strerror(errno);
+    return false;
+  }
+  if (!other.empty()) {
+    *error = other;
     return false;
   }
   return true;

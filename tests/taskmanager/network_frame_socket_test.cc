@@ -192,6 +192,46 @@ TEST(FrameSocketTest, ConnectNeedsTheHelloOfASluiceDataPort) {
   EXPECT_NE(error.find("no hello"), std::string::npos) << error;
 }
 
+// TaskManagers of different Sluice versions (another wire version in the hello) say so on
+// both sides, instead of "no hello".
+TEST(FrameSocketTest, AnotherWireVersionIsNamedOnBothSides) {
+  const int listener = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(listen(listener, 1), 0);
+  ASSERT_EQ(getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const std::string address = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  std::thread old_producer([&] {  // reads the hello, answers with version 01
+    const int fd = accept(listener, nullptr, nullptr);
+    char hello[8];
+    EXPECT_EQ(recv(fd, hello, sizeof(hello), MSG_WAITALL), 8);
+    EXPECT_EQ(send(fd, "SLXCHG01", 8, 0), 8);
+    close(fd);
+  });
+  absl::StatusOr<std::unique_ptr<FrameSocket>> socket = FrameSocket::Connect(address);
+  old_producer.join();
+  close(listener);
+  ASSERT_FALSE(socket.ok());
+  EXPECT_NE(socket.status().message().find("exchange wire SLXCHG01"), std::string::npos)
+      << socket.status();
+  EXPECT_NE(socket.status().message().find("same Sluice version"), std::string::npos);
+
+  int fds[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+  ASSERT_EQ(send(fds[0], "SLXCHG01", 8, 0), 8);  // an old consumer
+  FrameSocket producer(fds[1]);
+  std::string error;
+  EXPECT_FALSE(producer.AcceptHello(&error));
+  EXPECT_NE(error.find("exchange wire SLXCHG01"), std::string::npos) << error;
+  char answer[8];
+  ASSERT_EQ(recv(fds[0], answer, sizeof(answer), MSG_WAITALL), 8);  // it was answered
+  EXPECT_EQ(std::string(answer, 8).substr(0, 6), "SLXCHG");
+  close(fds[0]);
+}
+
 // A peer that never answers (a vanished pod's address) does not hold the consumer for the
 // kernel's SYN retries: Connect gives up after its timeout, or at once when canceled.
 TEST(FrameSocketTest, ConnectGivesUpAfterItsTimeoutOrWhenCanceled) {

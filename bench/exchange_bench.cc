@@ -43,8 +43,8 @@ namespace {
 using types::RecordBatch;
 
 struct Options {
-  int64_t rows = 5'000'000;
-  int runs = 3;
+  int64_t rows = 20'000'000;  // long enough that one run is not a scheduling blip
+  int runs = 5;
   int64_t buffer_size = 32 * 1024;
   int channels = 1;  // subpartitions (HASH when > 1; FORWARD when 1)
   std::string role;  // "" = parent; grpc-producer | sluice-tcp-producer | tcp-producer | bytes-producer

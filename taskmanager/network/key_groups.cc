@@ -6,8 +6,6 @@
 namespace sluice::network {
 namespace {
 
-uint32_t RotateLeft(uint32_t x, int r) { return (x << r) | (x >> (32 - r)); }
-
 uint32_t LongHash(int64_t v) {
   const uint64_t u = static_cast<uint64_t>(v);
   return static_cast<uint32_t>(u ^ (u >> 32));
@@ -59,26 +57,6 @@ void ColumnHashes(const types::Column& col, uint32_t* out) {
 }
 
 }  // namespace
-
-int32_t MurmurHash(int32_t code) {
-  uint32_t c = static_cast<uint32_t>(code);
-  c *= 0xcc9e2d51u;
-  c = RotateLeft(c, 15);
-  c *= 0x1b873593u;
-  c = RotateLeft(c, 13);
-  c = c * 5 + 0xe6546b64u;
-  c ^= 4;
-  // bitMix: murmur3's 32-bit finalizer.
-  c ^= c >> 16;
-  c *= 0x85ebca6bu;
-  c ^= c >> 13;
-  c *= 0xc2b2ae35u;
-  c ^= c >> 16;
-  const int32_t s = static_cast<int32_t>(c);
-  if (s >= 0) return s;
-  if (s != INT32_MIN) return -s;
-  return 0;
-}
 
 int32_t HashValue(const types::Column& column, size_t row) {
   if (column.IsNull(row)) return 0;

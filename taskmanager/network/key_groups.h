@@ -5,6 +5,7 @@
 // Stateless functions; thread-safe.
 #pragma once
 
+#include <climits>
 #include <cstdint>
 #include <vector>
 
@@ -19,7 +20,27 @@ inline constexpr int kMaxMaxParallelism = 32768;
 inline constexpr int kDefaultMaxParallelism = 128;
 
 // Flink's MathUtils.murmurHash(int): a non-negative murmur3 mix of a 32-bit hash code.
-int32_t MurmurHash(int32_t code);
+// Inline: the HASH partitioner calls it once per row.
+inline int32_t MurmurHash(int32_t code) {
+  auto rotate_left = [](uint32_t x, int r) { return (x << r) | (x >> (32 - r)); };
+  uint32_t c = static_cast<uint32_t>(code);
+  c *= 0xcc9e2d51u;
+  c = rotate_left(c, 15);
+  c *= 0x1b873593u;
+  c = rotate_left(c, 13);
+  c = c * 5 + 0xe6546b64u;
+  c ^= 4;
+  // bitMix: murmur3's 32-bit finalizer.
+  c ^= c >> 16;
+  c *= 0x85ebca6bu;
+  c ^= c >> 13;
+  c *= 0xc2b2ae35u;
+  c ^= c >> 16;
+  const int32_t s = static_cast<int32_t>(c);
+  if (s >= 0) return s;
+  if (s != INT32_MIN) return -s;
+  return 0;
+}
 
 // Flink's KeyGroupRangeAssignment.computeKeyGroupForKeyHash: in [0, max_parallelism).
 inline int KeyGroupForKeyHash(int32_t key_hash, int max_parallelism) {

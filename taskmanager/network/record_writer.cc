@@ -1,6 +1,7 @@
 #include "taskmanager/network/record_writer.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
@@ -40,27 +41,43 @@ void AppendRange(types::RecordBatch* dst, const types::RecordBatch& src, size_t 
   dst->SetNumRows(dst->num_rows() + (end - begin));
 }
 
+// dst[base + i] = src[rows[i]] for i < count, dst grown by count first (a gather loop without
+// a capacity check per element).
+template <typename T>
+void Gather(std::vector<T>& dst, const std::vector<T>& src, const uint32_t* rows, size_t count) {
+  const size_t base = dst.size();
+  dst.resize(base + count);
+  T* out = dst.data() + base;
+  for (size_t i = 0; i < count; ++i) out[i] = src[rows[i]];
+}
+
 // Appends the rows rows[0..count) of `src` to `dst`, one column at a time.
 void AppendSelected(types::RecordBatch* dst, const types::RecordBatch& src, const uint32_t* rows,
                     size_t count) {
   for (size_t c = 0; c < src.num_columns(); ++c) {
     const types::Column& s = src.column(c);
     types::Column& d = dst->mutable_column(c);
-    std::vector<uint8_t>& valid = d.mutable_valid();
-    for (size_t i = 0; i < count; ++i) valid.push_back(s.valid()[rows[i]]);
+    Gather(d.mutable_valid(), s.valid(), rows, count);
     if (types::IsIntegerStored(s.type())) {
-      std::vector<int64_t>& v = d.mutable_ints();
-      for (size_t i = 0; i < count; ++i) v.push_back(s.ints()[rows[i]]);
+      Gather(d.mutable_ints(), s.ints(), rows, count);
     } else if (s.type() == types::TypeId::kFloat64) {
-      std::vector<double>& v = d.mutable_doubles();
-      for (size_t i = 0; i < count; ++i) v.push_back(s.doubles()[rows[i]]);
+      Gather(d.mutable_doubles(), s.doubles(), rows, count);
     } else {
+      const std::vector<uint32_t>& so = s.offsets();
       std::vector<uint32_t>& dof = d.mutable_offsets();
       std::string& chars = d.mutable_chars();
+      size_t bytes = 0;
+      for (size_t i = 0; i < count; ++i) bytes += so[rows[i] + 1] - so[rows[i]];
+      size_t at = chars.size();
+      chars.resize(at + bytes);
+      const size_t base = dof.size();
+      dof.resize(base + count);
       for (size_t i = 0; i < count; ++i) {
         const uint32_t r = rows[i];
-        chars.append(s.chars().data() + s.offsets()[r], s.offsets()[r + 1] - s.offsets()[r]);
-        dof.push_back(static_cast<uint32_t>(chars.size()));
+        const uint32_t n = so[r + 1] - so[r];
+        std::memcpy(chars.data() + at, s.chars().data() + so[r], n);
+        at += n;
+        dof[base + i] = static_cast<uint32_t>(at);
       }
     }
   }

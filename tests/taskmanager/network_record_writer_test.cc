@@ -87,6 +87,8 @@ TEST_F(RecordWriterTest, HashKeepsEveryKeyOnTheSubpartitionOfItsKeyGroup) {
     for (const RecordBatch& b : *batches) {
       for (size_t r = 0; r < b.num_rows(); ++r) {
         const int64_t key = b.column(0).Int(r);
+        // The row's columns stayed together (rows are gathered column by column).
+        EXPECT_EQ(key, std::stoll(std::string(b.column(1).Str(r).substr(1))) % 37);
         auto [it, inserted] = subpartition_of_key.try_emplace(key, s);
         EXPECT_EQ(it->second, s) << "key " << key << " on two subpartitions";
         const int key_group = KeyGroupForKeyHash(HashKey(b, r, {0}), 128);

@@ -13,6 +13,7 @@
 
 #include "absl/synchronization/notification.h"
 #include "common/clock.h"
+#include "common/process_util.h"
 #include "taskmanager/task.h"
 
 namespace {
@@ -150,6 +151,7 @@ double RunHandLoop(int64_t* kept) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  sluice::DisableMutexDeadlockDetection();  // as the Sluice binaries do
   int64_t records = 0, kept = 0;
   // `chain_bench on|off`: one run of one variant, for instruction counts under
   // `valgrind --tool=callgrind` (repeatable where seconds are not).

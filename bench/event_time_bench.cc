@@ -23,6 +23,7 @@
 #include "bench/bench_util.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "common/process_util.h"
 #include "taskmanager/operators/join_operator.h"
 #include "taskmanager/operators/pattern_operator.h"
 #include "taskmanager/state/keyed_state_backend.h"
@@ -268,6 +269,7 @@ int64_t HandPattern(const std::vector<Step>& steps, int64_t within) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  sluice::DisableMutexDeadlockDetection();  // as the Sluice binaries do
   const int64_t records = argc > 1 ? std::atoll(argv[1]) : 2'000'000;
   const int64_t keys = argc > 2 ? std::atoll(argv[2]) : 1'000'000;
   const std::string only = argc > 3 ? argv[3] : "join,pattern";

@@ -33,6 +33,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "common/process_util.h"
 #include "common/rpc/grpc_server.h"
 #include "common/types/batch_serde.h"
 #include "taskmanager/network/network_environment.h"
@@ -507,4 +508,7 @@ int Main(int argc, char** argv) {
 }  // namespace
 }  // namespace sluice::network
 
-int main(int argc, char** argv) { return sluice::network::Main(argc, argv); }
+int main(int argc, char** argv) {
+  sluice::DisableMutexDeadlockDetection();  // as the TaskManager does
+  return sluice::network::Main(argc, argv);
+}

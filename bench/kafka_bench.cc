@@ -29,10 +29,10 @@
 #include "bench/bench_util.h"
 #include "absl/strings/str_cat.h"
 #include "common/kafka/embedded_kafka.h"
+#include "common/process_util.h"
 #include "taskmanager/connectors/kafka_sink.h"
 #include "taskmanager/connectors/kafka_source.h"
 #include "taskmanager/mailbox.h"
-#include "common/process_util.h"
 
 namespace sluice {
 namespace {
@@ -341,6 +341,7 @@ double SourceToSink(const std::string& bootstrap, const std::string& in, const s
 }  // namespace sluice
 
 int main(int argc, char** argv) {
+  sluice::DisableMutexDeadlockDetection();  // as the Sluice binaries do
   using namespace sluice;
   const int64_t records = argc > 1 ? std::atoll(argv[1]) : 1'000'000;
   const std::string only = argc > 2 ? argv[2] : "";

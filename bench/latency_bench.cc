@@ -12,6 +12,7 @@
 #include "absl/synchronization/notification.h"
 #include "common/clock.h"
 #include "common/config.h"
+#include "common/process_util.h"
 #include "common/rpc/grpc_server.h"
 #include "taskmanager/network/network_environment.h"
 #include "taskmanager/operators/operator_registry.h"
@@ -186,6 +187,7 @@ double Percentile(std::vector<int64_t>& v, double p) {
 }  // namespace
 
 int main() {
+  sluice::DisableMutexDeadlockDetection();  // as the Sluice binaries do
   taskmanager::RegisterUserOperator("stamp", [](const proto::OperatorSpec&) {
     return absl::StatusOr<std::unique_ptr<taskmanager::Operator>>(std::make_unique<StampOperator>());
   });

@@ -19,6 +19,7 @@
 #include "bench/bench_util.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "common/process_util.h"
 #include "taskmanager/operators/window_operator.h"
 #include "taskmanager/state/keyed_state_backend.h"
 
@@ -148,6 +149,7 @@ Totals Operator(Input& in, state::BackendKind kind) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  sluice::DisableMutexDeadlockDetection();  // as the Sluice binaries do
   const int64_t records = argc > 1 ? std::atoll(argv[1]) : 4'000'000;
   const int64_t keys = argc > 2 ? std::atoll(argv[2]) : 1'000'000;
   const std::string only = argc > 3 ? argv[3] : "hand,heap,rocksdb";

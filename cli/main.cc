@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cli/app.h"
+#include "common/process_util.h"
 
 namespace {
 
@@ -26,6 +27,7 @@ void OnTerminationSignal(int signal) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  sluice::DisableMutexDeadlockDetection();
   struct sigaction action = {};
   action.sa_handler = OnTerminationSignal;
   sigemptyset(&action.sa_mask);

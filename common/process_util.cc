@@ -5,6 +5,8 @@
 
 #include <cstdio>
 
+#include "absl/synchronization/mutex.h"
+
 namespace sluice {
 
 int64_t CurrentRssBytes() {
@@ -28,6 +30,10 @@ static sigset_t TerminationSignals() {
 void BlockTerminationSignals() {
   sigset_t set = TerminationSignals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+void DisableMutexDeadlockDetection() {
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 }
 
 int WaitForTerminationSignal() {

@@ -77,6 +77,7 @@ void LogApplication(const sluice::jobmanager::ApplicationOutcome& outcome,
 int main(int argc, char** argv) {
   // SIGTERM/SIGINT are taken by WaitForTerminationSignal; blocked before any thread starts.
   sluice::BlockTerminationSignals();
+  sluice::DisableMutexDeadlockDetection();
   CLI::App app{"sluice-jobmanager: the Sluice JobManager (schedules jobs onto TaskManagers)"};
   sluice::ServerOptions options;
   sluice::AddServerOptions(app, &options);

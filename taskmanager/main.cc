@@ -33,6 +33,7 @@ int Fail(absl::string_view message) { return sluice::FailStartup(kProgram, messa
 int main(int argc, char** argv) {
   using namespace sluice;
   BlockTerminationSignals();
+  DisableMutexDeadlockDetection();
 
   CLI::App app{"sluice-taskmanager: a Sluice TaskManager (runs tasks, exchanges data)"};
   ServerOptions options;

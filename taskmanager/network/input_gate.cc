@@ -271,7 +271,6 @@ void InputGate::Core::Send(const CreditCalls& calls, bool inline_write) {
 void InputGate::Core::OnRemoteBuffer(int index, proto::Buffer* buffer) {
   CreditGrants grants;
   CreditCalls calls;
-  bool notify = false;
   {
     absl::MutexLock lock(&mu_);
     Channel& ch = channels_[index];

@@ -133,7 +133,7 @@ RecycleBatch::~RecycleBatch() {
   if (!outermost_) return;
   std::unique_ptr<PendingRecycles> pending(pending_recycles);
   pending_recycles = nullptr;
-  for (auto& [pool, buffers] : pending->pools) pool->PutBack(buffers);
+  for (auto& [pool, buffers] : pending->pools) pool->PutBack(buffers.data(), buffers.size());
 }
 
 void LocalBufferPool::Recycle(NetworkBuffer* buffer) {
@@ -151,13 +151,13 @@ void LocalBufferPool::Recycle(NetworkBuffer* buffer) {
     it->second.push_back(buffer);
     return;
   }
-  PutBack({buffer});
+  PutBack(&buffer, 1);
 }
 
-void LocalBufferPool::PutBack(const std::vector<NetworkBuffer*>& buffers) {
+void LocalBufferPool::PutBack(NetworkBuffer* const* buffers, size_t count) {
   absl::MutexLock lock(&mu_);
-  free_.insert(free_.end(), buffers.begin(), buffers.end());
-  in_use_ -= static_cast<int>(buffers.size());
+  free_.insert(free_.end(), buffers, buffers + count);
+  in_use_ -= static_cast<int>(count);
   if (waiters_ > 0) freed_.SignalAll();
 }
 

@@ -127,8 +127,8 @@ class LocalBufferPool : public std::enable_shared_from_this<LocalBufferPool> {
   friend class RecycleBatch;
   BufferRef Wrap(NetworkBuffer* buffer);
   void Recycle(NetworkBuffer* buffer);
-  // Puts `buffers` back and wakes the blocked requesters once.
-  void PutBack(const std::vector<NetworkBuffer*>& buffers);
+  // Puts buffers[0..count) back and wakes the blocked requesters once.
+  void PutBack(NetworkBuffer* const* buffers, size_t count);
 
   BufferReservation reservation_;
   const int size_;

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <random>
 #include <thread>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "taskmanager/network/buffer_pool.h"
@@ -85,6 +86,38 @@ TEST(LocalBufferPoolTest, RequestBlocksUntilABufferReturns) {
   held.reset();
   producer.join();
   EXPECT_TRUE(got.load());
+}
+
+// Buffers dropped inside a RecycleBatch return when it ends, all together (nested batches
+// return with the outermost), and a requester blocked meanwhile gets one then.
+TEST(LocalBufferPoolTest, RecycleBatchReturnsBuffersTogetherAtItsEnd) {
+  NetworkBufferPool global(3, 64);
+  auto pool = *LocalBufferPool::Create(&global, 3, "test output");
+  std::vector<BufferRef> held = {pool->TryRequest(), pool->TryRequest(), pool->TryRequest()};
+  std::atomic<bool> got{false};
+  std::thread producer([&] {
+    EXPECT_TRUE(pool->Request(nullptr).ok());
+    got = true;
+  });
+  for (int i = 0; i < 5000 && pool->waiters() == 0; ++i) std::this_thread::yield();
+  ASSERT_EQ(pool->waiters(), 1);
+  {
+    RecycleBatch outer;
+    held[0].reset();
+    {
+      RecycleBatch inner;
+      held[1].reset();
+      held[2].reset();
+    }
+    EXPECT_EQ(pool->in_use(), 3);  // still held by the outer batch
+    EXPECT_FALSE(got.load());
+  }
+  producer.join();
+  EXPECT_TRUE(got.load());
+  EXPECT_EQ(pool->in_use(), 0);  // the producer's buffer went back when it was dropped
+  BufferRef alone = pool->TryRequest();  // outside a batch a buffer returns at once
+  alone.reset();
+  EXPECT_EQ(pool->in_use(), 0);
 }
 
 TEST(LocalBufferPoolTest, CancelAndReleaseWakeABlockedRequester) {

@@ -157,27 +157,37 @@ TEST(FrameSocketTest, CorruptOrTruncatedStreamsAreErrors) {
   }
 }
 
-TEST(FrameSocketTest, ConnectNeedsTheHelloOfASluiceDataPort) {
-  // A listener that answers with something else (as a gRPC port or another service would).
+// Connect to a fake data port on loopback (its address in `address`) that reads the hello
+// and answers with the 8 bytes `answer`.
+absl::StatusOr<std::unique_ptr<FrameSocket>> ConnectToPeerAnswering(const char* answer,
+                                                                    std::string* address) {
   const int listener = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  ASSERT_EQ(listen(listener, 4), 0);
+  EXPECT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  EXPECT_EQ(listen(listener, 4), 0);
   socklen_t len = sizeof(addr);
   getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
-  const std::string address = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  *address = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
   std::thread server([&] {
     const int fd = accept(listener, nullptr, nullptr);
     char hello[8];
     EXPECT_EQ(recv(fd, hello, sizeof(hello), MSG_WAITALL), 8);
-    EXPECT_EQ(send(fd, "HTTP/1.1", 8, 0), 8);
+    EXPECT_EQ(send(fd, answer, 8, 0), 8);
     close(fd);
   });
-  absl::StatusOr<std::unique_ptr<FrameSocket>> socket = FrameSocket::Connect(address);
+  absl::StatusOr<std::unique_ptr<FrameSocket>> socket = FrameSocket::Connect(*address);
   server.join();
   close(listener);
+  return socket;
+}
+
+TEST(FrameSocketTest, ConnectNeedsTheHelloOfASluiceDataPort) {
+  // A listener that answers with something else (as a gRPC port or another service would).
+  std::string address;
+  absl::StatusOr<std::unique_ptr<FrameSocket>> socket =
+      ConnectToPeerAnswering("HTTP/1.1", &address);
   ASSERT_FALSE(socket.ok());
   EXPECT_EQ(socket.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_NE(socket.status().message().find(address), std::string::npos) << socket.status();
@@ -195,25 +205,9 @@ TEST(FrameSocketTest, ConnectNeedsTheHelloOfASluiceDataPort) {
 // TaskManagers of different Sluice versions (another wire version in the hello) say so on
 // both sides, instead of "no hello".
 TEST(FrameSocketTest, AnotherWireVersionIsNamedOnBothSides) {
-  const int listener = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  ASSERT_EQ(listen(listener, 1), 0);
-  ASSERT_EQ(getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  const std::string address = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
-  std::thread old_producer([&] {  // reads the hello, answers with version 01
-    const int fd = accept(listener, nullptr, nullptr);
-    char hello[8];
-    EXPECT_EQ(recv(fd, hello, sizeof(hello), MSG_WAITALL), 8);
-    EXPECT_EQ(send(fd, "SLXCHG01", 8, 0), 8);
-    close(fd);
-  });
-  absl::StatusOr<std::unique_ptr<FrameSocket>> socket = FrameSocket::Connect(address);
-  old_producer.join();
-  close(listener);
+  std::string address;  // an older producer: reads the hello, answers with version 01
+  absl::StatusOr<std::unique_ptr<FrameSocket>> socket =
+      ConnectToPeerAnswering("SLXCHG01", &address);
   ASSERT_FALSE(socket.ok());
   EXPECT_NE(socket.status().message().find("exchange wire SLXCHG01"), std::string::npos)
       << socket.status();

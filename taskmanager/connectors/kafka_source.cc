@@ -455,6 +455,9 @@ absl::Status KafkaSource::DecodeAndEmit(std::vector<rd_kafka_message_t*>& messag
         index = static_cast<int>(it->second);
       }
       if (index < 0 || partitions_[index].done()) continue;  // not (or no longer) ours
+      // Emitted already (a fetch the client delivered again, e.g. around a broker fault):
+      // within an attempt every offset is emitted once.
+      if (m->offset < partitions_[index].next_offset) continue;
       if (split >= 0 && index != split) break;
       split = index;
       partitions_[index].next_offset = m->offset + 1;

@@ -129,12 +129,12 @@ inline std::vector<nlohmann::json> CommittedRows(const std::filesystem::path& ou
   return rows;
 }
 
-// Compares the output rows of the running count (k, n, total) with the reference (wrong
-// final totals are test failures naming the key).
-inline ExactlyOnceCounts CheckKeyedCounts(const std::vector<nlohmann::json>& output, int64_t rows,
-                                          int64_t keys) {
+// Compares the output rows of the running count (k, n, total) with the reference computed
+// from the input ids `ids` (wrong final totals are test failures naming the key).
+inline ExactlyOnceCounts CheckKeyedCounts(const std::vector<nlohmann::json>& output,
+                                          const std::vector<int64_t>& ids, int64_t keys) {
   std::map<int64_t, std::pair<int64_t, int64_t>> expected;  // k -> (count, sum)
-  for (int64_t id = 0; id < rows; ++id) {
+  for (int64_t id : ids) {
     auto& e = expected[id % keys];
     ++e.first;
     e.second += id;
@@ -152,6 +152,18 @@ inline ExactlyOnceCounts CheckKeyedCounts(const std::vector<nlohmann::json>& out
     EXPECT_EQ(final_total[k], e.second) << "key " << k;
   }
   return Tally(updates, seen);
+}
+
+// The ids 0 .. rows-1: the input of the jobs whose source generates them.
+inline std::vector<int64_t> IdsUpTo(int64_t rows) {
+  std::vector<int64_t> ids(static_cast<size_t>(rows));
+  for (int64_t id = 0; id < rows; ++id) ids[static_cast<size_t>(id)] = id;
+  return ids;
+}
+
+inline ExactlyOnceCounts CheckKeyedCounts(const std::vector<nlohmann::json>& output, int64_t rows,
+                                          int64_t keys) {
+  return CheckKeyedCounts(output, IdsUpTo(rows), keys);
 }
 
 inline ExactlyOnceCounts CheckKeyedCounts(const std::filesystem::path& out_dir, int64_t rows,

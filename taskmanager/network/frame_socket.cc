@@ -363,18 +363,24 @@ bool FrameSocket::ReadBuffers(proto::Buffer* message) {
   }
   sizes_in_.resize(8 * static_cast<size_t>(count));
   if (!ReadExact(sizes_in_.data(), sizes_in_.size())) return false;
-  uint64_t envelopes = 0;
+  // (envelope, data) lengths of each frame. The whole burst is bounded too, not only each
+  // frame: the receive strings are sized before the data is read, so a corrupt header must
+  // not make the reader allocate a gigabyte per frame.
+  frame_sizes_.resize(count);
+  uint64_t envelopes = 0, total = 0;
   for (uint32_t i = 0; i < count; ++i) {
-    const uint32_t envelope = GetU32(sizes_in_.data() + 8 * i);
-    const uint32_t data = GetU32(sizes_in_.data() + 8 * i + 4);
+    frame_sizes_[i] = {GetU32(sizes_in_.data() + 8 * i), GetU32(sizes_in_.data() + 8 * i + 4)};
+    const auto [envelope, data] = frame_sizes_[i];
     if (envelope > kMaxFrame || data > kMaxFrame) {
       return Fail(absl::StrCat("corrupt stream: a buffer frame of ", envelope, " + ", data,
                                " bytes"));
     }
     envelopes += envelope;
+    total += uint64_t{envelope} + data;
   }
-  if (envelopes > kMaxFrame) {
-    return Fail(absl::StrCat("corrupt stream: ", envelopes, " bytes of buffer envelopes"));
+  if (total > kMaxFrame) {
+    return Fail(absl::StrCat("corrupt stream: a burst of ", count, " buffers and ", total,
+                             " bytes"));
   }
   envelope_in_.resize(envelopes);
   if (!ReadExact(envelope_in_.data(), envelope_in_.size())) return false;
@@ -383,8 +389,9 @@ bool FrameSocket::ReadBuffers(proto::Buffer* message) {
   // as they are (never cleared): their data strings keep their size, so resizing them does
   // not zero-fill them again. Not message->Parse either, which would clear `data` and `more`.
   auto* more = message->mutable_more();
-  while (more->size() > static_cast<int>(count) - 1) unused_more_.emplace_back(more->ReleaseLast());
-  while (more->size() < static_cast<int>(count) - 1) {
+  const int more_count = static_cast<int>(count) - 1;
+  while (more->size() > more_count) unused_more_.emplace_back(more->ReleaseLast());
+  while (more->size() < more_count) {
     if (unused_more_.empty()) {
       more->Add();
     } else {
@@ -396,7 +403,7 @@ bool FrameSocket::ReadBuffers(proto::Buffer* message) {
   size_t offset = 0;
   for (uint32_t i = 0; i < count; ++i) {
     proto::Buffer* target = i == 0 ? message : more->Mutable(static_cast<int>(i) - 1);
-    const uint32_t envelope = GetU32(sizes_in_.data() + 8 * i);
+    const auto [envelope, data_size] = frame_sizes_[i];
     if (!envelope_in_message_.ParseFromArray(envelope_in_.data() + offset,
                                              static_cast<int>(envelope))) {
       return Fail("corrupt stream: a bad buffer envelope");
@@ -404,7 +411,7 @@ bool FrameSocket::ReadBuffers(proto::Buffer* message) {
     offset += envelope;
     CopyEnvelope(envelope_in_message_, target);
     std::string& data = *target->mutable_data();
-    data.resize(GetU32(sizes_in_.data() + 8 * i + 4));
+    data.resize(data_size);
     if (!data.empty()) read_iov_data_.push_back({data.data(), data.size()});
   }
   return ReadExactV(read_iov_data_.data(), read_iov_data_.size());

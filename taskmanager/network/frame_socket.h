@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -79,6 +80,7 @@ class FrameSocket {
   proto::Buffer envelope_out_;
   // Scratch of the reader.
   std::string request_in_, sizes_in_, envelope_in_;
+  std::vector<std::pair<uint32_t, uint32_t>> frame_sizes_;  // (envelope, data) per frame
   std::vector<iovec> read_iov_, read_iov_data_;
   proto::Buffer envelope_in_message_;
   // Elements of a message's `more` the last burst did not need, with their strings.

@@ -137,6 +137,10 @@ TEST(FrameSocketTest, CorruptOrTruncatedStreamsAreErrors) {
   EXPECT_EQ(ReadError("\xff\xff\0\0"s), "corrupt stream: a burst of 65535 buffers");
   EXPECT_EQ(ReadError("\x01\0\0\0\xff\xff\xff\x7f\0\0\0\0"s),
             "corrupt stream: a buffer frame of 2147483647 + 0 bytes");
+  // Frames each under the limit, together far over it: refused before anything is sized.
+  std::string burst("\x04\0\0\0"s);
+  for (int i = 0; i < 4; ++i) burst += "\0\0\0\0\0\0\0\x30"s;  // 768 MiB of data each
+  EXPECT_EQ(ReadError(burst), "corrupt stream: a burst of 4 buffers and 3221225472 bytes");
   // An envelope that is not a Buffer (a field with a bad wire type).
   EXPECT_EQ(ReadError("\x01\0\0\0\x02\0\0\0\0\0\0\0\x0f\x0f"s),
             "corrupt stream: a bad buffer envelope");
